@@ -1,0 +1,59 @@
+# The two commands the README promises: `make demo` and `make test`.
+# Everything they need is installed on first use into $(ODE_CACHE) (pinned
+# OpenTofu and Terraform built from the Go module proxy, a Python venv with
+# moto); the Rust build reuses one target dir there too.
+
+ODE_CACHE        ?= $(HOME)/.cache/ode
+CARGO_TARGET_DIR ?= $(ODE_CACHE)/target
+TOOLS            := $(ODE_CACHE)/tools
+VENV             := $(TOOLS)/venv
+export ODE_CACHE CARGO_TARGET_DIR
+
+PROVIDER_BIN := $(CARGO_TARGET_DIR)/debug/terraform-provider-ode
+
+.PHONY: all tools build test test-unit test-e2e lint lint-fmt fmt demo demo-destroy bench docs clean-demo
+
+all: build
+
+tools:
+	@bash scripts/install-tools.sh
+
+build:
+	cargo build --locked --bin terraform-provider-ode
+
+## make test: unit and property tests, formatting checks, then the end-to-end
+## scenarios against real cores and the moto emulator.
+test: tools build test-unit lint-fmt test-e2e
+
+test-unit:
+	cargo test --locked --workspace
+
+lint-fmt:
+	cargo fmt --all -- --check
+	$(TOOLS)/tofu-1.12.6/tofu fmt -check -recursive examples modules
+
+test-e2e:
+	ODE_PROVIDER_BIN=$(PROVIDER_BIN) $(VENV)/bin/python -m pytest tests
+
+lint: lint-fmt
+	cargo clippy --locked --workspace --all-targets -- -D warnings
+
+fmt:
+	cargo fmt --all
+	$(TOOLS)/tofu-1.12.6/tofu fmt -recursive examples modules
+
+## make demo: start the local emulator and apply the example stack on it.
+demo: tools build
+	@bash scripts/demo.sh up
+
+demo-destroy: tools build
+	@bash scripts/demo.sh down
+
+## make bench: release build, then print the provider's performance figures.
+bench: tools
+	cargo build --locked --release --bin terraform-provider-ode
+	ODE_PROVIDER_BIN=$(CARGO_TARGET_DIR)/release/terraform-provider-ode \
+	  $(VENV)/bin/python -m tests.bench.provider_bench
+
+docs: build
+	ODE_PROVIDER_BIN=$(PROVIDER_BIN) $(VENV)/bin/python scripts/gen_docs.py

@@ -1,0 +1,269 @@
+//! Schemas: what the core shows users and validates configuration against, plus
+//! the plan behaviour of each attribute (defaults, replacement, state reuse).
+
+use super::types::Type;
+use super::value::Value;
+
+/// How a nested block repeats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Nesting {
+    /// At most one block; the value is an object or null.
+    Single,
+    /// Like `Single`, but the value is never null (absent block = object of nulls).
+    Group,
+    List,
+    Set,
+    Map,
+}
+
+/// One attribute of a block.
+#[derive(Clone, Debug)]
+pub struct Attribute {
+    pub name: String,
+    pub ty: Type,
+    /// Markdown shown in docs and `providers schema -json`.
+    pub description: String,
+    pub required: bool,
+    pub optional: bool,
+    pub computed: bool,
+    pub sensitive: bool,
+    /// Sent in config only; never stored in state or plan (protocol 6.8+).
+    pub write_only: bool,
+    pub deprecated: bool,
+    /// A change of this attribute replaces the whole object.
+    pub requires_replace: bool,
+    /// A computed value that stays as it is in state when other attributes change.
+    pub use_state_for_unknown: bool,
+    /// The value planned when the configuration leaves the attribute null.
+    pub default: Option<Value>,
+}
+
+impl Attribute {
+    pub fn new(name: &str, ty: Type) -> Self {
+        Attribute {
+            name: name.to_string(),
+            ty,
+            description: String::new(),
+            required: false,
+            optional: false,
+            computed: false,
+            sensitive: false,
+            write_only: false,
+            deprecated: false,
+            requires_replace: false,
+            use_state_for_unknown: false,
+            default: None,
+        }
+    }
+    pub fn string(name: &str) -> Self {
+        Self::new(name, Type::String)
+    }
+    pub fn bool(name: &str) -> Self {
+        Self::new(name, Type::Bool)
+    }
+    pub fn number(name: &str) -> Self {
+        Self::new(name, Type::Number)
+    }
+    pub fn string_map(name: &str) -> Self {
+        Self::new(name, Type::map(Type::String))
+    }
+    pub fn string_list(name: &str) -> Self {
+        Self::new(name, Type::list(Type::String))
+    }
+    pub fn required(mut self) -> Self {
+        self.required = true;
+        self
+    }
+    pub fn optional(mut self) -> Self {
+        self.optional = true;
+        self
+    }
+    pub fn computed(mut self) -> Self {
+        self.computed = true;
+        self
+    }
+    pub fn sensitive(mut self) -> Self {
+        self.sensitive = true;
+        self
+    }
+    pub fn write_only(mut self) -> Self {
+        self.write_only = true;
+        self
+    }
+    pub fn requires_replace(mut self) -> Self {
+        self.requires_replace = true;
+        self
+    }
+    pub fn use_state_for_unknown(mut self) -> Self {
+        self.use_state_for_unknown = true;
+        self
+    }
+    /// Optional with a default: the attribute is also computed so the default can be planned.
+    pub fn default(mut self, v: impl Into<Value>) -> Self {
+        self.optional = true;
+        self.computed = true;
+        self.default = Some(v.into());
+        self
+    }
+    pub fn doc(mut self, d: &str) -> Self {
+        self.description = d.to_string();
+        self
+    }
+}
+
+/// A nested block type.
+#[derive(Clone, Debug)]
+pub struct NestedBlock {
+    pub type_name: String,
+    pub block: Block,
+    pub nesting: Nesting,
+    pub min_items: i64,
+    pub max_items: i64,
+}
+
+/// A block: attributes and nested blocks.
+#[derive(Clone, Debug, Default)]
+pub struct Block {
+    pub attributes: Vec<Attribute>,
+    pub blocks: Vec<NestedBlock>,
+    pub description: String,
+    pub deprecated: bool,
+}
+
+impl Block {
+    pub fn new(description: &str) -> Self {
+        Block {
+            description: description.to_string(),
+            ..Default::default()
+        }
+    }
+    pub fn attr(mut self, a: Attribute) -> Self {
+        self.attributes.push(a);
+        self
+    }
+    /// Adds a nested block that appears at most once.
+    pub fn single(mut self, name: &str, block: Block) -> Self {
+        self.blocks.push(NestedBlock {
+            type_name: name.to_string(),
+            block,
+            nesting: Nesting::Single,
+            min_items: 0,
+            max_items: 0,
+        });
+        self
+    }
+    pub fn attribute(&self, name: &str) -> Option<&Attribute> {
+        self.attributes.iter().find(|a| a.name == name)
+    }
+
+    /// The object type of a value of this block.
+    pub fn value_type(&self) -> Type {
+        let mut attrs: Vec<(String, Type)> = self
+            .attributes
+            .iter()
+            .map(|a| (a.name.clone(), a.ty.clone()))
+            .collect();
+        for b in &self.blocks {
+            let obj = b.block.value_type();
+            let t = match b.nesting {
+                Nesting::Single | Nesting::Group => obj,
+                Nesting::List => Type::list(obj),
+                Nesting::Set => Type::set(obj),
+                Nesting::Map => Type::map(obj),
+            };
+            attrs.push((b.type_name.clone(), t));
+        }
+        Type::object(attrs)
+    }
+
+    /// Problems the core would reject (or that would make poor docs), with their path.
+    pub fn lint(&self, at: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        let name_ok = |n: &str| {
+            !n.is_empty()
+                && n.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        };
+        for a in &self.attributes {
+            let p = format!("{at}{}", a.name);
+            if !name_ok(&a.name) {
+                out.push(format!("{p}: name must be lowercase letters, digits and _"));
+            }
+            if !(a.required || a.optional || a.computed) {
+                out.push(format!("{p}: needs one of required, optional, computed"));
+            }
+            if a.required && (a.optional || a.computed) {
+                out.push(format!("{p}: required excludes optional and computed"));
+            }
+            if a.description.trim().is_empty() {
+                out.push(format!("{p}: has no description"));
+            }
+            if a.write_only && a.computed {
+                out.push(format!("{p}: write-only attributes cannot be computed"));
+            }
+            if a.default.is_some() && !(a.optional && a.computed) {
+                out.push(format!("{p}: a default needs optional + computed"));
+            }
+        }
+        for b in &self.blocks {
+            if !name_ok(&b.type_name) {
+                out.push(format!("{at}{}: bad block name", b.type_name));
+            }
+            if b.block.description.trim().is_empty() {
+                out.push(format!("{at}{}: block has no description", b.type_name));
+            }
+            out.extend(b.block.lint(&format!("{at}{}.", b.type_name)));
+        }
+        out
+    }
+}
+
+/// A versioned schema of a resource, data source or the provider itself.
+#[derive(Clone, Debug)]
+pub struct Schema {
+    pub version: i64,
+    pub block: Block,
+}
+
+impl Schema {
+    pub fn new(version: i64, block: Block) -> Self {
+        Schema { version, block }
+    }
+    pub fn value_type(&self) -> Type {
+        self.block.value_type()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn block_value_type_includes_nested_blocks() {
+        let b = Block::new("root")
+            .attr(Attribute::string("a").required().doc("a"))
+            .single(
+                "inner",
+                Block::new("inner").attr(Attribute::bool("x").optional().doc("x")),
+            );
+        assert_eq!(
+            b.value_type(),
+            Type::object([
+                ("a", Type::String),
+                ("inner", Type::object([("x", Type::Bool)])),
+            ])
+        );
+        assert!(b.lint("").is_empty(), "{:?}", b.lint(""));
+    }
+
+    #[test]
+    fn lint_catches_what_the_core_rejects() {
+        let b = Block::new("root")
+            .attr(Attribute::string("Bad").required().doc("x"))
+            .attr(Attribute::string("none").doc("x"))
+            .attr(Attribute::string("both").required().optional().doc("x"))
+            .attr(Attribute::string("nodoc").optional());
+        let problems = b.lint("");
+        assert_eq!(problems.len(), 4, "{problems:?}");
+    }
+}

@@ -1,0 +1,321 @@
+//! The framework's server: routes each protocol operation, in native types, to
+//! the provider, its resources and functions, and enforces the provider contract
+//! (plan pipeline, write-only attributes, applied state matches the plan).
+//!
+//! Nothing here knows about protobuf; `tfproto` converts at the boundary.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use tokio::sync::RwLock;
+
+use super::diag::{AttrPath, Diagnostics};
+use super::function::{Function, FunctionError};
+use super::plan::{find_plan_mismatch, plan};
+use super::provider::{ConfigureRequest, Provider};
+use super::resource::*;
+use super::schema::Schema;
+use super::types::Type;
+use super::value::Value;
+
+/// A resource with its schema and value type computed once.
+struct Entry<D> {
+    resource: Arc<dyn Resource<D>>,
+    schema: Schema,
+    ty: Type,
+}
+
+/// Everything `GetProviderSchema` answers.
+pub struct Schemas<'a> {
+    pub provider: &'a Schema,
+    pub resources: BTreeMap<&'a str, &'a Schema>,
+    pub functions: Vec<Arc<dyn Function>>,
+}
+
+/// The outcome of planning one resource instance.
+#[derive(Default)]
+pub struct PlanOutcome {
+    pub planned: Value,
+    pub requires_replace: Vec<AttrPath>,
+    pub planned_private: Vec<u8>,
+    pub diagnostics: Diagnostics,
+}
+
+pub struct Server<P: Provider> {
+    provider: P,
+    provider_schema: Schema,
+    provider_type: Type,
+    resources: BTreeMap<&'static str, Entry<P::Data>>,
+    functions: Vec<Arc<dyn Function>>,
+    data: RwLock<Option<Arc<P::Data>>>,
+}
+
+fn unknown_type(name: &str) -> Diagnostics {
+    let mut d = Diagnostics::default();
+    d.error(
+        "Unknown resource type",
+        format!("This provider has no resource type {name:?}."),
+    );
+    d
+}
+
+impl<P: Provider> Server<P> {
+    pub fn new(provider: P) -> Self {
+        let provider_schema = provider.schema();
+        let provider_type = provider_schema.value_type();
+        let resources = provider
+            .resources()
+            .into_iter()
+            .map(|r| {
+                let schema = r.schema();
+                let ty = schema.value_type();
+                (
+                    r.type_name(),
+                    Entry {
+                        resource: r,
+                        schema,
+                        ty,
+                    },
+                )
+            })
+            .collect();
+        let functions = provider.functions();
+        Server {
+            provider,
+            provider_schema,
+            provider_type,
+            resources,
+            functions,
+            data: RwLock::new(None),
+        }
+    }
+
+    pub fn schemas(&self) -> Schemas<'_> {
+        Schemas {
+            provider: &self.provider_schema,
+            resources: self.resources.iter().map(|(k, e)| (*k, &e.schema)).collect(),
+            functions: self.functions.clone(),
+        }
+    }
+
+    pub fn provider_type(&self) -> &Type {
+        &self.provider_type
+    }
+
+    /// The value type of a resource, for decoding its values.
+    pub fn resource_type(&self, name: &str) -> Option<&Type> {
+        self.resources.get(name).map(|e| &e.ty)
+    }
+
+    pub fn function(&self, name: &str) -> Option<&Arc<dyn Function>> {
+        self.functions.iter().find(|f| f.name() == name)
+    }
+
+    pub fn validate_provider_config(&self, config: &Value) -> Diagnostics {
+        let mut d = Diagnostics::default();
+        self.provider.validate(config, &mut d);
+        d
+    }
+
+    pub fn validate_resource_config(&self, name: &str, config: &Value) -> Diagnostics {
+        let Some(e) = self.resources.get(name) else {
+            return unknown_type(name);
+        };
+        let mut d = Diagnostics::default();
+        e.resource.validate(config, &mut d);
+        d
+    }
+
+    pub async fn configure(&self, core_version: &str, config: &Value) -> Diagnostics {
+        let mut d = Diagnostics::default();
+        self.provider.validate(config, &mut d);
+        if d.has_errors() {
+            return d;
+        }
+        let req = ConfigureRequest {
+            core_version,
+            config,
+        };
+        if let Some(data) = self.provider.configure(req, &mut d).await {
+            *self.data.write().await = Some(Arc::new(data));
+        }
+        d
+    }
+
+    async fn data(&self, d: &mut Diagnostics) -> Option<Arc<P::Data>> {
+        let data = self.data.read().await.clone();
+        if data.is_none() {
+            d.error(
+                "Provider not configured",
+                "The provider was asked to act before it was configured; see earlier errors.",
+            );
+        }
+        data
+    }
+
+    pub async fn read(&self, name: &str, state: &Value, private: &[u8]) -> ReadResponse {
+        let mut resp = ReadResponse::default();
+        let Some(e) = self.resources.get(name) else {
+            resp.diagnostics = unknown_type(name);
+            return resp;
+        };
+        let Some(data) = self.data(&mut resp.diagnostics).await else {
+            return resp;
+        };
+        let req = ReadRequest { state, private };
+        e.resource.read(&data, req, &mut resp).await;
+        resp
+    }
+
+    pub async fn plan(
+        &self,
+        name: &str,
+        prior: &Value,
+        proposed: &Value,
+        config: &Value,
+        prior_private: &[u8],
+    ) -> PlanOutcome {
+        let mut out = PlanOutcome::default();
+        let Some(e) = self.resources.get(name) else {
+            out.diagnostics = unknown_type(name);
+            return out;
+        };
+        let base = plan(&e.schema.block, prior, proposed, config);
+        if base.planned.is_null() {
+            out.planned_private = prior_private.to_vec();
+            return out;
+        }
+        let Some(data) = self.data(&mut out.diagnostics).await else {
+            return out;
+        };
+        let mut resp = PlanResponse {
+            planned: base.planned,
+            requires_replace: base.requires_replace,
+            planned_private: prior_private.to_vec(),
+            diagnostics: Diagnostics::default(),
+        };
+        let req = PlanRequest {
+            prior,
+            config,
+            prior_private,
+        };
+        e.resource.modify_plan(&data, req, &mut resp).await;
+        resp.requires_replace.sort();
+        resp.requires_replace.dedup();
+        out.planned = resp.planned;
+        out.requires_replace = resp.requires_replace;
+        out.planned_private = resp.planned_private;
+        out.diagnostics = resp.diagnostics;
+        out
+    }
+
+    pub async fn apply(
+        &self,
+        name: &str,
+        prior: &Value,
+        planned: &Value,
+        config: &Value,
+        planned_private: &[u8],
+    ) -> ApplyResponse {
+        let mut resp = ApplyResponse::default();
+        let Some(e) = self.resources.get(name) else {
+            resp.diagnostics = unknown_type(name);
+            return resp;
+        };
+        let Some(data) = self.data(&mut resp.diagnostics).await else {
+            resp.state = prior.clone();
+            return resp;
+        };
+        if planned.is_null() {
+            let mut del = DeleteResponse::default();
+            let req = DeleteRequest {
+                prior,
+                private: planned_private,
+            };
+            e.resource.delete(&data, req, &mut del).await;
+            resp.diagnostics = del.diagnostics;
+            // On failure the object still exists: keep it in state.
+            if resp.diagnostics.has_errors() {
+                resp.state = prior.clone();
+                resp.private = planned_private.to_vec();
+            }
+            return resp;
+        }
+        if prior.is_null() {
+            let req = CreateRequest {
+                config,
+                planned,
+                planned_private,
+            };
+            e.resource.create(&data, req, &mut resp).await;
+        } else {
+            let req = UpdateRequest {
+                prior,
+                config,
+                planned,
+                planned_private,
+            };
+            e.resource.update(&data, req, &mut resp).await;
+        }
+        for a in e.schema.block.attributes.iter().filter(|a| a.write_only) {
+            resp.state.set(&a.name, Value::Null);
+        }
+        if !resp.diagnostics.has_errors() && !resp.state.is_null() {
+            if let Some(at) = find_plan_mismatch(planned, &resp.state, AttrPath::root()) {
+                resp.diagnostics.attr_error(
+                    at.clone(),
+                    "Provider produced a result that differs from its plan",
+                    format!(
+                        "{name}: the applied value of {at} is not the planned one. This is a bug \
+                         in the provider; please report it."
+                    ),
+                );
+            }
+            if !resp.state.is_wholly_known() {
+                resp.diagnostics.error(
+                    "Provider left values unknown after apply",
+                    format!("{name}: this is a bug in the provider; please report it."),
+                );
+            }
+        }
+        resp
+    }
+
+    pub async fn import(&self, name: &str, id: &str) -> ImportResponse {
+        let mut resp = ImportResponse::default();
+        let Some(e) = self.resources.get(name) else {
+            resp.diagnostics = unknown_type(name);
+            return resp;
+        };
+        let Some(data) = self.data(&mut resp.diagnostics).await else {
+            return resp;
+        };
+        e.resource.import(&data, id, &mut resp).await;
+        resp
+    }
+
+    /// Upgrades stored JSON state to the current schema; returns the JSON to decode.
+    pub fn upgrade(
+        &self,
+        name: &str,
+        version: i64,
+        raw: serde_json::Value,
+    ) -> (serde_json::Value, Diagnostics) {
+        let Some(e) = self.resources.get(name) else {
+            return (raw, unknown_type(name));
+        };
+        let mut d = Diagnostics::default();
+        let out = e.resource.upgrade_state(version, raw, &mut d);
+        (out, d)
+    }
+
+    pub fn call_function(&self, name: &str, args: &[Value]) -> Result<Value, FunctionError> {
+        match self.function(name) {
+            Some(f) => f.call(args),
+            None => Err(FunctionError {
+                text: format!("This provider has no function {name:?}."),
+                argument: None,
+            }),
+        }
+    }
+}

@@ -1,0 +1,43 @@
+//! The provider's resources. Each composite resource is one folder:
+//! `schema.rs` (what users write), `model.rs` (typed views of config and state),
+//! `ops.rs` (the AWS calls: create, read, update, delete), and `mod.rs` (the
+//! [`Resource`](crate::framework::Resource) implementation wiring them up).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::aws::{Aws, OWNERSHIP_PREFIX};
+use crate::framework::Resource;
+
+pub mod state_backend;
+
+/// Every resource type this provider offers.
+pub fn all() -> Vec<Arc<dyn Resource<Aws>>> {
+    vec![Arc::new(state_backend::StateBackend)]
+}
+
+/// Splits observed tags into user-visible tags and this provider's ownership tags.
+pub fn split_tags(
+    tags: BTreeMap<String, String>,
+) -> (BTreeMap<String, String>, BTreeMap<String, String>) {
+    tags.into_iter()
+        .partition(|(k, _)| !k.starts_with(OWNERSHIP_PREFIX))
+}
+
+/// The ownership tag key for `name` (e.g. `ode:component`).
+pub fn owner_key(name: &str) -> String {
+    format!("{OWNERSHIP_PREFIX}{name}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_resource_schema_is_well_formed() {
+        for r in all() {
+            let problems = r.schema().block.lint("");
+            assert!(problems.is_empty(), "{}: {problems:?}", r.type_name());
+        }
+    }
+}

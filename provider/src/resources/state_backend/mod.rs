@@ -1,0 +1,234 @@
+//! `ode_state_backend`: the S3 bucket and DynamoDB table that hold and lock
+//! Terraform state, as one resource.
+
+mod model;
+mod ops;
+mod schema;
+
+use async_trait::async_trait;
+
+use crate::aws::{validate as awsv, Aws};
+use crate::framework::validate::{string_attr, string_map_at};
+use crate::framework::*;
+use model::*;
+use ops::Failure;
+
+pub use schema::TYPE_NAME;
+
+pub struct StateBackend;
+
+/// Reports a failure as a diagnostic, against the attribute at fault when there is one.
+fn report(diags: &mut Diagnostics, action: &str, d: &Desired, f: Failure) {
+    match f {
+        Failure::Aws(e) => diags.error(
+            format!("{action} state backend {:?}", d.bucket),
+            e.to_string(),
+        ),
+        Failure::Foreign { attribute, detail } => diags.attr_error(
+            AttrPath::attr(attribute),
+            format!("{action} state backend {:?}", d.bucket),
+            detail,
+        ),
+        Failure::NotEmpty { versions } => diags.attr_error(
+            AttrPath::attr("force_destroy"),
+            format!("State bucket {:?} is not empty", d.bucket),
+            format!(
+                "The bucket still holds {versions}{} object version(s) or delete marker(s): \
+                 state that may still be in use. Nothing was deleted. To delete the bucket \
+                 with everything in it, set force_destroy = true, apply, then destroy again.",
+                if versions >= 1000 { "+" } else { "" }
+            ),
+        ),
+    }
+}
+
+impl StateBackend {
+    /// Reads the backend back after a create or update and fills the response.
+    async fn finish(&self, aws: &Aws, d: &Desired, action: &str, resp: &mut ApplyResponse) {
+        match ops::read(aws, d).await {
+            Ok(Some(seen)) => resp.state = state(aws, d, &seen),
+            Ok(None) => resp.state = Value::Null,
+            Err(e) => report(&mut resp.diagnostics, action, d, e.into()),
+        }
+    }
+}
+
+#[async_trait]
+impl Resource<Aws> for StateBackend {
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+
+    fn schema(&self) -> Schema {
+        schema::schema()
+    }
+
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        string_attr(config, "bucket", diags, awsv::bucket_name);
+        string_attr(config, "lock_table", diags, awsv::table_name);
+        string_attr(config, "state_key", diags, |s| {
+            if s.is_empty() || s.starts_with('/') || s.len() > 1024 {
+                Err("The state key must be 1 to 1024 characters and must not start with '/'.".into())
+            } else {
+                Ok(())
+            }
+        });
+        string_attr(config, "kms_key_arn", diags, awsv::arn("kms"));
+        string_map_at(config.get("tags"), AttrPath::attr("tags"), diags, awsv::tag);
+    }
+
+    async fn modify_plan(&self, aws: &Aws, req: PlanRequest<'_>, resp: &mut PlanResponse) {
+        let p = &mut resp.planned;
+        let known = |v: &Value| v.is_wholly_known();
+        p.set("region", Value::string(&aws.region));
+        if let Some(b) = p.get("bucket").as_str() {
+            let b = b.to_string();
+            p.set("id", Value::string(&b));
+            p.set("bucket_arn", Value::string(bucket_arn(aws, &b)));
+        }
+        // The settings this resource enforces: a drifted value read back from AWS
+        // plans a change back to these, which apply then restores.
+        p.set("versioning", Value::string(VERSIONING_ON));
+        p.set("public_access_blocked", Value::Bool(true));
+        p.set("tls_only_policy", Value::Bool(true));
+        p.set("point_in_time_recovery", Value::Bool(true));
+        let kms = p.get("kms_key_arn").clone();
+        p.set(
+            "encryption",
+            match kms {
+                Value::Unknown => Value::Unknown,
+                Value::Null => Value::string(ENC_AES),
+                _ => Value::string(ENC_KMS),
+            },
+        );
+        let tags = req.config.get("tags");
+        p.set(
+            "tags_all",
+            if known(tags) {
+                Value::string_map(aws.tags_all(&tags.to_string_map()).iter())
+            } else {
+                Value::Unknown
+            },
+        );
+        let inputs = ["bucket", "lock_table", "state_key", "kms_key_arn"];
+        let snippet = if inputs.iter().all(|a| known(p.get(a))) {
+            Value::string(backend_config(&Desired::from_value(p), &aws.region))
+        } else {
+            Value::Unknown
+        };
+        p.set("backend_config", snippet);
+        // A lock table deleted outside Terraform is recreated by the next apply.
+        if !req.prior.is_null() && req.prior.get("lock_table_arn").is_null() {
+            p.set("lock_table_arn", Value::Unknown);
+        }
+    }
+
+    async fn create(&self, aws: &Aws, req: CreateRequest<'_>, resp: &mut ApplyResponse) {
+        let d = Desired::from_value(req.planned);
+        if let Err(f) = ops::create(aws, &d).await {
+            report(&mut resp.diagnostics, "Creating", &d, f);
+        }
+        // Even after a failure, record whatever exists so nothing is forgotten.
+        self.finish(aws, &d, "Creating", resp).await;
+    }
+
+    async fn read(&self, aws: &Aws, req: ReadRequest<'_>, resp: &mut ReadResponse) {
+        let d = Desired::from_value(req.state);
+        match ops::read(aws, &d).await {
+            Ok(Some(seen)) => resp.state = state(aws, &d, &seen),
+            Ok(None) => {
+                tracing::info!(bucket = %d.bucket, "state bucket is gone; removing from state");
+                resp.state = Value::Null;
+            }
+            Err(e) => report(&mut resp.diagnostics, "Reading", &d, e.into()),
+        }
+        resp.private = req.private.to_vec();
+    }
+
+    async fn update(&self, aws: &Aws, req: UpdateRequest<'_>, resp: &mut ApplyResponse) {
+        let d = Desired::from_value(req.planned);
+        let seen = match ops::read(aws, &d).await {
+            Ok(Some(seen)) => seen,
+            Ok(None) => {
+                resp.diagnostics.attr_error(
+                    AttrPath::attr("bucket"),
+                    format!("Updating state backend {:?}", d.bucket),
+                    "The bucket disappeared during the apply. Run plan again to recreate it.",
+                );
+                return;
+            }
+            Err(e) => {
+                report(&mut resp.diagnostics, "Updating", &d, e.into());
+                resp.state = req.prior.clone();
+                return;
+            }
+        };
+        if let Err(f) = ops::update(aws, &d, &seen).await {
+            report(&mut resp.diagnostics, "Updating", &d, f);
+        }
+        self.finish(aws, &d, "Updating", resp).await;
+    }
+
+    async fn delete(&self, aws: &Aws, req: DeleteRequest<'_>, resp: &mut DeleteResponse) {
+        let d = Desired::from_value(req.prior);
+        let owns_table = !req.prior.get("lock_table_arn").is_null();
+        if let Err(f) = ops::delete(aws, &d, owns_table).await {
+            report(&mut resp.diagnostics, "Deleting", &d, f);
+        }
+    }
+
+    async fn import(&self, aws: &Aws, id: &str, resp: &mut ImportResponse) {
+        let bucket = id.trim();
+        if let Err(why) = awsv::bucket_name(bucket) {
+            resp.diagnostics.error(
+                "Invalid import ID",
+                format!("Import ode_state_backend by its bucket name. {why}"),
+            );
+            return;
+        }
+        let (lock_table, state_key) = match ops::ownership(aws, bucket).await {
+            Ok(Some(o)) => o,
+            Ok(None) => {
+                resp.diagnostics.error(
+                    format!("Cannot import state backend {bucket:?}"),
+                    "The bucket does not exist, or it has no ode:lock-table tag and so was not \
+                     created by ode_state_backend.",
+                );
+                return;
+            }
+            Err(e) => {
+                resp.diagnostics
+                    .error(format!("Importing state backend {bucket:?}"), e.to_string());
+                return;
+            }
+        };
+        let mut d = Desired {
+            bucket: bucket.to_string(),
+            lock_table,
+            state_key,
+            kms_key_arn: None,
+            force_destroy: false,
+            tags: None,
+        };
+        match ops::read(aws, &d).await {
+            Ok(Some(seen)) => {
+                d.kms_key_arn = seen.bucket.kms_key_arn.clone();
+                // User tags are what the bucket carries beyond the provider's defaults.
+                let (visible, _) = crate::resources::split_tags(seen.bucket.tags.clone());
+                let own: std::collections::BTreeMap<_, _> = visible
+                    .into_iter()
+                    .filter(|(k, v)| aws.default_tags.get(k) != Some(v))
+                    .collect();
+                d.tags = (!own.is_empty()).then_some(own);
+                resp.state = state(aws, &d, &seen);
+            }
+            Ok(None) => resp.diagnostics.error(
+                format!("Cannot import state backend {bucket:?}"),
+                "The bucket does not exist.",
+            ),
+            Err(e) => resp
+                .diagnostics
+                .error(format!("Importing state backend {bucket:?}"), e.to_string()),
+        }
+    }
+}

@@ -1,0 +1,206 @@
+//! Typed views of `ode_state_backend` values: what the plan asks for, what AWS has.
+
+use std::collections::BTreeMap;
+
+use crate::aws::Aws;
+use crate::framework::Value;
+
+/// The settings a plan asks for.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Desired {
+    pub bucket: String,
+    pub lock_table: String,
+    pub state_key: String,
+    pub kms_key_arn: Option<String>,
+    pub force_destroy: bool,
+    /// The `tags` argument as written (None when null).
+    pub tags: Option<BTreeMap<String, String>>,
+}
+
+impl Desired {
+    /// Reads a planned (or prior) state. Required attributes are known by then.
+    pub fn from_value(v: &Value) -> Self {
+        Desired {
+            bucket: v.get("bucket").as_str().unwrap_or_default().to_string(),
+            lock_table: v.get("lock_table").as_str().unwrap_or_default().to_string(),
+            state_key: v
+                .get("state_key")
+                .as_str()
+                .unwrap_or("terraform.tfstate")
+                .to_string(),
+            kms_key_arn: v.get("kms_key_arn").as_str().map(str::to_string),
+            force_destroy: v.get("force_destroy").as_bool().unwrap_or(false),
+            tags: (!v.get("tags").is_null()).then(|| v.get("tags").to_string_map()),
+        }
+    }
+
+    pub fn encryption(&self) -> &'static str {
+        if self.kms_key_arn.is_some() {
+            ENC_KMS
+        } else {
+            ENC_AES
+        }
+    }
+}
+
+pub const ENC_AES: &str = "AES256";
+pub const ENC_KMS: &str = "aws:kms";
+pub const ENC_NONE: &str = "none";
+pub const VERSIONING_ON: &str = "Enabled";
+
+/// What AWS holds for the bucket.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct BucketSeen {
+    /// `Enabled`, `Suspended`, or `Disabled` (never enabled).
+    pub versioning: String,
+    pub encryption: String,
+    pub kms_key_arn: Option<String>,
+    pub public_access_blocked: bool,
+    pub tls_only_policy: bool,
+    /// Every tag, ownership tags included.
+    pub tags: BTreeMap<String, String>,
+}
+
+/// What AWS holds for the lock table.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TableSeen {
+    pub arn: String,
+    pub point_in_time_recovery: bool,
+    pub tags: BTreeMap<String, String>,
+}
+
+/// The bucket and, if it still exists, the table.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Seen {
+    pub bucket: BucketSeen,
+    pub table: Option<TableSeen>,
+}
+
+/// The `backend "s3"` block for root modules that keep state in this backend.
+pub fn backend_config(d: &Desired, region: &str) -> String {
+    let mut s = String::from("terraform {\n  backend \"s3\" {\n");
+    let mut line = |k: &str, v: String| s.push_str(&format!("    {k:<14} = {v}\n"));
+    line("bucket", format!("{:?}", d.bucket));
+    line("key", format!("{:?}", d.state_key));
+    line("region", format!("{region:?}"));
+    line("dynamodb_table", format!("{:?}", d.lock_table));
+    line("encrypt", "true".into());
+    if let Some(k) = &d.kms_key_arn {
+        line("kms_key_id", format!("{k:?}"));
+    }
+    s.push_str("  }\n}\n");
+    s
+}
+
+pub fn bucket_arn(aws: &Aws, bucket: &str) -> String {
+    format!("arn:{}:s3:::{bucket}", aws.partition)
+}
+
+/// The state value for `d` as found in AWS.
+pub fn state(aws: &Aws, d: &Desired, seen: &Seen) -> Value {
+    let (visible, _) = super::super::split_tags(seen.bucket.tags.clone());
+    Value::object([
+        ("id", Value::string(&d.bucket)),
+        ("bucket", Value::string(&d.bucket)),
+        ("lock_table", Value::string(&d.lock_table)),
+        ("state_key", Value::string(&d.state_key)),
+        ("kms_key_arn", Value::opt_string(d.kms_key_arn.clone())),
+        ("force_destroy", Value::Bool(d.force_destroy)),
+        (
+            "tags",
+            d.tags
+                .as_ref()
+                .map_or(Value::Null, |t| Value::string_map(t.iter())),
+        ),
+        ("bucket_arn", Value::string(bucket_arn(aws, &d.bucket))),
+        (
+            "lock_table_arn",
+            Value::opt_string(seen.table.as_ref().map(|t| t.arn.clone())),
+        ),
+        ("region", Value::string(&aws.region)),
+        ("tags_all", Value::string_map(visible.iter())),
+        ("versioning", Value::string(&seen.bucket.versioning)),
+        ("encryption", Value::string(&seen.bucket.encryption)),
+        ("public_access_blocked", Value::Bool(seen.bucket.public_access_blocked)),
+        ("tls_only_policy", Value::Bool(seen.bucket.tls_only_policy)),
+        (
+            "point_in_time_recovery",
+            Value::Bool(seen.table.as_ref().is_some_and(|t| t.point_in_time_recovery)),
+        ),
+        ("backend_config", Value::string(backend_config(d, &aws.region))),
+    ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::framework::codec;
+
+    #[test]
+    fn backend_config_is_ready_to_paste() {
+        let d = Desired {
+            bucket: "b".into(),
+            lock_table: "t".into(),
+            state_key: "ode/terraform.tfstate".into(),
+            kms_key_arn: None,
+            force_destroy: false,
+            tags: None,
+        };
+        let s = backend_config(&d, "us-east-1");
+        assert!(s.contains("backend \"s3\""));
+        assert!(s.contains("bucket         = \"b\""));
+        assert!(s.contains("dynamodb_table = \"t\""));
+        assert!(s.contains("key            = \"ode/terraform.tfstate\""));
+        assert!(!s.contains("kms_key_id"));
+    }
+
+    #[test]
+    fn desired_round_trips_through_a_state_value_that_fits_the_schema() {
+        let v = Value::object([
+            ("bucket", Value::string("b")),
+            ("lock_table", Value::string("t")),
+            ("state_key", Value::string("k")),
+            ("kms_key_arn", Value::Null),
+            ("force_destroy", Value::Bool(true)),
+            ("tags", Value::object([("a", Value::string("1"))])),
+        ]);
+        let d = Desired::from_value(&v);
+        assert_eq!(d.tags.as_ref().unwrap()["a"], "1");
+        assert!(d.force_destroy);
+        // Every attribute the model writes exists in the schema with the right type.
+        let ty = super::super::schema::schema().value_type();
+        let seen = Seen {
+            bucket: BucketSeen::default(),
+            table: None,
+        };
+        let aws_like = test_aws();
+        let st = state(&aws_like, &d, &seen);
+        codec::to_msgpack(&st, &ty).expect("state fits schema");
+        assert_eq!(Desired::from_value(&st), d);
+    }
+
+    fn test_aws() -> Aws {
+        let conf = aws_sdk_s3::config::Builder::new()
+            .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+            .region(aws_sdk_s3::config::Region::new("us-east-1"))
+            .build();
+        let dconf = aws_sdk_dynamodb::config::Builder::new()
+            .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
+            .build();
+        let econf = aws_sdk_ec2::config::Builder::new()
+            .behavior_version(aws_sdk_ec2::config::BehaviorVersion::latest())
+            .build();
+        let sconf = aws_sdk_sts::config::Builder::new()
+            .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
+            .build();
+        Aws {
+            region: "us-east-1".into(),
+            partition: "aws".into(),
+            default_tags: BTreeMap::new(),
+            s3: aws_sdk_s3::Client::from_conf(conf),
+            dynamodb: aws_sdk_dynamodb::Client::from_conf(dconf),
+            ec2: aws_sdk_ec2::Client::from_conf(econf),
+            sts: aws_sdk_sts::Client::from_conf(sconf),
+        }
+    }
+}
