@@ -10,6 +10,8 @@ VENV             := $(TOOLS)/venv
 export ODE_CACHE CARGO_TARGET_DIR
 
 PROVIDER_BIN := $(CARGO_TARGET_DIR)/debug/terraform-provider-ode
+TOFU         := TF_CLI_CONFIG_FILE=/dev/null $(TOOLS)/tofu-1.12.6/tofu
+HCL_DIRS     := $(wildcard examples modules)
 
 .PHONY: all tools build test test-unit test-e2e lint lint-fmt fmt demo demo-destroy bench docs clean-demo
 
@@ -30,7 +32,7 @@ test-unit:
 
 lint-fmt:
 	cargo fmt --all -- --check
-	$(TOOLS)/tofu-1.12.6/tofu fmt -check -recursive examples modules
+	$(TOFU) fmt -check -recursive $(HCL_DIRS)
 
 test-e2e:
 	ODE_PROVIDER_BIN=$(PROVIDER_BIN) $(VENV)/bin/python -m pytest tests
@@ -40,7 +42,7 @@ lint: lint-fmt
 
 fmt:
 	cargo fmt --all
-	$(TOOLS)/tofu-1.12.6/tofu fmt -recursive examples modules
+	$(TOFU) fmt -recursive $(HCL_DIRS)
 
 ## make demo: start the local emulator and apply the example stack on it.
 demo: tools build

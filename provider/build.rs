@@ -2,7 +2,11 @@
 //! compiler, so a build needs nothing outside crates.io (no system `protoc`).
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let files = ["proto/tfplugin6.proto", "proto/goplugin.proto", "proto/health.proto"];
+    let files = [
+        "proto/tfplugin6.proto",
+        "proto/goplugin.proto",
+        "proto/health.proto",
+    ];
     for f in files {
         println!("cargo:rerun-if-changed={f}");
     }

@@ -20,9 +20,10 @@ start_emulator() {
     return
   fi
   rm -f "$PORTFILE"
-  (cd "$REPO_ROOT" && nohup "$VENV_PY" -m tests.support.emulator --port 0 --port-file "$PORTFILE" \
-    >"$DEMO/emulator.log" 2>&1 &
-    echo $! >"$PIDFILE")
+  # Detached from this shell and its output, so `make demo` returns while it runs.
+  (cd "$REPO_ROOT" && exec setsid "$VENV_PY" -m tests.support.emulator --port 0 \
+    --port-file "$PORTFILE" </dev/null >"$DEMO/emulator.log" 2>&1) &
+  echo $! >"$PIDFILE"
   for _ in $(seq 1 100); do
     [[ -s "$PORTFILE" ]] && return
     sleep 0.1

@@ -108,7 +108,11 @@ fn timestamp() -> String {
 }
 
 /// Formats one event as a JSON line.
-fn line(level: &Level, message: String, rest: serde_json::Map<String, serde_json::Value>) -> String {
+fn line(
+    level: &Level,
+    message: String,
+    rest: serde_json::Map<String, serde_json::Value>,
+) -> String {
     let mut obj = serde_json::Map::with_capacity(rest.len() + 4);
     obj.insert("@level".into(), level.as_str().to_ascii_lowercase().into());
     obj.insert("@message".into(), message.into());
@@ -172,12 +176,22 @@ mod tests {
         }
         static CS: Cs = Cs;
         let sdk = Metadata::new(
-            "x", "aws_smithy_runtime::client", Level::TRACE, None, None, None,
+            "x",
+            "aws_smithy_runtime::client",
+            Level::TRACE,
+            None,
+            None,
+            None,
             tracing::field::FieldSet::new(&[], tracing::callsite::Identifier(&CS)),
             tracing::metadata::Kind::EVENT,
         );
         let own = Metadata::new(
-            "x", "ode_provider::aws", Level::TRACE, None, None, None,
+            "x",
+            "ode_provider::aws",
+            Level::TRACE,
+            None,
+            None,
+            None,
             tracing::field::FieldSet::new(&[], tracing::callsite::Identifier(&CS)),
             tracing::metadata::Kind::EVENT,
         );

@@ -3,7 +3,9 @@
 use ode_provider::{logging, plugin, provider::OdeProvider};
 
 fn main() {
-    let debug = std::env::args().skip(1).any(|a| a == "--debug" || a == "-debug");
+    let debug = std::env::args()
+        .skip(1)
+        .any(|a| a == "--debug" || a == "-debug");
     let level = logging::level_from_env().or(debug.then_some(tracing::Level::INFO));
     logging::init(level);
 

@@ -115,7 +115,11 @@ fn settings(config: &Value) -> Settings {
             sts: ep("sts"),
             secretsmanager: ep("secretsmanager"),
         },
-        default_tags: config.get("default_tags").block().get("tags").to_string_map(),
+        default_tags: config
+            .get("default_tags")
+            .block()
+            .get("tags")
+            .to_string_map(),
         max_retries: config
             .get("max_retries")
             .as_i64()
@@ -145,13 +149,18 @@ impl Provider for OdeProvider {
                 Ok(())
             }
         });
-        int_at(config.get("max_retries"), AttrPath::attr("max_retries"), diags, |n| {
-            if (0..=100).contains(&n) {
-                Ok(())
-            } else {
-                Err(format!("max_retries must be between 0 and 100; got {n}."))
-            }
-        });
+        int_at(
+            config.get("max_retries"),
+            AttrPath::attr("max_retries"),
+            diags,
+            |n| {
+                if (0..=100).contains(&n) {
+                    Ok(())
+                } else {
+                    Err(format!("max_retries must be between 0 and 100; got {n}."))
+                }
+            },
+        );
         let role = config.get("assume_role").block();
         string_at(
             role.get("role_arn"),
@@ -191,11 +200,7 @@ impl Provider for OdeProvider {
         );
     }
 
-    async fn configure(
-        &self,
-        req: ConfigureRequest<'_>,
-        diags: &mut Diagnostics,
-    ) -> Option<Aws> {
+    async fn configure(&self, req: ConfigureRequest<'_>, diags: &mut Diagnostics) -> Option<Aws> {
         if !req.config.is_wholly_known() {
             diags.error(
                 "Provider configuration is not known yet",
@@ -254,11 +259,10 @@ mod tests {
         ]);
         let mut d = Diagnostics::default();
         OdeProvider.validate(&config, &mut d);
-        let paths: Vec<String> = d
-            .0
-            .iter()
-            .map(|x| x.path.as_ref().unwrap().to_string())
-            .collect();
+        let paths: Vec<String> =
+            d.0.iter()
+                .map(|x| x.path.as_ref().unwrap().to_string())
+                .collect();
         assert_eq!(
             paths,
             [

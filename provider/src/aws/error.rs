@@ -1,5 +1,6 @@
 //! AWS errors: keep the service's code and message; decide "not found" in one place.
 
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
@@ -23,14 +24,19 @@ impl std::fmt::Display for AwsError {
 impl std::error::Error for AwsError {}
 
 impl AwsError {
-    pub fn from_sdk<E, R>(operation: &'static str, e: &SdkError<E, R>) -> Self
+    pub fn from_sdk<E>(operation: &'static str, e: &SdkError<E, HttpResponse>) -> Self
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
-        R: std::fmt::Debug,
     {
         let code = e.code().map(str::to_string);
         let message = match e {
-            SdkError::ServiceError(_) => e.message().unwrap_or("no message").to_string(),
+            SdkError::ServiceError(ctx) => match e.message() {
+                Some(m) => m.to_string(),
+                None => format!(
+                    "HTTP {} without an error message",
+                    ctx.raw().status().as_u16()
+                ),
+            },
             other => {
                 use std::error::Error;
                 let mut msg = other.to_string();
@@ -60,10 +66,9 @@ pub trait Op<T> {
     fn op(self, operation: &'static str) -> Result<T, AwsError>;
 }
 
-impl<T, E, R> Op<T> for Result<T, SdkError<E, R>>
+impl<T, E> Op<T> for Result<T, SdkError<E, HttpResponse>>
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
 {
     fn op(self, operation: &'static str) -> Result<T, AwsError> {
         self.map_err(|e| AwsError::from_sdk(operation, &e))

@@ -139,7 +139,8 @@ impl Aws {
 
         let e = &s.endpoints;
         let s3 = {
-            let mut b = aws_sdk_s3::config::Builder::from(&base).force_path_style(s.s3_use_path_style);
+            let mut b =
+                aws_sdk_s3::config::Builder::from(&base).force_path_style(s.s3_use_path_style);
             if let Some(url) = &e.s3 {
                 b = b.endpoint_url(url);
             }

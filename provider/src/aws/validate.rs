@@ -13,7 +13,9 @@ pub fn region(s: &str) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err(format!("{s:?} is not an AWS region name (for example \"us-east-1\")."))
+        Err(format!(
+            "{s:?} is not an AWS region name (for example \"us-east-1\")."
+        ))
     }
 }
 
@@ -58,7 +60,9 @@ pub fn tag(key: &str, value: Option<&str>) -> Result<(), String> {
         return Err("Tag keys must be 1 to 128 characters long.".into());
     }
     if key.to_ascii_lowercase().starts_with("aws:") {
-        return Err(format!("Tag key {key:?} uses the reserved prefix \"aws:\"."));
+        return Err(format!(
+            "Tag key {key:?} uses the reserved prefix \"aws:\"."
+        ));
     }
     if key.starts_with(crate::aws::OWNERSHIP_PREFIX) {
         return Err(format!(
@@ -77,7 +81,9 @@ pub fn tag(key: &str, value: Option<&str>) -> Result<(), String> {
 pub fn bucket_name(s: &str) -> Result<(), String> {
     let n = s.len();
     if !(3..=63).contains(&n) {
-        return Err(format!("Bucket names must be 3 to 63 characters long; {s:?} has {n}."));
+        return Err(format!(
+            "Bucket names must be 3 to 63 characters long; {s:?} has {n}."
+        ));
     }
     if !s
         .chars()
@@ -89,13 +95,19 @@ pub fn bucket_name(s: &str) -> Result<(), String> {
     }
     let edge_ok = |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
     if !edge_ok(s.chars().next()) || !edge_ok(s.chars().last()) {
-        return Err(format!("{s:?}: bucket names must begin and end with a letter or digit."));
+        return Err(format!(
+            "{s:?}: bucket names must begin and end with a letter or digit."
+        ));
     }
     if s.contains("..") || s.contains(".-") || s.contains("-.") {
-        return Err(format!("{s:?}: dots may not be next to each other or to a hyphen."));
+        return Err(format!(
+            "{s:?}: dots may not be next to each other or to a hyphen."
+        ));
     }
     if s.split('.').count() == 4 && s.split('.').all(|p| p.parse::<u8>().is_ok()) {
-        return Err(format!("{s:?}: bucket names may not look like an IP address."));
+        return Err(format!(
+            "{s:?}: bucket names may not look like an IP address."
+        ));
     }
     if s.starts_with("xn--") || s.ends_with("-s3alias") {
         return Err(format!("{s:?} uses a prefix or suffix S3 reserves."));
@@ -107,7 +119,9 @@ pub fn bucket_name(s: &str) -> Result<(), String> {
 pub fn table_name(s: &str) -> Result<(), String> {
     let n = s.len();
     if !(3..=255).contains(&n) {
-        return Err(format!("Table names must be 3 to 255 characters long; {s:?} has {n}."));
+        return Err(format!(
+            "Table names must be 3 to 255 characters long; {s:?} has {n}."
+        ));
     }
     if !s
         .chars()
@@ -126,7 +140,12 @@ mod tests {
 
     #[test]
     fn regions() {
-        for ok in ["us-east-1", "eu-central-2", "us-gov-west-1", "ap-southeast-4"] {
+        for ok in [
+            "us-east-1",
+            "eu-central-2",
+            "us-gov-west-1",
+            "ap-southeast-4",
+        ] {
             assert!(region(ok).is_ok(), "{ok}");
         }
         for bad in ["not-a-region", "useast1", "us-east", "US-EAST-1", ""] {
@@ -139,7 +158,16 @@ mod tests {
         for ok in ["ode-terraform-state", "a.b.c", "abc"] {
             assert!(bucket_name(ok).is_ok(), "{ok}");
         }
-        for bad in ["ab", "Upper", "-lead", "trail-", "a..b", "192.168.1.1", "xn--x", "a_b"] {
+        for bad in [
+            "ab",
+            "Upper",
+            "-lead",
+            "trail-",
+            "a..b",
+            "192.168.1.1",
+            "xn--x",
+            "a_b",
+        ] {
             assert!(bucket_name(bad).is_err(), "{bad}");
         }
     }

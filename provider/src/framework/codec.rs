@@ -75,7 +75,11 @@ fn write_value(out: &mut Vec<u8>, v: &Value, ty: &Type) -> Result<(), CodecError
         }
         (Type::Tuple(elems), Value::List(items)) => {
             if elems.len() != items.len() {
-                return err(format!("tuple needs {} elements, got {}", elems.len(), items.len()));
+                return err(format!(
+                    "tuple needs {} elements, got {}",
+                    elems.len(),
+                    items.len()
+                ));
             }
             io(w::write_array_len(out, items.len() as u32))?;
             for (item, t) in items.iter().zip(elems) {
@@ -102,7 +106,11 @@ fn write_value(out: &mut Vec<u8>, v: &Value, ty: &Type) -> Result<(), CodecError
             }
             Ok(())
         }
-        (ty, v) => err(format!("value {} does not fit type {}", kind(v), ty.to_json())),
+        (ty, v) => err(format!(
+            "value {} does not fit type {}",
+            kind(v),
+            ty.to_json()
+        )),
     }
 }
 
@@ -163,7 +171,10 @@ impl<'a> Reader<'a> {
         Ok(self.take(1)?[0])
     }
     fn be(&mut self, n: usize) -> Result<u64, CodecError> {
-        Ok(self.take(n)?.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b)))
+        Ok(self
+            .take(n)?
+            .iter()
+            .fold(0u64, |acc, b| (acc << 8) | u64::from(*b)))
     }
     fn text(&mut self, n: usize) -> Result<Raw, CodecError> {
         let bytes = self.take(n)?;
@@ -304,7 +315,9 @@ fn typed(raw: Raw, ty: &Type) -> Result<Value, CodecError> {
         (Type::Map(e), Raw::Map(items)) => {
             let mut m = BTreeMap::new();
             for (k, v) in items {
-                let Raw::Str(k) = k else { return err("map key must be a string") };
+                let Raw::Str(k) = k else {
+                    return err("map key must be a string");
+                };
                 m.insert(k, typed(v, e)?);
             }
             Ok(Value::Map(m))
@@ -312,7 +325,9 @@ fn typed(raw: Raw, ty: &Type) -> Result<Value, CodecError> {
         (Type::Object(attrs), Raw::Map(items)) => {
             let mut m = BTreeMap::new();
             for (k, v) in items {
-                let Raw::Str(k) = k else { return err("object key must be a string") };
+                let Raw::Str(k) = k else {
+                    return err("object key must be a string");
+                };
                 let Some(t) = attrs.get(&k) else {
                     return err(format!("unsupported attribute {k:?}"));
                 };
@@ -323,7 +338,10 @@ fn typed(raw: Raw, ty: &Type) -> Result<Value, CodecError> {
             }
             Ok(Value::Map(m))
         }
-        (ty, raw) => err(format!("msgpack {raw:?} does not fit type {}", ty.to_json())),
+        (ty, raw) => err(format!(
+            "msgpack {raw:?} does not fit type {}",
+            ty.to_json()
+        )),
     }
 }
 
@@ -412,11 +430,18 @@ pub fn to_json(v: &Value, ty: &Type) -> Result<serde_json::Value, CodecError> {
         (Type::Number, Value::Number(Number::Int(i))) => json!(i),
         (Type::Number, Value::Number(Number::Float(f))) => json!(f),
         (Type::String, Value::String(s)) => J::String(s.clone()),
-        (Type::List(e) | Type::Set(e), Value::List(items)) => {
-            J::Array(items.iter().map(|i| to_json(i, e)).collect::<Result<_, _>>()?)
-        }
+        (Type::List(e) | Type::Set(e), Value::List(items)) => J::Array(
+            items
+                .iter()
+                .map(|i| to_json(i, e))
+                .collect::<Result<_, _>>()?,
+        ),
         (Type::Tuple(elems), Value::List(items)) if elems.len() == items.len() => J::Array(
-            items.iter().zip(elems).map(|(i, t)| to_json(i, t)).collect::<Result<_, _>>()?,
+            items
+                .iter()
+                .zip(elems)
+                .map(|(i, t)| to_json(i, t))
+                .collect::<Result<_, _>>()?,
         ),
         (Type::Map(e), Value::Map(m)) => J::Object(
             m.iter()
@@ -429,7 +454,13 @@ pub fn to_json(v: &Value, ty: &Type) -> Result<serde_json::Value, CodecError> {
                 .map(|(k, t)| Ok((k.clone(), to_json(m.get(k).unwrap_or(&Value::Null), t)?)))
                 .collect::<Result<_, CodecError>>()?,
         ),
-        (ty, v) => return err(format!("value {} does not fit type {}", kind(v), ty.to_json())),
+        (ty, v) => {
+            return err(format!(
+                "value {} does not fit type {}",
+                kind(v),
+                ty.to_json()
+            ))
+        }
     })
 }
 
@@ -446,7 +477,10 @@ mod tests {
             ("l", Type::list(Type::String)),
             ("set", Type::set(Type::Number)),
             ("m", Type::map(Type::String)),
-            ("o", Type::object([("x", Type::list(Type::object([("y", Type::String)])))])),
+            (
+                "o",
+                Type::object([("x", Type::list(Type::object([("y", Type::String)])))]),
+            ),
             ("t", Type::Tuple(vec![Type::String, Type::Bool])),
             ("d", Type::Dynamic),
         ])
@@ -462,12 +496,18 @@ mod tests {
             ]
             .boxed(),
             Type::String | Type::Dynamic => ".{0,12}".prop_map(Value::String).boxed(),
-            Type::List(e) | Type::Set(e) => prop::collection::vec(arb_value((**e).clone(), allow_unknown), 0..4)
-                .prop_map(Value::List)
-                .boxed(),
-            Type::Map(e) => prop::collection::btree_map("[a-z]{1,5}", arb_value((**e).clone(), allow_unknown), 0..4)
-                .prop_map(Value::Map)
-                .boxed(),
+            Type::List(e) | Type::Set(e) => {
+                prop::collection::vec(arb_value((**e).clone(), allow_unknown), 0..4)
+                    .prop_map(Value::List)
+                    .boxed()
+            }
+            Type::Map(e) => prop::collection::btree_map(
+                "[a-z]{1,5}",
+                arb_value((**e).clone(), allow_unknown),
+                0..4,
+            )
+            .prop_map(Value::Map)
+            .boxed(),
             Type::Tuple(elems) => elems
                 .iter()
                 .map(|t| arb_value(t.clone(), allow_unknown))
@@ -528,15 +568,24 @@ mod tests {
         assert_eq!(from_msgpack(&[0xd0, 0xfb], &ty).unwrap(), Value::int(-5));
         let mut f = vec![0xcb];
         f.extend_from_slice(&2.5f64.to_bits().to_be_bytes());
-        assert_eq!(from_msgpack(&f, &ty).unwrap(), Value::Number(Number::Float(2.5)));
-        assert_eq!(from_msgpack(&[0xa2, b'4', b'2'], &ty).unwrap(), Value::int(42));
+        assert_eq!(
+            from_msgpack(&f, &ty).unwrap(),
+            Value::Number(Number::Float(2.5))
+        );
+        assert_eq!(
+            from_msgpack(&[0xa2, b'4', b'2'], &ty).unwrap(),
+            Value::int(42)
+        );
     }
 
     #[test]
     fn objects_get_nulls_for_missing_attributes_and_reject_extra_ones() {
         let ty = Type::object([("a", Type::String), ("b", Type::Bool)]);
         let v = from_msgpack(&[0x81, 0xa1, b'a', 0xa1, b'x'], &ty).unwrap();
-        assert_eq!(v, Value::object([("a", Value::string("x")), ("b", Value::Null)]));
+        assert_eq!(
+            v,
+            Value::object([("a", Value::string("x")), ("b", Value::Null)])
+        );
         assert!(from_msgpack(&[0x81, 0xa1, b'z', 0xc0], &ty).is_err());
         assert!(to_msgpack(&Value::object([("z", Value::Null)]), &ty).is_err());
     }

@@ -43,7 +43,10 @@ pub fn plan(block: &Block, prior: &Value, proposed: &Value, config: &Value) -> P
 
     let mut requires_replace = Vec::new();
     if prior.is_null() {
-        for a in attrs.iter().filter(|a| a.computed && a.default.is_none() && config_null(a)) {
+        for a in attrs
+            .iter()
+            .filter(|a| a.computed && a.default.is_none() && config_null(a))
+        {
             planned.set(&a.name, Value::Unknown);
         }
     } else if planned != *prior {
@@ -53,7 +56,10 @@ pub fn plan(block: &Block, prior: &Value, proposed: &Value, config: &Value) -> P
             }
         }
         let replacing = !requires_replace.is_empty();
-        for a in attrs.iter().filter(|a| a.computed && a.default.is_none() && config_null(a)) {
+        for a in attrs
+            .iter()
+            .filter(|a| a.computed && a.default.is_none() && config_null(a))
+        {
             if replacing || !a.use_state_for_unknown {
                 planned.set(&a.name, Value::Unknown);
             }
@@ -91,10 +97,20 @@ mod tests {
 
     fn block() -> Block {
         Block::new("test")
-            .attr(Attribute::string("name").required().requires_replace().doc("n"))
+            .attr(
+                Attribute::string("name")
+                    .required()
+                    .requires_replace()
+                    .doc("n"),
+            )
             .attr(Attribute::string("note").optional().doc("n"))
             .attr(Attribute::bool("flag").default(true).doc("f"))
-            .attr(Attribute::string("id").computed().use_state_for_unknown().doc("i"))
+            .attr(
+                Attribute::string("id")
+                    .computed()
+                    .use_state_for_unknown()
+                    .doc("i"),
+            )
             .attr(Attribute::string("etag").computed().doc("e"))
             .attr(Attribute::string("secret").optional().write_only().doc("s"))
     }

@@ -93,7 +93,11 @@ impl<P: Provider> Server<P> {
     pub fn schemas(&self) -> Schemas<'_> {
         Schemas {
             provider: &self.provider_schema,
-            resources: self.resources.iter().map(|(k, e)| (*k, &e.schema)).collect(),
+            resources: self
+                .resources
+                .iter()
+                .map(|(k, e)| (*k, &e.schema))
+                .collect(),
             functions: self.functions.clone(),
         }
     }

@@ -51,8 +51,10 @@ impl Type {
             Type::Set(e) => json!(["set", e.to_json()]),
             Type::Map(e) => json!(["map", e.to_json()]),
             Type::Object(attrs) => {
-                let m: serde_json::Map<String, J> =
-                    attrs.iter().map(|(k, t)| (k.clone(), t.to_json())).collect();
+                let m: serde_json::Map<String, J> = attrs
+                    .iter()
+                    .map(|(k, t)| (k.clone(), t.to_json()))
+                    .collect();
                 json!(["object", J::Object(m)])
             }
             Type::Tuple(elems) => {
@@ -79,7 +81,9 @@ impl Type {
                     "set" => Ok(Type::set(Type::from_json(&parts[1])?)),
                     "map" => Ok(Type::map(Type::from_json(&parts[1])?)),
                     "object" => {
-                        let attrs = parts[1].as_object().ok_or("object attributes must be a map")?;
+                        let attrs = parts[1]
+                            .as_object()
+                            .ok_or("object attributes must be a map")?;
                         let mut out = BTreeMap::new();
                         for (k, v) in attrs {
                             out.insert(k.clone(), Type::from_json(v)?);
@@ -89,7 +93,10 @@ impl Type {
                     "tuple" => {
                         let elems = parts[1].as_array().ok_or("tuple elements must be a list")?;
                         Ok(Type::Tuple(
-                            elems.iter().map(Type::from_json).collect::<Result<_, _>>()?,
+                            elems
+                                .iter()
+                                .map(Type::from_json)
+                                .collect::<Result<_, _>>()?,
                         ))
                     }
                     other => Err(format!("unknown type kind {other:?}")),

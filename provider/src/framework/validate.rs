@@ -82,7 +82,11 @@ mod tests {
     #[test]
     fn unknown_and_null_pass_known_bad_fails_with_path() {
         let mut d = Diagnostics::default();
-        let obj = Value::object([("a", Value::Unknown), ("b", Value::Null), ("c", "xy".into())]);
+        let obj = Value::object([
+            ("a", Value::Unknown),
+            ("b", Value::Null),
+            ("c", "xy".into()),
+        ]);
         for n in ["a", "b", "c"] {
             string_attr(&obj, n, &mut d, length(3, 5));
         }
@@ -95,7 +99,11 @@ mod tests {
         let mut d = Diagnostics::default();
         let m = Value::object([("", Value::string("v")), ("ok", "v".into())]);
         string_map_at(&m, AttrPath::attr("tags"), &mut d, |k, _| {
-            if k.is_empty() { Err("empty".into()) } else { Ok(()) }
+            if k.is_empty() {
+                Err("empty".into())
+            } else {
+                Ok(())
+            }
         });
         assert_eq!(d.0.len(), 1);
         assert_eq!(d.0[0].path.as_ref().unwrap().to_string(), "tags[\"\"]");

@@ -196,7 +196,11 @@ impl Value {
     /// A list of known strings; unknown or null entries are skipped.
     pub fn to_string_vec(&self) -> Vec<String> {
         self.as_list()
-            .map(|l| l.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+            .map(|l| {
+                l.iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 

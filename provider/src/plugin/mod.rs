@@ -68,10 +68,7 @@ impl Listener {
     fn address(&self) -> String {
         match self {
             Listener::Unix(_, p) => p.display().to_string(),
-            Listener::Tcp(l) => l
-                .local_addr()
-                .map(|a| a.to_string())
-                .unwrap_or_default(),
+            Listener::Tcp(l) => l.local_addr().map(|a| a.to_string()).unwrap_or_default(),
         }
     }
 }
@@ -97,8 +94,12 @@ async fn listen() -> Result<Listener, ServeError> {
         Ok(l) => return Ok(Listener::Unix(l, path)),
         Err(e) => tracing::debug!(error = %e, "unix socket unavailable, using tcp"),
     }
-    let min: u16 = env("PLUGIN_MIN_PORT").and_then(|v| v.parse().ok()).unwrap_or(10000);
-    let max: u16 = env("PLUGIN_MAX_PORT").and_then(|v| v.parse().ok()).unwrap_or(25000);
+    let min: u16 = env("PLUGIN_MIN_PORT")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10000);
+    let max: u16 = env("PLUGIN_MAX_PORT")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(25000);
     let mut last = None;
     for port in min..=max {
         match TcpListener::bind(("127.0.0.1", port)).await {
@@ -187,11 +188,17 @@ pub async fn serve<P: Provider>(provider: P) -> Result<(), ServeError> {
         listener.network(),
         listener.address()
     );
-    run(provider, listener, tls.map(|t| t.config), false, move || {
-        let mut out = std::io::stdout().lock();
-        let _ = out.write_all(line.as_bytes());
-        let _ = out.flush();
-    })
+    run(
+        provider,
+        listener,
+        tls.map(|t| t.config),
+        false,
+        move || {
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(line.as_bytes());
+            let _ = out.flush();
+        },
+    )
     .await
 }
 

@@ -87,7 +87,10 @@ fn first_pem_cert(pem: &str) -> Option<Vec<u8>> {
     let begin = "-----BEGIN CERTIFICATE-----";
     let start = pem.find(begin)? + begin.len();
     let end = start + pem[start..].find("-----END CERTIFICATE-----")?;
-    let b64: String = pem[start..end].chars().filter(|c| !c.is_whitespace()).collect();
+    let b64: String = pem[start..end]
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
     base64::engine::general_purpose::STANDARD.decode(b64).ok()
 }
 

@@ -51,8 +51,8 @@ impl health_pb::health_server::Health for Health {
             status: status as i32,
         };
         // One answer, then the stream stays open as the health protocol expects.
-        let stream = futures::stream::once(async move { Ok(first) })
-            .chain(futures::stream::pending());
+        let stream =
+            futures::stream::once(async move { Ok(first) }).chain(futures::stream::pending());
         Ok(Response::new(Box::pin(stream)))
     }
 }

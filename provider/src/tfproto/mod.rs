@@ -35,11 +35,17 @@ pub fn router<P: Provider>(
 ) -> tonic::service::Routes {
     let mut routes = tonic::service::RoutesBuilder::default();
     routes
-        .add_service(pb::provider_server::ProviderServer::new(service::ProviderService::new(server)))
-        .add_service(health_pb::health_server::HealthServer::new(goplugin::Health))
-        .add_service(plugin_pb::grpc_controller_server::GrpcControllerServer::new(
-            goplugin::Controller { shutdown },
-        ));
+        .add_service(pb::provider_server::ProviderServer::new(
+            service::ProviderService::new(server),
+        ))
+        .add_service(health_pb::health_server::HealthServer::new(
+            goplugin::Health,
+        ))
+        .add_service(
+            plugin_pb::grpc_controller_server::GrpcControllerServer::new(goplugin::Controller {
+                shutdown,
+            }),
+        );
     routes.routes()
 }
 

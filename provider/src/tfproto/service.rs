@@ -72,7 +72,9 @@ macro_rules! from_diags {
     ($($t:ty),*) => {$(
         impl FromDiags for $t {
             fn from_diags(d: Diagnostics) -> Self {
-                Self { diagnostics: diagnostics(d), ..Default::default() }
+                let mut r = Self::default();
+                r.diagnostics = diagnostics(d);
+                r
             }
         }
     )*};
@@ -149,13 +151,16 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
     ) -> Result<Response<pb::validate_provider_config::Response>, Status> {
         let _span = RpcSpan::new("ValidateProviderConfig", "");
         let req = req.into_inner();
-        Ok(Response::new(try_diags!(pb::validate_provider_config::Response, {
-            let config = decode(req.config.as_ref(), self.server.provider_type())?;
-            let d = self.server.validate_provider_config(&config);
-            Ok(pb::validate_provider_config::Response {
-                diagnostics: diagnostics(d),
-            })
-        })))
+        Ok(Response::new(try_diags!(
+            pb::validate_provider_config::Response,
+            {
+                let config = decode(req.config.as_ref(), self.server.provider_type())?;
+                let d = self.server.validate_provider_config(&config);
+                Ok(pb::validate_provider_config::Response {
+                    diagnostics: diagnostics(d),
+                })
+            }
+        )))
     }
 
     async fn validate_resource_config(
@@ -164,14 +169,19 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
     ) -> Result<Response<pb::validate_resource_config::Response>, Status> {
         let req = req.into_inner();
         let _span = RpcSpan::new("ValidateResourceConfig", &req.type_name);
-        Ok(Response::new(try_diags!(pb::validate_resource_config::Response, {
-            let ty = self.resource_type(&req.type_name)?;
-            let config = decode(req.config.as_ref(), ty)?;
-            let d = self.server.validate_resource_config(&req.type_name, &config);
-            Ok(pb::validate_resource_config::Response {
-                diagnostics: diagnostics(d),
-            })
-        })))
+        Ok(Response::new(try_diags!(
+            pb::validate_resource_config::Response,
+            {
+                let ty = self.resource_type(&req.type_name)?;
+                let config = decode(req.config.as_ref(), ty)?;
+                let d = self
+                    .server
+                    .validate_resource_config(&req.type_name, &config);
+                Ok(pb::validate_resource_config::Response {
+                    diagnostics: diagnostics(d),
+                })
+            }
+        )))
     }
 
     async fn validate_data_resource_config(
@@ -195,43 +205,47 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
     ) -> Result<Response<pb::upgrade_resource_state::Response>, Status> {
         let req = req.into_inner();
         let _span = RpcSpan::new("UpgradeResourceState", &req.type_name);
-        Ok(Response::new(try_diags!(pb::upgrade_resource_state::Response, {
-            let ty = self.resource_type(&req.type_name)?;
-            let raw = req.raw_state.unwrap_or_default();
-            if raw.json.is_empty() {
-                let mut d = Diagnostics::default();
-                if !raw.flatmap.is_empty() {
-                    d.error(
+        Ok(Response::new(try_diags!(
+            pb::upgrade_resource_state::Response,
+            {
+                let ty = self.resource_type(&req.type_name)?;
+                let raw = req.raw_state.unwrap_or_default();
+                if raw.json.is_empty() {
+                    let mut d = Diagnostics::default();
+                    if !raw.flatmap.is_empty() {
+                        d.error(
                         "Unsupported state format",
                         "This state uses the legacy flatmap format, which this provider never wrote.",
                     );
+                    }
+                    return Ok(pb::upgrade_resource_state::Response {
+                        upgraded_state: Some(encode(&Value::Null, ty)?),
+                        diagnostics: diagnostics(d),
+                    });
                 }
-                return Ok(pb::upgrade_resource_state::Response {
-                    upgraded_state: Some(encode(&Value::Null, ty)?),
+                let json: serde_json::Value = serde_json::from_slice(&raw.json).map_err(|e| {
+                    let mut d = Diagnostics::default();
+                    d.error("Malformed stored state", e.to_string());
+                    d
+                })?;
+                let (upgraded, d) = self.server.upgrade(&req.type_name, req.version, json);
+                if d.has_errors() {
+                    return Err(d);
+                }
+                let bytes = upgraded.to_string();
+                let value =
+                    codec::from_json(bytes.as_bytes(), ty, Attrs::DropUnknown).map_err(|e| {
+                        let mut d = Diagnostics::default();
+                        d.error("Stored state does not fit the schema", e.to_string());
+                        d
+                    })?;
+                let out = encode(&value, ty)?;
+                Ok(pb::upgrade_resource_state::Response {
+                    upgraded_state: Some(out),
                     diagnostics: diagnostics(d),
-                });
+                })
             }
-            let json: serde_json::Value = serde_json::from_slice(&raw.json).map_err(|e| {
-                let mut d = Diagnostics::default();
-                d.error("Malformed stored state", e.to_string());
-                d
-            })?;
-            let (upgraded, d) = self.server.upgrade(&req.type_name, req.version, json);
-            if d.has_errors() {
-                return Err(d);
-            }
-            let bytes = upgraded.to_string();
-            let value = codec::from_json(bytes.as_bytes(), ty, Attrs::DropUnknown).map_err(|e| {
-                let mut d = Diagnostics::default();
-                d.error("Stored state does not fit the schema", e.to_string());
-                d
-            })?;
-            let out = encode(&value, ty)?;
-            Ok(pb::upgrade_resource_state::Response {
-                upgraded_state: Some(out),
-                diagnostics: diagnostics(d),
-            })
-        })))
+        )))
     }
 
     async fn configure_provider(
@@ -240,13 +254,16 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
     ) -> Result<Response<pb::configure_provider::Response>, Status> {
         let _span = RpcSpan::new("ConfigureProvider", "");
         let req = req.into_inner();
-        Ok(Response::new(try_diags!(pb::configure_provider::Response, {
-            let config = decode(req.config.as_ref(), self.server.provider_type())?;
-            let d = self.server.configure(&req.terraform_version, &config).await;
-            Ok(pb::configure_provider::Response {
-                diagnostics: diagnostics(d),
-            })
-        })))
+        Ok(Response::new(try_diags!(
+            pb::configure_provider::Response,
+            {
+                let config = decode(req.config.as_ref(), self.server.provider_type())?;
+                let d = self.server.configure(&req.terraform_version, &config).await;
+                Ok(pb::configure_provider::Response {
+                    diagnostics: diagnostics(d),
+                })
+            }
+        )))
     }
 
     async fn read_resource(
@@ -281,25 +298,34 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
     ) -> Result<Response<pb::plan_resource_change::Response>, Status> {
         let req = req.into_inner();
         let _span = RpcSpan::new("PlanResourceChange", &req.type_name);
-        Ok(Response::new(try_diags!(pb::plan_resource_change::Response, {
-            let ty = self.resource_type(&req.type_name)?;
-            let prior = decode(req.prior_state.as_ref(), ty)?;
-            let proposed = decode(req.proposed_new_state.as_ref(), ty)?;
-            let config = decode(req.config.as_ref(), ty)?;
-            let out = self
-                .server
-                .plan(&req.type_name, &prior, &proposed, &config, &req.prior_private)
-                .await;
-            Ok(pb::plan_resource_change::Response {
-                planned_state: Some(encode(&out.planned, ty)?),
-                requires_replace: out.requires_replace.iter().map(convert::path).collect(),
-                planned_private: out.planned_private,
-                diagnostics: diagnostics(out.diagnostics),
-                legacy_type_system: false,
-                deferred: None,
-                planned_identity: None,
-            })
-        })))
+        Ok(Response::new(try_diags!(
+            pb::plan_resource_change::Response,
+            {
+                let ty = self.resource_type(&req.type_name)?;
+                let prior = decode(req.prior_state.as_ref(), ty)?;
+                let proposed = decode(req.proposed_new_state.as_ref(), ty)?;
+                let config = decode(req.config.as_ref(), ty)?;
+                let out = self
+                    .server
+                    .plan(
+                        &req.type_name,
+                        &prior,
+                        &proposed,
+                        &config,
+                        &req.prior_private,
+                    )
+                    .await;
+                Ok(pb::plan_resource_change::Response {
+                    planned_state: Some(encode(&out.planned, ty)?),
+                    requires_replace: out.requires_replace.iter().map(convert::path).collect(),
+                    planned_private: out.planned_private,
+                    diagnostics: diagnostics(out.diagnostics),
+                    legacy_type_system: false,
+                    deferred: None,
+                    planned_identity: None,
+                })
+            }
+        )))
     }
 
     async fn apply_resource_change(
@@ -308,23 +334,32 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
     ) -> Result<Response<pb::apply_resource_change::Response>, Status> {
         let req = req.into_inner();
         let _span = RpcSpan::new("ApplyResourceChange", &req.type_name);
-        Ok(Response::new(try_diags!(pb::apply_resource_change::Response, {
-            let ty = self.resource_type(&req.type_name)?;
-            let prior = decode(req.prior_state.as_ref(), ty)?;
-            let planned = decode(req.planned_state.as_ref(), ty)?;
-            let config = decode(req.config.as_ref(), ty)?;
-            let resp = self
-                .server
-                .apply(&req.type_name, &prior, &planned, &config, &req.planned_private)
-                .await;
-            Ok(pb::apply_resource_change::Response {
-                new_state: Some(encode(&resp.state, ty)?),
-                private: resp.private,
-                diagnostics: diagnostics(resp.diagnostics),
-                legacy_type_system: false,
-                new_identity: None,
-            })
-        })))
+        Ok(Response::new(try_diags!(
+            pb::apply_resource_change::Response,
+            {
+                let ty = self.resource_type(&req.type_name)?;
+                let prior = decode(req.prior_state.as_ref(), ty)?;
+                let planned = decode(req.planned_state.as_ref(), ty)?;
+                let config = decode(req.config.as_ref(), ty)?;
+                let resp = self
+                    .server
+                    .apply(
+                        &req.type_name,
+                        &prior,
+                        &planned,
+                        &config,
+                        &req.planned_private,
+                    )
+                    .await;
+                Ok(pb::apply_resource_change::Response {
+                    new_state: Some(encode(&resp.state, ty)?),
+                    private: resp.private,
+                    diagnostics: diagnostics(resp.diagnostics),
+                    legacy_type_system: false,
+                    new_identity: None,
+                })
+            }
+        )))
     }
 
     async fn import_resource_state(
@@ -333,25 +368,28 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
     ) -> Result<Response<pb::import_resource_state::Response>, Status> {
         let req = req.into_inner();
         let _span = RpcSpan::new("ImportResourceState", &req.type_name);
-        Ok(Response::new(try_diags!(pb::import_resource_state::Response, {
-            let ty = self.resource_type(&req.type_name)?;
-            let resp = self.server.import(&req.type_name, &req.id).await;
-            let imported = if resp.diagnostics.has_errors() || resp.state.is_null() {
-                Vec::new()
-            } else {
-                vec![pb::import_resource_state::ImportedResource {
-                    type_name: req.type_name.clone(),
-                    state: Some(encode(&resp.state, ty)?),
-                    private: resp.private,
-                    identity: None,
-                }]
-            };
-            Ok(pb::import_resource_state::Response {
-                imported_resources: imported,
-                diagnostics: diagnostics(resp.diagnostics),
-                deferred: None,
-            })
-        })))
+        Ok(Response::new(try_diags!(
+            pb::import_resource_state::Response,
+            {
+                let ty = self.resource_type(&req.type_name)?;
+                let resp = self.server.import(&req.type_name, &req.id).await;
+                let imported = if resp.diagnostics.has_errors() || resp.state.is_null() {
+                    Vec::new()
+                } else {
+                    vec![pb::import_resource_state::ImportedResource {
+                        type_name: req.type_name.clone(),
+                        state: Some(encode(&resp.state, ty)?),
+                        private: resp.private,
+                        identity: None,
+                    }]
+                };
+                Ok(pb::import_resource_state::Response {
+                    imported_resources: imported,
+                    diagnostics: diagnostics(resp.diagnostics),
+                    deferred: None,
+                })
+            }
+        )))
     }
 
     async fn read_data_source(

@@ -68,7 +68,10 @@ impl Resource<Aws> for StateBackend {
         string_attr(config, "lock_table", diags, awsv::table_name);
         string_attr(config, "state_key", diags, |s| {
             if s.is_empty() || s.starts_with('/') || s.len() > 1024 {
-                Err("The state key must be 1 to 1024 characters and must not start with '/'.".into())
+                Err(
+                    "The state key must be 1 to 1024 characters and must not start with '/'."
+                        .into(),
+                )
             } else {
                 Ok(())
             }

@@ -121,13 +121,23 @@ pub fn state(aws: &Aws, d: &Desired, seen: &Seen) -> Value {
         ("tags_all", Value::string_map(visible.iter())),
         ("versioning", Value::string(&seen.bucket.versioning)),
         ("encryption", Value::string(&seen.bucket.encryption)),
-        ("public_access_blocked", Value::Bool(seen.bucket.public_access_blocked)),
+        (
+            "public_access_blocked",
+            Value::Bool(seen.bucket.public_access_blocked),
+        ),
         ("tls_only_policy", Value::Bool(seen.bucket.tls_only_policy)),
         (
             "point_in_time_recovery",
-            Value::Bool(seen.table.as_ref().is_some_and(|t| t.point_in_time_recovery)),
+            Value::Bool(
+                seen.table
+                    .as_ref()
+                    .is_some_and(|t| t.point_in_time_recovery),
+            ),
         ),
-        ("backend_config", Value::string(backend_config(d, &aws.region))),
+        (
+            "backend_config",
+            Value::string(backend_config(d, &aws.region)),
+        ),
     ])
 }
 

@@ -21,9 +21,14 @@ const TABLE_WAIT: Duration = Duration::from_secs(300);
 pub enum Failure {
     Aws(AwsError),
     /// The object exists but belongs to something else.
-    Foreign { attribute: &'static str, detail: String },
+    Foreign {
+        attribute: &'static str,
+        detail: String,
+    },
     /// Destroy found state objects and `force_destroy` is off.
-    NotEmpty { versions: usize },
+    NotEmpty {
+        versions: usize,
+    },
 }
 
 impl From<AwsError> for Failure {
@@ -89,7 +94,13 @@ fn denies_insecure_transport(policy: &str) -> bool {
 
 /// The bucket's tags (none when it has no tag set).
 async fn bucket_tags_of(aws: &Aws, bucket: &str) -> Result<BTreeMap<String, String>, AwsError> {
-    let r = aws.s3.get_bucket_tagging().bucket(bucket).send().await.op("GetBucketTagging");
+    let r = aws
+        .s3
+        .get_bucket_tagging()
+        .bucket(bucket)
+        .send()
+        .await
+        .op("GetBucketTagging");
     Ok(found(r, &["NoSuchTagSet"])?
         .map(|t| {
             t.tag_set()
@@ -103,7 +114,13 @@ async fn bucket_tags_of(aws: &Aws, bucket: &str) -> Result<BTreeMap<String, Stri
 /// Whether the bucket already exists as this backend's (left by an earlier,
 /// interrupted apply). A bucket that exists but is not ours is an error.
 async fn bucket_is_ours(aws: &Aws, d: &Desired) -> Result<bool, Failure> {
-    let head = aws.s3.head_bucket().bucket(&d.bucket).send().await.op("HeadBucket");
+    let head = aws
+        .s3
+        .head_bucket()
+        .bucket(&d.bucket)
+        .send()
+        .await
+        .op("HeadBucket");
     if found(head, &["NotFound", "NoSuchBucket"])?.is_none() {
         return Ok(false);
     }
@@ -136,7 +153,10 @@ async fn create_bucket(aws: &Aws, d: &Desired) -> Result<(), Failure> {
         Err(e) if e.is_code(&["BucketAlreadyExists", "BucketAlreadyOwnedByYou"]) => {
             Err(Failure::Foreign {
                 attribute: "bucket",
-                detail: format!("Bucket {:?} was created by someone else meanwhile.", d.bucket),
+                detail: format!(
+                    "Bucket {:?} was created by someone else meanwhile.",
+                    d.bucket
+                ),
             })
         }
         Err(e) => Err(e.into()),
@@ -219,7 +239,9 @@ async fn configure_bucket(aws: &Aws, d: &Desired, fix: &BucketFixes) -> Result<(
             .put_bucket_encryption()
             .bucket(b)
             .server_side_encryption_configuration(built(
-                s3::ServerSideEncryptionConfiguration::builder().rules(rule).build(),
+                s3::ServerSideEncryptionConfiguration::builder()
+                    .rules(rule)
+                    .build(),
             ))
             .send()
             .await
@@ -284,10 +306,34 @@ async fn configure_bucket(aws: &Aws, d: &Desired, fix: &BucketFixes) -> Result<(
 pub async fn read_bucket(aws: &Aws, bucket: &str) -> Result<Option<BucketSeen>, AwsError> {
     let s3c = &aws.s3;
     let (versioning, encryption, pab, policy, tags) = tokio::join!(
-        async { s3c.get_bucket_versioning().bucket(bucket).send().await.op("GetBucketVersioning") },
-        async { s3c.get_bucket_encryption().bucket(bucket).send().await.op("GetBucketEncryption") },
-        async { s3c.get_public_access_block().bucket(bucket).send().await.op("GetPublicAccessBlock") },
-        async { s3c.get_bucket_policy().bucket(bucket).send().await.op("GetBucketPolicy") },
+        async {
+            s3c.get_bucket_versioning()
+                .bucket(bucket)
+                .send()
+                .await
+                .op("GetBucketVersioning")
+        },
+        async {
+            s3c.get_bucket_encryption()
+                .bucket(bucket)
+                .send()
+                .await
+                .op("GetBucketEncryption")
+        },
+        async {
+            s3c.get_public_access_block()
+                .bucket(bucket)
+                .send()
+                .await
+                .op("GetPublicAccessBlock")
+        },
+        async {
+            s3c.get_bucket_policy()
+                .bucket(bucket)
+                .send()
+                .await
+                .op("GetBucketPolicy")
+        },
         bucket_tags_of(aws, bucket),
     );
     let Some(versioning) = found(versioning, &["NoSuchBucket"])? else {
@@ -350,7 +396,10 @@ async fn wait_table_active(aws: &Aws, table: &str) -> Result<String, AwsError> {
             .op("DescribeTable")?;
         let t = t.table();
         if t.and_then(|t| t.table_status()) == Some(&ddb::TableStatus::Active) {
-            return Ok(t.and_then(|t| t.table_arn()).unwrap_or_default().to_string());
+            return Ok(t
+                .and_then(|t| t.table_arn())
+                .unwrap_or_default()
+                .to_string());
         }
         if tokio::time::Instant::now() >= deadline {
             return Err(AwsError {
@@ -392,7 +441,12 @@ fn foreign_table(d: &Desired) -> Failure {
 
 /// Whether the table already exists as this backend's. One that is not ours is an error.
 async fn table_is_ours(aws: &Aws, d: &Desired) -> Result<bool, Failure> {
-    let desc = aws.dynamodb.describe_table().table_name(&d.lock_table).send().await;
+    let desc = aws
+        .dynamodb
+        .describe_table()
+        .table_name(&d.lock_table)
+        .send()
+        .await;
     let Some(desc) = found(desc.op("DescribeTable"), &["ResourceNotFoundException"])? else {
         return Ok(false);
     };
@@ -459,7 +513,14 @@ async fn table_tags_of(aws: &Aws, arn: &str) -> Result<BTreeMap<String, String>,
 pub async fn read_table(aws: &Aws, d: &Desired) -> Result<Option<TableSeen>, AwsError> {
     let table = d.lock_table.as_str();
     let (desc, backups) = tokio::join!(
-        async { aws.dynamodb.describe_table().table_name(table).send().await.op("DescribeTable") },
+        async {
+            aws.dynamodb
+                .describe_table()
+                .table_name(table)
+                .send()
+                .await
+                .op("DescribeTable")
+        },
         async {
             aws.dynamodb
                 .describe_continuous_backups()
@@ -477,10 +538,13 @@ pub async fn read_table(aws: &Aws, d: &Desired) -> Result<Option<TableSeen>, Aws
         .and_then(|t| t.table_arn())
         .unwrap_or_default()
         .to_string();
-    let pitr = found(backups, &["TableNotFoundException", "ResourceNotFoundException"])?
-        .and_then(|b| b.continuous_backups_description().cloned())
-        .and_then(|c| c.point_in_time_recovery_description().cloned())
-        .and_then(|p| p.point_in_time_recovery_status().cloned())
+    let pitr = found(
+        backups,
+        &["TableNotFoundException", "ResourceNotFoundException"],
+    )?
+    .and_then(|b| b.continuous_backups_description().cloned())
+    .and_then(|c| c.point_in_time_recovery_description().cloned())
+    .and_then(|p| p.point_in_time_recovery_status().cloned())
         == Some(ddb::PointInTimeRecoveryStatus::Enabled);
     let tags = table_tags_of(aws, &arn).await?;
     if tags.get(&owner_key("bucket")) != Some(&d.bucket) {
@@ -616,7 +680,11 @@ async fn empty_bucket(aws: &Aws, bucket: &str) -> Result<(), AwsError> {
             .versions()
             .iter()
             .map(|v| (v.key(), v.version_id()))
-            .chain(page.delete_markers().iter().map(|m| (m.key(), m.version_id())))
+            .chain(
+                page.delete_markers()
+                    .iter()
+                    .map(|m| (m.key(), m.version_id())),
+            )
             .filter_map(|(k, v)| {
                 Some(built(
                     s3::ObjectIdentifier::builder()
@@ -632,7 +700,12 @@ async fn empty_bucket(aws: &Aws, bucket: &str) -> Result<(), AwsError> {
         aws.s3
             .delete_objects()
             .bucket(bucket)
-            .delete(built(s3::Delete::builder().set_objects(Some(ids)).quiet(true).build()))
+            .delete(built(
+                s3::Delete::builder()
+                    .set_objects(Some(ids))
+                    .quiet(true)
+                    .build(),
+            ))
             .send()
             .await
             .op("DeleteObjects")?;
@@ -651,7 +724,13 @@ pub async fn delete(aws: &Aws, d: &Desired, owns_table: bool) -> Result<(), Fail
         }
     }
     let bucket = async {
-        let r = aws.s3.delete_bucket().bucket(&d.bucket).send().await.op("DeleteBucket");
+        let r = aws
+            .s3
+            .delete_bucket()
+            .bucket(&d.bucket)
+            .send()
+            .await
+            .op("DeleteBucket");
         found(r, &["NoSuchBucket"]).map(|_| ())
     };
     let table = async {

@@ -1,0 +1,202 @@
+"""Checks of the AWS emulator itself: recording, latency, faults, reset."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.request
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.support.emulator import EmulatorClient, s3_action
+from tests.support.helpers import assert_emulator_empty
+
+pytestmark = pytest.mark.emulator
+
+BUCKET = "ode-emulator-check"
+TLS_ONLY_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Sid": "DenyInsecureTransport",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": [f"arn:aws:s3:::{BUCKET}", f"arn:aws:s3:::{BUCKET}/*"],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        }
+    ],
+}
+
+
+def test_records_calls_of_each_protocol(emulator: EmulatorClient) -> None:
+    s3 = emulator.client("s3")
+    s3.create_bucket(Bucket=BUCKET)
+    s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    s3.get_bucket_versioning(Bucket=BUCKET)
+    s3.head_bucket(Bucket=BUCKET)
+    s3.list_object_versions(Bucket=BUCKET)
+    s3.delete_bucket(Bucket=BUCKET)
+    dynamodb = emulator.client("dynamodb")
+    dynamodb.create_table(
+        TableName="ode-emulator-locks",
+        KeySchema=[{"AttributeName": "LockID", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "LockID", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    dynamodb.delete_table(TableName="ode-emulator-locks")
+    ec2 = emulator.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    ec2.delete_vpc(VpcId=vpc)
+    emulator.client("sts").get_caller_identity()
+
+    assert emulator.call_names() == [
+        ("s3", "CreateBucket"),
+        ("s3", "PutBucketVersioning"),
+        ("s3", "GetBucketVersioning"),
+        ("s3", "HeadBucket"),
+        ("s3", "ListObjectVersions"),
+        ("s3", "DeleteBucket"),
+        ("dynamodb", "CreateTable"),
+        ("dynamodb", "DeleteTable"),
+        ("ec2", "CreateVpc"),
+        ("ec2", "DeleteVpc"),
+        ("sts", "GetCallerIdentity"),
+    ]
+    calls = emulator.calls()
+    assert all(c["status"] == 200 or c["status"] == 204 for c in calls), calls
+    assert all(c["t_start"] <= c["t_end"] for c in calls)
+    emulator.reset_calls()
+    assert emulator.calls() == []
+    assert_emulator_empty(emulator)
+
+
+S3_REQUESTS = [
+    ("GET", "/", "", {}, "ListBuckets"),
+    ("PUT", "/b", "", {}, "CreateBucket"),
+    ("DELETE", "/b", "", {}, "DeleteBucket"),
+    ("HEAD", "/b", "", {}, "HeadBucket"),
+    ("GET", "/b", "", {}, "ListObjects"),
+    ("GET", "/b", "list-type=2&prefix=a", {}, "ListObjectsV2"),
+    ("PUT", "/b", "versioning", {}, "PutBucketVersioning"),
+    ("GET", "/b", "versioning", {}, "GetBucketVersioning"),
+    ("GET", "/b", "versions", {}, "ListObjectVersions"),
+    ("PUT", "/b", "policy", {}, "PutBucketPolicy"),
+    ("DELETE", "/b", "encryption", {}, "DeleteBucketEncryption"),
+    ("GET", "/b", "publicAccessBlock", {}, "GetPublicAccessBlock"),
+    ("PUT", "/b", "tagging=", {}, "PutBucketTagging"),
+    ("GET", "/b", "location", {}, "GetBucketLocation"),
+    ("GET", "/b", "acl", {}, "GetBucketAcl"),
+    ("PUT", "/b", "ownershipControls", {}, "PutBucketOwnershipControls"),
+    ("POST", "/b", "delete", {}, "DeleteObjects"),
+    ("PUT", "/b/k/x.tfstate", "", {}, "PutObject"),
+    ("PUT", "/b/k", "", {"x-amz-copy-source": "b/j"}, "CopyObject"),
+    ("GET", "/b/k", "", {}, "GetObject"),
+    ("HEAD", "/b/k", "", {}, "HeadObject"),
+    ("DELETE", "/b/k", "versionId=3", {}, "DeleteObject"),
+    ("GET", "/b/k", "tagging", {}, "GetObjectTagging"),
+    ("POST", "/b/k", "uploads", {}, "CreateMultipartUpload"),
+    ("PUT", "/b/k", "partNumber=1&uploadId=u", {}, "UploadPart"),
+    ("GET", "/b/k", "x-id=GetObject", {}, "GetObject"),
+    ("GET", "/b", "intelligent-tiering", {}, "GET intelligent-tiering"),
+]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "query", "headers", "expected"),
+    S3_REQUESTS,
+    ids=[f"{m} {p}?{q}" for m, p, q, _, _ in S3_REQUESTS],
+)
+def test_s3_action_names(method: str, path: str, query: str, headers: dict, expected: str) -> None:
+    assert s3_action(method, path, query, headers) == expected
+
+
+def test_latency(emulator: EmulatorClient) -> None:
+    sts = emulator.client("sts")
+    emulator.set_latency(300)
+    started = time.monotonic()
+    sts.get_caller_identity()
+    assert time.monotonic() - started >= 0.3
+    [call] = emulator.calls()
+    assert call["t_end"] - call["t_start"] >= 0.3
+    emulator.set_latency(0)
+
+
+@pytest.mark.parametrize(
+    ("service", "action", "code", "status", "call"),
+    [
+        ("s3", "CreateBucket", "BucketAlreadyExists", 409, lambda c: c.create_bucket(Bucket=BUCKET)),
+        ("dynamodb", "ListTables", "ThrottlingException", 400, lambda c: c.list_tables()),
+        ("ec2", "DescribeVpcs", "RequestLimitExceeded", 503, lambda c: c.describe_vpcs()),
+        ("sts", "GetCallerIdentity", "ExpiredToken", 403, lambda c: c.get_caller_identity()),
+        ("iam", "ListRoles", "Throttling", 400, lambda c: c.list_roles()),
+    ],
+    ids=["s3", "dynamodb", "ec2", "sts", "iam"],
+)
+def test_faults(emulator: EmulatorClient, service, action, code, status, call) -> None:
+    client = emulator.client(service)
+    emulator.add_fault(service, action, code, status=status, message="try later", times=2)
+    for _ in range(2):
+        with pytest.raises(ClientError) as info:
+            call(client)
+        error = info.value.response
+        assert error["Error"]["Code"] == code
+        assert error["Error"]["Message"] == "try later"
+        assert error["ResponseMetadata"]["HTTPStatusCode"] == status
+    call(client)  # the fault is used up
+    assert [c["status"] for c in emulator.calls()] == [status, status, 200]
+
+
+def test_reset_forgets_resources_faults_and_latency(emulator: EmulatorClient) -> None:
+    emulator.client("s3").create_bucket(Bucket=BUCKET)
+    emulator.add_fault("s3", "ListBuckets", "InternalError", status=500)
+    emulator.set_latency(500)
+    emulator.reset()
+    started = time.monotonic()
+    assert emulator.client("s3").list_buckets()["Buckets"] == []
+    assert time.monotonic() - started < 0.5
+    assert emulator.call_names() == [("s3", "ListBuckets")]
+
+
+def test_moto_api_still_reachable(emulator: EmulatorClient) -> None:
+    emulator.client("s3").create_bucket(Bucket=BUCKET)
+    request = urllib.request.Request(emulator.url + "/moto-api/reset", data=b"", method="POST")
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert json.load(response) == {"status": "ok"}
+    assert emulator.client("s3").list_buckets()["Buckets"] == []
+
+
+def test_tls_only_bucket_policy_allows_object_access(emulator: EmulatorClient) -> None:
+    """The usual "deny without TLS" policy must not lock the tests out of a bucket."""
+    s3 = emulator.client("s3")
+    s3.create_bucket(Bucket=BUCKET)
+    s3.put_bucket_policy(Bucket=BUCKET, Policy=json.dumps(TLS_ONLY_POLICY))
+    s3.put_object(Bucket=BUCKET, Key="state", Body=b"{}")
+    assert s3.get_object(Bucket=BUCKET, Key="state")["Body"].read() == b"{}"
+    s3.delete_object(Bucket=BUCKET, Key="state")
+
+    # Other deny statements are still enforced.
+    deny_all = dict(TLS_ONLY_POLICY, Statement=[dict(TLS_ONLY_POLICY["Statement"][0])])
+    del deny_all["Statement"][0]["Condition"]
+    s3.put_bucket_policy(Bucket=BUCKET, Policy=json.dumps(deny_all))
+    with pytest.raises(ClientError):
+        s3.put_object(Bucket=BUCKET, Key="state", Body=b"{}")
+
+
+def signed_s3_get(emulator: EmulatorClient, path: str) -> bytes:
+    """GET ``path`` as an S3 request (moto does not check signatures, only the scope)."""
+    auth = "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0"
+    request = urllib.request.Request(emulator.url + path, headers={"Authorization": auth})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return response.read()
+
+
+def test_bucket_versioning_response_has_the_documented_root(emulator: EmulatorClient) -> None:
+    s3 = emulator.client("s3")
+    s3.create_bucket(Bucket=BUCKET)
+    assert b"<VersioningConfiguration " in signed_s3_get(emulator, f"/{BUCKET}?versioning")
+    s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    body = signed_s3_get(emulator, f"/{BUCKET}?versioning")
+    assert b"<Status>Enabled</Status></VersioningConfiguration>" in body, body
+    assert s3.get_bucket_versioning(Bucket=BUCKET)["Status"] == "Enabled"

@@ -1,0 +1,159 @@
+"""Run a Terraform-compatible core (tofu or terraform) against the emulator."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+# Every core subprocess is killed after this many seconds.
+TIMEOUT_S = 300
+
+# Subcommands that accept -no-color.
+_COLOR_FLAG_COMMANDS = {"init", "validate", "plan", "apply", "destroy", "show", "output", "import", "refresh"}
+
+# Variables from the caller's environment that would change how a core behaves.
+_SCRUBBED_PREFIXES = ("TF_", "AWS_", "PLUGIN_")
+
+
+@dataclass
+class Result:
+    args: list[str]
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        """stdout and stderr together, for searching messages in either."""
+        return self.stdout + "\n" + self.stderr
+
+    def describe(self) -> str:
+        return (
+            f"$ {' '.join(self.args)}\nexit code {self.returncode}\n"
+            f"--- stdout ---\n{self.stdout}\n--- stderr ---\n{self.stderr}"
+        )
+
+
+class CoreError(AssertionError):
+    """A core exited with an exit code the caller did not expect."""
+
+    def __init__(self, result: Result):
+        super().__init__(result.describe())
+        self.result = result
+
+
+class Core:
+    """One core binary, configured to install the provider from the test mirror."""
+
+    def __init__(self, name: str, binary: Path, cli_config: Path, aws_endpoint: str):
+        self.name = name
+        self.binary = binary
+        self.cli_config = cli_config
+        self.aws_endpoint = aws_endpoint
+
+    def __repr__(self) -> str:
+        return f"Core({self.name!r}, {str(self.binary)!r})"
+
+    def environment(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(_SCRUBBED_PREFIXES)}
+        env.update(
+            TF_CLI_CONFIG_FILE=str(self.cli_config),
+            TF_IN_AUTOMATION="1",
+            TF_INPUT="0",
+            CHECKPOINT_DISABLE="1",
+            AWS_ACCESS_KEY_ID="testing",
+            AWS_SECRET_ACCESS_KEY="testing",
+            AWS_REGION="us-east-1",
+            AWS_DEFAULT_REGION="us-east-1",
+            AWS_ENDPOINT_URL=self.aws_endpoint,
+            # No shared config or credentials file of the machine may leak in.
+            AWS_CONFIG_FILE=os.devnull,
+            AWS_SHARED_CREDENTIALS_FILE=os.devnull,
+            AWS_EC2_METADATA_DISABLED="true",
+        )
+        env.update(extra or {})
+        return env
+
+    def run(
+        self,
+        workdir: Path,
+        *args: str,
+        env: Mapping[str, str] | None = None,
+        check: bool = True,
+        ok_codes: Iterable[int] = (0,),
+        input: str | None = None,
+    ) -> Result:
+        """Run ``core args...`` in ``workdir``.
+
+        With ``check`` (the default) an exit code outside ``ok_codes`` raises
+        :class:`CoreError` carrying stdout and stderr.
+        """
+        argv = [str(self.binary), *args]
+        if args and args[0] in _COLOR_FLAG_COMMANDS:
+            argv.insert(2, "-no-color")
+        proc = subprocess.run(
+            argv,
+            cwd=workdir,
+            env=self.environment(env),
+            input=input,
+            stdin=None if input is not None else subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT_S,
+        )
+        result = Result([self.name, *argv[1:]], proc.returncode, proc.stdout, proc.stderr)
+        if check and result.returncode not in tuple(ok_codes):
+            raise CoreError(result)
+        return result
+
+    # -- helpers for the usual commands ----------------------------------------------
+
+    def init(self, workdir: Path, **kw: Any) -> Result:
+        return self.run(workdir, "init", "-input=false", **kw)
+
+    def validate(self, workdir: Path, **kw: Any) -> Result:
+        return self.run(workdir, "validate", **kw)
+
+    def plan(self, workdir: Path, *args: str, detailed: bool = True, **kw: Any) -> Result:
+        """``plan``; with ``detailed``, -detailed-exitcode (0 no changes, 2 changes).
+
+        The result's ``returncode`` is the plan's exit code; 0 and 2 do not raise.
+        """
+        if detailed:
+            kw.setdefault("ok_codes", (0, 2))
+            args = ("-detailed-exitcode", *args)
+        return self.run(workdir, "plan", "-input=false", *args, **kw)
+
+    def apply(self, workdir: Path, *args: str, **kw: Any) -> Result:
+        return self.run(workdir, "apply", "-input=false", "-auto-approve", *args, **kw)
+
+    def destroy(self, workdir: Path, *args: str, **kw: Any) -> Result:
+        return self.run(workdir, "destroy", "-input=false", "-auto-approve", *args, **kw)
+
+    def import_(self, workdir: Path, address: str, resource_id: str, **kw: Any) -> Result:
+        return self.run(workdir, "import", "-input=false", address, resource_id, **kw)
+
+    def show_json(self, workdir: Path, **kw: Any) -> dict[str, Any]:
+        return json.loads(self.run(workdir, "show", "-json", **kw).stdout)
+
+    def output_json(self, workdir: Path, **kw: Any) -> dict[str, Any]:
+        """The root module outputs as {name: value}."""
+        outputs = json.loads(self.run(workdir, "output", "-json", **kw).stdout)
+        return {name: item["value"] for name, item in outputs.items()}
+
+    def state_resource(self, workdir: Path, address: str) -> dict[str, Any]:
+        """The attribute values of one resource in the state, from ``show -json``."""
+        root = self.show_json(workdir).get("values", {}).get("root_module", {})
+        for resource in root.get("resources", []):
+            if resource["address"] == address:
+                return resource["values"]
+        raise AssertionError(f"{address} is not in the state of {workdir}")
+
+
+def write_config(workdir: Path, hcl: str) -> None:
+    """Make ``hcl`` the whole configuration of ``workdir`` (as main.tf)."""
+    (workdir / "main.tf").write_text(hcl)

@@ -1,0 +1,541 @@
+"""A local AWS emulator for the end-to-end tests: moto's server with a recording proxy.
+
+moto's WSGI application runs in this process, wrapped in a middleware that
+
+* records every AWS call as (service, action) with start and end times,
+* can add a fixed latency before each call,
+* can make the next N matching calls fail with an AWS-style error,
+* answers control requests under ``/_ode/`` itself (they never reach moto):
+
+  - ``GET /_ode/calls``: JSON list of {service, action, status, t_start, t_end}
+  - ``POST /_ode/calls/reset``: forget the recorded calls
+  - ``POST /_ode/latency`` with ``{"ms": 100}``: sleep that long before each call
+  - ``POST /_ode/faults`` with a list of {service, action, status, code, message,
+    times}: the next ``times`` matching calls ("*" matches any) fail with that error
+  - ``POST /_ode/reset``: reset moto's state, the recorder, latency and faults
+
+It also corrects two behaviours of moto 5.2.5 that would get in the tests' way; see
+``_RESPONSE_FIXES`` and ``_evaluate_bucket_policies_as_tls``.
+
+Run it with ``python -m tests.support.emulator --port 0 --port-file F``; it listens on
+127.0.0.1 only. :class:`EmulatorClient` is the test-side handle to a running emulator.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import re
+import signal
+import sys
+import threading
+import time
+import urllib.request
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable
+from urllib.parse import parse_qsl, unquote
+
+CONTROL_PREFIX = "/_ode/"
+
+# Query parameters that select an S3 sub-resource on a bucket: the action is the HTTP
+# verb ("Get"/"Put"/"Delete") followed by the name given here.
+_S3_BUCKET_SUBRESOURCES = {
+    "accelerate": "BucketAccelerateConfiguration",
+    "acl": "BucketAcl",
+    "cors": "BucketCors",
+    "encryption": "BucketEncryption",
+    "lifecycle": "BucketLifecycleConfiguration",
+    "logging": "BucketLogging",
+    "notification": "BucketNotificationConfiguration",
+    "object-lock": "ObjectLockConfiguration",
+    "ownershipControls": "BucketOwnershipControls",
+    "policy": "BucketPolicy",
+    "policyStatus": "BucketPolicyStatus",
+    "publicAccessBlock": "PublicAccessBlock",
+    "replication": "BucketReplication",
+    "requestPayment": "BucketRequestPayment",
+    "tagging": "BucketTagging",
+    "versioning": "BucketVersioning",
+    "website": "BucketWebsite",
+}
+# The same for sub-resources of an object.
+_S3_OBJECT_SUBRESOURCES = {
+    "acl": "ObjectAcl",
+    "legal-hold": "ObjectLegalHold",
+    "retention": "ObjectRetention",
+    "tagging": "ObjectTagging",
+}
+# Sub-resources whose action does not follow the verb + name pattern, by
+# (method, on an object?, sub-resource).
+_S3_SPECIAL = {
+    ("GET", False, "location"): "GetBucketLocation",
+    ("GET", False, "versions"): "ListObjectVersions",
+    ("GET", False, "uploads"): "ListMultipartUploads",
+    ("GET", False, "list-type"): "ListObjectsV2",
+    ("POST", False, "delete"): "DeleteObjects",
+    ("GET", True, "attributes"): "GetObjectAttributes",
+    ("POST", True, "uploads"): "CreateMultipartUpload",
+    ("PUT", True, "uploadId"): "UploadPart",
+    ("POST", True, "uploadId"): "CompleteMultipartUpload",
+    ("DELETE", True, "uploadId"): "AbortMultipartUpload",
+    ("GET", True, "uploadId"): "ListParts",
+}
+_S3_PLAIN = {
+    ("PUT", False): "CreateBucket",
+    ("DELETE", False): "DeleteBucket",
+    ("HEAD", False): "HeadBucket",
+    ("GET", False): "ListObjects",
+    ("PUT", True): "PutObject",
+    ("GET", True): "GetObject",
+    ("DELETE", True): "DeleteObject",
+    ("HEAD", True): "HeadObject",
+}
+_S3_KNOWN_SUBRESOURCES = (
+    set(_S3_BUCKET_SUBRESOURCES) | set(_S3_OBJECT_SUBRESOURCES) | {k[2] for k in _S3_SPECIAL}
+)
+_VERBS = {"GET": "Get", "PUT": "Put", "DELETE": "Delete"}
+
+
+def s3_action(method: str, path: str, query: str, headers: dict[str, str]) -> str:
+    """A readable S3 operation name for a path-style REST request."""
+    params = parse_qsl(query, keep_blank_values=True)
+    # The AWS SDKs add the operation name themselves to some requests.
+    for key, value in params:
+        if key == "x-id" and value:
+            return value
+    parts = unquote(path).lstrip("/").split("/", 1)
+    if not parts[0]:
+        return "ListBuckets" if method == "GET" else f"{method} /"
+    on_object = len(parts) == 2 and parts[1] != ""
+    keys = [k for k, _ in params]
+    sub = next((k for k in keys if k in _S3_KNOWN_SUBRESOURCES), None)
+    if sub is None:
+        # An unknown sub-resource looks like "?name" or "?name=".
+        sub = next((k for k, v in params if v == ""), None)
+    if sub is None:
+        if method == "PUT" and on_object and "x-amz-copy-source" in headers:
+            return "CopyObject"
+        return _S3_PLAIN.get((method, on_object), f"{method} {'object' if on_object else 'bucket'}")
+    if (method, on_object, sub) in _S3_SPECIAL:
+        action = _S3_SPECIAL[(method, on_object, sub)]
+        if action == "UploadPart" and "x-amz-copy-source" in headers:
+            return "UploadPartCopy"
+        return action
+    names = _S3_OBJECT_SUBRESOURCES if on_object else _S3_BUCKET_SUBRESOURCES
+    if sub in names and method in _VERBS:
+        return _VERBS[method] + names[sub]
+    return f"{method} {sub}"
+
+
+def credential_service(environ: dict[str, Any], query: str) -> str:
+    """The service named in the SigV4 credential scope (header or presigned URL)."""
+    credential = ""
+    auth = environ.get("HTTP_AUTHORIZATION", "")
+    if auth.startswith("AWS4-"):
+        for item in auth.split(" ", 1)[-1].split(","):
+            item = item.strip()
+            if item.startswith("Credential="):
+                credential = item[len("Credential=") :]
+    else:
+        credential = dict(parse_qsl(query)).get("X-Amz-Credential", "")
+    # AKID/date/region/service/aws4_request
+    scope = credential.split("/")
+    return scope[3] if len(scope) == 5 else "unknown"
+
+
+@dataclass
+class Fault:
+    """Make the next ``times`` calls of service/action ("*" matches any) fail."""
+
+    service: str
+    action: str
+    code: str
+    status: int = 400
+    message: str = "injected by the ODE test emulator"
+    times: int = 1
+
+    def matches(self, service: str, action: str) -> bool:
+        return self.service in ("*", service) and self.action in ("*", action)
+
+
+@dataclass
+class _State:
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    calls: list[dict[str, Any]] = field(default_factory=list)
+    latency_s: float = 0.0
+    faults: list[Fault] = field(default_factory=list)
+
+
+class RecordingMiddleware:
+    """WSGI middleware in front of moto; see the module docstring."""
+
+    def __init__(self, app: Callable, reset_moto: Callable[[], None]):
+        self.app = app
+        self.reset_moto = reset_moto
+        self.state = _State()
+
+    # -- WSGI entry point -------------------------------------------------------------
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path.startswith(CONTROL_PREFIX):
+            return self._control(environ, start_response, path[len(CONTROL_PREFIX) :])
+        if path.startswith("/moto-api"):
+            return self.app(environ, start_response)
+        return self._aws_call(environ, start_response)
+
+    def _aws_call(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+        t_start = time.time()
+        service, action, protocol = self._classify(environ)
+        with self.state.lock:
+            latency = self.state.latency_s
+            fault = next((f for f in self.state.faults if f.matches(service, action)), None)
+            if fault is not None:
+                fault.times -= 1
+                if fault.times <= 0:
+                    self.state.faults.remove(fault)
+        if latency:
+            time.sleep(latency)
+
+        # The response is passed on only once complete, so that it can be corrected and
+        # t_end covers all of it.
+        started: list[tuple[str, list, Any]] = []
+
+        def deferred_start_response(status: str, headers: list, exc_info: Any = None) -> None:
+            started.append((status, headers, exc_info))
+
+        if fault is not None:
+            body = _error_response(deferred_start_response, fault, protocol, service)
+        else:
+            result = self.app(environ, deferred_start_response)
+            try:
+                body = list(result)
+            finally:
+                if hasattr(result, "close"):
+                    result.close()
+        status_line, headers, exc_info = started[-1]
+        fix = _RESPONSE_FIXES.get((service, action))
+        if fix is not None and status_line.startswith("200"):
+            body = [fix(b"".join(body))]
+            headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
+            headers.append(("Content-Length", str(len(body[0]))))
+        start_response(status_line, headers, exc_info)
+        status = int(status_line.split(" ", 1)[0])
+        record = {
+            "service": service,
+            "action": action,
+            "status": status,
+            "t_start": t_start,
+            "t_end": time.time(),
+        }
+        with self.state.lock:
+            self.state.calls.append(record)
+        return body
+
+    def _classify(self, environ: dict[str, Any]) -> tuple[str, str, str]:
+        """(service, action, protocol) of a request; protocol is json, query or rest."""
+        query = environ.get("QUERY_STRING", "")
+        service = credential_service(environ, query)
+        target = environ.get("HTTP_X_AMZ_TARGET")
+        if target:
+            return service, target.rsplit(".", 1)[-1], "json"
+        action = dict(parse_qsl(query)).get("Action") or dict(
+            parse_qsl(_peek_form_body(environ))
+        ).get("Action")
+        if action:
+            return service, action, "query"
+        method = environ.get("REQUEST_METHOD", "GET")
+        if service == "s3":
+            headers = {
+                k[5:].replace("_", "-").lower(): v for k, v in environ.items() if k.startswith("HTTP_")
+            }
+            return service, s3_action(method, environ.get("PATH_INFO", "/"), query, headers), "rest"
+        return service, f"{method} {environ.get('PATH_INFO', '/')}", "rest"
+
+    # -- control endpoints ------------------------------------------------------------
+
+    def _control(self, environ: dict[str, Any], start_response: Callable, name: str) -> list[bytes]:
+        method = environ.get("REQUEST_METHOD", "GET")
+        try:
+            payload = _read_json(environ) if method == "POST" else None
+            if (method, name) == ("GET", "calls"):
+                with self.state.lock:
+                    calls = sorted(self.state.calls, key=lambda c: c["t_start"])
+                return _json_response(start_response, 200, calls)
+            if (method, name) == ("POST", "calls/reset"):
+                with self.state.lock:
+                    self.state.calls.clear()
+                return _json_response(start_response, 200, {"status": "ok"})
+            if (method, name) == ("POST", "latency"):
+                with self.state.lock:
+                    self.state.latency_s = float(payload["ms"]) / 1000.0
+                return _json_response(start_response, 200, {"status": "ok"})
+            if (method, name) == ("POST", "faults"):
+                faults = [Fault(**spec) for spec in payload]
+                with self.state.lock:
+                    self.state.faults.extend(faults)
+                return _json_response(start_response, 200, {"status": "ok"})
+            if (method, name) == ("POST", "reset"):
+                self.reset_moto()
+                with self.state.lock:
+                    self.state.calls.clear()
+                    self.state.faults.clear()
+                    self.state.latency_s = 0.0
+                return _json_response(start_response, 200, {"status": "ok"})
+        except (KeyError, TypeError, ValueError) as err:
+            return _json_response(start_response, 400, {"error": f"bad request: {err!r}"})
+        return _json_response(start_response, 404, {"error": f"no control endpoint {method} /_ode/{name}"})
+
+
+def _rename_root(old: bytes, new: bytes) -> Callable[[bytes], bytes]:
+    """A fix renaming the root element of an XML response from ``old`` to ``new``."""
+
+    def fix(body: bytes) -> bytes:
+        return re.sub(rb"<(/?)" + old + rb"\b", rb"<\1" + new, body)
+
+    return fix
+
+
+# Responses of moto 5.2.5 that the AWS SDKs reject, corrected to what AWS sends.
+_RESPONSE_FIXES: dict[tuple[str, str], Callable[[bytes], bytes]] = {
+    # moto names the root element after the operation; the Rust SDK insists on the
+    # documented name.
+    ("s3", "GetBucketVersioning"): _rename_root(b"GetBucketVersioningResponse", b"VersioningConfiguration"),
+}
+
+
+def _peek_form_body(environ: dict[str, Any]) -> str:
+    """The body of a form-encoded request, leaving it readable for moto."""
+    if not environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
+        return ""
+    stream = environ["wsgi.input"]
+    length = environ.get("CONTENT_LENGTH")
+    if length:
+        raw = stream.read(int(length))
+    elif environ.get("wsgi.input_terminated"):
+        raw = stream.read()  # chunked: the server ends the stream at the last chunk
+    else:
+        return ""
+    environ["wsgi.input"] = io.BytesIO(raw)
+    environ["CONTENT_LENGTH"] = str(len(raw))
+    return raw.decode("utf-8", "replace")
+
+
+def _read_json(environ: dict[str, Any]) -> Any:
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    raw = environ["wsgi.input"].read(length) if length else b""
+    return json.loads(raw) if raw else None
+
+
+def _json_response(start_response: Callable, status: int, payload: Any) -> list[bytes]:
+    body = json.dumps(payload).encode()
+    start_response(
+        f"{status} {'OK' if status == 200 else 'Error'}",
+        [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
+    )
+    return [body]
+
+
+def _error_response(start_response: Callable, fault: Fault, protocol: str, service: str) -> list[bytes]:
+    """An error in the shape the caller's protocol expects."""
+    request_id = str(uuid.uuid4())
+    code, message = _xml_escape(fault.code), _xml_escape(fault.message)
+    if protocol == "json":
+        content_type = "application/x-amz-json-1.0"
+        body = json.dumps({"__type": fault.code, "message": fault.message})
+    elif protocol == "query" and service == "ec2":
+        content_type = "text/xml"
+        body = (
+            f"<Response><Errors><Error><Code>{code}</Code><Message>{message}</Message>"
+            f"</Error></Errors><RequestID>{request_id}</RequestID></Response>"
+        )
+    elif protocol == "query":
+        content_type = "text/xml"
+        body = (
+            f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}"
+            f"</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>"
+        )
+    else:
+        content_type = "application/xml"
+        body = (
+            f'<?xml version="1.0" encoding="UTF-8"?><Error><Code>{code}</Code><Message>{message}'
+            f"</Message><RequestId>{request_id}</RequestId></Error>"
+        )
+    data = body.encode()
+    headers = [
+        ("Content-Type", content_type),
+        ("Content-Length", str(len(data))),
+        ("x-amzn-RequestId", request_id),
+    ]
+    if protocol == "json":
+        headers.append(("x-amzn-ErrorType", fault.code))
+    start_response(f"{fault.status} Injected", headers)
+    return [data]
+
+
+def _xml_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+# -- moto adjustments ------------------------------------------------------------------
+
+
+def _statement_needs_plain_http(statement: dict[str, Any]) -> bool:
+    """Whether a policy statement only applies to requests made without TLS."""
+    value = statement.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport")
+    values = value if isinstance(value, list) else [value]
+    return any(str(v).lower() == "false" for v in values if v is not None)
+
+
+def policy_as_seen_over_tls(policy: str) -> str:
+    """``policy`` without the statements that cannot match a request made over TLS."""
+    document = json.loads(policy)
+    statements = document.get("Statement", [])
+    if isinstance(statements, dict):
+        statements = [statements]
+    document["Statement"] = [s for s in statements if not _statement_needs_plain_http(s)]
+    return json.dumps(document)
+
+
+def _evaluate_bucket_policies_as_tls() -> None:
+    """Make moto judge bucket policies as AWS judges requests to its HTTPS endpoints.
+
+    moto 5.2.5 enforces statements of bucket policies with Principal "*" on object
+    operations but ignores ``Bool`` conditions, so the usual "deny unless
+    aws:SecureTransport" statement denies every object request. Clients reach this
+    emulator over plain HTTP only because it is local; they stand for clients of AWS's
+    HTTPS endpoints, so such statements are left out when moto evaluates the policy.
+    """
+    from moto.iam.access_control import IAMPolicy, PermissionResult
+    from moto.s3.models import FakeBucket
+
+    def get_permission(self: FakeBucket, action: str, resource: str) -> Any:
+        if self.policy is None:
+            return PermissionResult.NEUTRAL
+        policy = policy_as_seen_over_tls(self.policy.decode())
+        return IAMPolicy(policy).is_action_permitted(action, resource)
+
+    FakeBucket.get_permission = get_permission
+
+
+# -- server ----------------------------------------------------------------------------
+
+
+def make_server(port: int = 0):
+    """A threaded werkzeug server for moto behind the middleware, bound to 127.0.0.1."""
+    from moto.moto_api._internal.models import moto_api_backend
+    from moto.server import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+    from werkzeug.serving import make_server as werkzeug_make_server
+
+    _evaluate_bucket_policies_as_tls()
+    app = RecordingMiddleware(DomainDispatcherApplication(create_backend_app), moto_api_backend.reset)
+    return werkzeug_make_server(
+        "127.0.0.1", port, app, threaded=True, request_handler=MotoRequestHandler
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--port", type=int, default=0, help="port to listen on (0: any free port)")
+    parser.add_argument("--port-file", type=Path, help="write the port here once listening")
+    args = parser.parse_args(argv)
+
+    server = make_server(args.port)
+    port = server.server_port
+    # The main thread waits for SIGTERM/SIGINT with sigwait; blocking them first makes
+    # the server's threads, which inherit the mask, leave them to it. (Setting an Event
+    # from a signal handler can deadlock on the Event's own lock.)
+    stop_signals = {signal.SIGTERM, signal.SIGINT}
+    signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
+    thread = threading.Thread(target=server.serve_forever, name="emulator", daemon=True)
+    thread.start()
+    if args.port_file:
+        # Write then rename, so a reader never sees a partial port number.
+        tmp = args.port_file.with_name(args.port_file.name + ".tmp")
+        tmp.write_text(f"{port}\n")
+        tmp.replace(args.port_file)
+    print(f"emulator listening on http://127.0.0.1:{port}", file=sys.stderr, flush=True)
+    signal.sigwait(stop_signals)
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=10)
+
+
+class EmulatorClient:
+    """Test-side handle to a running emulator."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+
+    def _post(self, path: str, payload: Any = None) -> Any:
+        data = json.dumps(payload).encode() if payload is not None else b""
+        request = urllib.request.Request(
+            self.url + path, data=data, method="POST", headers={"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.load(response)
+
+    def calls(self) -> list[dict[str, Any]]:
+        with urllib.request.urlopen(self.url + "/_ode/calls", timeout=30) as response:
+            return json.load(response)
+
+    def call_names(self) -> list[tuple[str, str]]:
+        """The recorded calls as (service, action) pairs, oldest first."""
+        return [(c["service"], c["action"]) for c in self.calls()]
+
+    def reset_calls(self) -> None:
+        self._post("/_ode/calls/reset")
+
+    def set_latency(self, ms: float) -> None:
+        self._post("/_ode/latency", {"ms": ms})
+
+    def add_fault(
+        self,
+        service: str,
+        action: str,
+        code: str,
+        status: int = 400,
+        message: str = "injected by the ODE test emulator",
+        times: int = 1,
+    ) -> None:
+        self._post(
+            "/_ode/faults",
+            [
+                {
+                    "service": service,
+                    "action": action,
+                    "code": code,
+                    "status": status,
+                    "message": message,
+                    "times": times,
+                }
+            ],
+        )
+
+    def reset(self) -> None:
+        """Forget all AWS state, recorded calls, latency and pending faults."""
+        self._post("/_ode/reset")
+
+    def client(self, service: str):
+        """A boto3 client for ``service`` pointed at the emulator (path-style S3)."""
+        import boto3
+        from botocore.config import Config
+
+        session = boto3.session.Session(
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            region_name="us-east-1",
+        )
+        return session.client(
+            service,
+            endpoint_url=self.url,
+            config=Config(s3={"addressing_style": "path"}, retries={"total_max_attempts": 1, "mode": "standard"}),
+        )
+
+
+if __name__ == "__main__":
+    main()
