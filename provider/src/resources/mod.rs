@@ -9,11 +9,15 @@ use std::sync::Arc;
 use crate::aws::{Aws, OWNERSHIP_PREFIX};
 use crate::framework::Resource;
 
+pub mod network;
 pub mod state_backend;
 
 /// Every resource type this provider offers.
 pub fn all() -> Vec<Arc<dyn Resource<Aws>>> {
-    vec![Arc::new(state_backend::StateBackend)]
+    vec![
+        Arc::new(state_backend::StateBackend),
+        Arc::new(network::Network),
+    ]
 }
 
 /// Splits observed tags into user-visible tags and this provider's ownership tags.

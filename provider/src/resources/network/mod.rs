@@ -1,0 +1,431 @@
+//! `ode_network`: the seed's whole VPC (subnets in three tiers, internet
+//! gateway, NAT gateways, route tables) as one resource.
+
+pub mod layout;
+mod model;
+mod ops;
+mod schema;
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use tokio::time::Instant;
+
+use crate::aws::{validate as awsv, Aws, AwsError};
+use crate::framework::validate::{int_at, string_at, string_attr, string_map_at};
+use crate::framework::*;
+use layout::{Cidr, Tier};
+use model::*;
+use schema::{NAT_NONE, NAT_ONE_PER_AZ, NAT_SINGLE};
+
+pub use schema::TYPE_NAME;
+
+pub struct Network;
+
+/// Attributes the user writes (kept from config/plan in state).
+const CONFIG_ATTRS: [&str; 13] = [
+    "name",
+    "cidr_block",
+    "availability_zones",
+    "az_count",
+    "nat_gateways",
+    "enable_dns_support",
+    "enable_dns_hostnames",
+    "manage_default_security_group",
+    "tags",
+    "public",
+    "private",
+    "isolated",
+    "timeouts",
+];
+
+fn report(diags: &mut Diagnostics, action: &str, name: &str, errs: Vec<AwsError>) {
+    for e in errs {
+        diags.error(format!("{action} network {name:?}"), e.to_string());
+    }
+}
+
+/// The state: configuration as planned plus what AWS holds.
+fn state(aws: &Aws, planned: &Value, obs: &Observed) -> Value {
+    let d = Desired::from_value(planned);
+    let mut attrs: BTreeMap<String, Value> = CONFIG_ATTRS
+        .iter()
+        .map(|a| (a.to_string(), planned.get(a).clone()))
+        .collect();
+    attrs.extend(observed_values(&aws.partition, &aws.region, &d, obs));
+    Value::Map(attrs)
+}
+
+fn layout_error_path(config: &Value, e: &layout::LayoutError) -> AttrPath {
+    match e.tier {
+        Some(t) => {
+            let block = config.get(t.name()).block();
+            let attr = if block.get("cidrs").is_null() {
+                "prefix_length"
+            } else {
+                "cidrs"
+            };
+            AttrPath::attr(t.name()).then_attr(attr)
+        }
+        None if e.message.contains("zone") || e.message.contains("letter") => {
+            AttrPath::attr("availability_zones")
+        }
+        None => AttrPath::attr("cidr_block"),
+    }
+}
+
+impl Network {
+    async fn finish(
+        &self,
+        aws: &Aws,
+        planned: &Value,
+        vpc_id: &str,
+        action: &str,
+        resp: &mut ApplyResponse,
+    ) {
+        let name = planned.get("name").as_str().unwrap_or_default().to_string();
+        match ops::read(aws, &name, vpc_id).await {
+            Ok(obs) if obs.vpc.is_some() => resp.state = state(aws, planned, &obs),
+            Ok(_) => resp.state = Value::Null,
+            Err(e) => report(&mut resp.diagnostics, action, &name, vec![e]),
+        }
+    }
+
+    async fn apply(&self, aws: &Aws, planned: &Value, create: bool, resp: &mut ApplyResponse) {
+        let d = Desired::from_value(planned);
+        let (action, limit) = if create {
+            ("Creating", d.timeouts.create)
+        } else {
+            ("Updating", d.timeouts.update)
+        };
+        let deadline = Instant::now() + limit;
+        let topo = match d.topology() {
+            Ok(t) => t,
+            Err(e) => {
+                resp.diagnostics
+                    .error(format!("{action} network {:?}", d.name), e.message);
+                return;
+            }
+        };
+        let vpc_id = if create {
+            match ops::ensure_vpc(aws, &d).await {
+                Ok(id) => id,
+                Err(e) => return report(&mut resp.diagnostics, action, &d.name, vec![e]),
+            }
+        } else {
+            planned
+                .get("vpc_id")
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        };
+        let errs = ops::reconcile(aws, &d, &topo, &vpc_id, deadline).await;
+        report(&mut resp.diagnostics, action, &d.name, errs);
+        // Whatever happened, record everything that exists.
+        self.finish(aws, planned, &vpc_id, action, resp).await;
+    }
+}
+
+#[async_trait]
+impl Resource<Aws> for Network {
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+
+    fn schema(&self) -> Schema {
+        schema::schema()
+    }
+
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        string_attr(config, "name", diags, |s| {
+            let ok = (1..=64).contains(&s.len())
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+            if ok {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{s:?}: names are 1 to 64 letters, digits, '-' or '_'."
+                ))
+            }
+        });
+        string_attr(config, "cidr_block", diags, |s| {
+            let c = Cidr::parse(s)?;
+            if (16..=layout::MAX_PREFIX).contains(&c.prefix) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "The VPC's prefix length must be between 16 and 28; got /{}.",
+                    c.prefix
+                ))
+            }
+        });
+        let azs = config.get("availability_zones");
+        if !azs.is_null() && !config.get("az_count").is_null() {
+            diags.attr_error(
+                AttrPath::attr("az_count"),
+                "Conflicting arguments",
+                "Set either availability_zones or az_count, not both.",
+            );
+        }
+        if let Some(list) = azs.as_list() {
+            if list.is_empty() {
+                diags.attr_error(
+                    AttrPath::attr("availability_zones"),
+                    "Invalid value for availability_zones",
+                    "List at least one availability zone.",
+                );
+            }
+            let mut seen = std::collections::BTreeSet::new();
+            for (i, z) in list.iter().enumerate() {
+                let path = AttrPath::attr("availability_zones").then_index(i);
+                if let Some(s) = z.as_str() {
+                    if !seen.insert(s.to_string()) {
+                        diags.attr_error(
+                            path,
+                            "Duplicate availability zone",
+                            format!("{s:?} is listed more than once."),
+                        );
+                    } else {
+                        string_at(z, path, diags, |s| layout::az_slot(s).map(|_| ()));
+                    }
+                }
+            }
+        }
+        int_at(
+            config.get("az_count"),
+            AttrPath::attr("az_count"),
+            diags,
+            |n| {
+                if (1..=8).contains(&n) {
+                    Ok(())
+                } else {
+                    Err(format!("az_count must be 1 to 8; got {n}."))
+                }
+            },
+        );
+        string_attr(config, "nat_gateways", diags, |s| match s {
+            NAT_ONE_PER_AZ | NAT_SINGLE | NAT_NONE => Ok(()),
+            _ => Err(format!(
+                "{s:?} is not a NAT strategy: use \"one_per_az\", \"single\" or \"none\"."
+            )),
+        });
+        let tier_on =
+            |t: Tier| config.get(t.name()).block().get("enabled").as_bool() != Some(false);
+        if config.get("nat_gateways").as_str() == Some(NAT_NONE) && tier_on(Tier::Private) {
+            diags.attr_warning(
+                AttrPath::attr("nat_gateways"),
+                "Private subnets without egress",
+                "With nat_gateways = \"none\" the private subnets have no route to the internet.",
+            );
+        }
+        if config.get("nat_gateways").as_str() != Some(NAT_NONE)
+            && !config.get("nat_gateways").is_unknown()
+            && !tier_on(Tier::Public)
+        {
+            diags.attr_error(
+                AttrPath::attr("public").then_attr("enabled"),
+                "NAT gateways need public subnets",
+                "NAT gateways live in the public tier: enable it, or set nat_gateways = \"none\".",
+            );
+        }
+        for tier in Tier::ALL {
+            let b = config.get(tier.name()).block();
+            let at = |a: &str| AttrPath::attr(tier.name()).then_attr(a);
+            int_at(b.get("prefix_length"), at("prefix_length"), diags, |n| {
+                if (16..=28).contains(&n) {
+                    Ok(())
+                } else {
+                    Err(format!("Subnet prefix lengths are 16 to 28; got {n}."))
+                }
+            });
+            string_map_at(b.get("cidrs"), at("cidrs"), diags, |_, v| {
+                v.map_or(Ok(()), |c| Cidr::parse(c).map(|_| ()))
+            });
+            string_map_at(b.get("tags"), at("tags"), diags, awsv::tag);
+        }
+        string_map_at(config.get("tags"), AttrPath::attr("tags"), diags, awsv::tag);
+        for op in ["create", "update", "delete"] {
+            string_at(
+                config.get("timeouts").block().get(op),
+                AttrPath::attr("timeouts").then_attr(op),
+                diags,
+                |s| parse_duration(s).map(|_| ()),
+            );
+        }
+        // With every input known, check the whole layout now.
+        if !diags.has_errors()
+            && azs.is_wholly_known()
+            && !azs.is_null()
+            && config.is_wholly_known()
+        {
+            let mut v = config.clone();
+            if v.get("cidr_block").is_null() {
+                v.set("cidr_block", Value::string("10.0.0.0/16"));
+            }
+            if let Err(e) = Desired::from_value(&v).topology() {
+                diags.attr_error(
+                    layout_error_path(config, &e),
+                    "Subnets do not fit",
+                    e.message,
+                );
+            }
+        }
+    }
+
+    async fn modify_plan(&self, aws: &Aws, req: PlanRequest<'_>, resp: &mut PlanResponse) {
+        let inputs_known = CONFIG_ATTRS
+            .iter()
+            .filter(|a| **a != "availability_zones")
+            .all(|a| resp.planned.get(a).is_wholly_known())
+            && req.config.get("availability_zones").is_wholly_known();
+        if !inputs_known {
+            return;
+        }
+        // Zones: as configured, else the first az_count the region offers.
+        let region_zones = match ops::availability_zones(aws).await {
+            Ok(z) => z,
+            Err(e) => {
+                resp.diagnostics
+                    .error("Listing availability zones", e.to_string());
+                return;
+            }
+        };
+        let azs: Vec<String> = match req.config.get("availability_zones").as_list() {
+            Some(list) => {
+                let azs: Vec<String> = list
+                    .iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect();
+                for (i, az) in azs.iter().enumerate() {
+                    if !region_zones.contains(az) {
+                        resp.diagnostics.attr_error(
+                            AttrPath::attr("availability_zones").then_index(i),
+                            "Unknown availability zone",
+                            format!(
+                                "{az:?} is not an available zone of {}; it offers {}.",
+                                aws.region,
+                                region_zones.join(", ")
+                            ),
+                        );
+                    }
+                }
+                azs
+            }
+            None => {
+                let n = req
+                    .config
+                    .get("az_count")
+                    .as_i64()
+                    .unwrap_or(DEFAULT_AZ_COUNT) as usize;
+                if n > region_zones.len() {
+                    resp.diagnostics.attr_error(
+                        AttrPath::attr("az_count"),
+                        "Not enough availability zones",
+                        format!(
+                            "{} offers {} zones ({}); az_count is {n}.",
+                            aws.region,
+                            region_zones.len(),
+                            region_zones.join(", ")
+                        ),
+                    );
+                }
+                region_zones.iter().take(n).cloned().collect()
+            }
+        };
+        if resp.diagnostics.has_errors() {
+            return;
+        }
+        resp.planned
+            .set("availability_zones", Value::string_list(azs));
+        let d = Desired::from_value(&resp.planned);
+        let topo = match d.topology() {
+            Ok(t) => t,
+            Err(e) => {
+                resp.diagnostics.attr_error(
+                    layout_error_path(req.config, &e),
+                    "Subnets do not fit",
+                    e.message,
+                );
+                return;
+            }
+        };
+        let replacing = !resp.requires_replace.is_empty();
+        let prior = if replacing { &Value::Null } else { req.prior };
+        for (name, v) in planned_values(&d, &topo, prior) {
+            resp.planned.set(&name, v);
+        }
+    }
+
+    async fn create(&self, aws: &Aws, req: CreateRequest<'_>, resp: &mut ApplyResponse) {
+        self.apply(aws, req.planned, true, resp).await;
+    }
+
+    async fn read(&self, aws: &Aws, req: ReadRequest<'_>, resp: &mut ReadResponse) {
+        let name = req.state.get("name").as_str().unwrap_or_default();
+        let vpc_id = req.state.get("vpc_id").as_str().unwrap_or_default();
+        resp.private = req.private.to_vec();
+        match ops::read(aws, name, vpc_id).await {
+            Ok(obs) if obs.vpc.is_some() => resp.state = state(aws, req.state, &obs),
+            Ok(_) => {
+                tracing::info!(vpc = vpc_id, "VPC is gone; removing the network from state");
+                resp.state = Value::Null;
+            }
+            Err(e) => report(&mut resp.diagnostics, "Reading", name, vec![e]),
+        }
+    }
+
+    async fn update(&self, aws: &Aws, req: UpdateRequest<'_>, resp: &mut ApplyResponse) {
+        self.apply(aws, req.planned, false, resp).await;
+    }
+
+    async fn delete(&self, aws: &Aws, req: DeleteRequest<'_>, resp: &mut DeleteResponse) {
+        let d = Desired::from_value(req.prior);
+        let vpc_id = req.prior.get("vpc_id").as_str().unwrap_or_default();
+        let deadline = Instant::now() + d.timeouts.delete;
+        let errs = ops::delete(aws, &d.name, vpc_id, deadline).await;
+        report(&mut resp.diagnostics, "Deleting", &d.name, errs);
+    }
+
+    async fn import(&self, aws: &Aws, id: &str, resp: &mut ImportResponse) {
+        let vpc_id = id.trim();
+        if !vpc_id.starts_with("vpc-") {
+            resp.diagnostics.error(
+                "Invalid import ID",
+                format!("Import ode_network by its VPC ID (vpc-...); got {vpc_id:?}."),
+            );
+            return;
+        }
+        let tags = match ops::vpc_tags(aws, vpc_id).await {
+            Ok(Some(t)) => t,
+            Ok(None) => {
+                resp.diagnostics
+                    .error(format!("Cannot import {vpc_id}"), "No such VPC.");
+                return;
+            }
+            Err(e) => {
+                resp.diagnostics
+                    .error(format!("Importing {vpc_id}"), e.to_string());
+                return;
+            }
+        };
+        let owner = |k: &str| tags.get(&crate::resources::owner_key(k)).cloned();
+        let (Some(name), Some("vpc")) = (owner("stack"), owner("key").as_deref()) else {
+            resp.diagnostics.error(
+                format!("Cannot import {vpc_id}"),
+                "This VPC was not created by ode_network (it has no ode:stack / ode:key tags).",
+            );
+            return;
+        };
+        let obs = match ops::read(aws, &name, vpc_id).await {
+            Ok(o) => o,
+            Err(e) => {
+                resp.diagnostics
+                    .error(format!("Importing {vpc_id}"), e.to_string());
+                return;
+            }
+        };
+        let config = model::config_from_observed(aws, &name, &tags, &obs);
+        resp.state = state(aws, &config, &obs);
+    }
+}

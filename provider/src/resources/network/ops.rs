@@ -1,0 +1,1424 @@
+//! EC2 calls for `ode_network`.
+//!
+//! - [`read`] refreshes the whole network in one concurrent round of eight
+//!   calls, all filtered by VPC (or by the stack's ownership tag).
+//! - [`reconcile`] drives what exists towards a [`Topology`] in dependent
+//!   rounds, each round's calls concurrent: create missing children, attach and
+//!   associate, route, then remove what is no longer wanted. Create, update,
+//!   drift repair and adoption after a crash are all the same reconcile.
+//! - [`delete`] tears down in dependency order with bounded retries, naming
+//!   whatever outside Terraform blocks it.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use aws_sdk_ec2::types as ec2;
+use futures::future::join_all;
+use tokio::time::Instant;
+
+use super::layout::Tier;
+use super::model::*;
+use crate::aws::{Aws, AwsError, Op};
+use crate::resources::owner_key;
+
+type Fut<'a, T> = Pin<Box<dyn Future<Output = Result<T, AwsError>> + Send + 'a>>;
+
+fn filter(name: &str, value: impl Into<String>) -> ec2::Filter {
+    ec2::Filter::builder().name(name).values(value).build()
+}
+
+fn stack_filter(name: &str) -> ec2::Filter {
+    filter(&format!("tag:{}", owner_key("stack")), name)
+}
+
+fn tag_map(tags: &[ec2::Tag]) -> BTreeMap<String, String> {
+    tags.iter()
+        .filter_map(|t| {
+            Some((
+                t.key()?.to_string(),
+                t.value().unwrap_or_default().to_string(),
+            ))
+        })
+        .collect()
+}
+
+fn child_key(tags: &BTreeMap<String, String>, stack: &str) -> Option<ChildKey> {
+    if tags.get(&owner_key("stack")).map(String::as_str) != Some(stack) {
+        return None;
+    }
+    ChildKey::parse(tags.get(&owner_key("key"))?)
+}
+
+/// The full tag set of one child.
+pub fn child_tags(
+    aws: &Aws,
+    d: &Desired,
+    key: &str,
+    name_suffix: &str,
+    extra: &BTreeMap<String, String>,
+) -> BTreeMap<String, String> {
+    let mut t = BTreeMap::new();
+    let name = if name_suffix.is_empty() {
+        d.name.clone()
+    } else {
+        format!("{}-{name_suffix}", d.name)
+    };
+    t.insert("Name".to_string(), name);
+    t.extend(aws.tags_all(&d.tags));
+    t.extend(extra.iter().map(|(k, v)| (k.clone(), v.clone())));
+    t.insert(owner_key("stack"), d.name.clone());
+    t.insert(owner_key("key"), key.to_string());
+    t
+}
+
+fn tag_spec(kind: ec2::ResourceType, tags: &BTreeMap<String, String>) -> ec2::TagSpecification {
+    ec2::TagSpecification::builder()
+        .resource_type(kind)
+        .set_tags(Some(
+            tags.iter()
+                .map(|(k, v)| ec2::Tag::builder().key(k).value(v).build())
+                .collect(),
+        ))
+        .build()
+}
+
+fn subnet_tags(aws: &Aws, d: &Desired, k: &SubnetKey) -> BTreeMap<String, String> {
+    let mut extra = d
+        .tiers
+        .get(&k.tier)
+        .map(|t| t.tags.clone())
+        .unwrap_or_default();
+    extra.insert("Tier".into(), k.tier.name().into());
+    child_tags(aws, d, &k.tag(), &format!("{}-{}", k.tier, k.az), &extra)
+}
+
+fn rt_tags(aws: &Aws, d: &Desired, k: &RtKey) -> BTreeMap<String, String> {
+    let suffix = match k {
+        RtKey::Public => "public".to_string(),
+        RtKey::Private(az) => format!("private-{az}"),
+        RtKey::Isolated => "isolated".to_string(),
+    };
+    child_tags(aws, d, &k.tag(), &suffix, &BTreeMap::new())
+}
+
+fn none() -> BTreeMap<String, String> {
+    BTreeMap::new()
+}
+
+/// Runs a round of independent calls; returns every error.
+async fn round(futs: Vec<Fut<'_, ()>>) -> Vec<AwsError> {
+    join_all(futs)
+        .await
+        .into_iter()
+        .filter_map(Result::err)
+        .collect()
+}
+
+/// What a creating call made.
+enum Made {
+    Subnet(SubnetKey, String),
+    RouteTable(RtKey, String),
+    Eip(String, String),
+    Igw(String),
+    Nat(String, String),
+    Nothing,
+}
+
+/// Runs a round of independent creating calls; returns what they made and every error.
+async fn make_round(futs: Vec<Fut<'_, Made>>) -> (Vec<Made>, Vec<AwsError>) {
+    let mut made = Vec::new();
+    let mut errs = Vec::new();
+    for r in join_all(futs).await {
+        match r {
+            Ok(m) => made.push(m),
+            Err(e) => errs.push(e),
+        }
+    }
+    (made, errs)
+}
+
+// ------------------------------------------------------------------ read
+
+/// Finds the network's VPC by its ownership tags (for create and import).
+pub async fn find_vpc_by_stack(aws: &Aws, stack: &str) -> Result<Vec<String>, AwsError> {
+    let r = aws
+        .ec2
+        .describe_vpcs()
+        .filters(stack_filter(stack))
+        .filters(filter(&format!("tag:{}", owner_key("key")), "vpc"))
+        .send()
+        .await
+        .op("DescribeVpcs")?;
+    Ok(r.vpcs()
+        .iter()
+        .filter_map(|v| v.vpc_id().map(str::to_string))
+        .collect())
+}
+
+/// Refreshes every child of the network in one concurrent round (8 calls).
+/// Returns an empty observation (no VPC) when the VPC is gone.
+pub async fn read(aws: &Aws, stack: &str, vpc_id: &str) -> Result<Observed, AwsError> {
+    let c = &aws.ec2;
+    let vpc_f = || filter("vpc-id", vpc_id);
+    let (vpcs, subnets, rts, nats, igws, sgs, dns_s, dns_h) = tokio::join!(
+        async {
+            c.describe_vpcs()
+                .vpc_ids(vpc_id)
+                .send()
+                .await
+                .op("DescribeVpcs")
+        },
+        async {
+            c.describe_subnets()
+                .filters(vpc_f())
+                .send()
+                .await
+                .op("DescribeSubnets")
+        },
+        async {
+            c.describe_route_tables()
+                .filters(vpc_f())
+                .send()
+                .await
+                .op("DescribeRouteTables")
+        },
+        async {
+            c.describe_nat_gateways()
+                .filter(vpc_f())
+                .send()
+                .await
+                .op("DescribeNatGateways")
+        },
+        async {
+            c.describe_internet_gateways()
+                .filters(stack_filter(stack))
+                .send()
+                .await
+                .op("DescribeInternetGateways")
+        },
+        async {
+            c.describe_security_groups()
+                .filters(vpc_f())
+                .filters(filter("group-name", "default"))
+                .send()
+                .await
+                .op("DescribeSecurityGroups")
+        },
+        async {
+            c.describe_vpc_attribute()
+                .vpc_id(vpc_id)
+                .attribute(ec2::VpcAttributeName::EnableDnsSupport)
+                .send()
+                .await
+                .op("DescribeVpcAttribute")
+        },
+        async {
+            c.describe_vpc_attribute()
+                .vpc_id(vpc_id)
+                .attribute(ec2::VpcAttributeName::EnableDnsHostnames)
+                .send()
+                .await
+                .op("DescribeVpcAttribute")
+        },
+    );
+    let vpcs = match vpcs {
+        Err(e) if e.is_code(&["InvalidVpcID.NotFound"]) => return Ok(Observed::default()),
+        other => other?,
+    };
+    let Some(v) = vpcs.vpcs().first() else {
+        return Ok(Observed::default());
+    };
+    let mut obs = Observed::default();
+    obs.tags.insert(vpc_id.to_string(), tag_map(v.tags()));
+    let dns = |r: Result<
+        aws_sdk_ec2::operation::describe_vpc_attribute::DescribeVpcAttributeOutput,
+        AwsError,
+    >,
+               support: bool|
+     -> Result<bool, AwsError> {
+        let r = r?;
+        let a = if support {
+            r.enable_dns_support()
+        } else {
+            r.enable_dns_hostnames()
+        };
+        Ok(a.and_then(|a| a.value()).unwrap_or(false))
+    };
+    obs.vpc = Some(VpcSeen {
+        id: vpc_id.to_string(),
+        owner: v.owner_id().unwrap_or_default().to_string(),
+        cidr: v.cidr_block().unwrap_or_default().to_string(),
+        dns_support: dns(dns_s, true)?,
+        dns_hostnames: dns(dns_h, false)?,
+    });
+    for s in subnets?.subnets() {
+        let tags = tag_map(s.tags());
+        let id = s.subnet_id().unwrap_or_default().to_string();
+        if let Some(ChildKey::Subnet(k)) = child_key(&tags, stack) {
+            obs.subnets.insert(
+                k,
+                SubnetSeen {
+                    id: id.clone(),
+                    cidr: s.cidr_block().unwrap_or_default().to_string(),
+                    az: s.availability_zone().unwrap_or_default().to_string(),
+                    map_public_ip: s.map_public_ip_on_launch().unwrap_or(false),
+                },
+            );
+            obs.tags.insert(id, tags);
+        }
+    }
+    for rt in rts?.route_tables() {
+        let tags = tag_map(rt.tags());
+        let seen = RouteTableSeen {
+            id: rt.route_table_id().unwrap_or_default().to_string(),
+            routes: rt
+                .routes()
+                .iter()
+                .filter_map(|r| {
+                    let destination = r
+                        .destination_cidr_block()
+                        .or(r.destination_ipv6_cidr_block())?
+                        .to_string();
+                    let target = r
+                        .gateway_id()
+                        .or(r.nat_gateway_id())
+                        .or(r.transit_gateway_id())
+                        .or(r.network_interface_id())
+                        .or(r.vpc_peering_connection_id())
+                        .or(r.egress_only_internet_gateway_id())
+                        .unwrap_or("unknown")
+                        .to_string();
+                    Some(Route {
+                        destination,
+                        target,
+                    })
+                })
+                .collect(),
+            associations: rt
+                .associations()
+                .iter()
+                .filter_map(|a| {
+                    Some((
+                        a.route_table_association_id()?.to_string(),
+                        a.subnet_id()?.to_string(),
+                    ))
+                })
+                .collect(),
+        };
+        match child_key(&tags, stack) {
+            Some(ChildKey::RouteTable(k)) => {
+                obs.tags.insert(seen.id.clone(), tags);
+                obs.route_tables.insert(k, seen);
+            }
+            _ => obs.other_route_tables.push(seen),
+        }
+    }
+    for n in nats?.nat_gateways() {
+        let state = n
+            .state()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default();
+        if !matches!(state.as_str(), "pending" | "available") {
+            continue;
+        }
+        let tags = tag_map(n.tags());
+        if let Some(ChildKey::Nat(az)) = child_key(&tags, stack) {
+            let addr = n.nat_gateway_addresses().first();
+            let id = n.nat_gateway_id().unwrap_or_default().to_string();
+            obs.nats.insert(
+                az,
+                NatSeen {
+                    id: id.clone(),
+                    subnet_id: n.subnet_id().unwrap_or_default().to_string(),
+                    allocation_id: addr.and_then(|a| a.allocation_id()).map(str::to_string),
+                    public_ip: addr.and_then(|a| a.public_ip()).map(str::to_string),
+                    state,
+                },
+            );
+            obs.tags.insert(id, tags);
+        }
+    }
+    for g in igws?.internet_gateways() {
+        let tags = tag_map(g.tags());
+        if child_key(&tags, stack) == Some(ChildKey::Igw) {
+            let id = g.internet_gateway_id().unwrap_or_default().to_string();
+            obs.igw = Some(IgwSeen {
+                id: id.clone(),
+                attached: g.attachments().iter().any(|a| a.vpc_id() == Some(vpc_id)),
+            });
+            obs.tags.insert(id, tags);
+        }
+    }
+    obs.default_sg = sgs?.security_groups().first().map(|g| SgSeen {
+        id: g.group_id().unwrap_or_default().to_string(),
+        has_rules: !g.ip_permissions().is_empty() || !g.ip_permissions_egress().is_empty(),
+    });
+    Ok(obs)
+}
+
+/// Elastic IPs of the stack by zone (read only when applying, not on refresh).
+async fn read_eips(
+    aws: &Aws,
+    stack: &str,
+) -> Result<BTreeMap<String, (String, Option<String>)>, AwsError> {
+    let r = aws
+        .ec2
+        .describe_addresses()
+        .filters(stack_filter(stack))
+        .send()
+        .await
+        .op("DescribeAddresses")?;
+    Ok(r.addresses()
+        .iter()
+        .filter_map(|a| match child_key(&tag_map(a.tags()), stack) {
+            Some(ChildKey::Eip(az)) => Some((
+                az,
+                (
+                    a.allocation_id()?.to_string(),
+                    a.association_id().map(str::to_string),
+                ),
+            )),
+            _ => None,
+        })
+        .collect())
+}
+
+/// The zones the region offers, in name order.
+pub async fn availability_zones(aws: &Aws) -> Result<Vec<String>, AwsError> {
+    let r = aws
+        .ec2
+        .describe_availability_zones()
+        .filters(filter("state", "available"))
+        .filters(filter("zone-type", "availability-zone"))
+        .send()
+        .await
+        .op("DescribeAvailabilityZones")?;
+    let mut zones: Vec<String> = r
+        .availability_zones()
+        .iter()
+        .filter_map(|z| z.zone_name().map(str::to_string))
+        .collect();
+    zones.sort();
+    Ok(zones)
+}
+
+// -------------------------------------------------------------- reconcile
+
+/// Creates the VPC, or adopts the one an interrupted apply of this stack left.
+pub async fn ensure_vpc(aws: &Aws, d: &Desired) -> Result<String, AwsError> {
+    let found = find_vpc_by_stack(aws, &d.name).await?;
+    if let Some(id) = found.first() {
+        tracing::info!(vpc = %id, stack = %d.name, "adopting VPC left by an earlier apply");
+        return Ok(id.clone());
+    }
+    let tags = child_tags(aws, d, "vpc", "", &none());
+    let r = aws
+        .ec2
+        .create_vpc()
+        .cidr_block(&d.cidr)
+        .tag_specifications(tag_spec(ec2::ResourceType::Vpc, &tags))
+        .send()
+        .await
+        .op("CreateVpc")?;
+    Ok(r.vpc()
+        .and_then(|v| v.vpc_id())
+        .unwrap_or_default()
+        .to_string())
+}
+
+fn bool_attr(v: bool) -> ec2::AttributeBooleanValue {
+    ec2::AttributeBooleanValue::builder().value(v).build()
+}
+
+/// Brings the network in `vpc_id` to `topo`. Returns the errors of the first
+/// round that failed (later rounds depend on earlier ones and are skipped).
+pub async fn reconcile(
+    aws: &Aws,
+    d: &Desired,
+    topo: &Topology,
+    vpc_id: &str,
+    deadline: Instant,
+) -> Vec<AwsError> {
+    let c = &aws.ec2;
+    let (obs, eips) = tokio::join!(read(aws, &d.name, vpc_id), read_eips(aws, &d.name));
+    let (obs, mut eips) = match (obs, eips) {
+        (Ok(o), Ok(e)) => (o, e),
+        (o, e) => return o.err().into_iter().chain(e.err()).collect(),
+    };
+    let Some(vpc) = obs.vpc.clone() else {
+        return vec![AwsError {
+            operation: "DescribeVpcs",
+            code: Some("InvalidVpcID.NotFound".into()),
+            message: format!("VPC {vpc_id} disappeared"),
+        }];
+    };
+
+    // Round 1: everything that needs only the VPC.
+    let mut subnets: BTreeMap<SubnetKey, String> = obs
+        .subnets
+        .iter()
+        .map(|(k, s)| (k.clone(), s.id.clone()))
+        .collect();
+    let mut rts: BTreeMap<RtKey, String> = obs
+        .route_tables
+        .iter()
+        .map(|(k, r)| (k.clone(), r.id.clone()))
+        .collect();
+    let mut igw = obs.igw.clone();
+    let new_subnets: Vec<(SubnetKey, String)> = topo
+        .subnets
+        .iter()
+        .filter(|(k, _)| !subnets.contains_key(*k))
+        .map(|(k, c)| (k.clone(), c.clone()))
+        .collect();
+    let new_rts: Vec<RtKey> = topo
+        .route_tables
+        .iter()
+        .filter(|k| !rts.contains_key(*k))
+        .cloned()
+        .collect();
+    let new_eips: Vec<String> = topo
+        .nats
+        .iter()
+        .filter(|az| !eips.contains_key(*az) && !obs.nats.contains_key(*az))
+        .cloned()
+        .collect();
+
+    let mut futs: Vec<Fut<'_, Made>> = Vec::new();
+    for (k, cidr) in &new_subnets {
+        let (k, cidr) = (k.clone(), cidr.clone());
+        let tags = subnet_tags(aws, d, &k);
+        futs.push(Box::pin(async move {
+            let r = c
+                .create_subnet()
+                .vpc_id(vpc_id)
+                .cidr_block(&cidr)
+                .availability_zone(&k.az)
+                .tag_specifications(tag_spec(ec2::ResourceType::Subnet, &tags))
+                .send()
+                .await
+                .op("CreateSubnet")?;
+            let id = r
+                .subnet()
+                .and_then(|s| s.subnet_id())
+                .unwrap_or_default()
+                .to_string();
+            Ok(Made::Subnet(k, id))
+        }));
+    }
+    for k in &new_rts {
+        let k = k.clone();
+        let tags = rt_tags(aws, d, &k);
+        futs.push(Box::pin(async move {
+            let r = c
+                .create_route_table()
+                .vpc_id(vpc_id)
+                .tag_specifications(tag_spec(ec2::ResourceType::RouteTable, &tags))
+                .send()
+                .await
+                .op("CreateRouteTable")?;
+            let id = r
+                .route_table()
+                .and_then(|t| t.route_table_id())
+                .unwrap_or_default()
+                .to_string();
+            Ok(Made::RouteTable(k, id))
+        }));
+    }
+    for az in &new_eips {
+        let az = az.clone();
+        let tags = child_tags(aws, d, &eip_tag(&az), &format!("nat-{az}"), &none());
+        futs.push(Box::pin(async move {
+            let r = c
+                .allocate_address()
+                .domain(ec2::DomainType::Vpc)
+                .tag_specifications(tag_spec(ec2::ResourceType::ElasticIp, &tags))
+                .send()
+                .await
+                .op("AllocateAddress")?;
+            Ok(Made::Eip(
+                az,
+                r.allocation_id().unwrap_or_default().to_string(),
+            ))
+        }));
+    }
+    if topo.igw && igw.is_none() {
+        let tags = child_tags(aws, d, "igw", "igw", &none());
+        futs.push(Box::pin(async move {
+            let r = c
+                .create_internet_gateway()
+                .tag_specifications(tag_spec(ec2::ResourceType::InternetGateway, &tags))
+                .send()
+                .await
+                .op("CreateInternetGateway")?;
+            let id = r
+                .internet_gateway()
+                .and_then(|g| g.internet_gateway_id())
+                .unwrap_or_default();
+            Ok(Made::Igw(id.to_string()))
+        }));
+    }
+    if vpc.dns_support != d.dns_support {
+        futs.push(Box::pin(async move {
+            c.modify_vpc_attribute()
+                .vpc_id(vpc_id)
+                .enable_dns_support(bool_attr(d.dns_support))
+                .send()
+                .await
+                .op("ModifyVpcAttribute")
+                .map(|_| Made::Nothing)
+        }));
+    }
+    if vpc.dns_hostnames != d.dns_hostnames {
+        futs.push(Box::pin(async move {
+            c.modify_vpc_attribute()
+                .vpc_id(vpc_id)
+                .enable_dns_hostnames(bool_attr(d.dns_hostnames))
+                .send()
+                .await
+                .op("ModifyVpcAttribute")
+                .map(|_| Made::Nothing)
+        }));
+    }
+    if d.manage_default_sg && obs.default_sg.as_ref().is_some_and(|g| g.has_rules) {
+        let gid = obs
+            .default_sg
+            .as_ref()
+            .map(|g| g.id.clone())
+            .unwrap_or_default();
+        futs.push(Box::pin(async move {
+            lock_down_sg(aws, &gid).await.map(|_| Made::Nothing)
+        }));
+    }
+    futs.push(Box::pin(async {
+        retag(aws, d, &obs).await.map(|_| Made::Nothing)
+    }));
+    let (made, errs) = make_round(futs).await;
+    for m in made {
+        match m {
+            Made::Subnet(k, id) => {
+                subnets.insert(k, id);
+            }
+            Made::RouteTable(k, id) => {
+                rts.insert(k, id);
+            }
+            Made::Eip(az, id) => {
+                eips.insert(az, (id, None));
+            }
+            Made::Igw(id) => {
+                igw = Some(IgwSeen {
+                    id,
+                    attached: false,
+                })
+            }
+            Made::Nat(..) | Made::Nothing => {}
+        }
+    }
+    if !errs.is_empty() {
+        return errs;
+    }
+
+    // Round 2: attach, associate, NAT gateways, public IP mapping.
+    let mut futs: Vec<Fut<'_, Made>> = Vec::new();
+    if let Some(g) = igw.as_ref().filter(|g| topo.igw && !g.attached) {
+        let gid = g.id.clone();
+        futs.push(Box::pin(async move {
+            c.attach_internet_gateway()
+                .internet_gateway_id(&gid)
+                .vpc_id(vpc_id)
+                .send()
+                .await
+                .op("AttachInternetGateway")
+                .map(|_| Made::Nothing)
+        }));
+    }
+    for (k, sid) in subnets
+        .iter()
+        .filter(|(k, _)| topo.subnets.contains_key(*k))
+    {
+        let Some(want) = rts.get(&RtKey::for_subnet(k)).cloned() else {
+            continue;
+        };
+        let current = obs.table_of(sid).map(|rt| {
+            let assoc = rt
+                .associations
+                .iter()
+                .find(|(_, s)| s == sid)
+                .map(|(a, _)| a.clone())
+                .unwrap_or_default();
+            (rt.id.clone(), assoc)
+        });
+        let sid = sid.clone();
+        match current {
+            Some((rt, _)) if rt == want => {}
+            Some((_, assoc)) => futs.push(Box::pin(async move {
+                c.replace_route_table_association()
+                    .association_id(&assoc)
+                    .route_table_id(&want)
+                    .send()
+                    .await
+                    .op("ReplaceRouteTableAssociation")
+                    .map(|_| Made::Nothing)
+            })),
+            None => futs.push(Box::pin(async move {
+                c.associate_route_table()
+                    .route_table_id(&want)
+                    .subnet_id(&sid)
+                    .send()
+                    .await
+                    .op("AssociateRouteTable")
+                    .map(|_| Made::Nothing)
+            })),
+        }
+    }
+    for (k, sid) in subnets
+        .iter()
+        .filter(|(k, _)| k.tier == Tier::Public && topo.subnets.contains_key(*k))
+    {
+        if obs.subnets.get(k).is_some_and(|s| s.map_public_ip) {
+            continue;
+        }
+        let sid = sid.clone();
+        futs.push(Box::pin(async move {
+            c.modify_subnet_attribute()
+                .subnet_id(&sid)
+                .map_public_ip_on_launch(bool_attr(true))
+                .send()
+                .await
+                .op("ModifySubnetAttribute")
+                .map(|_| Made::Nothing)
+        }));
+    }
+    for az in topo.nats.iter().filter(|az| !obs.nats.contains_key(*az)) {
+        let Some(sid) = subnets
+            .get(&SubnetKey {
+                tier: Tier::Public,
+                az: az.clone(),
+            })
+            .cloned()
+        else {
+            continue;
+        };
+        let Some((alloc, _)) = eips.get(az).cloned() else {
+            continue;
+        };
+        let tags = child_tags(aws, d, &nat_tag(az), &format!("nat-{az}"), &none());
+        let az = az.clone();
+        let token = format!("{}-{az}-{}", d.name, nonce());
+        let token: String = token.chars().take(64).collect();
+        futs.push(Box::pin(async move {
+            let r = c
+                .create_nat_gateway()
+                .subnet_id(&sid)
+                .allocation_id(&alloc)
+                .client_token(token)
+                .tag_specifications(tag_spec(ec2::ResourceType::Natgateway, &tags))
+                .send()
+                .await
+                .op("CreateNatGateway")?;
+            let id = r
+                .nat_gateway()
+                .and_then(|n| n.nat_gateway_id())
+                .unwrap_or_default();
+            Ok(Made::Nat(az, id.to_string()))
+        }));
+    }
+    let (made, errs) = make_round(futs).await;
+    let mut nats: BTreeMap<String, String> = obs
+        .nats
+        .iter()
+        .map(|(az, n)| (az.clone(), n.id.clone()))
+        .collect();
+    for m in made {
+        if let Made::Nat(az, id) = m {
+            nats.insert(az, id);
+        }
+    }
+    if !errs.is_empty() {
+        return errs;
+    }
+
+    // Round 3: default routes, once new NAT gateways are available.
+    let wanted_nats: Vec<String> = topo
+        .nats
+        .iter()
+        .filter_map(|az| nats.get(az).cloned())
+        .collect();
+    if let Err(e) = wait_nats(aws, &wanted_nats, deadline).await {
+        return vec![e];
+    }
+    let mut futs: Vec<Fut<'_, ()>> = Vec::new();
+    let current_default = |rt_id: &str| -> Option<String> {
+        obs.route_tables
+            .values()
+            .find(|r| r.id == rt_id)
+            .and_then(|r| {
+                r.routes
+                    .iter()
+                    .find(|x| x.destination == "0.0.0.0/0")
+                    .map(|x| x.target.clone())
+            })
+    };
+    for key in &topo.route_tables {
+        let Some(rt_id) = rts.get(key).cloned() else {
+            continue;
+        };
+        let want: Option<String> = match key {
+            RtKey::Public => igw.as_ref().map(|g| g.id.clone()),
+            RtKey::Private(az) => d
+                .private_nat_for(topo, az)
+                .and_then(|n| nats.get(&n).cloned()),
+            RtKey::Isolated => None,
+        };
+        let have = current_default(&rt_id);
+        if have != want {
+            let rt = rt_id.clone();
+            futs.push(Box::pin(async move {
+                set_default_route(aws, &rt, have, want).await
+            }));
+        }
+        // Isolated tables keep no other way out either (IPv6 default, gateways).
+        if let (RtKey::Isolated, Some(seen)) = (key, obs.route_tables.get(key)) {
+            for r in &seen.routes {
+                let stray = r.destination == "::/0"
+                    || (r.destination != "0.0.0.0/0"
+                        && (r.target.starts_with("igw-") || r.target.starts_with("nat-")));
+                if stray {
+                    let (rt, dest) = (rt_id.clone(), r.destination.clone());
+                    futs.push(Box::pin(async move { delete_route(aws, &rt, &dest).await }));
+                }
+            }
+        }
+    }
+    let errs = round(futs).await;
+    if !errs.is_empty() {
+        return errs;
+    }
+
+    // Round 4: remove what the configuration no longer wants.
+    let stale_nats: Vec<String> = obs
+        .nats
+        .iter()
+        .filter(|(az, _)| !topo.nats.contains(*az))
+        .map(|(_, n)| n.id.clone())
+        .collect();
+    let stale_subnets: Vec<String> = obs
+        .subnets
+        .iter()
+        .filter(|(k, _)| !topo.subnets.contains_key(*k))
+        .map(|(_, s)| s.id.clone())
+        .collect();
+    let stale_rts: Vec<&RouteTableSeen> = obs
+        .route_tables
+        .iter()
+        .filter(|(k, _)| !topo.route_tables.contains(*k))
+        .map(|(_, r)| r)
+        .collect();
+    let stale_eips: Vec<String> = eips
+        .iter()
+        .filter(|(az, _)| !topo.nats.contains(*az))
+        .map(|(_, (a, _))| a.clone())
+        .collect();
+    let stale_igw = igw.filter(|_| !topo.igw);
+    let mut errs = Vec::new();
+    if !stale_nats.is_empty() {
+        errs.extend(delete_nats(aws, &stale_nats, deadline).await);
+    }
+    let mut futs: Vec<Fut<'_, ()>> = Vec::new();
+    for id in stale_subnets {
+        futs.push(Box::pin(
+            async move { delete_subnet(aws, &id, deadline).await },
+        ));
+    }
+    for id in stale_eips {
+        futs.push(Box::pin(
+            async move { release_eip(aws, &id, deadline).await },
+        ));
+    }
+    if let Some(g) = stale_igw {
+        futs.push(Box::pin(async move {
+            delete_igw(aws, &g.id, vpc_id, deadline).await
+        }));
+    }
+    errs.extend(round(futs).await);
+    if errs.is_empty() {
+        let futs: Vec<Fut<'_, ()>> = stale_rts
+            .into_iter()
+            .map(|rt| -> Fut<'_, ()> { Box::pin(delete_route_table(aws, rt, deadline)) })
+            .collect();
+        errs.extend(round(futs).await);
+    }
+    errs
+}
+
+fn nonce() -> String {
+    let n = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!("{n:x}")
+}
+
+async fn set_default_route(
+    aws: &Aws,
+    rt: &str,
+    have: Option<String>,
+    want: Option<String>,
+) -> Result<(), AwsError> {
+    let c = &aws.ec2;
+    match (have, want) {
+        (_, None) => delete_route(aws, rt, "0.0.0.0/0").await,
+        (None, Some(t)) => {
+            let r = c
+                .create_route()
+                .route_table_id(rt)
+                .destination_cidr_block("0.0.0.0/0");
+            let r = if t.starts_with("nat-") {
+                r.nat_gateway_id(t)
+            } else {
+                r.gateway_id(t)
+            };
+            r.send().await.op("CreateRoute").map(|_| ())
+        }
+        (Some(_), Some(t)) => {
+            let r = c
+                .replace_route()
+                .route_table_id(rt)
+                .destination_cidr_block("0.0.0.0/0");
+            let r = if t.starts_with("nat-") {
+                r.nat_gateway_id(t)
+            } else {
+                r.gateway_id(t)
+            };
+            r.send().await.op("ReplaceRoute").map(|_| ())
+        }
+    }
+}
+
+async fn delete_route(aws: &Aws, rt: &str, dest: &str) -> Result<(), AwsError> {
+    let r = aws.ec2.delete_route().route_table_id(rt);
+    let r = if dest.contains(':') {
+        r.destination_ipv6_cidr_block(dest)
+    } else {
+        r.destination_cidr_block(dest)
+    };
+    match r.send().await.op("DeleteRoute") {
+        Err(e) if e.is_code(&["InvalidRoute.NotFound"]) => Ok(()),
+        other => other.map(|_| ()),
+    }
+}
+
+async fn lock_down_sg(aws: &Aws, group_id: &str) -> Result<(), AwsError> {
+    let c = &aws.ec2;
+    let g = c
+        .describe_security_groups()
+        .group_ids(group_id)
+        .send()
+        .await
+        .op("DescribeSecurityGroups")?;
+    let Some(g) = g.security_groups().first() else {
+        return Ok(());
+    };
+    let (ingress, egress) = (
+        g.ip_permissions().to_vec(),
+        g.ip_permissions_egress().to_vec(),
+    );
+    let i = async {
+        if ingress.is_empty() {
+            return Ok(());
+        }
+        c.revoke_security_group_ingress()
+            .group_id(group_id)
+            .set_ip_permissions(Some(ingress))
+            .send()
+            .await
+            .op("RevokeSecurityGroupIngress")
+            .map(|_| ())
+    };
+    let e = async {
+        if egress.is_empty() {
+            return Ok(());
+        }
+        c.revoke_security_group_egress()
+            .group_id(group_id)
+            .set_ip_permissions(Some(egress))
+            .send()
+            .await
+            .op("RevokeSecurityGroupEgress")
+            .map(|_| ())
+    };
+    tokio::try_join!(i, e).map(|_| ())
+}
+
+/// Brings every existing child's tags to what the configuration says, with
+/// one CreateTags / DeleteTags call per distinct change.
+async fn retag(aws: &Aws, d: &Desired, obs: &Observed) -> Result<(), AwsError> {
+    let mut want: Vec<(String, BTreeMap<String, String>)> = Vec::new();
+    if let Some(v) = &obs.vpc {
+        want.push((v.id.clone(), child_tags(aws, d, "vpc", "", &none())));
+    }
+    for (k, s) in &obs.subnets {
+        want.push((s.id.clone(), subnet_tags(aws, d, k)));
+    }
+    for (k, r) in &obs.route_tables {
+        want.push((r.id.clone(), rt_tags(aws, d, k)));
+    }
+    if let Some(g) = &obs.igw {
+        want.push((g.id.clone(), child_tags(aws, d, "igw", "igw", &none())));
+    }
+    for (az, n) in &obs.nats {
+        want.push((
+            n.id.clone(),
+            child_tags(aws, d, &nat_tag(az), &format!("nat-{az}"), &none()),
+        ));
+    }
+    let mut adds: BTreeMap<Vec<(String, String)>, Vec<String>> = BTreeMap::new();
+    let mut dels: BTreeMap<Vec<String>, Vec<String>> = BTreeMap::new();
+    for (id, tags) in want {
+        let have = obs.tags.get(&id).cloned().unwrap_or_default();
+        let add: Vec<(String, String)> = tags
+            .iter()
+            .filter(|(k, v)| have.get(*k) != Some(v))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let del: Vec<String> = have
+            .keys()
+            .filter(|k| !tags.contains_key(*k))
+            .cloned()
+            .collect();
+        if !add.is_empty() {
+            adds.entry(add).or_default().push(id.clone());
+        }
+        if !del.is_empty() {
+            dels.entry(del).or_default().push(id);
+        }
+    }
+    let c = &aws.ec2;
+    let mut futs: Vec<Fut<'_, ()>> = Vec::new();
+    for (tags, ids) in adds {
+        futs.push(Box::pin(async move {
+            c.create_tags()
+                .set_resources(Some(ids))
+                .set_tags(Some(
+                    tags.into_iter()
+                        .map(|(k, v)| ec2::Tag::builder().key(k).value(v).build())
+                        .collect(),
+                ))
+                .send()
+                .await
+                .op("CreateTags")
+                .map(|_| ())
+        }));
+    }
+    for (keys, ids) in dels {
+        futs.push(Box::pin(async move {
+            c.delete_tags()
+                .set_resources(Some(ids))
+                .set_tags(Some(
+                    keys.into_iter()
+                        .map(|k| ec2::Tag::builder().key(k).build())
+                        .collect(),
+                ))
+                .send()
+                .await
+                .op("DeleteTags")
+                .map(|_| ())
+        }));
+    }
+    match round(futs).await.into_iter().next() {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+// ------------------------------------------------------------- waiting
+
+async fn wait_nats(aws: &Aws, ids: &[String], deadline: Instant) -> Result<(), AwsError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let mut delay = Duration::from_millis(500);
+    loop {
+        let r = aws
+            .ec2
+            .describe_nat_gateways()
+            .set_nat_gateway_ids(Some(ids.to_vec()))
+            .send()
+            .await
+            .op("DescribeNatGateways")?;
+        let states: Vec<(String, String)> = r
+            .nat_gateways()
+            .iter()
+            .map(|n| {
+                (
+                    n.nat_gateway_id().unwrap_or_default().to_string(),
+                    n.state()
+                        .map(|s| s.as_str().to_string())
+                        .unwrap_or_default(),
+                )
+            })
+            .collect();
+        if let Some((id, _)) = states.iter().find(|(_, s)| s == "failed") {
+            return Err(AwsError {
+                operation: "CreateNatGateway",
+                code: Some("NatGatewayFailed".into()),
+                message: format!("NAT gateway {id} failed"),
+            });
+        }
+        if states.iter().all(|(_, s)| s == "available") && states.len() == ids.len() {
+            return Ok(());
+        }
+        if Instant::now() + delay > deadline {
+            return Err(AwsError {
+                operation: "DescribeNatGateways",
+                code: Some("Timeout".into()),
+                message: "NAT gateways did not become available before the timeout".into(),
+            });
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(10));
+    }
+}
+
+// ---------------------------------------------------------------- delete
+
+/// Retries `op` while it fails with a dependency error, until the deadline.
+async fn retry_dependency<F, Fu>(deadline: Instant, mut op: F) -> Result<(), AwsError>
+where
+    F: FnMut() -> Fu,
+    Fu: Future<Output = Result<(), AwsError>>,
+{
+    let mut delay = Duration::from_millis(500);
+    loop {
+        match op().await {
+            Err(e)
+                if e.is_code(&[
+                    "DependencyViolation",
+                    "InvalidIPAddress.InUse",
+                    "AuthFailure",
+                ]) && Instant::now() + delay < deadline =>
+            {
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(10));
+            }
+            other => return other,
+        }
+    }
+}
+
+fn gone(r: Result<(), AwsError>, codes: &[&str]) -> Result<(), AwsError> {
+    match r {
+        Err(e) if e.is_code(codes) => Ok(()),
+        other => other,
+    }
+}
+
+async fn delete_nats(aws: &Aws, ids: &[String], deadline: Instant) -> Vec<AwsError> {
+    let c = &aws.ec2;
+    let futs: Vec<Fut<'_, ()>> = ids
+        .iter()
+        .map(|id| -> Fut<'_, ()> {
+            Box::pin(async move {
+                gone(
+                    c.delete_nat_gateway()
+                        .nat_gateway_id(id)
+                        .send()
+                        .await
+                        .op("DeleteNatGateway")
+                        .map(|_| ()),
+                    &["NatGatewayNotFound", "InvalidNatGatewayID.NotFound"],
+                )
+            })
+        })
+        .collect();
+    let errs = round(futs).await;
+    if !errs.is_empty() {
+        return errs;
+    }
+    let mut delay = Duration::from_millis(500);
+    loop {
+        let r = match c
+            .describe_nat_gateways()
+            .set_nat_gateway_ids(Some(ids.to_vec()))
+            .send()
+            .await
+            .op("DescribeNatGateways")
+        {
+            Ok(r) => r,
+            Err(e) if e.is_code(&["NatGatewayNotFound"]) => return Vec::new(),
+            Err(e) => return vec![e],
+        };
+        let pending = r
+            .nat_gateways()
+            .iter()
+            .filter(|n| n.state().map(|s| s.as_str()) != Some("deleted"))
+            .count();
+        if pending == 0 {
+            return Vec::new();
+        }
+        if Instant::now() + delay > deadline {
+            return vec![AwsError {
+                operation: "DeleteNatGateway",
+                code: Some("Timeout".into()),
+                message: format!("{pending} NAT gateway(s) still deleting at the timeout"),
+            }];
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(10));
+    }
+}
+
+async fn release_eip(aws: &Aws, allocation: &str, deadline: Instant) -> Result<(), AwsError> {
+    retry_dependency(deadline, || async {
+        gone(
+            aws.ec2
+                .release_address()
+                .allocation_id(allocation)
+                .send()
+                .await
+                .op("ReleaseAddress")
+                .map(|_| ()),
+            &["InvalidAllocationID.NotFound"],
+        )
+    })
+    .await
+}
+
+/// Names the network interfaces that keep `filter` (a subnet or VPC) from being deleted.
+async fn blockers(aws: &Aws, filter_name: &str, id: &str) -> String {
+    match aws
+        .ec2
+        .describe_network_interfaces()
+        .filters(filter(filter_name, id))
+        .send()
+        .await
+        .op("DescribeNetworkInterfaces")
+    {
+        Ok(r) if !r.network_interfaces().is_empty() => r
+            .network_interfaces()
+            .iter()
+            .map(|n| {
+                format!(
+                    "{} ({}{})",
+                    n.network_interface_id().unwrap_or("?"),
+                    n.interface_type()
+                        .map(|t| t.as_str())
+                        .unwrap_or("interface"),
+                    n.description()
+                        .filter(|d| !d.is_empty())
+                        .map(|d| format!(": {d}"))
+                        .unwrap_or_default()
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+        _ => String::new(),
+    }
+}
+
+fn blocked(mut e: AwsError, what: &str, names: String) -> AwsError {
+    if !names.is_empty() {
+        e.message = format!("{what} is still used by network interfaces created outside Terraform: {names}. Delete them (or what owns them), then run destroy again. ({})", e.message);
+    }
+    e
+}
+
+async fn delete_subnet(aws: &Aws, id: &str, deadline: Instant) -> Result<(), AwsError> {
+    let r = retry_dependency(deadline, || async {
+        gone(
+            aws.ec2
+                .delete_subnet()
+                .subnet_id(id)
+                .send()
+                .await
+                .op("DeleteSubnet")
+                .map(|_| ()),
+            &["InvalidSubnetID.NotFound"],
+        )
+    })
+    .await;
+    match r {
+        Err(e) if e.is_code(&["DependencyViolation"]) => Err(blocked(
+            e,
+            &format!("Subnet {id}"),
+            blockers(aws, "subnet-id", id).await,
+        )),
+        other => other,
+    }
+}
+
+/// Deletes a route table after removing its subnet associations (EC2 keeps an
+/// association whose subnet is gone from blocking the delete in some cases).
+async fn delete_route_table(
+    aws: &Aws,
+    rt: &RouteTableSeen,
+    deadline: Instant,
+) -> Result<(), AwsError> {
+    let c = &aws.ec2;
+    let disassociate: Vec<Fut<'_, ()>> = rt
+        .associations
+        .iter()
+        .map(|(assoc, _)| -> Fut<'_, ()> {
+            Box::pin(async move {
+                gone(
+                    c.disassociate_route_table()
+                        .association_id(assoc)
+                        .send()
+                        .await
+                        .op("DisassociateRouteTable")
+                        .map(|_| ()),
+                    &["InvalidAssociationID.NotFound"],
+                )
+            })
+        })
+        .collect();
+    if let Some(e) = round(disassociate).await.into_iter().next() {
+        return Err(e);
+    }
+    let id = rt.id.as_str();
+    retry_dependency(deadline, || async {
+        gone(
+            aws.ec2
+                .delete_route_table()
+                .route_table_id(id)
+                .send()
+                .await
+                .op("DeleteRouteTable")
+                .map(|_| ()),
+            &["InvalidRouteTableID.NotFound"],
+        )
+    })
+    .await
+}
+
+async fn delete_igw(aws: &Aws, id: &str, vpc_id: &str, deadline: Instant) -> Result<(), AwsError> {
+    let detach = retry_dependency(deadline, || async {
+        gone(
+            aws.ec2
+                .detach_internet_gateway()
+                .internet_gateway_id(id)
+                .vpc_id(vpc_id)
+                .send()
+                .await
+                .op("DetachInternetGateway")
+                .map(|_| ()),
+            &["Gateway.NotAttached", "InvalidInternetGatewayID.NotFound"],
+        )
+    })
+    .await;
+    if let Err(mut e) = detach {
+        if e.is_code(&["DependencyViolation"]) || e.message.contains("mapped public address") {
+            e.message = format!(
+                "Internet gateway {id} cannot be detached while addresses in the VPC are mapped to it (elastic IPs or public IPs of instances created outside Terraform). ({})",
+                e.message
+            );
+        }
+        return Err(e);
+    }
+    retry_dependency(deadline, || async {
+        gone(
+            aws.ec2
+                .delete_internet_gateway()
+                .internet_gateway_id(id)
+                .send()
+                .await
+                .op("DeleteInternetGateway")
+                .map(|_| ()),
+            &["InvalidInternetGatewayID.NotFound"],
+        )
+    })
+    .await
+}
+
+/// Deletes the whole network in dependency order. Already-deleted children are fine.
+pub async fn delete(aws: &Aws, stack: &str, vpc_id: &str, deadline: Instant) -> Vec<AwsError> {
+    let (obs, eips) = tokio::join!(read(aws, stack, vpc_id), read_eips(aws, stack));
+    let (obs, eips) = match (obs, eips) {
+        (Ok(o), Ok(e)) => (o, e),
+        (o, e) => return o.err().into_iter().chain(e.err()).collect(),
+    };
+    // NAT gateways first: they hold the elastic IPs and ENIs in public subnets.
+    let nat_ids: Vec<String> = obs.nats.values().map(|n| n.id.clone()).collect();
+    let errs = delete_nats(aws, &nat_ids, deadline).await;
+    if !errs.is_empty() {
+        return errs;
+    }
+    let mut futs: Vec<Fut<'_, ()>> = Vec::new();
+    for (alloc, _) in eips.values() {
+        let alloc = alloc.clone();
+        futs.push(Box::pin(
+            async move { release_eip(aws, &alloc, deadline).await },
+        ));
+    }
+    if let Some(g) = &obs.igw {
+        let gid = g.id.clone();
+        futs.push(Box::pin(async move {
+            delete_igw(aws, &gid, vpc_id, deadline).await
+        }));
+    }
+    for s in obs.subnets.values() {
+        let sid = s.id.clone();
+        futs.push(Box::pin(
+            async move { delete_subnet(aws, &sid, deadline).await },
+        ));
+    }
+    let errs = round(futs).await;
+    if !errs.is_empty() {
+        return errs;
+    }
+    let futs: Vec<Fut<'_, ()>> = obs
+        .route_tables
+        .values()
+        .map(|r| -> Fut<'_, ()> { Box::pin(delete_route_table(aws, r, deadline)) })
+        .collect();
+    let errs = round(futs).await;
+    if !errs.is_empty() {
+        return errs;
+    }
+    if obs.vpc.is_none() {
+        return Vec::new();
+    }
+    let r = retry_dependency(deadline, || async {
+        gone(
+            aws.ec2
+                .delete_vpc()
+                .vpc_id(vpc_id)
+                .send()
+                .await
+                .op("DeleteVpc")
+                .map(|_| ()),
+            &["InvalidVpcID.NotFound"],
+        )
+    })
+    .await;
+    match r {
+        Err(e) if e.is_code(&["DependencyViolation"]) => vec![blocked(
+            e,
+            &format!("VPC {vpc_id}"),
+            blockers(aws, "vpc-id", vpc_id).await,
+        )],
+        Err(e) => vec![e],
+        Ok(()) => Vec::new(),
+    }
+}
+
+/// A VPC's tags; `None` when it does not exist.
+pub async fn vpc_tags(
+    aws: &Aws,
+    vpc_id: &str,
+) -> Result<Option<BTreeMap<String, String>>, AwsError> {
+    match aws
+        .ec2
+        .describe_vpcs()
+        .vpc_ids(vpc_id)
+        .send()
+        .await
+        .op("DescribeVpcs")
+    {
+        Ok(r) => Ok(r.vpcs().first().map(|v| tag_map(v.tags()))),
+        Err(e) if e.is_code(&["InvalidVpcID.NotFound"]) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
