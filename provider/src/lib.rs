@@ -9,6 +9,7 @@
 
 pub mod aws;
 pub mod framework;
+pub mod functions;
 pub mod logging;
 pub mod plugin;
 pub mod provider;

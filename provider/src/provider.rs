@@ -228,6 +228,10 @@ impl Provider for OdeProvider {
     fn resources(&self) -> Vec<Arc<dyn Resource<Aws>>> {
         resources::all()
     }
+
+    fn functions(&self) -> Vec<Arc<dyn Function>> {
+        crate::functions::all()
+    }
 }
 
 #[cfg(test)]
