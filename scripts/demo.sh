@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
-# make demo / make demo-destroy: the example stack on a local AWS emulator.
-#   demo.sh up     start the emulator (if not running) and apply the example
-#   demo.sh down   destroy the example and stop the emulator
+# make demo / make demo-destroy: examples/local (state backend, then the network
+# with remote state) on a local AWS emulator.
+#   demo.sh up     start the emulator if needed, apply step 1 and step 2, print a summary
+#   demo.sh down   destroy both steps and stop the emulator
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 DEMO="$ODE_CACHE/demo"
-WORK="$DEMO/work/state-backend"
+WORK="$DEMO/work"
 PIDFILE="$DEMO/emulator.pid"
 PORTFILE="$DEMO/emulator.port"
+STEP1="$WORK/examples/local/1-bootstrap"
+STEP2="$WORK/examples/local/2-network"
 mkdir -p "$DEMO"
 
 emulator_running() {
@@ -32,9 +35,12 @@ start_emulator() {
   exit 1
 }
 
+# core DIR ARGS...: run OpenTofu in DIR with the demo's CLI config and credentials.
 core() {
-  (cd "$WORK" && TF_CLI_CONFIG_FILE="$DEMO/cli.tfrc" TF_IN_AUTOMATION=1 TF_INPUT=0 \
-    CHECKPOINT_DISABLE=1 AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo \
+  local dir="$1"
+  shift
+  (cd "$dir" && env -u TF_CLI_CONFIG_FILE TF_CLI_CONFIG_FILE="$DEMO/cli.tfrc" TF_IN_AUTOMATION=1 \
+    TF_INPUT=0 CHECKPOINT_DISABLE=1 AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo \
     AWS_REGION=us-east-1 TF_VAR_endpoint_url="$ENDPOINT" "$TOFU" "$@")
 }
 
@@ -42,28 +48,68 @@ prepare() {
   start_emulator
   ENDPOINT="http://127.0.0.1:$(cat "$PORTFILE")"
   layout_mirror "$CARGO_TARGET_DIR/debug/terraform-provider-ode" "$DEMO"
-  mkdir -p "$WORK"
-  cp "$REPO_ROOT"/examples/state-backend/*.tf "$WORK/"
-  # A rebuilt provider has a new checksum: let init record the current one.
-  rm -f "$WORK/.terraform.lock.hcl"
-  core init -input=false -no-color >/dev/null
+  # The example and the modules it sources, as in the repository; state and
+  # the filled-in tfvars/backend files stay in the demo's work tree.
+  mkdir -p "$WORK/examples"
+  rm -rf "$WORK/modules"
+  cp -R "$REPO_ROOT/modules" "$WORK/modules"
+  mkdir -p "$STEP1" "$STEP2"
+  cp "$REPO_ROOT"/examples/local/1-bootstrap/* "$STEP1/"
+  cp "$REPO_ROOT"/examples/local/2-network/* "$STEP2/"
+  for step in "$STEP1" "$STEP2"; do
+    [[ -f "$step/terraform.tfvars" ]] || cp "$step/terraform.tfvars.example" "$step/terraform.tfvars"
+    # A rebuilt provider has a new checksum: let init record the current one.
+    rm -f "$step/.terraform.lock.hcl"
+  done
+  sed "s|http://127.0.0.1:PORT|$ENDPOINT|" "$STEP2/backend.hcl.example" >"$STEP2/backend.hcl"
+  run_quiet "$STEP1" init -input=false -no-color >/dev/null
+}
+
+# run_quiet DIR ARGS...: run a core command; print its last line, or all of it on failure.
+run_quiet() {
+  local out
+  if ! out=$(core "$@" 2>&1); then
+    echo "$out" >&2
+    exit 1
+  fi
+  echo "$out" | grep -E '^(Apply complete|No changes|Destroy complete)' || true
+}
+
+# Step 2's backend lives in step 1's bucket: initialise it once that exists.
+init_step2() {
+  run_quiet "$STEP2" init -input=false -no-color -reconfigure -backend-config=backend.hcl >/dev/null
 }
 
 case "${1:-up}" in
   up)
     prepare
-    core apply -auto-approve -input=false -no-color | grep -E '^(Apply complete|No changes)' || true
+    echo "== step 1: state backend (local state)"
+    run_quiet "$STEP1" apply -auto-approve -input=false -no-color
+    echo "== step 2: network (state in S3, locked in DynamoDB)"
+    init_step2
+    run_quiet "$STEP2" apply -auto-approve -input=false -no-color
     echo
-    echo "== ode demo: state backend on the local emulator ($ENDPOINT)"
-    core output -no-color
+    echo "== ode demo on the local AWS emulator ($ENDPOINT)"
+    core "$STEP2" output -no-color
     echo
-    echo "State of this demo: $WORK/terraform.tfstate"
-    echo "Tear it down with:  make demo-destroy"
+    echo "Created: the state bucket ode-terraform-state and lock table ode-terraform-locks;"
+    echo "         a VPC over 3 zones with public, private and isolated subnets and 3 NAT gateways."
+    echo "State:   step 1 locally in $STEP1/terraform.tfstate;"
+    echo "         step 2 in s3://ode-terraform-state/ode/production/network.tfstate (locked by ode-terraform-locks)."
+    echo "Again:   make demo         (changes nothing when nothing changed)"
+    echo "Destroy: make demo-destroy (destroys both steps and stops the emulator)"
     ;;
   down)
-    if emulator_running; then
+    if emulator_running && [[ -d "$STEP1" ]]; then
       prepare
-      core destroy -auto-approve -input=false -no-color | grep -E '^Destroy complete' || true
+      # Step 2 exists only if its backend bucket does.
+      (init_step2 && run_quiet "$STEP2" destroy -auto-approve -input=false -no-color) ||
+        echo "step 2: nothing to destroy"
+      # The bucket now holds the network's state history: allow deleting it.
+      run_quiet "$STEP1" apply -auto-approve -input=false -no-color -var force_destroy=true >/dev/null
+      run_quiet "$STEP1" destroy -auto-approve -input=false -no-color -var force_destroy=true
+    fi
+    if emulator_running; then
       kill "$(cat "$PIDFILE")" 2>/dev/null || true
     fi
     rm -rf "$DEMO"

@@ -161,7 +161,8 @@ impl Resource<Aws> for Network {
             }
         });
         let azs = config.get("availability_zones");
-        if !azs.is_null() && !config.get("az_count").is_null() {
+        let given = |v: &Value| !v.is_null() && !v.is_unknown();
+        if given(azs) && given(config.get("az_count")) {
             diags.attr_error(
                 AttrPath::attr("az_count"),
                 "Conflicting arguments",

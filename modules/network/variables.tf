@@ -1,0 +1,127 @@
+variable "project" {
+  description = "Project name, used in the network's name and tags."
+  type        = string
+  default     = "ode"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,30}[a-z0-9]$", var.project))
+    error_message = "The project must be 3 to 32 lowercase letters, digits or hyphens, starting with a letter."
+  }
+}
+
+variable "environment" {
+  description = "Environment name (for example production or staging), used in the network's name and tags."
+  type        = string
+  default     = "production"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{0,31}$", var.environment))
+    error_message = "The environment must be up to 32 lowercase letters, digits or hyphens, starting with a letter."
+  }
+}
+
+variable "name" {
+  description = "Name of the network. Defaults to \"<project>-<environment>\". Changing it replaces the network."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.name == null || can(regex("^[A-Za-z0-9_-]{1,64}$", var.name))
+    error_message = "The name must be 1 to 64 letters, digits, '-' or '_'."
+  }
+}
+
+variable "cidr_block" {
+  description = "IPv4 CIDR block of the VPC (/16 to /28)."
+  type        = string
+  default     = "10.0.0.0/16"
+
+  validation {
+    condition     = can(cidrhost(var.cidr_block, 0)) && try(tonumber(split("/", var.cidr_block)[1]) >= 16 && tonumber(split("/", var.cidr_block)[1]) <= 28, false)
+    error_message = "cidr_block must be an IPv4 CIDR block with a prefix length from /16 to /28, for example 10.0.0.0/16."
+  }
+}
+
+variable "availability_zones" {
+  description = "Availability zones to use. When null, the first az_count zones of the region."
+  type        = list(string)
+  default     = null
+
+  validation {
+    condition     = var.availability_zones == null || try(length(var.availability_zones) == length(distinct(var.availability_zones)) && length(var.availability_zones) > 0, false)
+    error_message = "availability_zones must list at least one zone, each zone once."
+  }
+}
+
+variable "az_count" {
+  description = "How many availability zones to use when availability_zones is null."
+  type        = number
+  default     = 3
+
+  validation {
+    condition     = var.az_count >= 1 && var.az_count <= 8 && floor(var.az_count) == var.az_count
+    error_message = "az_count must be a whole number from 1 to 8."
+  }
+}
+
+variable "nat_gateways" {
+  description = "NAT strategy: one_per_az (the seed's layout), single, or none."
+  type        = string
+  default     = "one_per_az"
+
+  validation {
+    condition     = contains(["one_per_az", "single", "none"], var.nat_gateways)
+    error_message = "nat_gateways must be one of one_per_az, single, none."
+  }
+}
+
+variable "public_subnet_prefix_length" {
+  description = "Prefix length of the public subnets; null for the layout's default (/21 in a /16)."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.public_subnet_prefix_length == null || try(var.public_subnet_prefix_length >= 16 && var.public_subnet_prefix_length <= 28, false)
+    error_message = "Subnet prefix lengths must be from 16 to 28."
+  }
+}
+
+variable "private_subnet_prefix_length" {
+  description = "Prefix length of the private subnets; null for the layout's default (/20 in a /16)."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.private_subnet_prefix_length == null || try(var.private_subnet_prefix_length >= 16 && var.private_subnet_prefix_length <= 28, false)
+    error_message = "Subnet prefix lengths must be from 16 to 28."
+  }
+}
+
+variable "isolated_subnet_prefix_length" {
+  description = "Prefix length of the isolated subnets; null for the layout's default (/21 in a /16)."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.isolated_subnet_prefix_length == null || try(var.isolated_subnet_prefix_length >= 16 && var.isolated_subnet_prefix_length <= 28, false)
+    error_message = "Subnet prefix lengths must be from 16 to 28."
+  }
+}
+
+variable "create_isolated_subnets" {
+  description = "Create the isolated tier (databases and caches, no internet route)."
+  type        = bool
+  default     = true
+}
+
+variable "enable_dns_hostnames" {
+  description = "Give instances in the VPC public DNS hostnames."
+  type        = bool
+  default     = true
+}
+
+variable "tags" {
+  description = "Tags for every object of the network (merged over the provider's default_tags)."
+  type        = map(string)
+  default     = {}
+}

@@ -1,0 +1,23 @@
+locals {
+  bucket_name     = coalesce(var.bucket_name, "${var.project}-terraform-state")
+  lock_table_name = coalesce(var.lock_table_name, "${var.project}-terraform-locks")
+  state_key       = coalesce(var.state_key, "${var.project}/${var.environment}/terraform.tfstate")
+
+  tags = merge(
+    {
+      Project     = var.project
+      Environment = var.environment
+      ManagedBy   = "Terraform"
+    },
+    var.tags,
+  )
+}
+
+resource "ode_state_backend" "this" {
+  bucket        = local.bucket_name
+  lock_table    = local.lock_table_name
+  state_key     = local.state_key
+  kms_key_arn   = var.kms_key_arn
+  force_destroy = var.force_destroy
+  tags          = local.tags
+}
