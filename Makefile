@@ -19,6 +19,7 @@ all: build
 
 tools:
 	@bash scripts/install-tools.sh
+	@bash scripts/install-hcl-tools.sh
 
 build:
 	cargo build --locked --bin terraform-provider-ode
