@@ -107,19 +107,16 @@ impl Network {
                 return;
             }
         };
-        let vpc_id = if create {
+        let (vpc_id, known) = if create {
             match ops::ensure_vpc(aws, &d).await {
-                Ok(id) => id,
+                Ok(v) => v,
                 Err(e) => return report(&mut resp.diagnostics, action, &d.name, vec![e]),
             }
         } else {
-            planned
-                .get("vpc_id")
-                .as_str()
-                .unwrap_or_default()
-                .to_string()
+            let id = planned.get("vpc_id").as_str().unwrap_or_default();
+            (id.to_string(), None)
         };
-        let errs = ops::reconcile(aws, &d, &topo, &vpc_id, deadline).await;
+        let errs = ops::reconcile(aws, &d, &topo, &vpc_id, known, deadline).await;
         report(&mut resp.diagnostics, action, &d.name, errs);
         // Whatever happened, record everything that exists.
         self.finish(aws, planned, &vpc_id, action, resp).await;

@@ -407,11 +407,13 @@ pub async fn availability_zones(aws: &Aws) -> Result<Vec<String>, AwsError> {
 // -------------------------------------------------------------- reconcile
 
 /// Creates the VPC, or adopts the one an interrupted apply of this stack left.
-pub async fn ensure_vpc(aws: &Aws, d: &Desired) -> Result<String, AwsError> {
+/// Returns the VPC id and, for a VPC created just now, what it is known to
+/// hold (so the first reconcile round needs no read).
+pub async fn ensure_vpc(aws: &Aws, d: &Desired) -> Result<(String, Option<Observed>), AwsError> {
     let found = find_vpc_by_stack(aws, &d.name).await?;
     if let Some(id) = found.first() {
         tracing::info!(vpc = %id, stack = %d.name, "adopting VPC left by an earlier apply");
-        return Ok(id.clone());
+        return Ok((id.clone(), None));
     }
     let tags = child_tags(aws, d, "vpc", "", &none());
     let r = aws
@@ -422,10 +424,33 @@ pub async fn ensure_vpc(aws: &Aws, d: &Desired) -> Result<String, AwsError> {
         .send()
         .await
         .op("CreateVpc")?;
-    Ok(r.vpc()
+    let id = r
+        .vpc()
         .and_then(|v| v.vpc_id())
         .unwrap_or_default()
-        .to_string())
+        .to_string();
+    // A new VPC has AWS's defaults: DNS support on, hostnames off, a default
+    // security group that allows egress, and only its main route table.
+    let mut fresh = Observed {
+        vpc: Some(VpcSeen {
+            id: id.clone(),
+            owner: r
+                .vpc()
+                .and_then(|v| v.owner_id())
+                .unwrap_or_default()
+                .to_string(),
+            cidr: d.cidr.clone(),
+            dns_support: true,
+            dns_hostnames: false,
+        }),
+        default_sg: Some(SgSeen {
+            id: String::new(),
+            has_rules: true,
+        }),
+        ..Default::default()
+    };
+    fresh.tags.insert(id.clone(), tags);
+    Ok((id, Some(fresh)))
 }
 
 fn bool_attr(v: bool) -> ec2::AttributeBooleanValue {
@@ -439,13 +464,16 @@ pub async fn reconcile(
     d: &Desired,
     topo: &Topology,
     vpc_id: &str,
+    known: Option<Observed>,
     deadline: Instant,
 ) -> Vec<AwsError> {
     let c = &aws.ec2;
-    let (obs, eips) = tokio::join!(read(aws, &d.name, vpc_id), read_eips(aws, &d.name));
-    let (obs, mut eips) = match (obs, eips) {
-        (Ok(o), Ok(e)) => (o, e),
-        (o, e) => return o.err().into_iter().chain(e.err()).collect(),
+    let (obs, mut eips) = match known {
+        Some(o) => (o, BTreeMap::new()),
+        None => match tokio::join!(read(aws, &d.name, vpc_id), read_eips(aws, &d.name)) {
+            (Ok(o), Ok(e)) => (o, e),
+            (o, e) => return o.err().into_iter().chain(e.err()).collect(),
+        },
     };
     let Some(vpc) = obs.vpc.clone() else {
         return vec![AwsError {
@@ -589,7 +617,7 @@ pub async fn reconcile(
             .map(|g| g.id.clone())
             .unwrap_or_default();
         futs.push(Box::pin(async move {
-            lock_down_sg(aws, &gid).await.map(|_| Made::Nothing)
+            lock_down_sg(aws, vpc_id, &gid).await.map(|_| Made::Nothing)
         }));
     }
     futs.push(Box::pin(async {
@@ -910,17 +938,22 @@ async fn delete_route(aws: &Aws, rt: &str, dest: &str) -> Result<(), AwsError> {
     }
 }
 
-async fn lock_down_sg(aws: &Aws, group_id: &str) -> Result<(), AwsError> {
+/// Removes every rule of the VPC's default security group (`group_id` may be
+/// empty when not known yet).
+async fn lock_down_sg(aws: &Aws, vpc_id: &str, group_id: &str) -> Result<(), AwsError> {
     let c = &aws.ec2;
-    let g = c
-        .describe_security_groups()
-        .group_ids(group_id)
-        .send()
-        .await
-        .op("DescribeSecurityGroups")?;
+    let req = c.describe_security_groups();
+    let req = if group_id.is_empty() {
+        req.filters(filter("vpc-id", vpc_id))
+            .filters(filter("group-name", "default"))
+    } else {
+        req.group_ids(group_id)
+    };
+    let g = req.send().await.op("DescribeSecurityGroups")?;
     let Some(g) = g.security_groups().first() else {
         return Ok(());
     };
+    let group_id = g.group_id().unwrap_or_default();
     let (ingress, egress) = (
         g.ip_permissions().to_vec(),
         g.ip_permissions_egress().to_vec(),
