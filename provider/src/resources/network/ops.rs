@@ -122,7 +122,8 @@ enum Made {
     RouteTable(RtKey, String),
     Eip(String, String),
     Igw(String),
-    Nat(String, String),
+    /// Zone, id, and whether it was available at once.
+    Nat(String, String, bool),
     Nothing,
 }
 
@@ -483,6 +484,19 @@ pub async fn reconcile(
         }];
     };
 
+    // The default security group's lock-down (two dependent calls) runs beside
+    // rounds 1 and 2 instead of lengthening either.
+    let lockdown = (d.manage_default_sg && obs.default_sg.as_ref().is_some_and(|g| g.has_rules))
+        .then(|| {
+            let gid = obs
+                .default_sg
+                .as_ref()
+                .map(|g| g.id.clone())
+                .unwrap_or_default();
+            let (client, vpc) = (aws.ec2.clone(), vpc_id.to_string());
+            tokio::spawn(async move { lock_down_sg(&client, &vpc, &gid).await })
+        });
+
     // Round 1: everything that needs only the VPC.
     let mut subnets: BTreeMap<SubnetKey, String> = obs
         .subnets
@@ -608,16 +622,6 @@ pub async fn reconcile(
                 .await
                 .op("ModifyVpcAttribute")
                 .map(|_| Made::Nothing)
-        }));
-    }
-    if d.manage_default_sg && obs.default_sg.as_ref().is_some_and(|g| g.has_rules) {
-        let gid = obs
-            .default_sg
-            .as_ref()
-            .map(|g| g.id.clone())
-            .unwrap_or_default();
-        futs.push(Box::pin(async move {
-            lock_down_sg(aws, vpc_id, &gid).await.map(|_| Made::Nothing)
         }));
     }
     futs.push(Box::pin(async {
@@ -746,11 +750,10 @@ pub async fn reconcile(
                 .send()
                 .await
                 .op("CreateNatGateway")?;
-            let id = r
-                .nat_gateway()
-                .and_then(|n| n.nat_gateway_id())
-                .unwrap_or_default();
-            Ok(Made::Nat(az, id.to_string()))
+            let nat = r.nat_gateway();
+            let id = nat.and_then(|n| n.nat_gateway_id()).unwrap_or_default();
+            let ready = nat.and_then(|n| n.state()) == Some(&ec2::NatGatewayState::Available);
+            Ok(Made::Nat(az, id.to_string(), ready))
         }));
     }
     let (made, errs) = make_round(futs).await;
@@ -759,9 +762,31 @@ pub async fn reconcile(
         .iter()
         .map(|(az, n)| (az.clone(), n.id.clone()))
         .collect();
+    // NAT gateways routes may not point to until they are available.
+    let mut pending: Vec<String> = obs
+        .nats
+        .iter()
+        .filter(|(az, n)| topo.nats.contains(*az) && n.state != "available")
+        .map(|(_, n)| n.id.clone())
+        .collect();
     for m in made {
-        if let Made::Nat(az, id) = m {
+        if let Made::Nat(az, id, ready) = m {
+            if !ready {
+                pending.push(id.clone());
+            }
             nats.insert(az, id);
+        }
+    }
+    let mut errs = errs;
+    if let Some(task) = lockdown {
+        match task.await {
+            Ok(Err(e)) => errs.push(e),
+            Err(join) => errs.push(AwsError {
+                operation: "RevokeSecurityGroupIngress",
+                code: None,
+                message: format!("the lock-down task failed: {join}"),
+            }),
+            Ok(Ok(())) => {}
         }
     }
     if !errs.is_empty() {
@@ -769,12 +794,7 @@ pub async fn reconcile(
     }
 
     // Round 3: default routes, once new NAT gateways are available.
-    let wanted_nats: Vec<String> = topo
-        .nats
-        .iter()
-        .filter_map(|az| nats.get(az).cloned())
-        .collect();
-    if let Err(e) = wait_nats(aws, &wanted_nats, deadline).await {
+    if let Err(e) = wait_nats(aws, &pending, deadline).await {
         return vec![e];
     }
     let mut futs: Vec<Fut<'_, ()>> = Vec::new();
@@ -940,8 +960,11 @@ async fn delete_route(aws: &Aws, rt: &str, dest: &str) -> Result<(), AwsError> {
 
 /// Removes every rule of the VPC's default security group (`group_id` may be
 /// empty when not known yet).
-async fn lock_down_sg(aws: &Aws, vpc_id: &str, group_id: &str) -> Result<(), AwsError> {
-    let c = &aws.ec2;
+async fn lock_down_sg(
+    c: &aws_sdk_ec2::Client,
+    vpc_id: &str,
+    group_id: &str,
+) -> Result<(), AwsError> {
     let req = c.describe_security_groups();
     let req = if group_id.is_empty() {
         req.filters(filter("vpc-id", vpc_id))
