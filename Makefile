@@ -57,6 +57,8 @@ bench: tools
 	cargo build --locked --release --bin terraform-provider-ode
 	ODE_PROVIDER_BIN=$(CARGO_TARGET_DIR)/release/terraform-provider-ode \
 	  $(VENV)/bin/python -m tests.bench.provider_bench
+	ODE_PROVIDER_BIN=$(CARGO_TARGET_DIR)/release/terraform-provider-ode \
+	  $(VENV)/bin/python -m tests.bench.network_bench
 
 docs: build
 	ODE_PROVIDER_BIN=$(PROVIDER_BIN) $(VENV)/bin/python scripts/gen_docs.py
