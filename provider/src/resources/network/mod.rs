@@ -23,7 +23,7 @@ pub use schema::TYPE_NAME;
 pub struct Network;
 
 /// Attributes the user writes (kept from config/plan in state).
-const CONFIG_ATTRS: [&str; 13] = [
+const CONFIG_ATTRS: [&str; 14] = [
     "name",
     "cidr_block",
     "availability_zones",
@@ -36,6 +36,7 @@ const CONFIG_ATTRS: [&str; 13] = [
     "public",
     "private",
     "isolated",
+    "flow_logs",
     "timeouts",
 ];
 
@@ -84,7 +85,8 @@ impl Network {
         resp: &mut ApplyResponse,
     ) {
         let name = planned.get("name").as_str().unwrap_or_default().to_string();
-        match ops::read(aws, &name, vpc_id).await {
+        let flow = !planned.get("flow_logs").is_null();
+        match ops::read_all(aws, &name, vpc_id, flow).await {
             Ok(obs) if obs.vpc.is_some() => resp.state = state(aws, planned, &obs),
             Ok(_) => resp.state = Value::Null,
             Err(e) => report(&mut resp.diagnostics, action, &name, vec![e]),
@@ -243,6 +245,49 @@ impl Resource<Aws> for Network {
             string_map_at(b.get("tags"), at("tags"), diags, awsv::tag);
         }
         string_map_at(config.get("tags"), AttrPath::attr("tags"), diags, awsv::tag);
+        let flow = config.get("flow_logs").block();
+        let at = |a: &str| AttrPath::attr("flow_logs").then_attr(a);
+        string_at(
+            flow.get("destination_arn"),
+            at("destination_arn"),
+            diags,
+            |s| {
+                if s.starts_with("arn:aws") && (s.contains(":s3:::") || s.contains(":logs:")) {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "{s:?} is neither an S3 bucket ARN nor a CloudWatch Logs log group ARN."
+                    ))
+                }
+            },
+        );
+        string_at(
+            flow.get("traffic_type"),
+            at("traffic_type"),
+            diags,
+            |s| match s {
+                "ALL" | "ACCEPT" | "REJECT" => Ok(()),
+                _ => Err(format!("{s:?}: use ALL, ACCEPT or REJECT.")),
+            },
+        );
+        string_at(
+            flow.get("iam_role_arn"),
+            at("iam_role_arn"),
+            diags,
+            awsv::arn("iam"),
+        );
+        if flow
+            .get("destination_arn")
+            .as_str()
+            .is_some_and(|d| d.contains(":logs:"))
+            && flow.get("iam_role_arn").is_null()
+        {
+            diags.attr_error(
+                at("iam_role_arn"),
+                "Missing IAM role for flow logs",
+                "Flow logs to CloudWatch Logs need iam_role_arn, a role the flow logs service can assume.",
+            );
+        }
         for op in ["create", "update", "delete"] {
             string_at(
                 config.get("timeouts").block().get(op),
@@ -363,7 +408,8 @@ impl Resource<Aws> for Network {
         let name = req.state.get("name").as_str().unwrap_or_default();
         let vpc_id = req.state.get("vpc_id").as_str().unwrap_or_default();
         resp.private = req.private.to_vec();
-        match ops::read(aws, name, vpc_id).await {
+        let flow = !req.state.get("flow_logs").is_null();
+        match ops::read_all(aws, name, vpc_id, flow).await {
             Ok(obs) if obs.vpc.is_some() => resp.state = state(aws, req.state, &obs),
             Ok(_) => {
                 tracing::info!(vpc = vpc_id, "VPC is gone; removing the network from state");
@@ -415,7 +461,7 @@ impl Resource<Aws> for Network {
             );
             return;
         };
-        let obs = match ops::read(aws, &name, vpc_id).await {
+        let obs = match ops::read_all(aws, &name, vpc_id, true).await {
             Ok(o) => o,
             Err(e) => {
                 resp.diagnostics

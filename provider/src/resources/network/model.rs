@@ -28,7 +28,50 @@ pub struct Desired {
     pub manage_default_sg: bool,
     pub tags: BTreeMap<String, String>,
     pub tiers: BTreeMap<Tier, TierConfig>,
+    pub flow_logs: Option<FlowLogSpec>,
     pub timeouts: Timeouts,
+}
+
+/// Flow log settings as configured.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FlowLogSpec {
+    pub destination: String,
+    pub traffic: String,
+    pub role: Option<String>,
+}
+
+impl FlowLogSpec {
+    pub fn from_value(v: &Value) -> Option<Self> {
+        let b = v.get("flow_logs").block();
+        Some(FlowLogSpec {
+            destination: b.get("destination_arn").as_str()?.to_string(),
+            traffic: b.get("traffic_type").as_str().unwrap_or("ALL").to_string(),
+            role: b.get("iam_role_arn").as_str().map(str::to_string),
+        })
+    }
+
+    /// `s3` or `cloud-watch-logs`, from the destination ARN.
+    pub fn destination_type(&self) -> &'static str {
+        if self.destination.starts_with("arn:aws") && self.destination.contains(":s3:") {
+            "s3"
+        } else {
+            "cloud-watch-logs"
+        }
+    }
+}
+
+/// A flow log of the VPC that this network created.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FlowLogSeen {
+    pub id: String,
+    pub destination: String,
+    pub traffic: String,
+}
+
+impl FlowLogSeen {
+    pub fn matches(&self, spec: &FlowLogSpec) -> bool {
+        self.destination == spec.destination && self.traffic == spec.traffic
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -122,6 +165,7 @@ impl Desired {
                 .into_iter()
                 .map(|t| (t, tier_config(v, t)))
                 .collect(),
+            flow_logs: FlowLogSpec::from_value(v),
             timeouts: Timeouts {
                 create: timeout(v, "create"),
                 update: timeout(v, "update"),
@@ -233,6 +277,7 @@ pub enum ChildKey {
     RouteTable(RtKey),
     Nat(String),
     Eip(String),
+    FlowLog,
 }
 
 impl ChildKey {
@@ -241,6 +286,7 @@ impl ChildKey {
         Some(match parts.as_slice() {
             ["vpc"] => ChildKey::Vpc,
             ["igw"] => ChildKey::Igw,
+            ["flowlog"] => ChildKey::FlowLog,
             ["subnet", t, az] => ChildKey::Subnet(SubnetKey {
                 tier: Tier::from_name(t)?,
                 az: az.to_string(),
@@ -342,6 +388,8 @@ pub struct Observed {
     /// Route tables of the VPC this network did not create (main table included).
     pub other_route_tables: Vec<RouteTableSeen>,
     pub default_sg: Option<SgSeen>,
+    /// Read only when flow logs are configured or being removed.
+    pub flow_log: Option<FlowLogSeen>,
     /// Tags of every child above, by resource id.
     pub tags: BTreeMap<String, BTreeMap<String, String>>,
 }
@@ -565,6 +613,10 @@ pub fn observed_values(
         ),
     ));
     out.push(("isolated_route_table_id".into(), rt(&RtKey::Isolated)));
+    out.push((
+        "flow_log_id".into(),
+        Value::opt_string(obs.flow_log.as_ref().map(|f| f.id.clone())),
+    ));
     out.push(("isolation".into(), Value::string(obs.isolation())));
     out.push((
         "egress".into(),
@@ -682,6 +734,15 @@ pub fn planned_values(d: &Desired, topo: &Topology, prior: &Value) -> Vec<(Strin
             Value::List(private.iter().map(|_| Value::Unknown).collect())
         },
     ));
+    let same_flow_logs = FlowLogSpec::from_value(prior) == d.flow_logs;
+    out.push((
+        "flow_log_id".into(),
+        match (&d.flow_logs, same_flow_logs) {
+            (None, _) => Value::Null,
+            (Some(_), true) => prior_str("flow_log_id"),
+            (Some(_), false) => Value::Unknown,
+        },
+    ));
     out.push(("isolation".into(), Value::string("verified")));
     out.push(("egress".into(), Value::string("verified")));
     out
@@ -723,6 +784,7 @@ mod tests {
                 ChildKey::RouteTable(r) => r.tag(),
                 ChildKey::Nat(az) => nat_tag(az),
                 ChildKey::Eip(az) => eip_tag(az),
+                ChildKey::FlowLog => "flowlog".to_string(),
             };
             assert_eq!(ChildKey::parse(&tag), Some(k));
         }
@@ -756,6 +818,7 @@ mod tests {
                     )
                 })
                 .collect(),
+            flow_logs: None,
             timeouts: Timeouts {
                 create: DEFAULT_TIMEOUT,
                 update: DEFAULT_TIMEOUT,
@@ -901,6 +964,16 @@ pub fn config_from_observed(
         ("manage_default_security_group", Value::Bool(true)),
         ("tags", vpc_user),
         ("timeouts", Value::Null),
+        (
+            "flow_logs",
+            obs.flow_log.as_ref().map_or(Value::Null, |f| {
+                Value::object([
+                    ("destination_arn", Value::string(&f.destination)),
+                    ("traffic_type", Value::string(&f.traffic)),
+                    ("iam_role_arn", Value::Null),
+                ])
+            }),
+        ),
     ];
     let vpc_cidr = Cidr::parse(&vpc.cidr).ok();
     for tier in Tier::ALL {

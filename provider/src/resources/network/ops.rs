@@ -359,6 +359,92 @@ pub async fn read(aws: &Aws, stack: &str, vpc_id: &str) -> Result<Observed, AwsE
     Ok(obs)
 }
 
+/// [`read`], plus the flow log when `flow_logs` (one more call, concurrent).
+pub async fn read_all(
+    aws: &Aws,
+    stack: &str,
+    vpc_id: &str,
+    flow_logs: bool,
+) -> Result<Observed, AwsError> {
+    if !flow_logs {
+        return read(aws, stack, vpc_id).await;
+    }
+    let (obs, flow) = tokio::join!(read(aws, stack, vpc_id), read_flow_log(aws, stack, vpc_id));
+    let mut obs = obs?;
+    obs.flow_log = flow?;
+    Ok(obs)
+}
+
+/// The VPC's flow log that this network created, if any (one call).
+pub async fn read_flow_log(
+    aws: &Aws,
+    stack: &str,
+    vpc_id: &str,
+) -> Result<Option<FlowLogSeen>, AwsError> {
+    let r = aws
+        .ec2
+        .describe_flow_logs()
+        .filter(filter("resource-id", vpc_id))
+        .send()
+        .await
+        .op("DescribeFlowLogs")?;
+    Ok(r.flow_logs()
+        .iter()
+        .find(|f| child_key(&tag_map(f.tags()), stack) == Some(ChildKey::FlowLog))
+        .map(|f| FlowLogSeen {
+            id: f.flow_log_id().unwrap_or_default().to_string(),
+            destination: f.log_destination().unwrap_or_default().to_string(),
+            traffic: f
+                .traffic_type()
+                .map(|t| t.as_str().to_string())
+                .unwrap_or_default(),
+        }))
+}
+
+async fn create_flow_log(
+    aws: &Aws,
+    d: &Desired,
+    spec: &FlowLogSpec,
+    vpc_id: &str,
+) -> Result<(), AwsError> {
+    let tags = child_tags(aws, d, "flowlog", "flow-log", &none());
+    let r = aws
+        .ec2
+        .create_flow_logs()
+        .resource_ids(vpc_id)
+        .resource_type(ec2::FlowLogsResourceType::Vpc)
+        .traffic_type(ec2::TrafficType::from(spec.traffic.as_str()))
+        .log_destination_type(ec2::LogDestinationType::from(spec.destination_type()))
+        .log_destination(&spec.destination)
+        .set_deliver_logs_permission_arn(spec.role.clone())
+        .tag_specifications(tag_spec(ec2::ResourceType::VpcFlowLog, &tags))
+        .send()
+        .await
+        .op("CreateFlowLogs")?;
+    match r.unsuccessful().first() {
+        Some(u) => Err(AwsError {
+            operation: "CreateFlowLogs",
+            code: u.error().and_then(|e| e.code()).map(str::to_string),
+            message: u
+                .error()
+                .and_then(|e| e.message())
+                .unwrap_or("unsuccessful")
+                .to_string(),
+        }),
+        None => Ok(()),
+    }
+}
+
+async fn delete_flow_log(aws: &Aws, id: &str) -> Result<(), AwsError> {
+    aws.ec2
+        .delete_flow_logs()
+        .flow_log_ids(id)
+        .send()
+        .await
+        .op("DeleteFlowLogs")
+        .map(|_| ())
+}
+
 /// Elastic IPs of the stack by zone (read only when applying, not on refresh).
 async fn read_eips(
     aws: &Aws,
@@ -471,9 +557,18 @@ pub async fn reconcile(
     let c = &aws.ec2;
     let (obs, mut eips) = match known {
         Some(o) => (o, BTreeMap::new()),
-        None => match tokio::join!(read(aws, &d.name, vpc_id), read_eips(aws, &d.name)) {
-            (Ok(o), Ok(e)) => (o, e),
-            (o, e) => return o.err().into_iter().chain(e.err()).collect(),
+        None => match tokio::join!(
+            read(aws, &d.name, vpc_id),
+            read_eips(aws, &d.name),
+            read_flow_log(aws, &d.name, vpc_id)
+        ) {
+            (Ok(mut o), Ok(e), Ok(f)) => {
+                o.flow_log = f;
+                (o, e)
+            }
+            (o, e, f) => {
+                return o.err().into_iter().chain(e.err()).chain(f.err()).collect();
+            }
         },
     };
     let Some(vpc) = obs.vpc.clone() else {
@@ -623,6 +718,27 @@ pub async fn reconcile(
                 .op("ModifyVpcAttribute")
                 .map(|_| Made::Nothing)
         }));
+    }
+    match (&d.flow_logs, &obs.flow_log) {
+        (Some(spec), Some(seen)) if seen.matches(spec) => {}
+        (Some(spec), seen) => {
+            let old = seen.as_ref().map(|f| f.id.clone());
+            futs.push(Box::pin(async move {
+                if let Some(id) = old {
+                    delete_flow_log(aws, &id).await?;
+                }
+                create_flow_log(aws, d, spec, vpc_id)
+                    .await
+                    .map(|_| Made::Nothing)
+            }));
+        }
+        (None, Some(seen)) => {
+            let id = seen.id.clone();
+            futs.push(Box::pin(async move {
+                delete_flow_log(aws, &id).await.map(|_| Made::Nothing)
+            }));
+        }
+        (None, None) => {}
     }
     futs.push(Box::pin(async {
         retag(aws, d, &obs).await.map(|_| Made::Nothing)
@@ -1390,11 +1506,20 @@ async fn delete_igw(aws: &Aws, id: &str, vpc_id: &str, deadline: Instant) -> Res
 
 /// Deletes the whole network in dependency order. Already-deleted children are fine.
 pub async fn delete(aws: &Aws, stack: &str, vpc_id: &str, deadline: Instant) -> Vec<AwsError> {
-    let (obs, eips) = tokio::join!(read(aws, stack, vpc_id), read_eips(aws, stack));
-    let (obs, eips) = match (obs, eips) {
-        (Ok(o), Ok(e)) => (o, e),
-        (o, e) => return o.err().into_iter().chain(e.err()).collect(),
+    let (obs, eips, flow) = tokio::join!(
+        read(aws, stack, vpc_id),
+        read_eips(aws, stack),
+        read_flow_log(aws, stack, vpc_id)
+    );
+    let (obs, eips, flow) = match (obs, eips, flow) {
+        (Ok(o), Ok(e), Ok(f)) => (o, e, f),
+        (o, e, f) => return o.err().into_iter().chain(e.err()).chain(f.err()).collect(),
     };
+    if let Some(f) = flow {
+        if let Err(e) = delete_flow_log(aws, &f.id).await {
+            return vec![e];
+        }
+    }
     // NAT gateways first: they hold the elastic IPs and ENIs in public subnets.
     let nat_ids: Vec<String> = obs.nats.values().map(|n| n.id.clone()).collect();
     let errs = delete_nats(aws, &nat_ids, deadline).await;

@@ -100,6 +100,17 @@ pub fn schema() -> Schema {
         block = block.single(tier.name(), tier_block(tier));
     }
     block = block.single(
+        "flow_logs",
+        Block::new("Capture the VPC's IP traffic with VPC flow logs.")
+            .attr(Attribute::string("destination_arn").required().doc(
+                "Where the logs go: an S3 bucket ARN (`arn:aws:s3:::bucket`) or a CloudWatch Logs log group ARN.",
+            ))
+            .attr(Attribute::string("traffic_type").optional().doc("`ALL` (default), `ACCEPT` or `REJECT`."))
+            .attr(Attribute::string("iam_role_arn").optional().doc(
+                "Role that lets the flow logs service write to CloudWatch Logs (required for log group destinations).",
+            )),
+    );
+    block = block.single(
         "timeouts",
         Block::new("How long operations may take, as durations like `30m` or `1h`.")
             .attr(
@@ -149,6 +160,7 @@ pub fn schema() -> Schema {
         .attr(computed("public_route_table_id", Type::String, "ID of the public route table."))
         .attr(computed("private_route_table_ids", Type::list(Type::String), "IDs of the private route tables (one per zone), in availability zone order."))
         .attr(computed("isolated_route_table_id", Type::String, "ID of the isolated route table."))
+        .attr(computed("flow_log_id", Type::String, "ID of the VPC flow log (null without `flow_logs`)."))
         .attr(computed("isolation", Type::String, "`verified` when no isolated subnet can reach the internet; otherwise what breaks isolation (the next apply repairs it)."))
         .attr(computed("egress", Type::String, "`verified` when public subnets route to the internet gateway and private subnets to their NAT as configured; otherwise what is wrong (the next apply repairs it)."));
     Schema::new(0, block)
