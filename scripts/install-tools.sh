@@ -5,12 +5,17 @@
 #                             build fails, the error is kept in terraform-1.5.7.failed,
 #                             the tests skip that core, and later runs do not retry
 #                             until the file is deleted)
+#   actionlint-1.7.12/actionlint
+#                             GitHub Actions workflow linter, built with `go install`
+#                             (best effort, like terraform: a failed build is kept in
+#                             actionlint-1.7.12.failed and its test is skipped)
 #   venv/                     Python venv with requirements-test.txt
 # Anything already present is kept, so a warm run takes seconds. Progress goes to stderr.
 set -euo pipefail
 
 TOFU_VERSION=1.12.6
 TERRAFORM_VERSION=1.5.7
+ACTIONLINT_VERSION=1.7.12
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 ODE_CACHE=${ODE_CACHE:-$HOME/.cache/ode}
@@ -76,28 +81,42 @@ build_tofu() {
   log "tofu $TOFU_VERSION: installed ($dest)"
 }
 
-build_terraform() {
-  local dir=$TOOLS/terraform-$TERRAFORM_VERSION
-  local failed=$TOOLS/terraform-$TERRAFORM_VERSION.failed
-  if [[ -x $dir/terraform ]]; then
-    log "terraform $TERRAFORM_VERSION: present ($dir/terraform)"
+# go_install_best_effort NAME VERSION PACKAGE: `go install PACKAGE@vVERSION` into
+# $TOOLS/NAME-VERSION/NAME. When the build fails, the compiler's messages are kept in
+# $TOOLS/NAME-VERSION.failed, the tests skip what needs the tool, and later runs do not
+# retry until that file is deleted.
+go_install_best_effort() {
+  local name=$1 version=$2 package=$3
+  local dir=$TOOLS/$name-$version
+  local failed=$TOOLS/$name-$version.failed
+  if [[ -x $dir/$name ]]; then
+    log "$name $version: present ($dir/$name)"
     return
   fi
   if [[ -f $failed ]]; then
-    log "terraform $TERRAFORM_VERSION: skipped, an earlier build failed (see $failed; delete it to retry)"
+    log "$name $version: skipped, an earlier build failed (see $failed; delete it to retry)"
     return
   fi
-  log "terraform $TERRAFORM_VERSION: building with go install (several minutes)"
-  local gobin=$SCRATCH/terraform-bin buildlog=$SCRATCH/terraform-build.log
-  if (cd "$SCRATCH" && GOBIN=$gobin go install "github.com/hashicorp/terraform@v$TERRAFORM_VERSION") >"$buildlog" 2>&1; then
+  log "$name $version: building with go install"
+  local gobin=$SCRATCH/$name-bin buildlog=$SCRATCH/$name-build.log
+  if (cd "$SCRATCH" && GOBIN=$gobin go install "$package@v$version") >"$buildlog" 2>&1; then
     mkdir -p "$dir"
-    mv -f "$gobin/terraform" "$dir/terraform"
-    log "terraform $TERRAFORM_VERSION: installed ($dir/terraform)"
+    mv -f "$gobin/$name" "$dir/$name"
+    log "$name $version: installed ($dir/$name)"
   else
     # Keep the compiler's messages, not the long list of downloaded modules.
     grep -v '^go: downloading ' "$buildlog" >"$failed" || true
-    log "terraform $TERRAFORM_VERSION: build failed, continuing without it (error kept in $failed)"
+    log "$name $version: build failed, continuing without it (error kept in $failed)"
   fi
+}
+
+build_terraform() {
+  # Several minutes on a cold module cache.
+  go_install_best_effort terraform "$TERRAFORM_VERSION" github.com/hashicorp/terraform
+}
+
+build_actionlint() {
+  go_install_best_effort actionlint "$ACTIONLINT_VERSION" github.com/rhysd/actionlint/cmd/actionlint
 }
 
 setup_venv() {
@@ -118,4 +137,5 @@ setup_venv() {
 with_lock venv setup_venv
 with_lock tofu build_tofu
 with_lock terraform build_terraform
+with_lock actionlint build_actionlint
 log "done; tools are in $TOOLS"

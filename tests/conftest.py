@@ -12,56 +12,27 @@
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from tests.support.core import Core
-from tests.support.emulator import EmulatorClient
+from tests.support.core import CORE_BINARIES, Core
+from tests.support.emulator import EmulatorClient, EmulatorStartError, running_emulator
 from tests.support.mirror import build_mirror, provider_binary
+from tests.support.tools import build_failure
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-ODE_CACHE = Path(os.environ.get("ODE_CACHE") or Path.home() / ".cache/ode")
-TOOLS = ODE_CACHE / "tools"
-CORES = {
-    "tofu": TOOLS / "tofu-1.12.6" / "tofu",
-    "terraform": TOOLS / "terraform-1.5.7" / "terraform",
-}
-EMULATOR_START_TIMEOUT_S = 60
+CORES = CORE_BINARIES
 
 
 @pytest.fixture(scope="session")
 def emulator(tmp_path_factory: pytest.TempPathFactory):
     """The session's AWS emulator, run as a subprocess on a free port."""
-    state = tmp_path_factory.mktemp("emulator")
-    port_file = state / "port"
-    log_path = state / "emulator.log"
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.support.emulator", "--port", "0", "--port-file", str(port_file)],
-            cwd=REPO_ROOT,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
     try:
-        deadline = time.monotonic() + EMULATOR_START_TIMEOUT_S
-        while not port_file.exists():
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the emulator did not start; its log:\n{log_path.read_text()}")
-            time.sleep(0.1)
-        yield EmulatorClient(int(port_file.read_text()))
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        with running_emulator(tmp_path_factory.mktemp("emulator")) as client:
+            yield client
+    except EmulatorStartError as error:
+        pytest.fail(str(error), pytrace=False)
 
 
 @pytest.fixture(autouse=True)
@@ -95,14 +66,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     params = []
     for name, binary in CORES.items():
         marks = []
-        failed = binary.parent.with_name(binary.parent.name + ".failed")
         if name != "tofu" and not binary.exists():
-            if failed.exists():
-                # The first compiler message, skipping go's "# package" headers.
-                lines = [l for l in failed.read_text().splitlines() if l.strip() and not l.startswith("#")]
-                reason = f"{name} did not build (see {failed}): {lines[0] if lines else 'no message'}"
-            else:
-                reason = f"{name} is not installed at {binary}; run scripts/install-tools.sh"
+            reason = build_failure(binary) or f"{name} is not installed at {binary}; run scripts/install-tools.sh"
             marks.append(pytest.mark.skip(reason=reason))
         params.append(pytest.param(name, id=name, marks=marks))
     metafunc.parametrize("core", params, indirect=True)

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import base64
-import datetime
-import os
 import re
-import selectors
 import socket
 import ssl
 import subprocess
@@ -15,16 +11,19 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from tests.support.core import Core, write_config
 from tests.support.emulator import EmulatorClient
 from tests.support.helpers import assert_emulator_empty, provider_block
+from tests.support.plugin import (
+    Handshake,
+    HandshakeError,
+    make_go_plugin_cert,
+    plugin_environment,
+    read_handshake_line,
+    serve_environment,
+)
 
-MAGIC_COOKIE = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2"
-HANDSHAKE_TIMEOUT_S = 60
 # The client's first bytes on an HTTP/2 connection: the preface and an empty SETTINGS frame.
 H2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x00\x04\x00\x00\x00\x00\x00"
 H2_FRAME_SETTINGS = 0x4
@@ -88,79 +87,6 @@ def test_no_secrets_in_logs(core: Core, emulator: EmulatorClient, workdir: Path,
 # -- plugin handshake ------------------------------------------------------------------
 
 
-def plugin_environment(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_", "PLUGIN_"))}
-    env.update(extra)
-    return env
-
-
-def make_go_plugin_cert(directory: Path, name: str) -> tuple[Path, Path]:
-    """A certificate made the way go-plugin makes its auto-mTLS client certificate.
-
-    Returns the paths of the PEM certificate and key.
-    """
-    key = ec.generate_private_key(ec.SECP521R1())
-    subject = x509.Name(
-        [x509.NameAttribute(NameOID.ORGANIZATION_NAME, "HashiCorp"), x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]
-    )
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(seconds=30))
-        .not_valid_after(now + datetime.timedelta(hours=262980))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=True,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(
-            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH, ExtendedKeyUsageOID.SERVER_AUTH]),
-            critical=False,
-        )
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
-        .sign(key, hashes.SHA512())
-    )
-    cert_path, key_path = directory / f"{name}.crt", directory / f"{name}.key"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    return cert_path, key_path
-
-
-def read_handshake_line(proc: subprocess.Popen) -> str:
-    """The provider's first stdout line, waiting at most HANDSHAKE_TIMEOUT_S."""
-    line = b""
-    with selectors.DefaultSelector() as selector:
-        selector.register(proc.stdout, selectors.EVENT_READ)
-        deadline = datetime.datetime.now() + datetime.timedelta(seconds=HANDSHAKE_TIMEOUT_S)
-        while not line.endswith(b"\n"):
-            remaining = (deadline - datetime.datetime.now()).total_seconds()
-            if remaining <= 0 or not selector.select(remaining):
-                pytest.fail(f"no handshake line within {HANDSHAKE_TIMEOUT_S} s (so far: {line!r})")
-            chunk = os.read(proc.stdout.fileno(), 4096)
-            if not chunk:
-                pytest.fail(f"the provider closed stdout after {line!r}; exit code {proc.poll()}")
-            line += chunk
-    return line.decode()
-
-
 def tls_connect(address: str, server_der: bytes, client: tuple[Path, Path] | None) -> ssl.SSLSocket:
     """A TLS connection to the provider's socket, trusting exactly its certificate."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
@@ -199,26 +125,23 @@ def assert_connection_refused(address: str, server_der: bytes, client: tuple[Pat
 def test_handshake_mtls(provider_bin: Path, tmp_path: Path) -> None:
     client = make_go_plugin_cert(tmp_path, "client")
     stranger = make_go_plugin_cert(tmp_path, "stranger")
-    env = plugin_environment(
-        TF_PLUGIN_MAGIC_COOKIE=MAGIC_COOKIE,
-        PLUGIN_PROTOCOL_VERSIONS="6",
-        PLUGIN_MIN_PORT="10000",
-        PLUGIN_MAX_PORT="25000",
-        PLUGIN_CLIENT_CERT=client[0].read_text(),
-    )
+    env = serve_environment(client[0].read_text())
     with open(tmp_path / "provider.stderr", "wb") as stderr:
         proc = subprocess.Popen(
             [str(provider_bin)], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr
         )
     try:
-        line = read_handshake_line(proc)
-        fields = line.rstrip("\n").split("|")
-        assert len(fields) == 6, f"unexpected handshake line {line!r}"
-        core_version, protocol_version, network, address, protocol, cert_b64 = fields
-        assert (core_version, protocol_version, network, protocol) == ("1", "6", "unix", "grpc"), line
+        try:
+            line = read_handshake_line(proc)
+        except HandshakeError as error:
+            pytest.fail(str(error))
+        handshake = Handshake.parse(line)
+        address = handshake.address
+        versions = (handshake.core_version, handshake.protocol_version, handshake.network, handshake.protocol)
+        assert versions == ("1", "6", "unix", "grpc"), line
         assert Path(address).is_socket(), f"{address} is not a unix socket"
-        assert cert_b64 and "=" not in cert_b64, "the certificate must be unpadded base64"
-        server_der = base64.b64decode(cert_b64 + "=" * (-len(cert_b64) % 4), validate=True)
+        assert handshake.cert_b64 and "=" not in handshake.cert_b64, "the certificate must be unpadded base64"
+        server_der = handshake.server_der
         server_cert = x509.load_der_x509_certificate(server_der)
         sans = server_cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
         assert "localhost" in sans.get_values_for_type(x509.DNSName)

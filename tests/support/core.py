@@ -9,6 +9,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
+from .tools import TOOLS
+
+# Where scripts/install-tools.sh installs the cores.
+CORE_BINARIES = {
+    "tofu": TOOLS / "tofu-1.12.6" / "tofu",
+    "terraform": TOOLS / "terraform-1.5.7" / "terraform",
+}
+
 # Every core subprocess is killed after this many seconds.
 TIMEOUT_S = 300
 

@@ -18,16 +18,19 @@ It also corrects two behaviours of moto 5.2.5 that would get in the tests' way; 
 ``_RESPONSE_FIXES`` and ``_evaluate_bucket_policies_as_tls``.
 
 Run it with ``python -m tests.support.emulator --port 0 --port-file F``; it listens on
-127.0.0.1 only. :class:`EmulatorClient` is the test-side handle to a running emulator.
+127.0.0.1 only. :class:`EmulatorClient` is the test-side handle to a running emulator;
+:func:`running_emulator` runs one as a subprocess for the length of a ``with`` block.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import json
 import re
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -35,7 +38,7 @@ import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 from urllib.parse import parse_qsl, unquote
 
 CONTROL_PREFIX = "/_ode/"
@@ -535,6 +538,49 @@ class EmulatorClient:
             endpoint_url=self.url,
             config=Config(s3={"addressing_style": "path"}, retries={"total_max_attempts": 1, "mode": "standard"}),
         )
+
+
+START_TIMEOUT_S = 60
+_REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+class EmulatorStartError(RuntimeError):
+    """The emulator subprocess exited or did not listen in time."""
+
+
+@contextlib.contextmanager
+def running_emulator(state_dir: Path, timeout_s: float = START_TIMEOUT_S) -> Iterator[EmulatorClient]:
+    """Run the emulator as a subprocess on a free port for the duration of the block.
+
+    Its port file and log (``emulator.log``) go to ``state_dir``. Raises
+    :class:`EmulatorStartError`, with the log, when it does not start.
+    """
+    state_dir.mkdir(parents=True, exist_ok=True)
+    port_file = state_dir / "port"
+    port_file.unlink(missing_ok=True)
+    log_path = state_dir / "emulator.log"
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.support.emulator", "--port", "0", "--port-file", str(port_file)],
+            cwd=_REPO_ROOT,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + timeout_s
+        while not port_file.exists():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise EmulatorStartError(f"the emulator did not start; its log:\n{log_path.read_text()}")
+            time.sleep(0.1)
+        yield EmulatorClient(int(port_file.read_text()))
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 if __name__ == "__main__":

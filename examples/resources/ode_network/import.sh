@@ -1,0 +1,4 @@
+# A network is imported by its VPC ID. Its subnets, gateways and route tables are
+# found through their ode:* ownership tags, so only a network that ode_network
+# created can be imported.
+terraform import ode_network.this vpc-0123456789abcdef0
