@@ -171,7 +171,7 @@ def example_block(path: Path, language: str) -> list[str]:
 # -- pages ------------------------------------------------------------------------------
 
 
-def render_index(provider: dict[str, Any], resources: list[str]) -> str:
+def render_index(provider: dict[str, Any], resources: list[str], functions: list[str]) -> str:
     block = provider["block"]
     description = block.get("description", "").strip()
     lines = frontmatter(f"{PROVIDER_NAME} Provider", description)
@@ -189,6 +189,9 @@ def render_index(provider: dict[str, Any], resources: list[str]) -> str:
     if resources:
         lines += ["## Resources", ""]
         lines += [f"- [`{name}`](resources/{page_name(name)}.md)" for name in resources] + [""]
+    if functions:
+        lines += ["## Functions", "", "Provider functions need OpenTofu >= 1.7 or Terraform >= 1.8.", ""]
+        lines += [f"- [`provider::{PROVIDER_NAME}::{name}`](functions/{name}.md)" for name in functions] + [""]
     return finish(lines)
 
 
@@ -216,6 +219,21 @@ def render_resource(name: str, schema: dict[str, Any]) -> str:
     return finish(lines)
 
 
+def render_function(name: str, fn: dict[str, Any]) -> str:
+    summary = fn.get("summary", "").strip()
+    lines = frontmatter(f"{name} Function - {PROVIDER_NAME}", summary)
+    lines += [f"# {name} (Function)", "", fn.get("description", "").strip() or summary, ""]
+    example = EXAMPLES / "functions" / name / "function.tf"
+    if example.is_file():
+        lines += ["## Example Usage", ""] + example_block(example, "terraform")
+    params = fn.get("parameters", [])
+    signature = ", ".join(f"{p['name']} {type_name(p['type'])}" for p in params)
+    lines += ["## Signature", "", "```text", f"{name}({signature}) {type_name(fn['return_type'])}", "```", ""]
+    lines += ["## Arguments", ""]
+    lines += [f"1. `{p['name']}` ({type_name(p['type'])}) {one_line(p.get('description', ''))}" for p in params]
+    return finish(lines + [""])
+
+
 def finish(lines: list[str]) -> str:
     """The page text: at most one blank line in a row, one newline at the end."""
     text = "\n".join(lines)
@@ -231,13 +249,17 @@ def page_name(resource: str) -> str:
 def write_docs(schema: dict[str, Any], out: Path) -> list[Path]:
     """Write the pages under ``out``; remove generated resource pages no longer wanted."""
     resources = sorted(schema.get("resource_schemas", {}))
-    pages = {out / "index.md": render_index(schema["provider"], resources)}
+    functions = schema.get("functions", {})
+    pages = {out / "index.md": render_index(schema["provider"], resources, sorted(functions))}
     for name in resources:
         pages[out / "resources" / f"{page_name(name)}.md"] = render_resource(name, schema["resource_schemas"][name])
-    (out / "resources").mkdir(parents=True, exist_ok=True)
-    for stale in (out / "resources").glob("*.md"):
-        if stale not in pages and GENERATED_NOTE in stale.read_text():
-            stale.unlink()
+    for name in sorted(functions):
+        pages[out / "functions" / f"{name}.md"] = render_function(name, functions[name])
+    for kind in ("resources", "functions"):
+        (out / kind).mkdir(parents=True, exist_ok=True)
+        for stale in (out / kind).glob("*.md"):
+            if stale not in pages and GENERATED_NOTE in stale.read_text():
+                stale.unlink()
     for path, text in pages.items():
         path.write_text(text)
     return list(pages)

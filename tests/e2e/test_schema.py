@@ -67,7 +67,7 @@ def test_doc_examples_validate(core: Core, workdir: Path, example: Path) -> None
 
 def generated_files(root: Path) -> dict[str, str]:
     """The files scripts/gen_docs.py owns under ``root``, by relative path."""
-    paths = [root / "index.md", *sorted((root / "resources").glob("*.md"))]
+    paths = [root / "index.md", *sorted((root / "resources").glob("*.md")), *sorted((root / "functions").glob("*.md"))]
     return {str(p.relative_to(root)): p.read_text() for p in paths if p.is_file()}
 
 
