@@ -53,11 +53,7 @@ impl Function for SubnetLayout {
             .map(|t| (t, TierSpec::default()))
             .collect();
         let l = layout::layout(vpc, &azs, &tiers).map_err(|e| {
-            let arg = if e.message.contains("zone") || e.message.contains("letter") {
-                1
-            } else {
-                0
-            };
+            let arg = usize::from(e.field == layout::Field::Zones);
             FunctionError::at(arg, e.message)
         })?;
         let mut out: BTreeMap<String, Value> = Tier::ALL

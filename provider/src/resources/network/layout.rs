@@ -201,7 +201,20 @@ pub struct TierSpec {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LayoutError {
     pub tier: Option<Tier>,
+    /// Which setting is at fault.
+    pub field: Field,
     pub message: String,
+}
+
+/// The setting a layout error is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Field {
+    CidrBlock,
+    Zones,
+    /// The tier's `prefix_length`.
+    Prefix,
+    /// The tier's explicit `cidrs`.
+    Cidrs,
 }
 
 /// Every subnet CIDR for the enabled tiers, checked for fit and overlap.
@@ -210,36 +223,57 @@ pub fn layout(
     azs: &[String],
     tiers: &BTreeMap<Tier, TierSpec>,
 ) -> Result<BTreeMap<(Tier, String), Cidr>, LayoutError> {
-    let vpc_err = |m: String| LayoutError {
+    let vpc_err = |field: Field, m: String| LayoutError {
         tier: None,
+        field,
         message: m,
     };
     if !(16..=MAX_PREFIX).contains(&vpc.prefix) {
-        return Err(vpc_err(format!(
-            "The VPC's prefix length must be between 16 and {MAX_PREFIX}; got /{}.",
-            vpc.prefix
-        )));
+        return Err(vpc_err(
+            Field::CidrBlock,
+            format!(
+                "The VPC's prefix length must be between 16 and {MAX_PREFIX}; got /{}.",
+                vpc.prefix
+            ),
+        ));
     }
     let mut seen_slots = BTreeMap::new();
     for az in azs {
-        let slot = az_slot(az).map_err(vpc_err)?;
+        let slot = az_slot(az).map_err(|m| vpc_err(Field::Zones, m))?;
         if let Some(other) = seen_slots.insert(slot, az) {
-            return Err(vpc_err(format!(
-                "{other:?} and {az:?} share the letter that places their subnets; list each \
-                 zone once."
-            )));
+            return Err(vpc_err(
+                Field::Zones,
+                format!(
+                    "{other:?} and {az:?} share the letter that places their subnets; list \
+                     each zone once."
+                ),
+            ));
         }
     }
     let mut out = BTreeMap::new();
     for (tier, spec) in tiers {
         let err = |m: String| LayoutError {
             tier: Some(*tier),
+            field: Field::Cidrs,
             message: m,
         };
         if let Some(az) = spec.cidrs.keys().find(|k| !azs.contains(k)) {
             return Err(err(format!(
                 "cidrs names {az:?}, which is not one of the network's availability zones."
             )));
+        }
+        let slot = slot_prefix(vpc, *tier);
+        if slot > MAX_PREFIX && spec.cidrs.len() < azs.len() {
+            return Err(LayoutError {
+                tier: Some(*tier),
+                field: Field::CidrBlock,
+                message: format!(
+                    "A /{} VPC is too small for the {tier} tier's layout (its per-AZ slots \
+                     would be /{slot}, smaller than AWS's minimum /{MAX_PREFIX}). Use a larger \
+                     cidr_block or give explicit cidrs for the tier.",
+                    vpc.prefix
+                ),
+            });
         }
         for az in azs {
             let cidr = match spec.cidrs.get(az) {
@@ -255,7 +289,11 @@ pub fn layout(
                     }
                     c
                 }
-                None => subnet_cidr(vpc, *tier, az, spec.prefix).map_err(err)?,
+                None => subnet_cidr(vpc, *tier, az, spec.prefix).map_err(|m| LayoutError {
+                    tier: Some(*tier),
+                    field: Field::Prefix,
+                    message: m,
+                })?,
             };
             out.insert((*tier, az.clone()), cidr);
         }
@@ -264,8 +302,14 @@ pub fn layout(
     for (i, (ka, a)) in all.iter().enumerate() {
         for (kb, b) in &all[i + 1..] {
             if a.overlaps(**b) {
+                // Computed subnets never overlap: blame the tier with explicit CIDRs.
+                let explicit = |k: &(Tier, String)| {
+                    tiers.get(&k.0).is_some_and(|t| t.cidrs.contains_key(&k.1))
+                };
+                let tier = if explicit(kb) { kb.0 } else { ka.0 };
                 return Err(LayoutError {
-                    tier: Some(kb.0),
+                    tier: Some(tier),
+                    field: Field::Cidrs,
                     message: format!(
                         "The {} subnet in {} ({b}) overlaps the {} subnet in {} ({a}).",
                         kb.0, kb.1, ka.0, ka.1
@@ -363,7 +407,10 @@ mod tests {
         t.get_mut(&Tier::Public).unwrap().prefix = Some(18);
         assert_eq!(layout(vpc, &z, &t).unwrap_err().tier, Some(Tier::Public));
         let small = Cidr::parse("10.0.0.0/26").unwrap();
-        assert!(layout(small, &z, &all_tiers()).is_err());
+        assert_eq!(
+            layout(small, &z, &all_tiers()).unwrap_err().field,
+            Field::CidrBlock
+        );
         assert!(layout(Cidr::parse("10.0.0.0/8").unwrap(), &z, &all_tiers()).is_err());
         assert!(layout(vpc, &azs(&["us-east-1a", "us-west-2a"]), &all_tiers()).is_err());
     }

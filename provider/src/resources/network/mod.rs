@@ -57,21 +57,13 @@ fn state(aws: &Aws, planned: &Value, obs: &Observed) -> Value {
     Value::Map(attrs)
 }
 
-fn layout_error_path(config: &Value, e: &layout::LayoutError) -> AttrPath {
-    match e.tier {
-        Some(t) => {
-            let block = config.get(t.name()).block();
-            let attr = if block.get("cidrs").is_null() {
-                "prefix_length"
-            } else {
-                "cidrs"
-            };
-            AttrPath::attr(t.name()).then_attr(attr)
-        }
-        None if e.message.contains("zone") || e.message.contains("letter") => {
-            AttrPath::attr("availability_zones")
-        }
-        None => AttrPath::attr("cidr_block"),
+fn layout_error_path(e: &layout::LayoutError) -> AttrPath {
+    use layout::Field;
+    match (e.field, e.tier) {
+        (Field::Prefix, Some(t)) => AttrPath::attr(t.name()).then_attr("prefix_length"),
+        (Field::Cidrs, Some(t)) => AttrPath::attr(t.name()).then_attr("cidrs"),
+        (Field::Zones, _) => AttrPath::attr("availability_zones"),
+        _ => AttrPath::attr("cidr_block"),
     }
 }
 
@@ -307,11 +299,7 @@ impl Resource<Aws> for Network {
                 v.set("cidr_block", Value::string("10.0.0.0/16"));
             }
             if let Err(e) = Desired::from_value(&v).topology() {
-                diags.attr_error(
-                    layout_error_path(config, &e),
-                    "Subnets do not fit",
-                    e.message,
-                );
+                diags.attr_error(layout_error_path(&e), "Subnets do not fit", e.message);
             }
         }
     }
@@ -385,11 +373,8 @@ impl Resource<Aws> for Network {
         let topo = match d.topology() {
             Ok(t) => t,
             Err(e) => {
-                resp.diagnostics.attr_error(
-                    layout_error_path(req.config, &e),
-                    "Subnets do not fit",
-                    e.message,
-                );
+                resp.diagnostics
+                    .attr_error(layout_error_path(&e), "Subnets do not fit", e.message);
                 return;
             }
         };

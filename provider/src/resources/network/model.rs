@@ -182,6 +182,7 @@ impl Desired {
     pub fn topology(&self) -> Result<Topology, layout::LayoutError> {
         let vpc = Cidr::parse(&self.cidr).map_err(|m| layout::LayoutError {
             tier: None,
+            field: layout::Field::CidrBlock,
             message: m,
         })?;
         let specs: BTreeMap<Tier, TierSpec> = self

@@ -446,10 +446,7 @@ async fn delete_flow_log(aws: &Aws, id: &str) -> Result<(), AwsError> {
 }
 
 /// Elastic IPs of the stack by zone (read only when applying, not on refresh).
-async fn read_eips(
-    aws: &Aws,
-    stack: &str,
-) -> Result<BTreeMap<String, (String, Option<String>)>, AwsError> {
+async fn read_eips(aws: &Aws, stack: &str) -> Result<Eips, AwsError> {
     let r = aws
         .ec2
         .describe_addresses()
@@ -457,19 +454,67 @@ async fn read_eips(
         .send()
         .await
         .op("DescribeAddresses")?;
-    Ok(r.addresses()
-        .iter()
-        .filter_map(|a| match child_key(&tag_map(a.tags()), stack) {
-            Some(ChildKey::Eip(az)) => Some((
-                az,
-                (
-                    a.allocation_id()?.to_string(),
-                    a.association_id().map(str::to_string),
+    let mut eips = Eips::default();
+    for a in r.addresses() {
+        let tags = tag_map(a.tags());
+        let (Some(ChildKey::Eip(az)), Some(alloc)) = (child_key(&tags, stack), a.allocation_id())
+        else {
+            continue;
+        };
+        eips.by_az.insert(
+            az,
+            (alloc.to_string(), a.association_id().map(str::to_string)),
+        );
+        eips.tags.insert(alloc.to_string(), tags);
+    }
+    Ok(eips)
+}
+
+/// The stack's elastic IPs: (allocation id, association id) by zone, and their tags.
+#[derive(Default)]
+struct Eips {
+    by_az: BTreeMap<String, (String, Option<String>)>,
+    tags: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+/// Frees an elastic IP still associated with a NAT gateway that is gone or
+/// going: EC2 releases it once the gateway is deleted; emulators may need an
+/// explicit disassociation.
+async fn free_eip(aws: &Aws, alloc: &str, assoc: &str, deadline: Instant) -> Result<(), AwsError> {
+    let mut delay = Duration::from_millis(500);
+    loop {
+        let dis = aws
+            .ec2
+            .disassociate_address()
+            .association_id(assoc)
+            .send()
+            .await;
+        if dis.is_ok() {
+            return Ok(());
+        }
+        let r = aws
+            .ec2
+            .describe_addresses()
+            .allocation_ids(alloc)
+            .send()
+            .await
+            .op("DescribeAddresses")?;
+        if r.addresses().iter().all(|a| a.association_id().is_none()) {
+            return Ok(());
+        }
+        if Instant::now() + delay > deadline {
+            return Err(AwsError {
+                operation: "CreateNatGateway",
+                code: Some("Timeout".into()),
+                message: format!(
+                    "elastic IP {alloc} is still held by a NAT gateway being deleted; apply again \
+                     once it is gone"
                 ),
-            )),
-            _ => None,
-        })
-        .collect())
+            });
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(10));
+    }
 }
 
 /// The zones the region offers, in name order.
@@ -555,8 +600,8 @@ pub async fn reconcile(
     deadline: Instant,
 ) -> Vec<AwsError> {
     let c = &aws.ec2;
-    let (obs, mut eips) = match known {
-        Some(o) => (o, BTreeMap::new()),
+    let (mut obs, eips) = match known {
+        Some(o) => (o, Eips::default()),
         None => match tokio::join!(
             read(aws, &d.name, vpc_id),
             read_eips(aws, &d.name),
@@ -571,6 +616,13 @@ pub async fn reconcile(
             }
         },
     };
+    obs.tags.extend(eips.tags);
+    let eip_ids: Vec<(String, String)> = eips
+        .by_az
+        .iter()
+        .map(|(az, (alloc, _))| (az.clone(), alloc.clone()))
+        .collect();
+    let mut eips = eips.by_az;
     let Some(vpc) = obs.vpc.clone() else {
         return vec![AwsError {
             operation: "DescribeVpcs",
@@ -741,7 +793,7 @@ pub async fn reconcile(
         (None, None) => {}
     }
     futs.push(Box::pin(async {
-        retag(aws, d, &obs).await.map(|_| Made::Nothing)
+        retag(aws, d, &obs, &eip_ids).await.map(|_| Made::Nothing)
     }));
     let (made, errs) = make_round(futs).await;
     for m in made {
@@ -849,7 +901,7 @@ pub async fn reconcile(
         else {
             continue;
         };
-        let Some((alloc, _)) = eips.get(az).cloned() else {
+        let Some((alloc, held)) = eips.get(az).cloned() else {
             continue;
         };
         let tags = child_tags(aws, d, &nat_tag(az), &format!("nat-{az}"), &none());
@@ -857,6 +909,10 @@ pub async fn reconcile(
         let token = format!("{}-{az}-{}", d.name, nonce());
         let token: String = token.chars().take(64).collect();
         futs.push(Box::pin(async move {
+            // The zone's address may still belong to a NAT gateway deleted outside Terraform.
+            if let Some(assoc) = held {
+                free_eip(aws, &alloc, &assoc, deadline).await?;
+            }
             let r = c
                 .create_nat_gateway()
                 .subnet_id(&sid)
@@ -1126,7 +1182,12 @@ async fn lock_down_sg(
 
 /// Brings every existing child's tags to what the configuration says, with
 /// one CreateTags / DeleteTags call per distinct change.
-async fn retag(aws: &Aws, d: &Desired, obs: &Observed) -> Result<(), AwsError> {
+async fn retag(
+    aws: &Aws,
+    d: &Desired,
+    obs: &Observed,
+    eips: &[(String, String)],
+) -> Result<(), AwsError> {
     let mut want: Vec<(String, BTreeMap<String, String>)> = Vec::new();
     if let Some(v) = &obs.vpc {
         want.push((v.id.clone(), child_tags(aws, d, "vpc", "", &none())));
@@ -1144,6 +1205,12 @@ async fn retag(aws: &Aws, d: &Desired, obs: &Observed) -> Result<(), AwsError> {
         want.push((
             n.id.clone(),
             child_tags(aws, d, &nat_tag(az), &format!("nat-{az}"), &none()),
+        ));
+    }
+    for (az, alloc) in eips {
+        want.push((
+            alloc.clone(),
+            child_tags(aws, d, &eip_tag(az), &format!("nat-{az}"), &none()),
         ));
     }
     let mut adds: BTreeMap<Vec<(String, String)>, Vec<String>> = BTreeMap::new();
@@ -1527,7 +1594,7 @@ pub async fn delete(aws: &Aws, stack: &str, vpc_id: &str, deadline: Instant) -> 
         return errs;
     }
     let mut futs: Vec<Fut<'_, ()>> = Vec::new();
-    for (alloc, _) in eips.values() {
+    for (alloc, _) in eips.by_az.values() {
         let alloc = alloc.clone();
         futs.push(Box::pin(
             async move { release_eip(aws, &alloc, deadline).await },
