@@ -60,5 +60,7 @@ bench: tools
 	ODE_PROVIDER_BIN=$(CARGO_TARGET_DIR)/release/terraform-provider-ode \
 	  $(VENV)/bin/python -m tests.bench.network_bench
 
+## make docs: provider docs from the schema, module README tables from the HCL.
 docs: build
 	ODE_PROVIDER_BIN=$(PROVIDER_BIN) $(VENV)/bin/python scripts/gen_docs.py
+	$(VENV)/bin/python scripts/gen_module_docs.py

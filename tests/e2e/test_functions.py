@@ -29,7 +29,7 @@ output "layout" {
     )
     core.init(workdir)
     core.apply(workdir)
-    layout = core.output_json(workdir)["layout"]["value"]
+    layout = core.output_json(workdir)["layout"]
     assert layout == {
         "public": {"us-east-1a": "10.0.0.0/21", "us-east-1c": "10.0.16.0/21"},
         "isolated": {"us-east-1a": "10.0.64.0/21", "us-east-1c": "10.0.80.0/21"},
