@@ -90,6 +90,9 @@ case "${1:-up}" in
     run_quiet "$STEP2" apply -auto-approve -input=false -no-color
     echo
     echo "== ode demo on the local AWS emulator ($ENDPOINT)"
+    echo "-- state backend (step 1):"
+    core "$STEP1" output -no-color
+    echo "-- network (step 2):"
     core "$STEP2" output -no-color
     echo
     echo "Created: the state bucket ode-terraform-state and lock table ode-terraform-locks;"
