@@ -749,6 +749,128 @@ pub fn planned_values(d: &Desired, topo: &Topology, prior: &Value) -> Vec<(Strin
     out
 }
 
+/// Reconstructs the configuration of a network this provider created, for import.
+pub fn config_from_observed(
+    aws: &crate::aws::Aws,
+    name: &str,
+    vpc_tags: &BTreeMap<String, String>,
+    obs: &Observed,
+) -> Value {
+    let vpc = obs.vpc.clone().unwrap_or_default();
+    let azs: Vec<String> = obs
+        .subnets
+        .keys()
+        .map(|k| k.az.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let nat = match obs.nats.len() {
+        0 => NAT_NONE,
+        1 if azs.len() > 1 => NAT_SINGLE,
+        _ => NAT_ONE_PER_AZ,
+    };
+    // User tags: what the VPC carries beyond its name, ownership and default tags.
+    let user = |tags: &BTreeMap<String, String>, also_skip: &BTreeMap<String, String>| {
+        let m: BTreeMap<String, Value> = tags
+            .iter()
+            .filter(|(k, v)| {
+                k.as_str() != "Name"
+                    && k.as_str() != "Tier"
+                    && !k.starts_with(crate::aws::OWNERSHIP_PREFIX)
+                    && aws.default_tags.get(*k) != Some(*v)
+                    && also_skip.get(*k) != Some(*v)
+            })
+            .map(|(k, v)| (k.clone(), Value::string(v)))
+            .collect();
+        if m.is_empty() {
+            Value::Null
+        } else {
+            Value::Map(m)
+        }
+    };
+    let vpc_user = user(vpc_tags, &BTreeMap::new());
+    let vpc_user_map = vpc_user.to_string_map();
+    let mut attrs: Vec<(&str, Value)> = vec![
+        ("name", Value::string(name)),
+        ("cidr_block", Value::string(&vpc.cidr)),
+        ("availability_zones", Value::string_list(azs.clone())),
+        ("az_count", Value::Null),
+        ("nat_gateways", Value::string(nat)),
+        ("enable_dns_support", Value::Bool(vpc.dns_support)),
+        ("enable_dns_hostnames", Value::Bool(vpc.dns_hostnames)),
+        ("manage_default_security_group", Value::Bool(true)),
+        ("tags", vpc_user),
+        ("timeouts", Value::Null),
+        (
+            "flow_logs",
+            obs.flow_log.as_ref().map_or(Value::Null, |f| {
+                Value::object([
+                    ("destination_arn", Value::string(&f.destination)),
+                    ("traffic_type", Value::string(&f.traffic)),
+                    ("iam_role_arn", Value::Null),
+                ])
+            }),
+        ),
+    ];
+    let vpc_cidr = Cidr::parse(&vpc.cidr).ok();
+    for tier in Tier::ALL {
+        let subnets: Vec<(&SubnetKey, &SubnetSeen)> =
+            obs.subnets.iter().filter(|(k, _)| k.tier == tier).collect();
+        let block = |enabled: Value, prefix: Value, cidrs: Value, tags: Value| {
+            Value::object([
+                ("enabled", enabled),
+                ("prefix_length", prefix),
+                ("cidrs", cidrs),
+                ("tags", tags),
+            ])
+        };
+        if subnets.is_empty() {
+            attrs.push((
+                tier.name(),
+                block(Value::Bool(false), Value::Null, Value::Null, Value::Null),
+            ));
+            continue;
+        }
+        let tier_tags = subnets
+            .first()
+            .and_then(|(_, s)| obs.tags.get(&s.id))
+            .map(|t| user(t, &vpc_user_map))
+            .unwrap_or(Value::Null);
+        let prefixes: BTreeSet<u8> = subnets
+            .iter()
+            .filter_map(|(_, s)| Cidr::parse(&s.cidr).ok().map(|c| c.prefix))
+            .collect();
+        let fits = |prefix: Option<u8>| {
+            vpc_cidr.is_some_and(|v| {
+                subnets.iter().all(|(k, s)| {
+                    layout::subnet_cidr(v, tier, &k.az, prefix)
+                        .map(|c| c.to_string())
+                        .as_deref()
+                        == Ok(s.cidr.as_str())
+                })
+            })
+        };
+        let v = if fits(None) {
+            if tier_tags.is_null() {
+                Value::Null
+            } else {
+                block(Value::Null, Value::Null, Value::Null, tier_tags)
+            }
+        } else if prefixes.len() == 1 && fits(prefixes.first().copied()) {
+            let p = i64::from(*prefixes.first().unwrap_or(&0));
+            block(Value::Null, Value::int(p), Value::Null, tier_tags)
+        } else {
+            let cidrs = subnets
+                .iter()
+                .map(|(k, s)| (k.az.clone(), Value::string(&s.cidr)))
+                .collect();
+            block(Value::Null, Value::Null, Value::Map(cidrs), tier_tags)
+        };
+        attrs.push((tier.name(), v));
+    }
+    Value::object(attrs)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -911,126 +1033,4 @@ mod tests {
         assert_eq!(planned["public_subnet_cidrs"].as_list().unwrap().len(), 3);
         assert_eq!(planned["isolation"], Value::string("verified"));
     }
-}
-
-/// Reconstructs the configuration of a network this provider created, for import.
-pub fn config_from_observed(
-    aws: &crate::aws::Aws,
-    name: &str,
-    vpc_tags: &BTreeMap<String, String>,
-    obs: &Observed,
-) -> Value {
-    let vpc = obs.vpc.clone().unwrap_or_default();
-    let azs: Vec<String> = obs
-        .subnets
-        .keys()
-        .map(|k| k.az.clone())
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    let nat = match obs.nats.len() {
-        0 => NAT_NONE,
-        1 if azs.len() > 1 => NAT_SINGLE,
-        _ => NAT_ONE_PER_AZ,
-    };
-    // User tags: what the VPC carries beyond its name, ownership and default tags.
-    let user = |tags: &BTreeMap<String, String>, also_skip: &BTreeMap<String, String>| {
-        let m: BTreeMap<String, Value> = tags
-            .iter()
-            .filter(|(k, v)| {
-                k.as_str() != "Name"
-                    && k.as_str() != "Tier"
-                    && !k.starts_with(crate::aws::OWNERSHIP_PREFIX)
-                    && aws.default_tags.get(*k) != Some(*v)
-                    && also_skip.get(*k) != Some(*v)
-            })
-            .map(|(k, v)| (k.clone(), Value::string(v)))
-            .collect();
-        if m.is_empty() {
-            Value::Null
-        } else {
-            Value::Map(m)
-        }
-    };
-    let vpc_user = user(vpc_tags, &BTreeMap::new());
-    let vpc_user_map = vpc_user.to_string_map();
-    let mut attrs: Vec<(&str, Value)> = vec![
-        ("name", Value::string(name)),
-        ("cidr_block", Value::string(&vpc.cidr)),
-        ("availability_zones", Value::string_list(azs.clone())),
-        ("az_count", Value::Null),
-        ("nat_gateways", Value::string(nat)),
-        ("enable_dns_support", Value::Bool(vpc.dns_support)),
-        ("enable_dns_hostnames", Value::Bool(vpc.dns_hostnames)),
-        ("manage_default_security_group", Value::Bool(true)),
-        ("tags", vpc_user),
-        ("timeouts", Value::Null),
-        (
-            "flow_logs",
-            obs.flow_log.as_ref().map_or(Value::Null, |f| {
-                Value::object([
-                    ("destination_arn", Value::string(&f.destination)),
-                    ("traffic_type", Value::string(&f.traffic)),
-                    ("iam_role_arn", Value::Null),
-                ])
-            }),
-        ),
-    ];
-    let vpc_cidr = Cidr::parse(&vpc.cidr).ok();
-    for tier in Tier::ALL {
-        let subnets: Vec<(&SubnetKey, &SubnetSeen)> =
-            obs.subnets.iter().filter(|(k, _)| k.tier == tier).collect();
-        let block = |enabled: Value, prefix: Value, cidrs: Value, tags: Value| {
-            Value::object([
-                ("enabled", enabled),
-                ("prefix_length", prefix),
-                ("cidrs", cidrs),
-                ("tags", tags),
-            ])
-        };
-        if subnets.is_empty() {
-            attrs.push((
-                tier.name(),
-                block(Value::Bool(false), Value::Null, Value::Null, Value::Null),
-            ));
-            continue;
-        }
-        let tier_tags = subnets
-            .first()
-            .and_then(|(_, s)| obs.tags.get(&s.id))
-            .map(|t| user(t, &vpc_user_map))
-            .unwrap_or(Value::Null);
-        let prefixes: BTreeSet<u8> = subnets
-            .iter()
-            .filter_map(|(_, s)| Cidr::parse(&s.cidr).ok().map(|c| c.prefix))
-            .collect();
-        let fits = |prefix: Option<u8>| {
-            vpc_cidr.is_some_and(|v| {
-                subnets.iter().all(|(k, s)| {
-                    layout::subnet_cidr(v, tier, &k.az, prefix)
-                        .map(|c| c.to_string())
-                        .as_deref()
-                        == Ok(s.cidr.as_str())
-                })
-            })
-        };
-        let v = if fits(None) {
-            if tier_tags.is_null() {
-                Value::Null
-            } else {
-                block(Value::Null, Value::Null, Value::Null, tier_tags)
-            }
-        } else if prefixes.len() == 1 && fits(prefixes.first().copied()) {
-            let p = i64::from(*prefixes.first().unwrap_or(&0));
-            block(Value::Null, Value::int(p), Value::Null, tier_tags)
-        } else {
-            let cidrs = subnets
-                .iter()
-                .map(|(k, s)| (k.az.clone(), Value::string(&s.cidr)))
-                .collect();
-            block(Value::Null, Value::Null, Value::Map(cidrs), tier_tags)
-        };
-        attrs.push((tier.name(), v));
-    }
-    Value::object(attrs)
 }
