@@ -50,7 +50,8 @@ pub struct Server<P: Provider> {
     data: RwLock<Option<Arc<P::Data>>>,
 }
 
-fn unknown_type(name: &str) -> Diagnostics {
+/// The diagnostic for a resource type this provider does not have.
+pub fn unknown_type(name: &str) -> Diagnostics {
     let mut d = Diagnostics::default();
     d.error(
         "Unknown resource type",

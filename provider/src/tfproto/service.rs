@@ -20,14 +20,9 @@ impl<P: Provider> ProviderService<P> {
     }
 
     fn resource_type(&self, name: &str) -> Result<&Type, Diagnostics> {
-        self.server.resource_type(name).ok_or_else(|| {
-            let mut d = Diagnostics::default();
-            d.error(
-                "Unknown resource type",
-                format!("This provider has no resource type {name:?}."),
-            );
-            d
-        })
+        self.server
+            .resource_type(name)
+            .ok_or_else(|| crate::framework::server::unknown_type(name))
     }
 }
 
