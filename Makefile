@@ -1,7 +1,10 @@
 # The two commands the README promises: `make demo` and `make test`.
 # Everything they need is installed on first use into $(ODE_CACHE) (pinned
 # OpenTofu and Terraform built from the Go module proxy, a Python venv with
-# moto); the Rust build reuses one target dir there too.
+# moto); the Rust build reuses one target dir there too. `make test` installs every
+# tool (`make tools`); `make demo` only what the demo runs (`make demo-tools`:
+# OpenTofu and the venv). A tool that cannot be built fails the target with the
+# build's error; the next run tries again.
 
 ODE_CACHE        ?= $(HOME)/.cache/ode
 CARGO_TARGET_DIR ?= $(ODE_CACHE)/target
@@ -13,13 +16,18 @@ PROVIDER_BIN := $(CARGO_TARGET_DIR)/debug/terraform-provider-ode
 TOFU         := TF_CLI_CONFIG_FILE=/dev/null $(TOOLS)/tofu-1.12.6/tofu
 HCL_DIRS     := $(wildcard examples modules)
 
-.PHONY: all tools build test test-unit test-e2e lint lint-fmt fmt demo demo-destroy bench docs clean-demo
+.PHONY: all tools demo-tools build test test-unit test-e2e lint lint-fmt fmt demo demo-destroy bench docs clean-demo
 
 all: build
 
+## make tools: every tool the tests use (OpenTofu, Terraform, actionlint, the venv, TFLint).
 tools:
 	@bash scripts/install-tools.sh
 	@bash scripts/install-hcl-tools.sh
+
+## make demo-tools: what the demo runs: OpenTofu and the venv (the emulator).
+demo-tools:
+	@bash scripts/install-tools.sh venv tofu
 
 build:
 	cargo build --locked --bin terraform-provider-ode
@@ -46,10 +54,10 @@ fmt:
 	$(TOFU) fmt -recursive $(HCL_DIRS)
 
 ## make demo: start the local emulator and apply the example stack on it.
-demo: tools build
+demo: demo-tools build
 	@bash scripts/demo.sh up
 
-demo-destroy: tools build
+demo-destroy: demo-tools build
 	@bash scripts/demo.sh down
 
 ## make bench: release build, then print the provider's performance figures.

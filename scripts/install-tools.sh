@@ -1,28 +1,55 @@
 #!/usr/bin/env bash
-# Installs the tools the end-to-end tests need into ${ODE_CACHE:-$HOME/.cache/ode}/tools:
-#   tofu-1.12.6/tofu          OpenTofu, built from the Go module proxy
-#   terraform-1.5.7/terraform Terraform, built with `go install` (best effort: when the
-#                             build fails, the error is kept in terraform-1.5.7.failed,
-#                             the tests skip that core, and later runs do not retry
-#                             until the file is deleted)
-#   actionlint-1.7.12/actionlint
-#                             GitHub Actions workflow linter, built with `go install`
-#                             (best effort, like terraform: a failed build is kept in
-#                             actionlint-1.7.12.failed and its test is skipped)
-#   venv/                     Python venv with requirements-test.txt
-# Anything already present is kept, so a warm run takes seconds. Progress goes to stderr.
+# Installs the tools the demo and the tests need into ${ODE_CACHE:-$HOME/.cache/ode}/tools.
+#
+#   usage: install-tools.sh [TOOL...]     (no TOOL: all of them)
+#
+#   venv        venv/                      Python venv with requirements-test.txt (the
+#                                          emulator, pytest, ...)
+#   tofu        tofu-1.12.6/tofu           OpenTofu, built from the Go module proxy
+#   terraform   terraform-1.5.7/terraform  Terraform, built with `go install`
+#   actionlint  actionlint-1.7.12/actionlint
+#                                          GitHub Actions workflow linter, `go install`
+#
+# `make demo` asks for `venv tofu`; `make tools` (and so `make test`) for everything.
+# Every tool asked for is required: when one cannot be built, the compiler's messages
+# (without go's "go: downloading" lines) are printed, the other tools are still built,
+# and the script exits 1. Nothing records a failure: the next run tries again. Only a
+# finished build is kept (built under a temporary name, then moved into place), and a
+# tool already present is kept, so a warm run takes seconds. Progress goes to stderr.
 set -euo pipefail
 
 TOFU_VERSION=1.12.6
 TERRAFORM_VERSION=1.5.7
 ACTIONLINT_VERSION=1.7.12
+# Every tool, in the order they are installed.
+ALL_TOOLS=(venv tofu terraform actionlint)
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 ODE_CACHE=${ODE_CACHE:-$HOME/.cache/ode}
 TOOLS=$ODE_CACHE/tools
 
 log() { printf 'install-tools: %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
+die() {
+  log "error: $*"
+  exit 1
+}
+usage() {
+  printf 'usage: %s [%s]...  (no argument: all of them)\n' "$0" "$(IFS='|' && echo "${ALL_TOOLS[*]}")" >&2
+  exit 2
+}
+
+# The tools asked for, in installation order.
+selected=()
+if (($# == 0)); then
+  selected=("${ALL_TOOLS[@]}")
+else
+  for arg in "$@"; do
+    [[ " ${ALL_TOOLS[*]} " == *" $arg "* ]] || { log "unknown tool '$arg'"; usage; }
+  done
+  for tool in "${ALL_TOOLS[@]}"; do
+    [[ " $* " == *" $tool "* ]] && selected+=("$tool")
+  done
+fi
 
 for cmd in go python3 cargo; do
   command -v "$cmd" >/dev/null 2>&1 || die "'$cmd' is not on PATH; install it first"
@@ -34,15 +61,17 @@ mkdir -p "$TOOLS"
 SCRATCH=$(mktemp -d "$TOOLS/.scratch.XXXXXX")
 trap 'rm -rf "$SCRATCH"' EXIT
 
-# Runs "$@" while holding an exclusive lock named $1, so that two concurrent runs of
-# this script never build the same tool twice.
-with_lock() {
-  local name=$1
+# go_run LOG CMD...: run CMD with its output in LOG. On failure, print LOG to stderr
+# without go's "go: downloading MODULE" progress lines, which would bury the compiler's
+# messages, and return 1.
+go_run() {
+  local buildlog=$1
   shift
-  (
-    flock 9
-    "$@"
-  ) 9>"$TOOLS/.$name.lock"
+  if "$@" >"$buildlog" 2>&1; then
+    return 0
+  fi
+  grep -v '^go: downloading ' "$buildlog" >&2 || true
+  return 1
 }
 
 # The first line of `tofu version`, or nothing when the binary is missing or broken.
@@ -51,7 +80,7 @@ tofu_version() {
   CHECKPOINT_DISABLE=1 TF_CLI_CONFIG_FILE=/dev/null "$1" version 2>/dev/null | head -n 1 || true
 }
 
-build_tofu() {
+install_tofu() {
   local dest=$TOOLS/tofu-$TOFU_VERSION/tofu
   local found
   found=$(tofu_version "$dest")
@@ -63,63 +92,65 @@ build_tofu() {
   log "tofu $TOFU_VERSION: building from the Go module proxy (several minutes)"
   # `go install module@version` refuses modules whose go.mod has replace directives,
   # which OpenTofu's has: download the module source and build inside it instead.
-  local src
-  src=$(cd "$SCRATCH" && GOFLAGS=-mod=mod go mod download -json "github.com/opentofu/opentofu@v$TOFU_VERSION" |
-    python3 -c 'import json, sys; print(json.load(sys.stdin)["Dir"])')
+  local info=$SCRATCH/tofu-download.json errors=$SCRATCH/tofu-download.log src
+  if ! (cd "$SCRATCH" && GOFLAGS=-mod=mod go mod download -json "github.com/opentofu/opentofu@v$TOFU_VERSION") \
+    >"$info" 2>"$errors"; then
+    # The reason is in the JSON's "Error" field or on stderr.
+    cat "$info" "$errors" >&2
+    log "tofu $TOFU_VERSION: downloading the module failed (messages above)"
+    return 1
+  fi
+  src=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["Dir"])' "$info")
   mkdir -p "$(dirname "$dest")"
   # Build to a temporary name first so that an interrupted build never leaves a
   # half-written binary where the next run would take it as installed.
   local tmp=$dest.tmp.$$
   # version.dev=no, as in OpenTofu's release builds: without it the binary calls itself
   # a "-dev" prerelease.
-  if ! (cd "$src" && GOFLAGS=-mod=mod go build -trimpath \
+  if ! (cd "$src" && go_run "$SCRATCH/tofu-build.log" env GOFLAGS=-mod=mod go build -trimpath \
     -ldflags "-X github.com/opentofu/opentofu/version.dev=no" -o "$tmp" ./cmd/tofu); then
     rm -f "$tmp"
-    die "building tofu $TOFU_VERSION failed (see the go output above)"
+    log "tofu $TOFU_VERSION: build failed (compiler messages above)"
+    return 1
   fi
   mv -f "$tmp" "$dest"
   log "tofu $TOFU_VERSION: installed ($dest)"
 }
 
-# go_install_best_effort NAME VERSION PACKAGE: `go install PACKAGE@vVERSION` into
-# $TOOLS/NAME-VERSION/NAME. When the build fails, the compiler's messages are kept in
-# $TOOLS/NAME-VERSION.failed, the tests skip what needs the tool, and later runs do not
-# retry until that file is deleted.
-go_install_best_effort() {
+# go_install NAME VERSION PACKAGE: `go install PACKAGE@vVERSION` into
+# $TOOLS/NAME-VERSION/NAME, unless that binary is there already. Built through a
+# temporary GOBIN, so that a failed or interrupted build leaves nothing behind. On
+# failure, prints the compiler's messages and returns 1.
+go_install() {
   local name=$1 version=$2 package=$3
   local dir=$TOOLS/$name-$version
-  local failed=$TOOLS/$name-$version.failed
   if [[ -x $dir/$name ]]; then
     log "$name $version: present ($dir/$name)"
     return
   fi
-  if [[ -f $failed ]]; then
-    log "$name $version: skipped, an earlier build failed (see $failed; delete it to retry)"
-    return
-  fi
   log "$name $version: building with go install"
-  local gobin=$SCRATCH/$name-bin buildlog=$SCRATCH/$name-build.log
-  if (cd "$SCRATCH" && GOBIN=$gobin go install "$package@v$version") >"$buildlog" 2>&1; then
-    mkdir -p "$dir"
-    mv -f "$gobin/$name" "$dir/$name"
-    log "$name $version: installed ($dir/$name)"
-  else
-    # Keep the compiler's messages, not the long list of downloaded modules.
-    grep -v '^go: downloading ' "$buildlog" >"$failed" || true
-    log "$name $version: build failed, continuing without it (error kept in $failed)"
+  local gobin=$SCRATCH/$name-bin
+  # Run outside any module, so that `go install pkg@version` builds exactly the pinned
+  # module graph.
+  if ! (cd "$SCRATCH" && go_run "$SCRATCH/$name-build.log" env GOBIN="$gobin" go install "$package@v$version"); then
+    log "$name $version: build failed (compiler messages above)"
+    return 1
   fi
+  mkdir -p "$dir"
+  mv -f "$gobin/$name" "$dir/$name"
+  log "$name $version: installed ($dir/$name)"
 }
 
-build_terraform() {
+install_terraform() {
   # Several minutes on a cold module cache.
-  go_install_best_effort terraform "$TERRAFORM_VERSION" github.com/hashicorp/terraform
+  go_install terraform "$TERRAFORM_VERSION" github.com/hashicorp/terraform
 }
 
-build_actionlint() {
-  go_install_best_effort actionlint "$ACTIONLINT_VERSION" github.com/rhysd/actionlint/cmd/actionlint
+install_actionlint() {
+  go_install actionlint "$ACTIONLINT_VERSION" github.com/rhysd/actionlint/cmd/actionlint
 }
 
-setup_venv() {
+install_venv() {
   local venv=$TOOLS/venv req=$REPO_ROOT/requirements-test.txt
   local stamp=$venv/.requirements.sha256 want
   want=$(sha256sum "$req" | cut -d' ' -f1)
@@ -134,8 +165,28 @@ setup_venv() {
   log "venv: ready"
 }
 
-with_lock venv setup_venv
-with_lock tofu build_tofu
-with_lock terraform build_terraform
-with_lock actionlint build_actionlint
-log "done; tools are in $TOOLS"
+# install TOOL: install_TOOL holding an exclusive lock named after the tool, so that two
+# concurrent runs never build the same tool twice. Runs in a subshell with errexit on,
+# so that any failing command inside fails the tool; returns its exit status.
+install() {
+  local tool=$1
+  (
+    set -e
+    flock 9
+    "install_$tool"
+  ) 9>"$TOOLS/.$tool.lock"
+}
+
+failed=()
+for tool in "${selected[@]}"; do
+  # Not `install "$tool" || ...`: bash ignores errexit in everything a `||` list runs.
+  set +e
+  install "$tool"
+  status=$?
+  set -e
+  ((status == 0)) || failed+=("$tool")
+done
+if ((${#failed[@]})); then
+  die "could not install: ${failed[*]} (see the messages above); nothing was recorded, so the next run tries again"
+fi
+log "done (${selected[*]}); tools are in $TOOLS"

@@ -4,8 +4,9 @@
   every test that uses it.
 * ``provider_bin``: the provider binary under test; the tests that need it fail (not
   skip) when it is missing.
-* ``core``: a test taking it runs once per core (tofu, terraform) installed by
-  scripts/install-tools.sh.
+* ``core``: a test taking it runs once per core (tofu, terraform) that
+  scripts/install-tools.sh installs. Every core is required: a missing one fails the
+  test (never skips it), naming the binary and how to install it.
 * ``workdir``: a fresh directory for one configuration.
 """
 
@@ -19,7 +20,6 @@ import pytest
 from tests.support.core import CORE_BINARIES, Core
 from tests.support.emulator import EmulatorClient, EmulatorStartError, running_emulator
 from tests.support.mirror import build_mirror, provider_binary
-from tests.support.tools import build_failure
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CORES = CORE_BINARIES
@@ -63,14 +63,8 @@ def cli_config(provider_bin: Path, tmp_path_factory: pytest.TempPathFactory) -> 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "core" not in metafunc.fixturenames:
         return
-    params = []
-    for name, binary in CORES.items():
-        marks = []
-        if name != "tofu" and not binary.exists():
-            reason = build_failure(binary) or f"{name} is not installed at {binary}; run scripts/install-tools.sh"
-            marks.append(pytest.mark.skip(reason=reason))
-        params.append(pytest.param(name, id=name, marks=marks))
-    metafunc.parametrize("core", params, indirect=True)
+    # Every core, installed or not: the ``core`` fixture fails the test for a missing one.
+    metafunc.parametrize("core", [pytest.param(name, id=name) for name in CORES], indirect=True)
 
 
 @pytest.fixture
@@ -78,8 +72,12 @@ def core(request: pytest.FixtureRequest, emulator: EmulatorClient, cli_config: P
     name = request.param
     binary = CORES[name]
     if not os.access(binary, os.X_OK):
-        # tofu is required: a missing one is a broken setup, not a reason to skip.
-        pytest.fail(f"{name} not found at {binary}; run scripts/install-tools.sh", pytrace=False)
+        # Every core is required: a missing one is a broken setup, not a reason to skip.
+        pytest.fail(
+            f"{name} is not installed at {binary}: run `make tools` (scripts/install-tools.sh), "
+            "which builds it or prints why it cannot",
+            pytrace=False,
+        )
     return Core(name, binary, cli_config, emulator.url)
 
 

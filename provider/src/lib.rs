@@ -5,11 +5,13 @@
 //! - [`tfproto`]: the only module that sees protocol (prost/tonic) types.
 //! - [`framework`]: values, schemas, diagnostics, the resource trait and plan pipeline.
 //! - [`provider`]: the `ode` provider's configuration; [`aws`]: configured clients.
-//! - [`resources`]: one folder per composite resource.
+//! - [`kit`]: what every composite resource shares (rounds, waiters, retries,
+//!   timeouts, claims, tags); [`resources`]: one folder per composite resource.
 
 pub mod aws;
 pub mod framework;
 pub mod functions;
+pub mod kit;
 pub mod logging;
 pub mod plugin;
 pub mod provider;

@@ -10,12 +10,14 @@ from typing import Any
 import pytest
 
 from tests.support.core import Core, Result, write_config
+from tests.support.diagnostics import assert_error_at, attribute_line, block_line, error_diagnostics
 from tests.support.emulator import EmulatorClient
 from tests.support.helpers import assert_emulator_empty, provider_block
 
 pytestmark = pytest.mark.e2e
 
 ADDRESS = "ode_state_backend.this"
+RESOURCE_HEADER = 'resource "ode_state_backend" "this"'
 BUCKET = "ode-e2e-terraform-state"
 TABLE = "ode-e2e-terraform-locks"
 STATE_KEY = "ode/terraform.tfstate"
@@ -250,25 +252,83 @@ def test_state_backend_import(core: Core, emulator: EmulatorClient, workdir: Pat
     assert_emulator_empty(emulator)
 
 
-# (case id, resource body, the attribute the error must name)
+# (case id, resource body, the attribute the error is attached to, what the error says).
+# The error points at the attribute's line, or, when the body leaves the attribute out,
+# at the resource block's first line.
 BAD_INPUTS = [
-    ("bucket-too-short", f'bucket = "ab"\n lock_table = "{TABLE}"', "bucket"),
-    ("bucket-too-long", f'bucket = "{"b" * 64}"\n lock_table = "{TABLE}"', "bucket"),
-    ("bucket-uppercase", f'bucket = "Ode-State"\n lock_table = "{TABLE}"', "bucket"),
-    ("bucket-underscore", f'bucket = "ode_state"\n lock_table = "{TABLE}"', "bucket"),
-    ("bucket-leading-hyphen", f'bucket = "-ode-state"\n lock_table = "{TABLE}"', "bucket"),
-    ("bucket-trailing-hyphen", f'bucket = "ode-state-"\n lock_table = "{TABLE}"', "bucket"),
-    ("bucket-ip-address", f'bucket = "192.168.10.20"\n lock_table = "{TABLE}"', "bucket"),
-    ("bucket-missing", f'lock_table = "{TABLE}"', "bucket"),
-    ("lock-table-too-short", f'bucket = "{BUCKET}"\n lock_table = "ab"', "lock_table"),
-    ("lock-table-too-long", f'bucket = "{BUCKET}"\n lock_table = "{"t" * 256}"', "lock_table"),
-    ("lock-table-bad-characters", f'bucket = "{BUCKET}"\n lock_table = "ode locks!"', "lock_table"),
-    ("lock-table-missing", f'bucket = "{BUCKET}"', "lock_table"),
-    ("kms-key-not-an-arn", f'bucket = "{BUCKET}"\n lock_table = "{TABLE}"\n kms_key_arn = "my-key"', "kms_key_arn"),
+    (
+        "bucket-too-short",
+        f'bucket = "ab"\n lock_table = "{TABLE}"',
+        "bucket",
+        'Bucket names must be 3 to 63 characters long; "ab" has 2.',
+    ),
+    (
+        "bucket-too-long",
+        f'bucket = "{"b" * 64}"\n lock_table = "{TABLE}"',
+        "bucket",
+        f'Bucket names must be 3 to 63 characters long; "{"b" * 64}" has 64.',
+    ),
+    (
+        "bucket-uppercase",
+        f'bucket = "Ode-State"\n lock_table = "{TABLE}"',
+        "bucket",
+        '"Ode-State": bucket names may contain only lowercase letters, digits, dots and hyphens.',
+    ),
+    (
+        "bucket-underscore",
+        f'bucket = "ode_state"\n lock_table = "{TABLE}"',
+        "bucket",
+        '"ode_state": bucket names may contain only lowercase letters, digits, dots and hyphens.',
+    ),
+    (
+        "bucket-leading-hyphen",
+        f'bucket = "-ode-state"\n lock_table = "{TABLE}"',
+        "bucket",
+        '"-ode-state": bucket names must begin and end with a letter or digit.',
+    ),
+    (
+        "bucket-trailing-hyphen",
+        f'bucket = "ode-state-"\n lock_table = "{TABLE}"',
+        "bucket",
+        '"ode-state-": bucket names must begin and end with a letter or digit.',
+    ),
+    (
+        "bucket-ip-address",
+        f'bucket = "192.168.10.20"\n lock_table = "{TABLE}"',
+        "bucket",
+        '"192.168.10.20": bucket names may not look like an IP address.',
+    ),
+    ("bucket-missing", f'lock_table = "{TABLE}"', "bucket", 'The argument "bucket" is required'),
+    (
+        "lock-table-too-short",
+        f'bucket = "{BUCKET}"\n lock_table = "ab"',
+        "lock_table",
+        'Table names must be 3 to 255 characters long; "ab" has 2.',
+    ),
+    (
+        "lock-table-too-long",
+        f'bucket = "{BUCKET}"\n lock_table = "{"t" * 256}"',
+        "lock_table",
+        f'Table names must be 3 to 255 characters long; "{"t" * 256}" has 256.',
+    ),
+    (
+        "lock-table-bad-characters",
+        f'bucket = "{BUCKET}"\n lock_table = "ode locks!"',
+        "lock_table",
+        "\"ode locks!\": table names may contain only letters, digits, '_', '-' and '.'.",
+    ),
+    ("lock-table-missing", f'bucket = "{BUCKET}"', "lock_table", 'The argument "lock_table" is required'),
+    (
+        "kms-key-not-an-arn",
+        f'bucket = "{BUCKET}"\n lock_table = "{TABLE}"\n kms_key_arn = "my-key"',
+        "kms_key_arn",
+        '"my-key" is not an kms ARN (arn:PARTITION:kms:REGION:ACCOUNT:RESOURCE).',
+    ),
     (
         "kms-key-other-service",
         f'bucket = "{BUCKET}"\n lock_table = "{TABLE}"\n kms_key_arn = "arn:aws:s3:::{BUCKET}"',
         "kms_key_arn",
+        f'"arn:aws:s3:::{BUCKET}" is not an kms ARN (arn:PARTITION:kms:REGION:ACCOUNT:RESOURCE).',
     ),
 ]
 
@@ -277,12 +337,13 @@ def test_state_backend_bad_inputs(core: Core, emulator: EmulatorClient, workdir:
     # One init for all cases: only main.tf changes between them.
     write_config(workdir, backend_config(emulator))
     core.init(workdir)
-    for case, body, attribute in BAD_INPUTS:
+    for case, body, attribute, message in BAD_INPUTS:
         with subtests.test(case=case):
-            write_config(workdir, backend_config(emulator, body))
-            result = core.validate(workdir, check=False)
-            if result.returncode == 0:
-                result = core.plan(workdir, detailed=False, check=False)
-            assert result.returncode != 0, f"{case} was accepted\n" + result.describe()
-            assert attribute in result.output, result.describe()
+            hcl = backend_config(emulator, body)
+            write_config(workdir, hcl)
+            if re.search(rf"^\s*{attribute}\s*=", body, re.M):
+                line = attribute_line(hcl, RESOURCE_HEADER, attribute)
+            else:
+                line = block_line(hcl, RESOURCE_HEADER)
+            assert_error_at(error_diagnostics(core, workdir), message, "main.tf", line, case=case)
     assert_emulator_empty(emulator)

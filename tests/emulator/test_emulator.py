@@ -1,9 +1,10 @@
-"""Checks of the AWS emulator itself: recording, latency, faults, reset."""
+"""Checks of the AWS emulator itself: recording, latency, faults, transitions, reset."""
 
 from __future__ import annotations
 
 import json
 import time
+import urllib.error
 import urllib.request
 
 import pytest
@@ -146,6 +147,74 @@ def test_faults(emulator: EmulatorClient, service, action, code, status, call) -
         assert error["ResponseMetadata"]["HTTPStatusCode"] == status
     call(client)  # the fault is used up
     assert [c["status"] for c in emulator.calls()] == [status, status, 200]
+
+
+@pytest.mark.parametrize(
+    ("service", "action", "call"),
+    [
+        ("ec2", "DescribeVpcs", lambda c: c.describe_vpcs()),
+        ("s3", "ListBuckets", lambda c: c.list_buckets()),
+    ],
+    ids=["ec2", "s3"],
+)
+def test_fault_has_a_request_id(emulator: EmulatorClient, service, action, call) -> None:
+    """The SDKs read an injected error's request id: EC2 from the body, S3 from a header."""
+    emulator.add_fault(service, action, "InternalError", status=500)
+    with pytest.raises(ClientError) as info:
+        call(emulator.client(service))
+    metadata = info.value.response["ResponseMetadata"]
+    request_id = metadata["RequestId"]
+    assert request_id
+    headers = metadata["HTTPHeaders"]  # botocore lower-cases the names
+    assert headers["x-amzn-requestid"] == request_id
+    assert headers["x-amz-request-id"] == request_id
+
+
+def nat_gateway_in_new_vpc(ec2, cidr: str) -> tuple[str, str]:
+    """Create a VPC, subnet, EIP and NAT gateway; (NAT id, state from CreateNatGateway)."""
+    vpc = ec2.create_vpc(CidrBlock=cidr)["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock=cidr)["Subnet"]["SubnetId"]
+    allocation = ec2.allocate_address(Domain="vpc")["AllocationId"]
+    nat = ec2.create_nat_gateway(SubnetId=subnet, AllocationId=allocation)["NatGateway"]
+    return nat["NatGatewayId"], nat["State"]
+
+
+def nat_gateway_states(ec2) -> dict[str, str]:
+    return {n["NatGatewayId"]: n["State"] for n in ec2.describe_nat_gateways()["NatGateways"]}
+
+
+def test_nat_gateways_stay_pending_while_set(emulator: EmulatorClient) -> None:
+    ec2 = emulator.client("ec2")
+    before, state = nat_gateway_in_new_vpc(ec2, "10.1.0.0/24")
+    assert state == "available"
+
+    emulator.set_transitions(nat_gateway_pending_s=1.5)
+    created = time.monotonic()
+    slow, state = nat_gateway_in_new_vpc(ec2, "10.2.0.0/24")
+    assert state == "pending"
+    # Each gateway of one response keeps its own state.
+    assert nat_gateway_states(ec2) == {before: "available", slow: "pending"}
+    [described] = ec2.describe_nat_gateways(NatGatewayIds=[slow])["NatGateways"]
+    assert described["State"] == "pending"
+
+    time.sleep(max(0.0, created + 1.6 - time.monotonic()))
+    assert nat_gateway_states(ec2) == {before: "available", slow: "available"}
+
+    # Deleted gateways read "deleted", not "pending".
+    deleted, _ = nat_gateway_in_new_vpc(ec2, "10.3.0.0/24")
+    ec2.delete_nat_gateway(NatGatewayId=deleted)
+    assert nat_gateway_states(ec2)[deleted] == "deleted"
+
+    emulator.reset()
+    _, state = nat_gateway_in_new_vpc(ec2, "10.4.0.0/24")
+    assert state == "available"
+
+
+def test_transitions_reject_bad_settings(emulator: EmulatorClient) -> None:
+    for payload in ({}, {"nat_gateway_pending_s": -1}, {"nat_gateway_pending_s": 1, "other": 2}, [1]):
+        with pytest.raises(urllib.error.HTTPError) as info:
+            emulator._post("/_ode/transitions", payload)
+        assert info.value.code == 400, payload
 
 
 def test_reset_forgets_resources_faults_and_latency(emulator: EmulatorClient) -> None:

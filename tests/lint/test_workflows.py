@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.tools import ACTIONLINT, build_failure
+from tests.support.tools import ACTIONLINT
 
 pytestmark = pytest.mark.lint
 
@@ -19,10 +19,10 @@ WORKFLOWS = sorted((REPO_ROOT / ".github" / "workflows").glob("*.y*ml"))
 @pytest.fixture(scope="module")
 def actionlint() -> Path:
     if not os.access(ACTIONLINT, os.X_OK):
-        reason = build_failure(ACTIONLINT)
-        if reason:
-            pytest.skip(reason)
-        pytest.fail(f"actionlint not found at {ACTIONLINT}; run scripts/install-tools.sh", pytrace=False)
+        pytest.fail(
+            f"actionlint is not installed at {ACTIONLINT}: run `make tools` (scripts/install-tools.sh)",
+            pytrace=False,
+        )
     return ACTIONLINT
 
 

@@ -39,7 +39,6 @@ from tests.modules.layout import (
     module_dirs,
 )
 from tests.support.core import CORE_BINARIES, Core
-from tests.support.tools import build_failure
 
 pytestmark = pytest.mark.lint
 
@@ -109,8 +108,11 @@ def test_validate(core: Core, hcl: HclDir, tmp_path: Path) -> None:
 @pytest.fixture(scope="session")
 def tflint() -> Path:
     if not os.access(TFLINT, os.X_OK):
-        reason = build_failure(TFLINT) or "not installed"
-        pytest.fail(f"tflint {TFLINT_VERSION} is required ({reason}); run scripts/install-hcl-tools.sh", pytrace=False)
+        pytest.fail(
+            f"tflint {TFLINT_VERSION} is required and not installed at {TFLINT}: run `make tools` "
+            "(scripts/install-hcl-tools.sh)",
+            pytrace=False,
+        )
     return TFLINT
 
 

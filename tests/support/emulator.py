@@ -5,6 +5,7 @@ moto's WSGI application runs in this process, wrapped in a middleware that
 * records every AWS call as (service, action) with start and end times,
 * can add a fixed latency before each call,
 * can make the next N matching calls fail with an AWS-style error,
+* can make new NAT gateways read ``pending`` for a while, as on AWS,
 * answers control requests under ``/_ode/`` itself (they never reach moto):
 
   - ``GET /_ode/calls``: JSON list of {service, action, status, t_start, t_end}
@@ -12,7 +13,12 @@ moto's WSGI application runs in this process, wrapped in a middleware that
   - ``POST /_ode/latency`` with ``{"ms": 100}``: sleep that long before each call
   - ``POST /_ode/faults`` with a list of {service, action, status, code, message,
     times}: the next ``times`` matching calls ("*" matches any) fail with that error
-  - ``POST /_ode/reset``: reset moto's state, the recorder, latency and faults
+  - ``POST /_ode/faults/clear``: drop the pending faults
+  - ``POST /_ode/transitions`` with ``{"nat_gateway_pending_s": 1.5}``: NAT gateways
+    created from now on read ``pending`` until that many seconds after their creation
+    (0, the default: ``available`` at once, as moto has them)
+  - ``POST /_ode/reset``: reset moto's state, the recorder, latency, faults and
+    transitions
 
 It also corrects two behaviours of moto 5.2.5 that would get in the tests' way; see
 ``_RESPONSE_FIXES`` and ``_evaluate_bucket_policies_as_tls``.
@@ -28,6 +34,7 @@ import argparse
 import contextlib
 import io
 import json
+import math
 import re
 import signal
 import subprocess
@@ -170,6 +177,9 @@ class _State:
     calls: list[dict[str, Any]] = field(default_factory=list)
     latency_s: float = 0.0
     faults: list[Fault] = field(default_factory=list)
+    nat_gateway_pending_s: float = 0.0
+    # NAT gateway id -> time.monotonic() until which it reads "pending".
+    nat_gateways_pending_until: dict[str, float] = field(default_factory=dict)
 
 
 class RecordingMiddleware:
@@ -220,11 +230,18 @@ class RecordingMiddleware:
                 if hasattr(result, "close"):
                     result.close()
         status_line, headers, exc_info = started[-1]
-        fix = _RESPONSE_FIXES.get((service, action))
-        if fix is not None and status_line.startswith("200"):
-            body = [fix(b"".join(body))]
-            headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
-            headers.append(("Content-Length", str(len(body[0]))))
+        if status_line.startswith("200"):
+            original = b"".join(body)
+            data = original
+            fix = _RESPONSE_FIXES.get((service, action))
+            if fix is not None:
+                data = fix(data)
+            if (service, action) in _NAT_GATEWAY_RESPONSES:
+                data = self._delay_nat_gateways(action, data)
+            if data != original:
+                body = [data]
+                headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
+                headers.append(("Content-Length", str(len(data))))
         start_response(status_line, headers, exc_info)
         status = int(status_line.split(" ", 1)[0])
         record = {
@@ -258,6 +275,31 @@ class RecordingMiddleware:
             return service, s3_action(method, environ.get("PATH_INFO", "/"), query, headers), "rest"
         return service, f"{method} {environ.get('PATH_INFO', '/')}", "rest"
 
+    def _delay_nat_gateways(self, action: str, body: bytes) -> bytes:
+        """``body`` with the NAT gateways still in their pending time reading ``pending``.
+
+        moto creates NAT gateways ``available``; AWS takes a minute or two, and the
+        provider's waiter is only exercised if the emulator makes it wait too.
+        """
+        states = _nat_gateway_states(body)
+        now = time.monotonic()
+        with self.state.lock:
+            pending_s = self.state.nat_gateway_pending_s
+            pending_until = self.state.nat_gateways_pending_until
+            if action == "CreateNatGateway" and pending_s > 0:
+                for gateway_id, _, _ in states:
+                    pending_until[gateway_id] = now + pending_s
+            # Forget gateways whose time is up, so the table does not grow for ever.
+            for gateway_id in [g for g, until in pending_until.items() if until <= now]:
+                del pending_until[gateway_id]
+            pending = set(pending_until)
+        # Replace from the end so that the earlier offsets stay valid. Only "available"
+        # is rewritten: a gateway moto has deleted must still read "deleted".
+        for gateway_id, start, end in reversed(states):
+            if gateway_id in pending and body[start:end] == b"available":
+                body = body[:start] + b"pending" + body[end:]
+        return body
+
     # -- control endpoints ------------------------------------------------------------
 
     def _control(self, environ: dict[str, Any], start_response: Callable, name: str) -> list[bytes]:
@@ -281,12 +323,23 @@ class RecordingMiddleware:
                 with self.state.lock:
                     self.state.faults.extend(faults)
                 return _json_response(start_response, 200, {"status": "ok"})
+            if (method, name) == ("POST", "faults/clear"):
+                with self.state.lock:
+                    self.state.faults.clear()
+                return _json_response(start_response, 200, {"status": "ok"})
+            if (method, name) == ("POST", "transitions"):
+                pending_s = _transitions_setting(payload)
+                with self.state.lock:
+                    self.state.nat_gateway_pending_s = pending_s
+                return _json_response(start_response, 200, {"status": "ok"})
             if (method, name) == ("POST", "reset"):
                 self.reset_moto()
                 with self.state.lock:
                     self.state.calls.clear()
                     self.state.faults.clear()
                     self.state.latency_s = 0.0
+                    self.state.nat_gateway_pending_s = 0.0
+                    self.state.nat_gateways_pending_until.clear()
                 return _json_response(start_response, 200, {"status": "ok"})
         except (KeyError, TypeError, ValueError) as err:
             return _json_response(start_response, 400, {"error": f"bad request: {err!r}"})
@@ -308,6 +361,66 @@ _RESPONSE_FIXES: dict[tuple[str, str], Callable[[bytes], bytes]] = {
     # documented name.
     ("s3", "GetBucketVersioning"): _rename_root(b"GetBucketVersioningResponse", b"VersioningConfiguration"),
 }
+
+
+# EC2 responses that describe NAT gateways, rewritten by
+# RecordingMiddleware._delay_nat_gateways.
+_NAT_GATEWAY_RESPONSES = {("ec2", "CreateNatGateway"), ("ec2", "DescribeNatGateways")}
+_XML_TAG = re.compile(rb"<(/?)([A-Za-z_][\w.:-]*)[^>]*?(/?)>")
+_XML_TEXT = re.compile(rb"([^<]*)<")
+
+
+def _nat_gateway_states(body: bytes) -> list[tuple[str, int, int]]:
+    """(id, start, end) of the ``<state>`` text of each NAT gateway in an EC2 response.
+
+    moto 5.2.5 renders a gateway as ``<natGateway>`` (CreateNatGateway) or as an
+    ``<item>`` of ``<natGatewaySet>`` (DescribeNatGateways), with ``<natGatewayId>`` and
+    ``<state>`` among its direct children and other ``<item>`` elements (addresses,
+    tags) nested inside it. Nesting is tracked so that each state is paired with the id
+    of its own gateway, whatever the order of the children.
+    """
+    found: list[tuple[str, int, int]] = []
+    stack: list[bytes] = []
+    # One entry per gateway element open: [its depth, its id, its state's span].
+    gateways: list[list[Any]] = []
+    for tag in _XML_TAG.finditer(body):
+        closing, name, self_closing = tag.group(1), tag.group(2), tag.group(3)
+        if self_closing:
+            continue
+        if closing:
+            if gateways and len(stack) == gateways[-1][0]:
+                _, gateway_id, span = gateways.pop()
+                if gateway_id is not None and span is not None:
+                    found.append((gateway_id, *span))
+            if stack:
+                stack.pop()
+            continue
+        parent = stack[-1] if stack else None
+        stack.append(name)
+        if name == b"natGateway" or (name == b"item" and parent == b"natGatewaySet"):
+            gateways.append([len(stack), None, None])
+        elif gateways and len(stack) == gateways[-1][0] + 1 and name in (b"natGatewayId", b"state"):
+            text = _XML_TEXT.match(body, tag.end())
+            if text is None:
+                continue
+            if name == b"natGatewayId":
+                gateways[-1][1] = text.group(1).strip().decode()
+            else:
+                gateways[-1][2] = (text.start(1), text.end(1))
+    return sorted(found, key=lambda item: item[1])
+
+
+def _transitions_setting(payload: Any) -> float:
+    """The ``nat_gateway_pending_s`` of a ``/_ode/transitions`` request, checked."""
+    if not isinstance(payload, dict):
+        raise TypeError("expected a JSON object")
+    unknown = set(payload) - {"nat_gateway_pending_s"}
+    if unknown:
+        raise ValueError(f"unknown settings {sorted(unknown)}")
+    pending_s = float(payload["nat_gateway_pending_s"])
+    if not math.isfinite(pending_s) or pending_s < 0:
+        raise ValueError(f"nat_gateway_pending_s must be a finite number >= 0, not {pending_s}")
+    return pending_s
 
 
 def _peek_form_body(environ: dict[str, Any]) -> str:
@@ -343,7 +456,12 @@ def _json_response(start_response: Callable, status: int, payload: Any) -> list[
 
 
 def _error_response(start_response: Callable, fault: Fault, protocol: str, service: str) -> list[bytes]:
-    """An error in the shape the caller's protocol expects."""
+    """An error in the shape the caller's protocol expects.
+
+    It carries a request id where each protocol's SDKs look for one: in the body of
+    the XML protocols (``<RequestID>`` for EC2, ``<RequestId>`` for the others), and in
+    both ``x-amzn-RequestId`` (JSON and query protocols) and ``x-amz-request-id`` (S3).
+    """
     request_id = str(uuid.uuid4())
     code, message = _xml_escape(fault.code), _xml_escape(fault.message)
     if protocol == "json":
@@ -372,6 +490,7 @@ def _error_response(start_response: Callable, fault: Fault, protocol: str, servi
         ("Content-Type", content_type),
         ("Content-Length", str(len(data))),
         ("x-amzn-RequestId", request_id),
+        ("x-amz-request-id", request_id),
     ]
     if protocol == "json":
         headers.append(("x-amzn-ErrorType", fault.code))
@@ -519,8 +638,16 @@ class EmulatorClient:
             ],
         )
 
+    def clear_faults(self) -> None:
+        """Drop every pending fault, keeping AWS state."""
+        self._post("/_ode/faults/clear")
+
+    def set_transitions(self, nat_gateway_pending_s: float) -> None:
+        """Make NAT gateways created from now on read ``pending`` for that long (0: off)."""
+        self._post("/_ode/transitions", {"nat_gateway_pending_s": nat_gateway_pending_s})
+
     def reset(self) -> None:
-        """Forget all AWS state, recorded calls, latency and pending faults."""
+        """Forget all AWS state, recorded calls, latency, pending faults and transitions."""
         self._post("/_ode/reset")
 
     def client(self, service: str):

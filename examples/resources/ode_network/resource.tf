@@ -1,12 +1,19 @@
 resource "ode_network" "this" {
-  name         = "ode-production"
-  cidr_block   = "10.0.0.0/16"
-  az_count     = 3
-  nat_gateways = "one_per_az"
+  name               = "ode-production"
+  cidr_block         = "10.0.0.0/16"
+  availability_zones = ["us-east-1a", "us-east-1b", "us-east-1c"]
+  nat_gateways       = "one_per_az"
 
-  # The private tier gets larger subnets and an extra tag for EKS load balancers.
+  # Each zone letter (a to h) has a fixed slot in every tier, so adding or removing
+  # a zone never moves a subnet: in a /16 that makes private subnets at most /20
+  # (the default). Larger ones are given per zone, inside the private half of the
+  # VPC (10.0.128.0/17); a zone added later needs its own entry here.
   private {
-    prefix_length = 19
+    cidrs = {
+      "us-east-1a" = "10.0.128.0/19"
+      "us-east-1b" = "10.0.160.0/19"
+      "us-east-1c" = "10.0.192.0/19"
+    }
     tags = {
       "kubernetes.io/role/internal-elb" = "1"
     }

@@ -1,42 +1,106 @@
-//! AWS errors: keep the service's code and message; decide "not found" in one place.
+//! AWS errors: keep the service's code, message and request id; decide "not
+//! found", "permission" and "stopped" in one place.
 
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
+/// The code of an operation cut short because the core asked the provider to stop.
+pub const STOPPED: &str = "Interrupted";
+/// The code of a wait or retry that ran out of time.
+pub const TIMEOUT: &str = "Timeout";
+
+/// Codes that mean the caller lacks permission: retrying cannot help.
+const PERMISSION_CODES: &[&str] = &[
+    "AccessDenied",
+    "AccessDeniedException",
+    "UnauthorizedOperation",
+    "AuthFailure",
+    "UnrecognizedClientException",
+    "InvalidClientTokenId",
+    "ExpiredToken",
+    "ExpiredTokenException",
+    "SignatureDoesNotMatch",
+    "OptInRequired",
+];
+
 /// An AWS call that failed, with the operation it was.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct AwsError {
     pub operation: &'static str,
     pub code: Option<String>,
     pub message: String,
+    /// The request id AWS gave the failed call, for support cases and CloudTrail.
+    pub request_id: Option<String>,
 }
 
 impl std::fmt::Display for AwsError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.code {
-            Some(c) => write!(f, "{}: {c}: {}", self.operation, self.message),
-            None => write!(f, "{}: {}", self.operation, self.message),
+        write!(f, "{}: ", self.operation)?;
+        if let Some(c) = &self.code {
+            write!(f, "{c}: ")?;
         }
+        write!(f, "{}", self.message)?;
+        if let Some(id) = &self.request_id {
+            write!(f, " (request id {id})")?;
+        }
+        Ok(())
     }
 }
 
 impl std::error::Error for AwsError {}
 
 impl AwsError {
+    /// An error made by this provider (not returned by AWS).
+    pub fn new(operation: &'static str, code: &str, message: impl Into<String>) -> Self {
+        AwsError {
+            operation,
+            code: Some(code.to_string()),
+            message: message.into(),
+            request_id: None,
+        }
+    }
+
+    /// `operation` was not started or finished because the core asked to stop.
+    pub fn stopped(operation: &'static str) -> Self {
+        AwsError::new(
+            operation,
+            STOPPED,
+            "stopped on request (Ctrl-C); what exists so far is recorded in state",
+        )
+    }
+
+    /// A request the SDK refused to build (a required field left empty).
+    pub fn build(operation: &'static str, e: impl std::fmt::Display) -> Self {
+        AwsError::new(
+            operation,
+            "InvalidRequest",
+            format!("the request could not be built: {e}"),
+        )
+    }
+
     pub fn from_sdk<E>(operation: &'static str, e: &SdkError<E, HttpResponse>) -> Self
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
         let code = e.code().map(str::to_string);
-        let message = match e {
-            SdkError::ServiceError(ctx) => match e.message() {
-                Some(m) => m.to_string(),
-                None => format!(
-                    "HTTP {} without an error message",
-                    ctx.raw().status().as_u16()
-                ),
-            },
+        let (message, request_id) = match e {
+            SdkError::ServiceError(ctx) => {
+                let headers = ctx.raw().headers();
+                let id = headers
+                    .get("x-amzn-requestid")
+                    .or_else(|| headers.get("x-amz-request-id"))
+                    .or_else(|| e.meta().extra("aws_request_id"))
+                    .map(str::to_string);
+                let msg = match e.message() {
+                    Some(m) => m.to_string(),
+                    None => format!(
+                        "HTTP {} without an error message",
+                        ctx.raw().status().as_u16()
+                    ),
+                };
+                (msg, id)
+            }
             other => {
                 use std::error::Error;
                 let mut msg = other.to_string();
@@ -46,18 +110,36 @@ impl AwsError {
                     msg.push_str(&s.to_string());
                     src = s.source();
                 }
-                msg
+                (msg, None)
             }
         };
         AwsError {
             operation,
             code,
             message,
+            request_id,
         }
     }
 
     pub fn is_code(&self, codes: &[&str]) -> bool {
         self.code.as_deref().is_some_and(|c| codes.contains(&c))
+    }
+
+    /// Codes like `InvalidSubnetID.NotFound`, `NatGatewayNotFound`, `NoSuchBucket`,
+    /// `ResourceNotFoundException`, `NoSuchEntity`.
+    pub fn is_not_found(&self) -> bool {
+        self.code
+            .as_deref()
+            .is_some_and(|c| c.contains("NotFound") || c.starts_with("NoSuch"))
+    }
+
+    /// The caller may not do this: retrying cannot help.
+    pub fn is_permission(&self) -> bool {
+        self.is_code(PERMISSION_CODES)
+    }
+
+    pub fn is_stopped(&self) -> bool {
+        self.is_code(&[STOPPED])
     }
 }
 
@@ -81,5 +163,39 @@ pub fn found<T>(r: Result<T, AwsError>, not_found: &[&str]) -> Result<Option<T>,
         Ok(v) => Ok(Some(v)),
         Err(e) if e.is_code(not_found) => Ok(None),
         Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_codes() {
+        let e = |c: &str| AwsError::new("Op", c, "m");
+        for c in [
+            "InvalidSubnetID.NotFound",
+            "NatGatewayNotFound",
+            "NoSuchBucket",
+            "ResourceNotFoundException",
+        ] {
+            assert!(e(c).is_not_found(), "{c}");
+        }
+        assert!(!e("DependencyViolation").is_not_found());
+        for c in ["AccessDenied", "UnauthorizedOperation", "AuthFailure"] {
+            assert!(e(c).is_permission(), "{c}");
+        }
+        assert!(!e("Throttling").is_permission());
+        assert!(AwsError::stopped("Op").is_stopped());
+    }
+
+    #[test]
+    fn display_keeps_code_message_and_request_id() {
+        let mut e = AwsError::new("DeleteSubnet", "UnauthorizedOperation", "not allowed");
+        e.request_id = Some("req-1".into());
+        assert_eq!(
+            e.to_string(),
+            "DeleteSubnet: UnauthorizedOperation: not allowed (request id req-1)"
+        );
     }
 }

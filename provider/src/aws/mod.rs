@@ -53,15 +53,39 @@ pub struct Settings {
     pub s3_use_path_style: bool,
 }
 
+/// Builds one service client from the shared SDK config, at the service's
+/// overridden endpoint when one is set: one line per service in [`Aws::connect`].
+macro_rules! client {
+    ($sdk:ident, $base:expr, $endpoint:expr) => {
+        client!($sdk, $base, $endpoint, |b| b)
+    };
+    ($sdk:ident, $base:expr, $endpoint:expr, $extra:expr) => {{
+        let mut b = $sdk::config::Builder::from($base);
+        if let Some(url) = $endpoint {
+            b = b.endpoint_url(url);
+        }
+        $sdk::Client::from_conf(($extra)(b).build())
+    }};
+}
+
 /// Configured clients, built once per provider process and shared by all resources.
 pub struct Aws {
     pub region: String,
     pub partition: String,
     pub default_tags: BTreeMap<String, String>,
+    /// This process's claim fingerprint (see [`crate::kit::claim`]).
+    pub fingerprint: String,
+    pub ec2: aws_sdk_ec2::Client,
+    pub eks: aws_sdk_eks::Client,
+    pub iam: aws_sdk_iam::Client,
+    pub rds: aws_sdk_rds::Client,
+    pub elasticache: aws_sdk_elasticache::Client,
     pub s3: aws_sdk_s3::Client,
     pub dynamodb: aws_sdk_dynamodb::Client,
-    pub ec2: aws_sdk_ec2::Client,
+    pub ecr: aws_sdk_ecr::Client,
+    pub kms: aws_sdk_kms::Client,
     pub sts: aws_sdk_sts::Client,
+    pub secretsmanager: aws_sdk_secretsmanager::Client,
 }
 
 impl Aws {
@@ -76,7 +100,8 @@ impl Aws {
             loader = loader.profile_name(p);
         }
         if let Some(n) = s.max_retries {
-            loader = loader.retry_config(RetryConfig::standard().with_max_attempts(n + 1));
+            loader =
+                loader.retry_config(RetryConfig::standard().with_max_attempts(n.saturating_add(1)));
         }
         let mut base = loader.load().await;
         let region = base
@@ -106,13 +131,8 @@ impl Aws {
                 .credentials_provider(SharedCredentialsProvider::new(provider))
                 .build();
         }
-        let sts = {
-            let mut b = aws_sdk_sts::config::Builder::from(&base);
-            if let Some(url) = &s.endpoints.sts {
-                b = b.endpoint_url(url);
-            }
-            aws_sdk_sts::Client::from_conf(b.build())
-        };
+        let e = &s.endpoints;
+        let sts = client!(aws_sdk_sts, &base, &e.sts);
 
         let mut partition = "aws".to_string();
         if !s.skip_credentials_validation {
@@ -137,38 +157,56 @@ impl Aws {
             partition = "aws-us-gov".into();
         }
 
-        let e = &s.endpoints;
-        let s3 = {
-            let mut b =
-                aws_sdk_s3::config::Builder::from(&base).force_path_style(s.s3_use_path_style);
-            if let Some(url) = &e.s3 {
-                b = b.endpoint_url(url);
-            }
-            aws_sdk_s3::Client::from_conf(b.build())
-        };
-        let dynamodb = {
-            let mut b = aws_sdk_dynamodb::config::Builder::from(&base);
-            if let Some(url) = &e.dynamodb {
-                b = b.endpoint_url(url);
-            }
-            aws_sdk_dynamodb::Client::from_conf(b.build())
-        };
-        let ec2 = {
-            let mut b = aws_sdk_ec2::config::Builder::from(&base);
-            if let Some(url) = &e.ec2 {
-                b = b.endpoint_url(url);
-            }
-            aws_sdk_ec2::Client::from_conf(b.build())
-        };
+        let path_style = s.s3_use_path_style;
         Ok(Aws {
             region,
             partition,
             default_tags: s.default_tags.clone(),
-            s3,
-            dynamodb,
-            ec2,
+            fingerprint: crate::kit::claim::fingerprint(),
+            ec2: client!(aws_sdk_ec2, &base, &e.ec2),
+            eks: client!(aws_sdk_eks, &base, &e.eks),
+            iam: client!(aws_sdk_iam, &base, &e.iam),
+            rds: client!(aws_sdk_rds, &base, &e.rds),
+            elasticache: client!(aws_sdk_elasticache, &base, &e.elasticache),
+            s3: client!(
+                aws_sdk_s3,
+                &base,
+                &e.s3,
+                |b: aws_sdk_s3::config::Builder| b.force_path_style(path_style)
+            ),
+            dynamodb: client!(aws_sdk_dynamodb, &base, &e.dynamodb),
+            ecr: client!(aws_sdk_ecr, &base, &e.ecr),
+            kms: client!(aws_sdk_kms, &base, &e.kms),
             sts,
+            secretsmanager: client!(aws_sdk_secretsmanager, &base, &e.secretsmanager),
         })
+    }
+
+    /// Clients that are never called, for unit tests of model code.
+    #[cfg(test)]
+    pub fn for_tests() -> Aws {
+        let base = aws_types::SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .build();
+        let none: &Option<String> = &None;
+        Aws {
+            region: "us-east-1".into(),
+            partition: "aws".into(),
+            default_tags: BTreeMap::new(),
+            fingerprint: "0123456789abcdef".into(),
+            ec2: client!(aws_sdk_ec2, &base, none),
+            eks: client!(aws_sdk_eks, &base, none),
+            iam: client!(aws_sdk_iam, &base, none),
+            rds: client!(aws_sdk_rds, &base, none),
+            elasticache: client!(aws_sdk_elasticache, &base, none),
+            s3: client!(aws_sdk_s3, &base, none),
+            dynamodb: client!(aws_sdk_dynamodb, &base, none),
+            ecr: client!(aws_sdk_ecr, &base, none),
+            kms: client!(aws_sdk_kms, &base, none),
+            sts: client!(aws_sdk_sts, &base, none),
+            secretsmanager: client!(aws_sdk_secretsmanager, &base, none),
+        }
     }
 
     /// The provider's default tags with `tags` merged over them.

@@ -9,10 +9,13 @@ use async_trait::async_trait;
 
 use super::diag::{AttrPath, Diagnostics};
 use super::schema::Schema;
+use super::stop::Stop;
 use super::value::Value;
 
 /// Plan-time view of one resource instance, after the framework's pipeline ran.
 pub struct PlanRequest<'a> {
+    /// Cancelled when the core asks the provider to stop (Ctrl-C).
+    pub stop: Stop,
     /// State before this change; null when the object is about to be created.
     pub prior: &'a Value,
     /// The configuration as written (unknowns where it depends on other resources).
@@ -33,12 +36,16 @@ pub struct PlanResponse {
 }
 
 pub struct CreateRequest<'a> {
+    /// Cancelled when the core asks the provider to stop (Ctrl-C).
+    pub stop: Stop,
     pub config: &'a Value,
     pub planned: &'a Value,
     pub planned_private: &'a [u8],
 }
 
 pub struct UpdateRequest<'a> {
+    /// Cancelled when the core asks the provider to stop (Ctrl-C).
+    pub stop: Stop,
     pub prior: &'a Value,
     pub config: &'a Value,
     pub planned: &'a Value,
@@ -57,6 +64,8 @@ pub struct ApplyResponse {
 }
 
 pub struct ReadRequest<'a> {
+    /// Cancelled when the core asks the provider to stop (Ctrl-C).
+    pub stop: Stop,
     pub state: &'a Value,
     pub private: &'a [u8],
 }
@@ -70,6 +79,8 @@ pub struct ReadResponse {
 }
 
 pub struct DeleteRequest<'a> {
+    /// Cancelled when the core asks the provider to stop (Ctrl-C).
+    pub stop: Stop,
     pub prior: &'a Value,
     pub private: &'a [u8],
 }
@@ -77,6 +88,12 @@ pub struct DeleteRequest<'a> {
 #[derive(Default)]
 pub struct DeleteResponse {
     pub diagnostics: Diagnostics,
+}
+
+pub struct ImportRequest<'a> {
+    /// The id the user gave to `import`.
+    pub id: &'a str,
+    pub stop: Stop,
 }
 
 /// An imported object: a state good enough for the core's following Read.
@@ -111,7 +128,7 @@ pub trait Resource<D>: Send + Sync {
     async fn delete(&self, data: &D, req: DeleteRequest<'_>, resp: &mut DeleteResponse);
 
     /// Builds a state from an import id. The default says import is not supported.
-    async fn import(&self, _data: &D, _id: &str, resp: &mut ImportResponse) {
+    async fn import(&self, _data: &D, _req: ImportRequest<'_>, resp: &mut ImportResponse) {
         resp.diagnostics.error(
             "Import not supported",
             format!("{} cannot be imported.", self.type_name()),

@@ -5,8 +5,11 @@
 //! Nothing here knows about protobuf; `tfproto` converts at the boundary.
 
 use std::collections::BTreeMap;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
+use futures::FutureExt;
 use tokio::sync::RwLock;
 
 use super::diag::{AttrPath, Diagnostics};
@@ -15,6 +18,7 @@ use super::plan::{find_plan_mismatch, plan};
 use super::provider::{ConfigureRequest, Provider};
 use super::resource::*;
 use super::schema::Schema;
+use super::stop::StopSource;
 use super::types::Type;
 use super::value::Value;
 
@@ -48,6 +52,7 @@ pub struct Server<P: Provider> {
     resources: BTreeMap<&'static str, Entry<P::Data>>,
     functions: Vec<Arc<dyn Function>>,
     data: RwLock<Option<Arc<P::Data>>>,
+    stops: StopSource,
 }
 
 /// The diagnostic for a resource type this provider does not have.
@@ -58,6 +63,41 @@ pub fn unknown_type(name: &str) -> Diagnostics {
         format!("This provider has no resource type {name:?}."),
     );
     d
+}
+
+/// A resource call that panicked: a provider bug, reported instead of ending the process.
+struct Panicked(String);
+
+impl Panicked {
+    fn report(&self, name: &str, op: &str) -> Diagnostics {
+        let mut d = Diagnostics::default();
+        d.error(
+            format!("Provider bug during {op} of {name}"),
+            format!(
+                "The provider panicked ({}). This is a bug; please report it. Objects this \
+                 operation created carry ode:* ownership tags, and the next apply adopts what an \
+                 unfinished create of the same resource left.",
+                self.0
+            ),
+        );
+        d
+    }
+}
+
+/// Runs a resource call, catching a panic so that the plugin keeps serving.
+async fn guarded(call: impl Future<Output = ()>) -> Result<(), Panicked> {
+    AssertUnwindSafe(call)
+        .catch_unwind()
+        .await
+        .map_err(|payload| {
+            let text = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "no message".into());
+            tracing::error!(panic = %text, "resource call panicked");
+            Panicked(text)
+        })
 }
 
 impl<P: Provider> Server<P> {
@@ -88,7 +128,14 @@ impl<P: Provider> Server<P> {
             resources,
             functions,
             data: RwLock::new(None),
+            stops: StopSource::default(),
         }
+    }
+
+    /// `StopProvider`: cancels every resource operation in flight.
+    pub fn stop(&self) {
+        tracing::info!("stop requested: cancelling operations in flight");
+        self.stops.stop_all();
     }
 
     pub fn schemas(&self) -> Schemas<'_> {
@@ -167,8 +214,16 @@ impl<P: Provider> Server<P> {
         let Some(data) = self.data(&mut resp.diagnostics).await else {
             return resp;
         };
-        let req = ReadRequest { state, private };
-        e.resource.read(&data, req, &mut resp).await;
+        let req = ReadRequest {
+            state,
+            private,
+            stop: self.stops.token(),
+        };
+        if let Err(bug) = guarded(e.resource.read(&data, req, &mut resp)).await {
+            resp.diagnostics = bug.report(name, "read");
+            resp.state = state.clone();
+            resp.private = private.to_vec();
+        }
         resp
     }
 
@@ -203,8 +258,12 @@ impl<P: Provider> Server<P> {
             prior,
             config,
             prior_private,
+            stop: self.stops.token(),
         };
-        e.resource.modify_plan(&data, req, &mut resp).await;
+        if let Err(bug) = guarded(e.resource.modify_plan(&data, req, &mut resp)).await {
+            out.diagnostics = bug.report(name, "plan");
+            return out;
+        }
         resp.requires_replace.sort();
         resp.requires_replace.dedup();
         out.planned = resp.planned;
@@ -236,8 +295,11 @@ impl<P: Provider> Server<P> {
             let req = DeleteRequest {
                 prior,
                 private: planned_private,
+                stop: self.stops.token(),
             };
-            e.resource.delete(&data, req, &mut del).await;
+            if let Err(bug) = guarded(e.resource.delete(&data, req, &mut del)).await {
+                del.diagnostics.extend(bug.report(name, "delete"));
+            }
             resp.diagnostics = del.diagnostics;
             // On failure the object still exists: keep it in state.
             if resp.diagnostics.has_errors() {
@@ -246,21 +308,31 @@ impl<P: Provider> Server<P> {
             }
             return resp;
         }
-        if prior.is_null() {
+        let stop = self.stops.token();
+        let outcome = if prior.is_null() {
             let req = CreateRequest {
                 config,
                 planned,
                 planned_private,
+                stop,
             };
-            e.resource.create(&data, req, &mut resp).await;
+            guarded(e.resource.create(&data, req, &mut resp)).await
         } else {
             let req = UpdateRequest {
                 prior,
                 config,
                 planned,
                 planned_private,
+                stop,
             };
-            e.resource.update(&data, req, &mut resp).await;
+            guarded(e.resource.update(&data, req, &mut resp)).await
+        };
+        if let Err(bug) = outcome {
+            // What the call made is unknown: keep what state had, and say so.
+            resp.diagnostics = bug.report(name, if prior.is_null() { "create" } else { "update" });
+            resp.state = prior.clone();
+            resp.private = planned_private.to_vec();
+            return resp;
         }
         for a in e.schema.block.attributes.iter().filter(|a| a.write_only) {
             resp.state.set(&a.name, Value::Null);
@@ -295,7 +367,14 @@ impl<P: Provider> Server<P> {
         let Some(data) = self.data(&mut resp.diagnostics).await else {
             return resp;
         };
-        e.resource.import(&data, id, &mut resp).await;
+        let req = ImportRequest {
+            id,
+            stop: self.stops.token(),
+        };
+        if let Err(bug) = guarded(e.resource.import(&data, req, &mut resp)).await {
+            resp.diagnostics = bug.report(name, "import");
+            resp.state = Value::Null;
+        }
         resp
     }
 

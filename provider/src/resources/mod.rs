@@ -3,10 +3,9 @@
 //! `ops.rs` (the AWS calls: create, read, update, delete), and `mod.rs` (the
 //! [`Resource`](crate::framework::Resource) implementation wiring them up).
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::aws::{Aws, OWNERSHIP_PREFIX};
+use crate::aws::Aws;
 use crate::framework::Resource;
 
 pub mod network;
@@ -18,19 +17,6 @@ pub fn all() -> Vec<Arc<dyn Resource<Aws>>> {
         Arc::new(state_backend::StateBackend),
         Arc::new(network::Network),
     ]
-}
-
-/// Splits observed tags into user-visible tags and this provider's ownership tags.
-pub fn split_tags(
-    tags: BTreeMap<String, String>,
-) -> (BTreeMap<String, String>, BTreeMap<String, String>) {
-    tags.into_iter()
-        .partition(|(k, _)| !k.starts_with(OWNERSHIP_PREFIX))
-}
-
-/// The ownership tag key for `name` (e.g. `ode:component`).
-pub fn owner_key(name: &str) -> String {
-    format!("{OWNERSHIP_PREFIX}{name}")
 }
 
 #[cfg(test)]

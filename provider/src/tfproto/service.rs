@@ -479,6 +479,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         _req: Request<pb::stop_provider::Request>,
     ) -> Result<Response<pb::stop_provider::Response>, Status> {
         let _span = RpcSpan::new("StopProvider", "");
+        self.server.stop();
         Ok(Response::new(pb::stop_provider::Response {
             error: String::new(),
         }))

@@ -6,6 +6,12 @@
 //! the first block of its prefix length inside its slot. Because a subnet's
 //! CIDR depends only on (tier, AZ letter, prefix length), adding or removing an
 //! AZ or a tier never moves another subnet.
+//!
+//! The price of that stability is a size limit: in a /16 VPC a computed public
+//! or isolated subnet is at most /21 and a private one at most /20, however few
+//! zones are used. Giving larger subnets to fewer zones would move them when a
+//! zone is added, so the layout does not; a tier's explicit `cidrs` are the way
+//! to larger subnets (EKS pod IPs), and the error message says so.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -178,9 +184,13 @@ pub fn subnet_cidr(vpc: Cidr, tier: Tier, az: &str, prefix: Option<u8>) -> Resul
     }
     if want < slot_block.prefix || want > MAX_PREFIX {
         return Err(format!(
-            "The {tier} tier's prefix_length must be between {} and {MAX_PREFIX} in a /{} VPC; \
-             got {want}.",
-            slot_block.prefix, vpc.prefix
+            "The {tier} tier's prefix_length must be between {slot} and {MAX_PREFIX} in a /{} VPC; \
+             got {want}. Each availability-zone letter (a to h) has a fixed /{slot} slot in the \
+             {tier} tier, so that adding or removing a zone never moves a subnet. For larger \
+             {tier} subnets, give the tier explicit per-zone cidrs (any blocks inside the VPC \
+             that do not overlap).",
+            vpc.prefix,
+            slot = slot_block.prefix
         ));
     }
     Ok(Cidr {

@@ -9,11 +9,12 @@ mod schema;
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
-use tokio::time::Instant;
 
 use crate::aws::{validate as awsv, Aws, AwsError};
 use crate::framework::validate::{int_at, string_at, string_attr, string_map_at};
 use crate::framework::*;
+use crate::kit::claim::Owner;
+use crate::kit::wait::deadline_in;
 use layout::{Cidr, Tier};
 use model::*;
 use schema::{NAT_NONE, NAT_ONE_PER_AZ, NAT_SINGLE};
@@ -46,6 +47,30 @@ fn report(diags: &mut Diagnostics, action: &str, name: &str, errs: Vec<AwsError>
     }
 }
 
+/// The diagnostic for a name whose VPC this resource may not adopt.
+fn report_taken(diags: &mut Diagnostics, name: &str, vpc_id: &str, owner: Owner) {
+    let detail = match owner {
+        Owner::Managed => format!(
+            "VPC {vpc_id} is already the network {name:?} of another Terraform state (it carries \
+             ode:stack = {name:?}). Nothing was created, and that network was left as it is. Choose \
+             another name; or, to manage that network from this configuration, remove it from the \
+             other state (`terraform state rm`) and import it here: \
+             terraform import <address of this ode_network> {vpc_id}"
+        ),
+        _ => format!(
+            "VPC {vpc_id} (ode:stack = {name:?}) is marked as being created by another configuration \
+             or workspace: an apply of it is running, or was interrupted and not resumed there. \
+             Nothing was created. Choose another name, finish or destroy that apply where it ran, or \
+             import the VPC here: terraform import <address of this ode_network> {vpc_id}"
+        ),
+    };
+    diags.attr_error(
+        AttrPath::attr("name"),
+        format!("Network name {name:?} is taken"),
+        detail,
+    );
+}
+
 /// The state: configuration as planned plus what AWS holds.
 fn state(aws: &Aws, planned: &Value, obs: &Observed) -> Value {
     let d = Desired::from_value(planned);
@@ -68,6 +93,10 @@ fn layout_error_path(e: &layout::LayoutError) -> AttrPath {
 }
 
 impl Network {
+    /// Reads the network back after a create or update, whatever happened, so
+    /// that state records everything that exists. A VPC created a moment ago
+    /// that is not visible yet is read again (bounded); one that stays missing
+    /// is an error, never a silent null state.
     async fn finish(
         &self,
         aws: &Aws,
@@ -78,21 +107,60 @@ impl Network {
     ) {
         let name = planned.get("name").as_str().unwrap_or_default().to_string();
         let flow = !planned.get("flow_logs").is_null();
-        match ops::read_all(aws, &name, vpc_id, flow).await {
-            Ok(obs) if obs.vpc.is_some() => resp.state = state(aws, planned, &obs),
-            Ok(_) => resp.state = Value::Null,
-            Err(e) => report(&mut resp.diagnostics, action, &name, vec![e]),
+        // The read-back runs even after a stop: it is what keeps state complete.
+        let unstoppable = Stop::new();
+        let read = crate::kit::propagated(
+            &unstoppable,
+            deadline_in(crate::kit::retry::PROPAGATION),
+            || async {
+                let obs = ops::read_all(aws, &name, vpc_id, flow).await?;
+                match obs.vpc {
+                    Some(_) => Ok(obs),
+                    None => Err(AwsError::new(
+                        "DescribeVpcs",
+                        "InvalidVpcID.NotFound",
+                        format!("VPC {vpc_id} is not visible"),
+                    )),
+                }
+            },
+        )
+        .await;
+        match read {
+            Ok(obs) => resp.state = state(aws, planned, &obs),
+            Err(e) if e.is_not_found() => {
+                resp.diagnostics.error(
+                    format!("{action} network {name:?}"),
+                    format!("VPC {vpc_id} disappeared during the apply (deleted outside Terraform?). Run plan again to create the network anew."),
+                );
+            }
+            Err(e) => {
+                report(&mut resp.diagnostics, action, &name, vec![e]);
+                // Without a read, state keeps at least the VPC, so that it is not forgotten.
+                if resp.state.is_null() {
+                    let mut partial = planned.clone();
+                    partial.set("vpc_id", Value::string(vpc_id));
+                    partial.set("id", Value::string(vpc_id));
+                    resp.state = partial;
+                }
+            }
         }
     }
 
-    async fn apply(&self, aws: &Aws, planned: &Value, create: bool, resp: &mut ApplyResponse) {
-        let d = Desired::from_value(planned);
+    async fn apply(
+        &self,
+        aws: &Aws,
+        stop: &Stop,
+        planned: &Value,
+        create: bool,
+        resp: &mut ApplyResponse,
+    ) {
+        let mut d = Desired::from_value(planned);
         let (action, limit) = if create {
             ("Creating", d.timeouts.create)
         } else {
             ("Updating", d.timeouts.update)
         };
-        let deadline = Instant::now() + limit;
+        let deadline = deadline_in(limit);
         let topo = match d.topology() {
             Ok(t) => t,
             Err(e) => {
@@ -102,15 +170,25 @@ impl Network {
             }
         };
         let (vpc_id, known) = if create {
-            match ops::ensure_vpc(aws, &d).await {
+            d.creating = Some(aws.fingerprint.clone());
+            match ops::ensure_vpc(aws, stop, &d).await {
                 Ok(v) => v,
-                Err(e) => return report(&mut resp.diagnostics, action, &d.name, vec![e]),
+                Err(ops::ClaimError::Taken { vpc_id, owner }) => {
+                    return report_taken(&mut resp.diagnostics, &d.name, &vpc_id, owner)
+                }
+                Err(ops::ClaimError::Aws(e)) => {
+                    return report(&mut resp.diagnostics, action, &d.name, vec![e])
+                }
             }
         } else {
             let id = planned.get("vpc_id").as_str().unwrap_or_default();
             (id.to_string(), None)
         };
-        let errs = ops::reconcile(aws, &d, &topo, &vpc_id, known, deadline).await;
+        let mut errs = ops::reconcile(aws, stop, &d, &topo, &vpc_id, known, deadline).await;
+        if create && errs.is_empty() {
+            // Finished: from now on this VPC is managed by this state, never adopted.
+            errs.extend(ops::release_claim(aws, &vpc_id).await.err());
+        }
         report(&mut resp.diagnostics, action, &d.name, errs);
         // Whatever happened, record everything that exists.
         self.finish(aws, planned, &vpc_id, action, resp).await;
@@ -280,14 +358,7 @@ impl Resource<Aws> for Network {
                 "Flow logs to CloudWatch Logs need iam_role_arn, a role the flow logs service can assume.",
             );
         }
-        for op in ["create", "update", "delete"] {
-            string_at(
-                config.get("timeouts").block().get(op),
-                AttrPath::attr("timeouts").then_attr(op),
-                diags,
-                |s| parse_duration(s).map(|_| ()),
-            );
-        }
+        crate::kit::timeouts::validate(config, diags);
         // With every input known, check the whole layout now.
         if !diags.has_errors()
             && azs.is_wholly_known()
@@ -386,7 +457,7 @@ impl Resource<Aws> for Network {
     }
 
     async fn create(&self, aws: &Aws, req: CreateRequest<'_>, resp: &mut ApplyResponse) {
-        self.apply(aws, req.planned, true, resp).await;
+        self.apply(aws, &req.stop, req.planned, true, resp).await;
     }
 
     async fn read(&self, aws: &Aws, req: ReadRequest<'_>, resp: &mut ReadResponse) {
@@ -405,19 +476,19 @@ impl Resource<Aws> for Network {
     }
 
     async fn update(&self, aws: &Aws, req: UpdateRequest<'_>, resp: &mut ApplyResponse) {
-        self.apply(aws, req.planned, false, resp).await;
+        self.apply(aws, &req.stop, req.planned, false, resp).await;
     }
 
     async fn delete(&self, aws: &Aws, req: DeleteRequest<'_>, resp: &mut DeleteResponse) {
         let d = Desired::from_value(req.prior);
         let vpc_id = req.prior.get("vpc_id").as_str().unwrap_or_default();
-        let deadline = Instant::now() + d.timeouts.delete;
-        let errs = ops::delete(aws, &d.name, vpc_id, deadline).await;
+        let deadline = deadline_in(d.timeouts.delete);
+        let errs = ops::delete(aws, &req.stop, &d.name, vpc_id, deadline).await;
         report(&mut resp.diagnostics, "Deleting", &d.name, errs);
     }
 
-    async fn import(&self, aws: &Aws, id: &str, resp: &mut ImportResponse) {
-        let vpc_id = id.trim();
+    async fn import(&self, aws: &Aws, req: ImportRequest<'_>, resp: &mut ImportResponse) {
+        let vpc_id = req.id.trim();
         if !vpc_id.starts_with("vpc-") {
             resp.diagnostics.error(
                 "Invalid import ID",
@@ -438,7 +509,7 @@ impl Resource<Aws> for Network {
                 return;
             }
         };
-        let owner = |k: &str| tags.get(&crate::resources::owner_key(k)).cloned();
+        let owner = |k: &str| tags.get(&crate::kit::tags::owner_key(k)).cloned();
         let (Some(name), Some("vpc")) = (owner("stack"), owner("key").as_deref()) else {
             resp.diagnostics.error(
                 format!("Cannot import {vpc_id}"),

@@ -7,6 +7,7 @@ use std::time::Duration;
 use super::layout::{self, Cidr, Tier, TierSpec};
 use super::schema::*;
 use crate::framework::Value;
+use crate::kit::timeouts::Timeouts;
 
 /// One tier as configured.
 #[derive(Clone, Debug, PartialEq)]
@@ -30,6 +31,9 @@ pub struct Desired {
     pub tiers: BTreeMap<Tier, TierConfig>,
     pub flow_logs: Option<FlowLogSpec>,
     pub timeouts: Timeouts,
+    /// While a create runs: the claim fingerprint the VPC is marked with
+    /// (`ode:creating`), removed when the create finishes.
+    pub creating: Option<String>,
 }
 
 /// Flow log settings as configured.
@@ -74,54 +78,8 @@ impl FlowLogSeen {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Timeouts {
-    pub create: Duration,
-    pub update: Duration,
-    pub delete: Duration,
-}
-
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 pub const DEFAULT_AZ_COUNT: i64 = 3;
-
-/// Parses durations like `90s`, `30m`, `1h`, `1h30m`.
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let mut total = 0u64;
-    let mut num = String::new();
-    for c in s.chars() {
-        if c.is_ascii_digit() {
-            num.push(c);
-            continue;
-        }
-        let n: u64 = num
-            .parse()
-            .map_err(|_| format!("{s:?} is not a duration like \"30m\"."))?;
-        num.clear();
-        total += n * match c {
-            's' => 1,
-            'm' => 60,
-            'h' => 3600,
-            _ => {
-                return Err(format!(
-                    "{s:?} is not a duration like \"30m\" (units s, m, h)."
-                ))
-            }
-        };
-    }
-    if !num.is_empty() || total == 0 {
-        return Err(format!("{s:?} is not a positive duration like \"30m\"."));
-    }
-    Ok(Duration::from_secs(total))
-}
-
-fn timeout(v: &Value, name: &str) -> Duration {
-    v.get("timeouts")
-        .block()
-        .get(name)
-        .as_str()
-        .and_then(|s| parse_duration(s).ok())
-        .unwrap_or(DEFAULT_TIMEOUT)
-}
 
 pub fn tier_config(v: &Value, tier: Tier) -> TierConfig {
     let b = v.get(tier.name()).block();
@@ -166,11 +124,8 @@ impl Desired {
                 .map(|t| (t, tier_config(v, t)))
                 .collect(),
             flow_logs: FlowLogSpec::from_value(v),
-            timeouts: Timeouts {
-                create: timeout(v, "create"),
-                update: timeout(v, "update"),
-                delete: timeout(v, "delete"),
-            },
+            timeouts: Timeouts::from_value(v, DEFAULT_TIMEOUT),
+            creating: None,
         }
     }
 
@@ -876,16 +831,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn durations() {
-        assert_eq!(parse_duration("30m").unwrap(), Duration::from_secs(1800));
-        assert_eq!(parse_duration("1h30m").unwrap(), Duration::from_secs(5400));
-        assert_eq!(parse_duration("45s").unwrap(), Duration::from_secs(45));
-        for bad in ["", "30", "m", "3d", "0s", "-1m"] {
-            assert!(parse_duration(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
     fn child_keys_round_trip() {
         let keys = [
             ChildKey::Vpc,
@@ -947,6 +892,7 @@ mod tests {
                 update: DEFAULT_TIMEOUT,
                 delete: DEFAULT_TIMEOUT,
             },
+            creating: None,
         }
     }
 

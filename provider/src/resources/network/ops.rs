@@ -10,20 +10,18 @@
 //!   whatever outside Terraform blocks it.
 
 use std::collections::BTreeMap;
-use std::future::Future;
-use std::pin::Pin;
 use std::time::Duration;
 
 use aws_sdk_ec2::types as ec2;
-use futures::future::join_all;
 use tokio::time::Instant;
 
 use super::layout::Tier;
 use super::model::*;
 use crate::aws::{Aws, AwsError, Op};
-use crate::resources::owner_key;
-
-type Fut<'a, T> = Pin<Box<dyn Future<Output = Result<T, AwsError>> + Send + 'a>>;
+use crate::framework::Stop;
+use crate::kit::claim::{self, Owner, CREATING_TAG};
+use crate::kit::tags::{ec2 as tags, owner_key, Tags};
+use crate::kit::{self, first_error, gather, propagated, round, Fut, Status, Waiter};
 
 fn filter(name: &str, value: impl Into<String>) -> ec2::Filter {
     ec2::Filter::builder().name(name).values(value).build()
@@ -31,17 +29,6 @@ fn filter(name: &str, value: impl Into<String>) -> ec2::Filter {
 
 fn stack_filter(name: &str) -> ec2::Filter {
     filter(&format!("tag:{}", owner_key("stack")), name)
-}
-
-fn tag_map(tags: &[ec2::Tag]) -> BTreeMap<String, String> {
-    tags.iter()
-        .filter_map(|t| {
-            Some((
-                t.key()?.to_string(),
-                t.value().unwrap_or_default().to_string(),
-            ))
-        })
-        .collect()
 }
 
 fn child_key(tags: &BTreeMap<String, String>, stack: &str) -> Option<ChildKey> {
@@ -70,18 +57,10 @@ pub fn child_tags(
     t.extend(extra.iter().map(|(k, v)| (k.clone(), v.clone())));
     t.insert(owner_key("stack"), d.name.clone());
     t.insert(owner_key("key"), key.to_string());
+    if let (Some(fp), "vpc") = (&d.creating, key) {
+        t.insert(CREATING_TAG.to_string(), fp.clone());
+    }
     t
-}
-
-fn tag_spec(kind: ec2::ResourceType, tags: &BTreeMap<String, String>) -> ec2::TagSpecification {
-    ec2::TagSpecification::builder()
-        .resource_type(kind)
-        .set_tags(Some(
-            tags.iter()
-                .map(|(k, v)| ec2::Tag::builder().key(k).value(v).build())
-                .collect(),
-        ))
-        .build()
 }
 
 fn subnet_tags(aws: &Aws, d: &Desired, k: &SubnetKey) -> BTreeMap<String, String> {
@@ -107,15 +86,6 @@ fn none() -> BTreeMap<String, String> {
     BTreeMap::new()
 }
 
-/// Runs a round of independent calls; returns every error.
-async fn round(futs: Vec<Fut<'_, ()>>) -> Vec<AwsError> {
-    join_all(futs)
-        .await
-        .into_iter()
-        .filter_map(Result::err)
-        .collect()
-}
-
 /// What a creating call made.
 enum Made {
     Subnet(SubnetKey, String),
@@ -127,23 +97,10 @@ enum Made {
     Nothing,
 }
 
-/// Runs a round of independent creating calls; returns what they made and every error.
-async fn make_round(futs: Vec<Fut<'_, Made>>) -> (Vec<Made>, Vec<AwsError>) {
-    let mut made = Vec::new();
-    let mut errs = Vec::new();
-    for r in join_all(futs).await {
-        match r {
-            Ok(m) => made.push(m),
-            Err(e) => errs.push(e),
-        }
-    }
-    (made, errs)
-}
-
 // ------------------------------------------------------------------ read
 
-/// Finds the network's VPC by its ownership tags (for create and import).
-pub async fn find_vpc_by_stack(aws: &Aws, stack: &str) -> Result<Vec<String>, AwsError> {
+/// The VPCs tagged as this stack's, with their tags (sorted by id).
+async fn stack_vpcs(aws: &Aws, stack: &str) -> Result<Vec<(String, Tags)>, AwsError> {
     let r = aws
         .ec2
         .describe_vpcs()
@@ -152,10 +109,13 @@ pub async fn find_vpc_by_stack(aws: &Aws, stack: &str) -> Result<Vec<String>, Aw
         .send()
         .await
         .op("DescribeVpcs")?;
-    Ok(r.vpcs()
+    let mut vpcs: Vec<(String, Tags)> = r
+        .vpcs()
         .iter()
-        .filter_map(|v| v.vpc_id().map(str::to_string))
-        .collect())
+        .filter_map(|v| Some((v.vpc_id()?.to_string(), tags::map(v.tags()))))
+        .collect();
+    vpcs.sort();
+    Ok(vpcs)
 }
 
 /// Refreshes every child of the network in one concurrent round (8 calls).
@@ -232,7 +192,7 @@ pub async fn read(aws: &Aws, stack: &str, vpc_id: &str) -> Result<Observed, AwsE
         return Ok(Observed::default());
     };
     let mut obs = Observed::default();
-    obs.tags.insert(vpc_id.to_string(), tag_map(v.tags()));
+    obs.tags.insert(vpc_id.to_string(), tags::map(v.tags()));
     let dns = |r: Result<
         aws_sdk_ec2::operation::describe_vpc_attribute::DescribeVpcAttributeOutput,
         AwsError,
@@ -255,7 +215,7 @@ pub async fn read(aws: &Aws, stack: &str, vpc_id: &str) -> Result<Observed, AwsE
         dns_hostnames: dns(dns_h, false)?,
     });
     for s in subnets?.subnets() {
-        let tags = tag_map(s.tags());
+        let tags = tags::map(s.tags());
         let id = s.subnet_id().unwrap_or_default().to_string();
         if let Some(ChildKey::Subnet(k)) = child_key(&tags, stack) {
             obs.subnets.insert(
@@ -271,7 +231,7 @@ pub async fn read(aws: &Aws, stack: &str, vpc_id: &str) -> Result<Observed, AwsE
         }
     }
     for rt in rts?.route_tables() {
-        let tags = tag_map(rt.tags());
+        let tags = tags::map(rt.tags());
         let seen = RouteTableSeen {
             id: rt.route_table_id().unwrap_or_default().to_string(),
             routes: rt
@@ -324,7 +284,7 @@ pub async fn read(aws: &Aws, stack: &str, vpc_id: &str) -> Result<Observed, AwsE
         if !matches!(state.as_str(), "pending" | "available") {
             continue;
         }
-        let tags = tag_map(n.tags());
+        let tags = tags::map(n.tags());
         if let Some(ChildKey::Nat(az)) = child_key(&tags, stack) {
             let addr = n.nat_gateway_addresses().first();
             let id = n.nat_gateway_id().unwrap_or_default().to_string();
@@ -342,7 +302,7 @@ pub async fn read(aws: &Aws, stack: &str, vpc_id: &str) -> Result<Observed, AwsE
         }
     }
     for g in igws?.internet_gateways() {
-        let tags = tag_map(g.tags());
+        let tags = tags::map(g.tags());
         if child_key(&tags, stack) == Some(ChildKey::Igw) {
             let id = g.internet_gateway_id().unwrap_or_default().to_string();
             obs.igw = Some(IgwSeen {
@@ -390,7 +350,7 @@ pub async fn read_flow_log(
         .op("DescribeFlowLogs")?;
     Ok(r.flow_logs()
         .iter()
-        .find(|f| child_key(&tag_map(f.tags()), stack) == Some(ChildKey::FlowLog))
+        .find(|f| child_key(&tags::map(f.tags()), stack) == Some(ChildKey::FlowLog))
         .map(|f| FlowLogSeen {
             id: f.flow_log_id().unwrap_or_default().to_string(),
             destination: f.log_destination().unwrap_or_default().to_string(),
@@ -417,20 +377,18 @@ async fn create_flow_log(
         .log_destination_type(ec2::LogDestinationType::from(spec.destination_type()))
         .log_destination(&spec.destination)
         .set_deliver_logs_permission_arn(spec.role.clone())
-        .tag_specifications(tag_spec(ec2::ResourceType::VpcFlowLog, &tags))
+        .tag_specifications(tags::spec(ec2::ResourceType::VpcFlowLog, &tags))
         .send()
         .await
         .op("CreateFlowLogs")?;
     match r.unsuccessful().first() {
-        Some(u) => Err(AwsError {
-            operation: "CreateFlowLogs",
-            code: u.error().and_then(|e| e.code()).map(str::to_string),
-            message: u
-                .error()
+        Some(u) => Err(AwsError::new(
+            "CreateFlowLogs",
+            u.error().and_then(|e| e.code()).unwrap_or("Unsuccessful"),
+            u.error()
                 .and_then(|e| e.message())
-                .unwrap_or("unsuccessful")
-                .to_string(),
-        }),
+                .unwrap_or("unsuccessful"),
+        )),
         None => Ok(()),
     }
 }
@@ -456,7 +414,7 @@ async fn read_eips(aws: &Aws, stack: &str) -> Result<Eips, AwsError> {
         .op("DescribeAddresses")?;
     let mut eips = Eips::default();
     for a in r.addresses() {
-        let tags = tag_map(a.tags());
+        let tags = tags::map(a.tags());
         let (Some(ChildKey::Eip(az)), Some(alloc)) = (child_key(&tags, stack), a.allocation_id())
         else {
             continue;
@@ -475,46 +433,6 @@ async fn read_eips(aws: &Aws, stack: &str) -> Result<Eips, AwsError> {
 struct Eips {
     by_az: BTreeMap<String, (String, Option<String>)>,
     tags: BTreeMap<String, BTreeMap<String, String>>,
-}
-
-/// Frees an elastic IP still associated with a NAT gateway that is gone or
-/// going: EC2 releases it once the gateway is deleted; emulators may need an
-/// explicit disassociation.
-async fn free_eip(aws: &Aws, alloc: &str, assoc: &str, deadline: Instant) -> Result<(), AwsError> {
-    let mut delay = Duration::from_millis(500);
-    loop {
-        let dis = aws
-            .ec2
-            .disassociate_address()
-            .association_id(assoc)
-            .send()
-            .await;
-        if dis.is_ok() {
-            return Ok(());
-        }
-        let r = aws
-            .ec2
-            .describe_addresses()
-            .allocation_ids(alloc)
-            .send()
-            .await
-            .op("DescribeAddresses")?;
-        if r.addresses().iter().all(|a| a.association_id().is_none()) {
-            return Ok(());
-        }
-        if Instant::now() + delay > deadline {
-            return Err(AwsError {
-                operation: "CreateNatGateway",
-                code: Some("Timeout".into()),
-                message: format!(
-                    "elastic IP {alloc} is still held by a NAT gateway being deleted; apply again \
-                     once it is gone"
-                ),
-            });
-        }
-        tokio::time::sleep(delay).await;
-        delay = (delay * 2).min(Duration::from_secs(10));
-    }
 }
 
 /// The zones the region offers, in name order.
@@ -538,34 +456,132 @@ pub async fn availability_zones(aws: &Aws) -> Result<Vec<String>, AwsError> {
 
 // -------------------------------------------------------------- reconcile
 
-/// Creates the VPC, or adopts the one an interrupted apply of this stack left.
-/// Returns the VPC id and, for a VPC created just now, what it is known to
-/// hold (so the first reconcile round needs no read).
-pub async fn ensure_vpc(aws: &Aws, d: &Desired) -> Result<(String, Option<Observed>), AwsError> {
-    let found = find_vpc_by_stack(aws, &d.name).await?;
-    if let Some(id) = found.first() {
-        tracing::info!(vpc = %id, stack = %d.name, "adopting VPC left by an earlier apply");
-        return Ok((id.clone(), None));
+/// Why a create could not claim the stack's name.
+#[derive(Debug)]
+pub enum ClaimError {
+    Aws(AwsError),
+    /// A VPC of this stack exists and is not ours to adopt.
+    Taken {
+        vpc_id: String,
+        owner: Owner,
+    },
+}
+
+impl From<AwsError> for ClaimError {
+    fn from(e: AwsError) -> Self {
+        ClaimError::Aws(e)
     }
-    let tags = child_tags(aws, d, "vpc", "", &none());
-    let r = aws
-        .ec2
-        .create_vpc()
-        .cidr_block(&d.cidr)
-        .tag_specifications(tag_spec(ec2::ResourceType::Vpc, &tags))
-        .send()
-        .await
-        .op("CreateVpc")?;
-    let id = r
-        .vpc()
-        .and_then(|v| v.vpc_id())
-        .unwrap_or_default()
-        .to_string();
-    // A new VPC has AWS's defaults: DNS support on, hostnames off, a default
-    // security group that allows egress, and only its main route table.
+}
+
+/// How often a create that met a concurrent create of the same name backs off
+/// and looks again before giving up.
+const CLAIM_ATTEMPTS: u32 = 6;
+
+/// Creates the VPC, or adopts the one an unfinished create of this very
+/// resource left (see [`crate::kit::claim`]). Returns the VPC id and, for a
+/// VPC created just now, what it is known to hold (so the first reconcile
+/// round needs no read).
+///
+/// Two creates of one name may race: each creates its VPC marked
+/// `ode:creating`, then lists the stack's VPCs again. One that sees only its
+/// own VPC has won (the other's VPC did not exist yet, so the other will see
+/// it). One that sees another deletes its own, still empty VPC, waits a
+/// random moment and starts over, where it finds the winner's VPC and fails.
+pub async fn ensure_vpc(
+    aws: &Aws,
+    stop: &Stop,
+    d: &Desired,
+) -> Result<(String, Option<Observed>), ClaimError> {
+    let fp = d.creating.clone().unwrap_or_default();
+    for attempt in 0..CLAIM_ATTEMPTS {
+        let existing = stack_vpcs(aws, &d.name).await?;
+        // Anything that is not ours to adopt wins over our own leftovers.
+        for (id, tags) in &existing {
+            let owner = claim::judge(tags, &fp);
+            if owner != Owner::Ours {
+                return Err(ClaimError::Taken {
+                    vpc_id: id.clone(),
+                    owner,
+                });
+            }
+        }
+        if let Some((id, _)) = existing.into_iter().next() {
+            tracing::info!(vpc = %id, stack = %d.name, "adopting the VPC an unfinished create of this network left");
+            return Ok((id, None));
+        }
+        if stop.is_stopped() {
+            return Err(AwsError::stopped("CreateVpc").into());
+        }
+        let tags = child_tags(aws, d, "vpc", "", &none());
+        let r = aws
+            .ec2
+            .create_vpc()
+            .cidr_block(&d.cidr)
+            .tag_specifications(tags::spec(ec2::ResourceType::Vpc, &tags))
+            .send()
+            .await
+            .op("CreateVpc")?;
+        let id = r
+            .vpc()
+            .and_then(|v| v.vpc_id())
+            .unwrap_or_default()
+            .to_string();
+        let rivals = stack_vpcs(aws, &d.name).await?;
+        if rivals.iter().all(|(other, _)| *other == id) {
+            return Ok((id.clone(), Some(fresh_vpc(&r, d, &id, tags))));
+        }
+        tracing::info!(vpc = %id, stack = %d.name, attempt, "another create of this network is running; backing off");
+        kit::delete(
+            stop,
+            kit::wait::deadline_in(Duration::from_secs(60)),
+            || async {
+                aws.ec2
+                    .delete_vpc()
+                    .vpc_id(&id)
+                    .send()
+                    .await
+                    .op("DeleteVpc")
+                    .map(|_| ())
+            },
+        )
+        .await?;
+        if !stop.sleep(jitter(attempt)).await {
+            return Err(AwsError::stopped("CreateVpc").into());
+        }
+    }
+    Err(AwsError::new(
+        "CreateVpc",
+        "ConcurrentCreate",
+        format!(
+            "another create of network {:?} kept racing this one; nothing was kept. Apply again.",
+            d.name
+        ),
+    )
+    .into())
+}
+
+/// A random wait of 0.2 to ~1.7 s, longer with each attempt.
+fn jitter(attempt: u32) -> Duration {
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0)
+        ^ std::process::id().wrapping_mul(2_654_435_761);
+    Duration::from_millis(200 + u64::from(seed % 1500) + 200 * u64::from(attempt))
+}
+
+/// What a VPC created just now holds: AWS's defaults (DNS support on,
+/// hostnames off, a default security group that allows egress, only its main
+/// route table).
+fn fresh_vpc(
+    r: &aws_sdk_ec2::operation::create_vpc::CreateVpcOutput,
+    d: &Desired,
+    id: &str,
+    tags: Tags,
+) -> Observed {
     let mut fresh = Observed {
         vpc: Some(VpcSeen {
-            id: id.clone(),
+            id: id.to_string(),
             owner: r
                 .vpc()
                 .and_then(|v| v.owner_id())
@@ -581,8 +597,21 @@ pub async fn ensure_vpc(aws: &Aws, d: &Desired) -> Result<(String, Option<Observ
         }),
         ..Default::default()
     };
-    fresh.tags.insert(id.clone(), tags);
-    Ok((id, Some(fresh)))
+    fresh.tags.insert(id.to_string(), tags);
+    fresh
+}
+
+/// Ends a successful create: the VPC loses its `ode:creating` mark, so that no
+/// later create adopts it.
+pub async fn release_claim(aws: &Aws, vpc_id: &str) -> Result<(), AwsError> {
+    aws.ec2
+        .delete_tags()
+        .resources(vpc_id)
+        .tags(ec2::Tag::builder().key(CREATING_TAG).build())
+        .send()
+        .await
+        .op("DeleteTags")
+        .map(|_| ())
 }
 
 fn bool_attr(v: bool) -> ec2::AttributeBooleanValue {
@@ -593,6 +622,7 @@ fn bool_attr(v: bool) -> ec2::AttributeBooleanValue {
 /// round that failed (later rounds depend on earlier ones and are skipped).
 pub async fn reconcile(
     aws: &Aws,
+    stop: &Stop,
     d: &Desired,
     topo: &Topology,
     vpc_id: &str,
@@ -624,11 +654,11 @@ pub async fn reconcile(
         .collect();
     let mut eips = eips.by_az;
     let Some(vpc) = obs.vpc.clone() else {
-        return vec![AwsError {
-            operation: "DescribeVpcs",
-            code: Some("InvalidVpcID.NotFound".into()),
-            message: format!("VPC {vpc_id} disappeared"),
-        }];
+        return vec![AwsError::new(
+            "DescribeVpcs",
+            "InvalidVpcID.NotFound",
+            format!("VPC {vpc_id} disappeared"),
+        )];
     };
 
     // The default security group's lock-down (two dependent calls) runs beside
@@ -685,7 +715,7 @@ pub async fn reconcile(
                 .vpc_id(vpc_id)
                 .cidr_block(&cidr)
                 .availability_zone(&k.az)
-                .tag_specifications(tag_spec(ec2::ResourceType::Subnet, &tags))
+                .tag_specifications(tags::spec(ec2::ResourceType::Subnet, &tags))
                 .send()
                 .await
                 .op("CreateSubnet")?;
@@ -704,7 +734,7 @@ pub async fn reconcile(
             let r = c
                 .create_route_table()
                 .vpc_id(vpc_id)
-                .tag_specifications(tag_spec(ec2::ResourceType::RouteTable, &tags))
+                .tag_specifications(tags::spec(ec2::ResourceType::RouteTable, &tags))
                 .send()
                 .await
                 .op("CreateRouteTable")?;
@@ -723,7 +753,7 @@ pub async fn reconcile(
             let r = c
                 .allocate_address()
                 .domain(ec2::DomainType::Vpc)
-                .tag_specifications(tag_spec(ec2::ResourceType::ElasticIp, &tags))
+                .tag_specifications(tags::spec(ec2::ResourceType::ElasticIp, &tags))
                 .send()
                 .await
                 .op("AllocateAddress")?;
@@ -738,7 +768,7 @@ pub async fn reconcile(
         futs.push(Box::pin(async move {
             let r = c
                 .create_internet_gateway()
-                .tag_specifications(tag_spec(ec2::ResourceType::InternetGateway, &tags))
+                .tag_specifications(tags::spec(ec2::ResourceType::InternetGateway, &tags))
                 .send()
                 .await
                 .op("CreateInternetGateway")?;
@@ -793,9 +823,11 @@ pub async fn reconcile(
         (None, None) => {}
     }
     futs.push(Box::pin(async {
-        retag(aws, d, &obs, &eip_ids).await.map(|_| Made::Nothing)
+        retag(aws, stop, d, &obs, &eip_ids)
+            .await
+            .map(|_| Made::Nothing)
     }));
-    let (made, errs) = make_round(futs).await;
+    let (made, errs) = gather(stop, "reconcile round 1", futs).await;
     for m in made {
         match m {
             Made::Subnet(k, id) => {
@@ -825,13 +857,16 @@ pub async fn reconcile(
     if let Some(g) = igw.as_ref().filter(|g| topo.igw && !g.attached) {
         let gid = g.id.clone();
         futs.push(Box::pin(async move {
-            c.attach_internet_gateway()
-                .internet_gateway_id(&gid)
-                .vpc_id(vpc_id)
-                .send()
-                .await
-                .op("AttachInternetGateway")
-                .map(|_| Made::Nothing)
+            propagated(stop, deadline, || async {
+                c.attach_internet_gateway()
+                    .internet_gateway_id(&gid)
+                    .vpc_id(vpc_id)
+                    .send()
+                    .await
+                    .op("AttachInternetGateway")
+            })
+            .await
+            .map(|_| Made::Nothing)
         }));
     }
     for (k, sid) in subnets
@@ -854,22 +889,28 @@ pub async fn reconcile(
         match current {
             Some((rt, _)) if rt == want => {}
             Some((_, assoc)) => futs.push(Box::pin(async move {
-                c.replace_route_table_association()
-                    .association_id(&assoc)
-                    .route_table_id(&want)
-                    .send()
-                    .await
-                    .op("ReplaceRouteTableAssociation")
-                    .map(|_| Made::Nothing)
+                propagated(stop, deadline, || async {
+                    c.replace_route_table_association()
+                        .association_id(&assoc)
+                        .route_table_id(&want)
+                        .send()
+                        .await
+                        .op("ReplaceRouteTableAssociation")
+                })
+                .await
+                .map(|_| Made::Nothing)
             })),
             None => futs.push(Box::pin(async move {
-                c.associate_route_table()
-                    .route_table_id(&want)
-                    .subnet_id(&sid)
-                    .send()
-                    .await
-                    .op("AssociateRouteTable")
-                    .map(|_| Made::Nothing)
+                propagated(stop, deadline, || async {
+                    c.associate_route_table()
+                        .route_table_id(&want)
+                        .subnet_id(&sid)
+                        .send()
+                        .await
+                        .op("AssociateRouteTable")
+                })
+                .await
+                .map(|_| Made::Nothing)
             })),
         }
     }
@@ -882,13 +923,16 @@ pub async fn reconcile(
         }
         let sid = sid.clone();
         futs.push(Box::pin(async move {
-            c.modify_subnet_attribute()
-                .subnet_id(&sid)
-                .map_public_ip_on_launch(bool_attr(true))
-                .send()
-                .await
-                .op("ModifySubnetAttribute")
-                .map(|_| Made::Nothing)
+            propagated(stop, deadline, || async {
+                c.modify_subnet_attribute()
+                    .subnet_id(&sid)
+                    .map_public_ip_on_launch(bool_attr(true))
+                    .send()
+                    .await
+                    .op("ModifySubnetAttribute")
+            })
+            .await
+            .map(|_| Made::Nothing)
         }));
     }
     for az in topo.nats.iter().filter(|az| !obs.nats.contains_key(*az)) {
@@ -911,24 +955,27 @@ pub async fn reconcile(
         futs.push(Box::pin(async move {
             // The zone's address may still belong to a NAT gateway deleted outside Terraform.
             if let Some(assoc) = held {
-                free_eip(aws, &alloc, &assoc, deadline).await?;
+                free_eip(aws, stop, &alloc, &assoc, deadline).await?;
             }
-            let r = c
-                .create_nat_gateway()
-                .subnet_id(&sid)
-                .allocation_id(&alloc)
-                .client_token(token)
-                .tag_specifications(tag_spec(ec2::ResourceType::Natgateway, &tags))
-                .send()
-                .await
-                .op("CreateNatGateway")?;
+            // The client token makes a retried create return the same gateway.
+            let r = propagated(stop, deadline, || async {
+                c.create_nat_gateway()
+                    .subnet_id(&sid)
+                    .allocation_id(&alloc)
+                    .client_token(&token)
+                    .tag_specifications(tags::spec(ec2::ResourceType::Natgateway, &tags))
+                    .send()
+                    .await
+                    .op("CreateNatGateway")
+            })
+            .await?;
             let nat = r.nat_gateway();
             let id = nat.and_then(|n| n.nat_gateway_id()).unwrap_or_default();
             let ready = nat.and_then(|n| n.state()) == Some(&ec2::NatGatewayState::Available);
             Ok(Made::Nat(az, id.to_string(), ready))
         }));
     }
-    let (made, errs) = make_round(futs).await;
+    let (made, errs) = gather(stop, "reconcile round 2", futs).await;
     let mut nats: BTreeMap<String, String> = obs
         .nats
         .iter()
@@ -953,11 +1000,11 @@ pub async fn reconcile(
     if let Some(task) = lockdown {
         match task.await {
             Ok(Err(e)) => errs.push(e),
-            Err(join) => errs.push(AwsError {
-                operation: "RevokeSecurityGroupIngress",
-                code: None,
-                message: format!("the lock-down task failed: {join}"),
-            }),
+            Err(join) => errs.push(AwsError::new(
+                "RevokeSecurityGroupIngress",
+                "InternalError",
+                format!("the lock-down task failed: {join}"),
+            )),
             Ok(Ok(())) => {}
         }
     }
@@ -966,7 +1013,7 @@ pub async fn reconcile(
     }
 
     // Round 3: default routes, once new NAT gateways are available.
-    if let Err(e) = wait_nats(aws, &pending, deadline).await {
+    if let Err(e) = wait_nats(aws, stop, &pending, deadline).await {
         return vec![e];
     }
     let mut futs: Vec<Fut<'_, ()>> = Vec::new();
@@ -996,7 +1043,10 @@ pub async fn reconcile(
         if have != want {
             let rt = rt_id.clone();
             futs.push(Box::pin(async move {
-                set_default_route(aws, &rt, have, want).await
+                propagated(stop, deadline, || {
+                    set_default_route(aws, &rt, have.clone(), want.clone())
+                })
+                .await
             }));
         }
         // Isolated tables keep no other way out either (IPv6 default, gateways).
@@ -1012,7 +1062,7 @@ pub async fn reconcile(
             }
         }
     }
-    let errs = round(futs).await;
+    let errs = round(stop, "reconcile round 3", futs).await;
     if !errs.is_empty() {
         return errs;
     }
@@ -1044,31 +1094,31 @@ pub async fn reconcile(
     let stale_igw = igw.filter(|_| !topo.igw);
     let mut errs = Vec::new();
     if !stale_nats.is_empty() {
-        errs.extend(delete_nats(aws, &stale_nats, deadline).await);
+        errs.extend(delete_nats(aws, &stale_nats, stop, deadline).await);
     }
     let mut futs: Vec<Fut<'_, ()>> = Vec::new();
     for id in stale_subnets {
-        futs.push(Box::pin(
-            async move { delete_subnet(aws, &id, deadline).await },
-        ));
+        futs.push(Box::pin(async move {
+            delete_subnet(aws, &id, stop, deadline).await
+        }));
     }
     for id in stale_eips {
-        futs.push(Box::pin(
-            async move { release_eip(aws, &id, deadline).await },
-        ));
+        futs.push(Box::pin(async move {
+            release_eip(aws, &id, stop, deadline).await
+        }));
     }
     if let Some(g) = stale_igw {
         futs.push(Box::pin(async move {
-            delete_igw(aws, &g.id, vpc_id, deadline).await
+            delete_igw(aws, &g.id, vpc_id, stop, deadline).await
         }));
     }
-    errs.extend(round(futs).await);
+    errs.extend(round(stop, "reconcile round 4", futs).await);
     if errs.is_empty() {
         let futs: Vec<Fut<'_, ()>> = stale_rts
             .into_iter()
-            .map(|rt| -> Fut<'_, ()> { Box::pin(delete_route_table(aws, rt, deadline)) })
+            .map(|rt| -> Fut<'_, ()> { Box::pin(delete_route_table(aws, rt, stop, deadline)) })
             .collect();
-        errs.extend(round(futs).await);
+        errs.extend(round(stop, "reconcile round 4", futs).await);
     }
     errs
 }
@@ -1180,15 +1230,15 @@ async fn lock_down_sg(
     tokio::try_join!(i, e).map(|_| ())
 }
 
-/// Brings every existing child's tags to what the configuration says, with
-/// one CreateTags / DeleteTags call per distinct change.
+/// Brings every existing child's tags to what the configuration says.
 async fn retag(
     aws: &Aws,
+    stop: &Stop,
     d: &Desired,
     obs: &Observed,
     eips: &[(String, String)],
 ) -> Result<(), AwsError> {
-    let mut want: Vec<(String, BTreeMap<String, String>)> = Vec::new();
+    let mut want: Vec<(String, Tags)> = Vec::new();
     if let Some(v) = &obs.vpc {
         want.push((v.id.clone(), child_tags(aws, d, "vpc", "", &none())));
     }
@@ -1213,214 +1263,170 @@ async fn retag(
             child_tags(aws, d, &eip_tag(az), &format!("nat-{az}"), &none()),
         ));
     }
-    let mut adds: BTreeMap<Vec<(String, String)>, Vec<String>> = BTreeMap::new();
-    let mut dels: BTreeMap<Vec<String>, Vec<String>> = BTreeMap::new();
-    for (id, tags) in want {
-        let have = obs.tags.get(&id).cloned().unwrap_or_default();
-        let add: Vec<(String, String)> = tags
-            .iter()
-            .filter(|(k, v)| have.get(*k) != Some(v))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        let del: Vec<String> = have
-            .keys()
-            .filter(|k| !tags.contains_key(*k))
-            .cloned()
-            .collect();
-        if !add.is_empty() {
-            adds.entry(add).or_default().push(id.clone());
-        }
-        if !del.is_empty() {
-            dels.entry(del).or_default().push(id);
-        }
-    }
-    let c = &aws.ec2;
-    let mut futs: Vec<Fut<'_, ()>> = Vec::new();
-    for (tags, ids) in adds {
-        futs.push(Box::pin(async move {
-            c.create_tags()
-                .set_resources(Some(ids))
-                .set_tags(Some(
-                    tags.into_iter()
-                        .map(|(k, v)| ec2::Tag::builder().key(k).value(v).build())
-                        .collect(),
-                ))
-                .send()
-                .await
-                .op("CreateTags")
-                .map(|_| ())
-        }));
-    }
-    for (keys, ids) in dels {
-        futs.push(Box::pin(async move {
-            c.delete_tags()
-                .set_resources(Some(ids))
-                .set_tags(Some(
-                    keys.into_iter()
-                        .map(|k| ec2::Tag::builder().key(k).build())
-                        .collect(),
-                ))
-                .send()
-                .await
-                .op("DeleteTags")
-                .map(|_| ())
-        }));
-    }
-    match round(futs).await.into_iter().next() {
-        Some(e) => Err(e),
-        None => Ok(()),
-    }
+    tags::retag(&aws.ec2, stop, want, &obs.tags).await
 }
 
 // ------------------------------------------------------------- waiting
 
-async fn wait_nats(aws: &Aws, ids: &[String], deadline: Instant) -> Result<(), AwsError> {
+/// Waits until the NAT gateways `ids` are available; a failed one ends the
+/// wait with its FailureCode and FailureMessage.
+async fn wait_nats(
+    aws: &Aws,
+    stop: &Stop,
+    ids: &[String],
+    deadline: Instant,
+) -> Result<(), AwsError> {
     if ids.is_empty() {
         return Ok(());
     }
-    let mut delay = Duration::from_millis(500);
-    loop {
-        let r = aws
-            .ec2
-            .describe_nat_gateways()
-            .set_nat_gateway_ids(Some(ids.to_vec()))
-            .send()
-            .await
-            .op("DescribeNatGateways")?;
-        let states: Vec<(String, String)> = r
-            .nat_gateways()
-            .iter()
-            .map(|n| {
-                (
-                    n.nat_gateway_id().unwrap_or_default().to_string(),
-                    n.state()
-                        .map(|s| s.as_str().to_string())
-                        .unwrap_or_default(),
-                )
+    let what = format!("NAT gateway(s) {} to become available", ids.join(", "));
+    Waiter::new("CreateNatGateway", what, deadline)
+        .wait(stop, || async {
+            let r = aws
+                .ec2
+                .describe_nat_gateways()
+                .set_nat_gateway_ids(Some(ids.to_vec()))
+                .send()
+                .await
+                .op("DescribeNatGateways")?;
+            let mut pending = Vec::new();
+            for n in r.nat_gateways() {
+                let id = n.nat_gateway_id().unwrap_or("?");
+                match n.state() {
+                    Some(ec2::NatGatewayState::Available) => {}
+                    Some(ec2::NatGatewayState::Failed) => {
+                        return Ok(Status::Failed(format!(
+                            "{id}: {}: {}",
+                            n.failure_code().unwrap_or("no failure code"),
+                            n.failure_message().unwrap_or("no failure message")
+                        )))
+                    }
+                    other => pending.push(format!(
+                        "{id} {}",
+                        other.map(|s| s.as_str()).unwrap_or("unknown")
+                    )),
+                }
+            }
+            if r.nat_gateways().len() < ids.len() {
+                pending.push("some not listed yet".into());
+            }
+            Ok(if pending.is_empty() {
+                Status::Ready(())
+            } else {
+                Status::Pending(pending.join(", "))
             })
-            .collect();
-        if let Some((id, _)) = states.iter().find(|(_, s)| s == "failed") {
-            return Err(AwsError {
-                operation: "CreateNatGateway",
-                code: Some("NatGatewayFailed".into()),
-                message: format!("NAT gateway {id} failed"),
-            });
-        }
-        if states.iter().all(|(_, s)| s == "available") && states.len() == ids.len() {
-            return Ok(());
-        }
-        if Instant::now() + delay > deadline {
-            return Err(AwsError {
-                operation: "DescribeNatGateways",
-                code: Some("Timeout".into()),
-                message: "NAT gateways did not become available before the timeout".into(),
-            });
-        }
-        tokio::time::sleep(delay).await;
-        delay = (delay * 2).min(Duration::from_secs(10));
-    }
+        })
+        .await
+}
+
+/// Frees an elastic IP still associated with a NAT gateway that is gone or
+/// going: EC2 releases it once the gateway is deleted; emulators may need an
+/// explicit disassociation.
+async fn free_eip(
+    aws: &Aws,
+    stop: &Stop,
+    alloc: &str,
+    assoc: &str,
+    deadline: Instant,
+) -> Result<(), AwsError> {
+    let what = format!("elastic IP {alloc} to be released by the NAT gateway that held it");
+    Waiter::new("CreateNatGateway", what, deadline)
+        .wait(stop, || async {
+            let dis = aws
+                .ec2
+                .disassociate_address()
+                .association_id(assoc)
+                .send()
+                .await
+                .op("DisassociateAddress");
+            match dis {
+                Ok(_) => return Ok(Status::Ready(())),
+                Err(e) if e.is_permission() => return Err(e),
+                Err(_) => {}
+            }
+            let r = aws
+                .ec2
+                .describe_addresses()
+                .allocation_ids(alloc)
+                .send()
+                .await
+                .op("DescribeAddresses")?;
+            Ok(
+                if r.addresses().iter().all(|a| a.association_id().is_none()) {
+                    Status::Ready(())
+                } else {
+                    Status::Pending("still associated".into())
+                },
+            )
+        })
+        .await
 }
 
 // ---------------------------------------------------------------- delete
 
-/// Retries `op` while it fails with a dependency error, until the deadline.
-async fn retry_dependency<F, Fu>(deadline: Instant, mut op: F) -> Result<(), AwsError>
-where
-    F: FnMut() -> Fu,
-    Fu: Future<Output = Result<(), AwsError>>,
-{
-    let mut delay = Duration::from_millis(500);
-    loop {
-        match op().await {
-            Err(e)
-                if e.is_code(&[
-                    "DependencyViolation",
-                    "InvalidIPAddress.InUse",
-                    "AuthFailure",
-                ]) && Instant::now() + delay < deadline =>
-            {
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(Duration::from_secs(10));
-            }
-            other => return other,
-        }
-    }
-}
-
-fn gone(r: Result<(), AwsError>, codes: &[&str]) -> Result<(), AwsError> {
-    match r {
-        Err(e) if e.is_code(codes) => Ok(()),
-        other => other,
-    }
-}
-
-async fn delete_nats(aws: &Aws, ids: &[String], deadline: Instant) -> Vec<AwsError> {
+async fn delete_nats(aws: &Aws, ids: &[String], stop: &Stop, deadline: Instant) -> Vec<AwsError> {
     let c = &aws.ec2;
     let futs: Vec<Fut<'_, ()>> = ids
         .iter()
         .map(|id| -> Fut<'_, ()> {
-            Box::pin(async move {
-                gone(
-                    c.delete_nat_gateway()
-                        .nat_gateway_id(id)
-                        .send()
-                        .await
-                        .op("DeleteNatGateway")
-                        .map(|_| ()),
-                    &["NatGatewayNotFound", "InvalidNatGatewayID.NotFound"],
-                )
-            })
+            Box::pin(kit::delete(stop, deadline, move || async move {
+                c.delete_nat_gateway()
+                    .nat_gateway_id(id)
+                    .send()
+                    .await
+                    .op("DeleteNatGateway")
+                    .map(|_| ())
+            }))
         })
         .collect();
-    let errs = round(futs).await;
+    let errs = round(stop, "DeleteNatGateway", futs).await;
     if !errs.is_empty() {
         return errs;
     }
-    let mut delay = Duration::from_millis(500);
-    loop {
-        let r = match c
-            .describe_nat_gateways()
-            .set_nat_gateway_ids(Some(ids.to_vec()))
-            .send()
-            .await
-            .op("DescribeNatGateways")
-        {
-            Ok(r) => r,
-            Err(e) if e.is_code(&["NatGatewayNotFound"]) => return Vec::new(),
-            Err(e) => return vec![e],
-        };
-        let pending = r
-            .nat_gateways()
-            .iter()
-            .filter(|n| n.state().map(|s| s.as_str()) != Some("deleted"))
-            .count();
-        if pending == 0 {
-            return Vec::new();
-        }
-        if Instant::now() + delay > deadline {
-            return vec![AwsError {
-                operation: "DeleteNatGateway",
-                code: Some("Timeout".into()),
-                message: format!("{pending} NAT gateway(s) still deleting at the timeout"),
-            }];
-        }
-        tokio::time::sleep(delay).await;
-        delay = (delay * 2).min(Duration::from_secs(10));
-    }
-}
-
-async fn release_eip(aws: &Aws, allocation: &str, deadline: Instant) -> Result<(), AwsError> {
-    retry_dependency(deadline, || async {
-        gone(
-            aws.ec2
-                .release_address()
-                .allocation_id(allocation)
+    let what = format!("NAT gateway(s) {} to be deleted", ids.join(", "));
+    let waited = Waiter::new("DeleteNatGateway", what, deadline)
+        .wait(stop, || async {
+            let r = match c
+                .describe_nat_gateways()
+                .set_nat_gateway_ids(Some(ids.to_vec()))
                 .send()
                 .await
-                .op("ReleaseAddress")
-                .map(|_| ()),
-            &["InvalidAllocationID.NotFound"],
-        )
+                .op("DescribeNatGateways")
+            {
+                Ok(r) => r,
+                Err(e) if e.is_not_found() => return Ok(Status::Ready(())),
+                Err(e) => return Err(e),
+            };
+            let left: Vec<String> = r
+                .nat_gateways()
+                .iter()
+                .filter(|n| n.state() != Some(&ec2::NatGatewayState::Deleted))
+                .map(|n| n.nat_gateway_id().unwrap_or("?").to_string())
+                .collect();
+            Ok(if left.is_empty() {
+                Status::Ready(())
+            } else {
+                Status::Pending(format!("{} still deleting", left.join(", ")))
+            })
+        })
+        .await;
+    waited.err().into_iter().collect()
+}
+
+async fn release_eip(
+    aws: &Aws,
+    allocation: &str,
+    stop: &Stop,
+    deadline: Instant,
+) -> Result<(), AwsError> {
+    kit::delete(stop, deadline, || async {
+        aws.ec2
+            .release_address()
+            .allocation_id(allocation)
+            .send()
+            .await
+            .op("ReleaseAddress")
+            .map(|_| ())
     })
     .await
 }
@@ -1457,35 +1463,44 @@ async fn blockers(aws: &Aws, filter_name: &str, id: &str) -> String {
     }
 }
 
-fn blocked(mut e: AwsError, what: &str, names: String) -> AwsError {
-    if !names.is_empty() {
-        e.message = format!("{what} is still used by network interfaces created outside Terraform: {names}. Delete them (or what owns them), then run destroy again. ({})", e.message);
-    }
-    e
-}
-
-async fn delete_subnet(aws: &Aws, id: &str, deadline: Instant) -> Result<(), AwsError> {
-    let r = retry_dependency(deadline, || async {
-        gone(
-            aws.ec2
-                .delete_subnet()
-                .subnet_id(id)
-                .send()
-                .await
-                .op("DeleteSubnet")
-                .map(|_| ()),
-            &["InvalidSubnetID.NotFound"],
-        )
-    })
-    .await;
+/// A delete that was refused because of dependencies, with the network
+/// interfaces that are the dependencies named.
+async fn explain_blocked(
+    aws: &Aws,
+    r: Result<(), AwsError>,
+    what: &str,
+    filter_name: &str,
+    id: &str,
+) -> Result<(), AwsError> {
     match r {
-        Err(e) if e.is_code(&["DependencyViolation"]) => Err(blocked(
-            e,
-            &format!("Subnet {id}"),
-            blockers(aws, "subnet-id", id).await,
-        )),
+        Err(mut e) if e.is_code(&["DependencyViolation"]) => {
+            let names = blockers(aws, filter_name, id).await;
+            if !names.is_empty() {
+                e.message = format!("{what} is still used by network interfaces created outside Terraform: {names}. Delete them (or what owns them), then run destroy again. ({})", e.message);
+            }
+            Err(e)
+        }
         other => other,
     }
+}
+
+async fn delete_subnet(
+    aws: &Aws,
+    id: &str,
+    stop: &Stop,
+    deadline: Instant,
+) -> Result<(), AwsError> {
+    let r = kit::delete(stop, deadline, || async {
+        aws.ec2
+            .delete_subnet()
+            .subnet_id(id)
+            .send()
+            .await
+            .op("DeleteSubnet")
+            .map(|_| ())
+    })
+    .await;
+    explain_blocked(aws, r, &format!("Subnet {id}"), "subnet-id", id).await
 }
 
 /// Deletes a route table after removing its subnet associations (EC2 keeps an
@@ -1493,6 +1508,7 @@ async fn delete_subnet(aws: &Aws, id: &str, deadline: Instant) -> Result<(), Aws
 async fn delete_route_table(
     aws: &Aws,
     rt: &RouteTableSeen,
+    stop: &Stop,
     deadline: Instant,
 ) -> Result<(), AwsError> {
     let c = &aws.ec2;
@@ -1500,51 +1516,49 @@ async fn delete_route_table(
         .associations
         .iter()
         .map(|(assoc, _)| -> Fut<'_, ()> {
-            Box::pin(async move {
-                gone(
-                    c.disassociate_route_table()
-                        .association_id(assoc)
-                        .send()
-                        .await
-                        .op("DisassociateRouteTable")
-                        .map(|_| ()),
-                    &["InvalidAssociationID.NotFound"],
-                )
-            })
+            Box::pin(kit::delete(stop, deadline, move || async move {
+                c.disassociate_route_table()
+                    .association_id(assoc)
+                    .send()
+                    .await
+                    .op("DisassociateRouteTable")
+                    .map(|_| ())
+            }))
         })
         .collect();
-    if let Some(e) = round(disassociate).await.into_iter().next() {
-        return Err(e);
-    }
+    first_error(round(stop, "DisassociateRouteTable", disassociate).await)?;
     let id = rt.id.as_str();
-    retry_dependency(deadline, || async {
-        gone(
-            aws.ec2
-                .delete_route_table()
-                .route_table_id(id)
-                .send()
-                .await
-                .op("DeleteRouteTable")
-                .map(|_| ()),
-            &["InvalidRouteTableID.NotFound"],
-        )
+    kit::delete(stop, deadline, || async {
+        c.delete_route_table()
+            .route_table_id(id)
+            .send()
+            .await
+            .op("DeleteRouteTable")
+            .map(|_| ())
     })
     .await
 }
 
-async fn delete_igw(aws: &Aws, id: &str, vpc_id: &str, deadline: Instant) -> Result<(), AwsError> {
-    let detach = retry_dependency(deadline, || async {
-        gone(
-            aws.ec2
-                .detach_internet_gateway()
-                .internet_gateway_id(id)
-                .vpc_id(vpc_id)
-                .send()
-                .await
-                .op("DetachInternetGateway")
-                .map(|_| ()),
-            &["Gateway.NotAttached", "InvalidInternetGatewayID.NotFound"],
-        )
+async fn delete_igw(
+    aws: &Aws,
+    id: &str,
+    vpc_id: &str,
+    stop: &Stop,
+    deadline: Instant,
+) -> Result<(), AwsError> {
+    let detach = kit::delete(stop, deadline, || async {
+        match aws
+            .ec2
+            .detach_internet_gateway()
+            .internet_gateway_id(id)
+            .vpc_id(vpc_id)
+            .send()
+            .await
+            .op("DetachInternetGateway")
+        {
+            Err(e) if e.is_code(&["Gateway.NotAttached"]) => Ok(()),
+            other => other.map(|_| ()),
+        }
     })
     .await;
     if let Err(mut e) = detach {
@@ -1556,23 +1570,26 @@ async fn delete_igw(aws: &Aws, id: &str, vpc_id: &str, deadline: Instant) -> Res
         }
         return Err(e);
     }
-    retry_dependency(deadline, || async {
-        gone(
-            aws.ec2
-                .delete_internet_gateway()
-                .internet_gateway_id(id)
-                .send()
-                .await
-                .op("DeleteInternetGateway")
-                .map(|_| ()),
-            &["InvalidInternetGatewayID.NotFound"],
-        )
+    kit::delete(stop, deadline, || async {
+        aws.ec2
+            .delete_internet_gateway()
+            .internet_gateway_id(id)
+            .send()
+            .await
+            .op("DeleteInternetGateway")
+            .map(|_| ())
     })
     .await
 }
 
 /// Deletes the whole network in dependency order. Already-deleted children are fine.
-pub async fn delete(aws: &Aws, stack: &str, vpc_id: &str, deadline: Instant) -> Vec<AwsError> {
+pub async fn delete(
+    aws: &Aws,
+    stop: &Stop,
+    stack: &str,
+    vpc_id: &str,
+    deadline: Instant,
+) -> Vec<AwsError> {
     let (obs, eips, flow) = tokio::join!(
         read(aws, stack, vpc_id),
         read_eips(aws, stack),
@@ -1589,74 +1606,66 @@ pub async fn delete(aws: &Aws, stack: &str, vpc_id: &str, deadline: Instant) -> 
     }
     // NAT gateways first: they hold the elastic IPs and ENIs in public subnets.
     let nat_ids: Vec<String> = obs.nats.values().map(|n| n.id.clone()).collect();
-    let errs = delete_nats(aws, &nat_ids, deadline).await;
-    if !errs.is_empty() {
-        return errs;
+    if !nat_ids.is_empty() {
+        let errs = delete_nats(aws, &nat_ids, stop, deadline).await;
+        if !errs.is_empty() {
+            return errs;
+        }
     }
     let mut futs: Vec<Fut<'_, ()>> = Vec::new();
     for (alloc, _) in eips.by_az.values() {
         let alloc = alloc.clone();
-        futs.push(Box::pin(
-            async move { release_eip(aws, &alloc, deadline).await },
-        ));
+        futs.push(Box::pin(async move {
+            release_eip(aws, &alloc, stop, deadline).await
+        }));
     }
     if let Some(g) = &obs.igw {
         let gid = g.id.clone();
         futs.push(Box::pin(async move {
-            delete_igw(aws, &gid, vpc_id, deadline).await
+            delete_igw(aws, &gid, vpc_id, stop, deadline).await
         }));
     }
     for s in obs.subnets.values() {
         let sid = s.id.clone();
-        futs.push(Box::pin(
-            async move { delete_subnet(aws, &sid, deadline).await },
-        ));
+        futs.push(Box::pin(async move {
+            delete_subnet(aws, &sid, stop, deadline).await
+        }));
     }
-    let errs = round(futs).await;
+    let errs = round(stop, "delete round 1", futs).await;
     if !errs.is_empty() {
         return errs;
     }
     let futs: Vec<Fut<'_, ()>> = obs
         .route_tables
         .values()
-        .map(|r| -> Fut<'_, ()> { Box::pin(delete_route_table(aws, r, deadline)) })
+        .map(|r| -> Fut<'_, ()> { Box::pin(delete_route_table(aws, r, stop, deadline)) })
         .collect();
-    let errs = round(futs).await;
+    let errs = round(stop, "delete round 2", futs).await;
     if !errs.is_empty() {
         return errs;
     }
     if obs.vpc.is_none() {
         return Vec::new();
     }
-    let r = retry_dependency(deadline, || async {
-        gone(
-            aws.ec2
-                .delete_vpc()
-                .vpc_id(vpc_id)
-                .send()
-                .await
-                .op("DeleteVpc")
-                .map(|_| ()),
-            &["InvalidVpcID.NotFound"],
-        )
+    let r = kit::delete(stop, deadline, || async {
+        aws.ec2
+            .delete_vpc()
+            .vpc_id(vpc_id)
+            .send()
+            .await
+            .op("DeleteVpc")
+            .map(|_| ())
     })
     .await;
-    match r {
-        Err(e) if e.is_code(&["DependencyViolation"]) => vec![blocked(
-            e,
-            &format!("VPC {vpc_id}"),
-            blockers(aws, "vpc-id", vpc_id).await,
-        )],
-        Err(e) => vec![e],
-        Ok(()) => Vec::new(),
-    }
+    explain_blocked(aws, r, &format!("VPC {vpc_id}"), "vpc-id", vpc_id)
+        .await
+        .err()
+        .into_iter()
+        .collect()
 }
 
 /// A VPC's tags; `None` when it does not exist.
-pub async fn vpc_tags(
-    aws: &Aws,
-    vpc_id: &str,
-) -> Result<Option<BTreeMap<String, String>>, AwsError> {
+pub async fn vpc_tags(aws: &Aws, vpc_id: &str) -> Result<Option<Tags>, AwsError> {
     match aws
         .ec2
         .describe_vpcs()
@@ -1665,7 +1674,7 @@ pub async fn vpc_tags(
         .await
         .op("DescribeVpcs")
     {
-        Ok(r) => Ok(r.vpcs().first().map(|v| tag_map(v.tags()))),
+        Ok(r) => Ok(r.vpcs().first().map(|v| tags::map(v.tags()))),
         Err(e) if e.is_code(&["InvalidVpcID.NotFound"]) => Ok(None),
         Err(e) => Err(e),
     }

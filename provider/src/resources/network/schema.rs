@@ -110,25 +110,7 @@ pub fn schema() -> Schema {
                 "Role that lets the flow logs service write to CloudWatch Logs (required for log group destinations).",
             )),
     );
-    block = block.single(
-        "timeouts",
-        Block::new("How long operations may take, as durations like `30m` or `1h`.")
-            .attr(
-                Attribute::string("create")
-                    .optional()
-                    .doc("Limit for create (default 30m)."),
-            )
-            .attr(
-                Attribute::string("update")
-                    .optional()
-                    .doc("Limit for update (default 30m)."),
-            )
-            .attr(
-                Attribute::string("delete")
-                    .optional()
-                    .doc("Limit for delete (default 30m)."),
-            ),
-    );
+    block = block.single("timeouts", crate::kit::timeouts::block("30m"));
     let computed = |name: &str, ty: Type, doc: &str| {
         Attribute::new(name, ty)
             .computed()

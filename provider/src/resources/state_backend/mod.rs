@@ -78,6 +78,7 @@ impl Resource<Aws> for StateBackend {
         });
         string_attr(config, "kms_key_arn", diags, awsv::arn("kms"));
         string_map_at(config.get("tags"), AttrPath::attr("tags"), diags, awsv::tag);
+        crate::kit::timeouts::validate(config, diags);
     }
 
     async fn modify_plan(&self, aws: &Aws, req: PlanRequest<'_>, resp: &mut PlanResponse) {
@@ -127,8 +128,9 @@ impl Resource<Aws> for StateBackend {
     }
 
     async fn create(&self, aws: &Aws, req: CreateRequest<'_>, resp: &mut ApplyResponse) {
-        let d = Desired::from_value(req.planned);
-        if let Err(f) = ops::create(aws, &d).await {
+        let mut d = Desired::from_value(req.planned);
+        d.creating = Some(aws.fingerprint.clone());
+        if let Err(f) = ops::create(aws, &req.stop, &d).await {
             report(&mut resp.diagnostics, "Creating", &d, f);
         }
         // Even after a failure, record whatever exists so nothing is forgotten.
@@ -166,7 +168,7 @@ impl Resource<Aws> for StateBackend {
                 return;
             }
         };
-        if let Err(f) = ops::update(aws, &d, &seen).await {
+        if let Err(f) = ops::update(aws, &req.stop, &d, &seen).await {
             report(&mut resp.diagnostics, "Updating", &d, f);
         }
         self.finish(aws, &d, "Updating", resp).await;
@@ -175,13 +177,13 @@ impl Resource<Aws> for StateBackend {
     async fn delete(&self, aws: &Aws, req: DeleteRequest<'_>, resp: &mut DeleteResponse) {
         let d = Desired::from_value(req.prior);
         let owns_table = !req.prior.get("lock_table_arn").is_null();
-        if let Err(f) = ops::delete(aws, &d, owns_table).await {
+        if let Err(f) = ops::delete(aws, &req.stop, &d, owns_table).await {
             report(&mut resp.diagnostics, "Deleting", &d, f);
         }
     }
 
-    async fn import(&self, aws: &Aws, id: &str, resp: &mut ImportResponse) {
-        let bucket = id.trim();
+    async fn import(&self, aws: &Aws, req: ImportRequest<'_>, resp: &mut ImportResponse) {
+        let bucket = req.id.trim();
         if let Err(why) = awsv::bucket_name(bucket) {
             resp.diagnostics.error(
                 "Invalid import ID",
@@ -212,12 +214,15 @@ impl Resource<Aws> for StateBackend {
             kms_key_arn: None,
             force_destroy: false,
             tags: None,
+            timeouts_block: Value::Null,
+            timeouts: crate::kit::timeouts::Timeouts::from_value(&Value::Null, DEFAULT_TIMEOUT),
+            creating: None,
         };
         match ops::read(aws, &d).await {
             Ok(Some(seen)) => {
                 d.kms_key_arn = seen.bucket.kms_key_arn.clone();
                 // User tags are what the bucket carries beyond the provider's defaults.
-                let (visible, _) = crate::resources::split_tags(seen.bucket.tags.clone());
+                let (visible, _) = crate::kit::tags::split(seen.bucket.tags.clone());
                 let own: std::collections::BTreeMap<_, _> = visible
                     .into_iter()
                     .filter(|(k, v)| aws.default_tags.get(k) != Some(v))

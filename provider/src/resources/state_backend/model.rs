@@ -1,9 +1,11 @@
 //! Typed views of `ode_state_backend` values: what the plan asks for, what AWS has.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use crate::aws::Aws;
 use crate::framework::Value;
+use crate::kit::timeouts::Timeouts;
 
 /// The settings a plan asks for.
 #[derive(Clone, Debug, PartialEq)]
@@ -15,7 +17,16 @@ pub struct Desired {
     pub force_destroy: bool,
     /// The `tags` argument as written (None when null).
     pub tags: Option<BTreeMap<String, String>>,
+    /// The `timeouts` block as written, and the limits it sets.
+    pub timeouts_block: Value,
+    pub timeouts: Timeouts,
+    /// While a create runs: the claim fingerprint bucket and table are marked
+    /// with (`ode:creating`), removed when the create finishes.
+    pub creating: Option<String>,
 }
+
+/// Limits when the `timeouts` block leaves them unset.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 
 impl Desired {
     /// Reads a planned (or prior) state. Required attributes are known by then.
@@ -31,6 +42,9 @@ impl Desired {
             kms_key_arn: v.get("kms_key_arn").as_str().map(str::to_string),
             force_destroy: v.get("force_destroy").as_bool().unwrap_or(false),
             tags: (!v.get("tags").is_null()).then(|| v.get("tags").to_string_map()),
+            timeouts_block: v.get("timeouts").clone(),
+            timeouts: Timeouts::from_value(v, DEFAULT_TIMEOUT),
+            creating: None,
         }
     }
 
@@ -57,6 +71,8 @@ pub struct BucketSeen {
     pub kms_key_arn: Option<String>,
     pub public_access_blocked: bool,
     pub tls_only_policy: bool,
+    /// The bucket policy as AWS returns it (None when the bucket has none).
+    pub policy: Option<String>,
     /// Every tag, ownership tags included.
     pub tags: BTreeMap<String, String>,
 }
@@ -98,7 +114,7 @@ pub fn bucket_arn(aws: &Aws, bucket: &str) -> String {
 
 /// The state value for `d` as found in AWS.
 pub fn state(aws: &Aws, d: &Desired, seen: &Seen) -> Value {
-    let (visible, _) = super::super::split_tags(seen.bucket.tags.clone());
+    let (visible, _) = crate::kit::tags::split(seen.bucket.tags.clone());
     Value::object([
         ("id", Value::string(&d.bucket)),
         ("bucket", Value::string(&d.bucket)),
@@ -106,6 +122,7 @@ pub fn state(aws: &Aws, d: &Desired, seen: &Seen) -> Value {
         ("state_key", Value::string(&d.state_key)),
         ("kms_key_arn", Value::opt_string(d.kms_key_arn.clone())),
         ("force_destroy", Value::Bool(d.force_destroy)),
+        ("timeouts", d.timeouts_block.clone()),
         (
             "tags",
             d.tags
@@ -155,6 +172,9 @@ mod tests {
             kms_key_arn: None,
             force_destroy: false,
             tags: None,
+            timeouts_block: Value::Null,
+            timeouts: Timeouts::from_value(&Value::Null, DEFAULT_TIMEOUT),
+            creating: None,
         };
         let s = backend_config(&d, "us-east-1");
         assert!(s.contains("backend \"s3\""));
@@ -190,27 +210,6 @@ mod tests {
     }
 
     fn test_aws() -> Aws {
-        let conf = aws_sdk_s3::config::Builder::new()
-            .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
-            .region(aws_sdk_s3::config::Region::new("us-east-1"))
-            .build();
-        let dconf = aws_sdk_dynamodb::config::Builder::new()
-            .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
-            .build();
-        let econf = aws_sdk_ec2::config::Builder::new()
-            .behavior_version(aws_sdk_ec2::config::BehaviorVersion::latest())
-            .build();
-        let sconf = aws_sdk_sts::config::Builder::new()
-            .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
-            .build();
-        Aws {
-            region: "us-east-1".into(),
-            partition: "aws".into(),
-            default_tags: BTreeMap::new(),
-            s3: aws_sdk_s3::Client::from_conf(conf),
-            dynamodb: aws_sdk_dynamodb::Client::from_conf(dconf),
-            ec2: aws_sdk_ec2::Client::from_conf(econf),
-            sts: aws_sdk_sts::Client::from_conf(sconf),
-        }
+        Aws::for_tests()
     }
 }

@@ -3,18 +3,22 @@
 //! and read concurrently too.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use aws_sdk_dynamodb::types as ddb;
 use aws_sdk_s3::types as s3;
+use tokio::time::Instant;
 
 use super::model::*;
 use crate::aws::{found, Aws, AwsError, Op};
-use crate::resources::owner_key;
+use crate::framework::Stop;
+use crate::kit::claim::{self, Owner, CREATING_TAG};
+use crate::kit::tags::{dynamodb as ddb_tags, owner_key, s3 as s3_tags, Tags};
+use crate::kit::{Status, Waiter};
 
 const LOCK_KEY: &str = "LockID";
 const COMPONENT: &str = "state-backend";
-const TABLE_WAIT: Duration = Duration::from_secs(300);
+/// The statement this resource adds to (or keeps in) the bucket policy.
+const TLS_SID: &str = "DenyInsecureTransport";
 
 /// A failure that should be reported against one attribute.
 #[derive(Debug)]
@@ -31,47 +35,101 @@ pub enum Failure {
     },
 }
 
+/// Which claim check failed, for the diagnostic.
+fn taken(attribute: &'static str, what: String, owner: Owner) -> Failure {
+    let detail = match owner {
+        Owner::Managed => format!(
+            "{what} already exists and belongs to a state backend that another Terraform state \
+             manages. Nothing was changed. Choose another name, or remove it from that state and \
+             import it here: terraform import <address of this ode_state_backend> <bucket>"
+        ),
+        Owner::CreatingElsewhere => format!(
+            "{what} is marked as being created by another configuration or workspace (an apply \
+             that is running, or was interrupted there). Nothing was changed. Choose another \
+             name, or finish or destroy that apply where it ran."
+        ),
+        Owner::Ours => format!("{what} is ours"),
+    };
+    Failure::Foreign { attribute, detail }
+}
+
 impl From<AwsError> for Failure {
     fn from(e: AwsError) -> Self {
         Failure::Aws(e)
     }
 }
 
-fn built<T, E: std::fmt::Debug>(r: Result<T, E>) -> T {
-    r.expect("all required fields are set")
-}
-
 /// Ownership tags for the bucket: they let import and a re-run after a crash
 /// recognise what this provider made.
-fn bucket_tags(aws: &Aws, d: &Desired) -> BTreeMap<String, String> {
+fn bucket_tags(aws: &Aws, d: &Desired) -> Tags {
     let mut t = aws.tags_all(d.tags.as_ref().unwrap_or(&BTreeMap::new()));
     t.insert(owner_key("component"), COMPONENT.into());
     t.insert(owner_key("lock-table"), d.lock_table.clone());
     t.insert(owner_key("state-key"), d.state_key.clone());
+    if let Some(fp) = &d.creating {
+        t.insert(CREATING_TAG.into(), fp.clone());
+    }
     t
 }
 
-fn table_tags(aws: &Aws, d: &Desired) -> BTreeMap<String, String> {
+fn table_tags(aws: &Aws, d: &Desired) -> Tags {
     let mut t = aws.tags_all(d.tags.as_ref().unwrap_or(&BTreeMap::new()));
     t.insert(owner_key("component"), COMPONENT.into());
     t.insert(owner_key("bucket"), d.bucket.clone());
+    if let Some(fp) = &d.creating {
+        t.insert(CREATING_TAG.into(), fp.clone());
+    }
     t
 }
 
-fn tls_only_policy(aws: &Aws, bucket: &str) -> String {
+fn tls_statement(aws: &Aws, bucket: &str) -> serde_json::Value {
     let arn = bucket_arn(aws, bucket);
     serde_json::json!({
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Sid": "DenyInsecureTransport",
-            "Effect": "Deny",
-            "Principal": "*",
-            "Action": "s3:*",
-            "Resource": [arn.clone(), format!("{arn}/*")],
-            "Condition": {"Bool": {"aws:SecureTransport": "false"}}
-        }]
+        "Sid": TLS_SID,
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [arn.clone(), format!("{arn}/*")],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}}
     })
-    .to_string()
+}
+
+/// The bucket policy with the TLS-only statement added: a user's own
+/// statements are kept; a statement with the same Sid is replaced.
+fn tls_only_policy(aws: &Aws, bucket: &str, existing: Option<&str>) -> Result<String, AwsError> {
+    let statement = tls_statement(aws, bucket);
+    let Some(text) = existing.filter(|t| !t.trim().is_empty()) else {
+        return Ok(
+            serde_json::json!({"Version": "2012-10-17", "Statement": [statement]}).to_string(),
+        );
+    };
+    let mut doc: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+        AwsError::new(
+            "PutBucketPolicy",
+            "MalformedPolicy",
+            format!(
+                "the bucket's current policy is not JSON ({e}); fix or delete it, then apply again"
+            ),
+        )
+    })?;
+    let mut statements = match doc.get("Statement").cloned() {
+        Some(serde_json::Value::Array(a)) => a,
+        Some(one @ serde_json::Value::Object(_)) => vec![one],
+        _ => Vec::new(),
+    };
+    statements.retain(|s| s.get("Sid").and_then(|v| v.as_str()) != Some(TLS_SID));
+    statements.push(statement);
+    match doc.as_object_mut() {
+        Some(obj) => {
+            obj.insert("Statement".into(), serde_json::Value::Array(statements));
+            obj.entry("Version")
+                .or_insert_with(|| serde_json::Value::from("2012-10-17"));
+        }
+        None => {
+            doc = serde_json::json!({"Version": "2012-10-17", "Statement": statements});
+        }
+    }
+    Ok(doc.to_string())
 }
 
 /// True when some statement denies requests made without TLS.
@@ -92,25 +150,6 @@ fn denies_insecure_transport(policy: &str) -> bool {
 
 // ------------------------------------------------------------------ bucket
 
-/// The bucket's tags (none when it has no tag set).
-async fn bucket_tags_of(aws: &Aws, bucket: &str) -> Result<BTreeMap<String, String>, AwsError> {
-    let r = aws
-        .s3
-        .get_bucket_tagging()
-        .bucket(bucket)
-        .send()
-        .await
-        .op("GetBucketTagging");
-    Ok(found(r, &["NoSuchTagSet"])?
-        .map(|t| {
-            t.tag_set()
-                .iter()
-                .map(|t| (t.key().to_string(), t.value().to_string()))
-                .collect()
-        })
-        .unwrap_or_default())
-}
-
 /// Whether the bucket already exists as this backend's (left by an earlier,
 /// interrupted apply). A bucket that exists but is not ours is an error.
 async fn bucket_is_ours(aws: &Aws, d: &Desired) -> Result<bool, Failure> {
@@ -124,10 +163,17 @@ async fn bucket_is_ours(aws: &Aws, d: &Desired) -> Result<bool, Failure> {
     if found(head, &["NotFound", "NoSuchBucket"])?.is_none() {
         return Ok(false);
     }
-    let tags = bucket_tags_of(aws, &d.bucket).await?;
-    if tags.get(&owner_key("lock-table")) == Some(&d.lock_table) {
-        tracing::info!(bucket = %d.bucket, "adopting bucket left by an earlier apply");
-        return Ok(true);
+    let tags = s3_tags::get(&aws.s3, &d.bucket).await?;
+    if tags.contains_key(&owner_key("lock-table")) {
+        let what = format!("Bucket {:?}", d.bucket);
+        return match claim::judge(&tags, d.creating.as_deref().unwrap_or_default()) {
+            Owner::Ours if tags.get(&owner_key("lock-table")) == Some(&d.lock_table) => {
+                tracing::info!(bucket = %d.bucket, "adopting the bucket an unfinished create of this backend left");
+                Ok(true)
+            }
+            Owner::Ours => Err(taken("bucket", what, Owner::Managed)),
+            owner => Err(taken("bucket", what, owner)),
+        };
     }
     Err(Failure::Foreign {
         attribute: "bucket",
@@ -150,15 +196,23 @@ async fn create_bucket(aws: &Aws, d: &Desired) -> Result<(), Failure> {
     }
     match req.send().await.op("CreateBucket") {
         Ok(_) => Ok(()),
-        Err(e) if e.is_code(&["BucketAlreadyExists", "BucketAlreadyOwnedByYou"]) => {
-            Err(Failure::Foreign {
-                attribute: "bucket",
-                detail: format!(
-                    "Bucket {:?} was created by someone else meanwhile.",
-                    d.bucket
-                ),
-            })
-        }
+        Err(e) if e.is_code(&["BucketAlreadyExists"]) => Err(Failure::Foreign {
+            attribute: "bucket",
+            detail: format!(
+                "Bucket names are global across AWS accounts, and {:?} belongs to another \
+                 account. Choose another name. ({e})",
+                d.bucket
+            ),
+        }),
+        Err(e) if e.is_code(&["BucketAlreadyOwnedByYou"]) => Err(Failure::Foreign {
+            attribute: "bucket",
+            detail: format!(
+                "Bucket {:?} was created in this account by something else (another apply?) while \
+                 this one was creating it. Nothing was changed. Choose another name, or import it \
+                 if it is a state backend. ({e})",
+                d.bucket
+            ),
+        }),
         Err(e) => Err(e.into()),
     }
 }
@@ -196,8 +250,14 @@ impl BucketFixes {
     }
 }
 
-/// Writes the bucket settings that need it, concurrently.
-async fn configure_bucket(aws: &Aws, d: &Desired, fix: &BucketFixes) -> Result<(), AwsError> {
+/// Writes the bucket settings that need it, concurrently. `policy` is the
+/// bucket's current policy, into which the TLS-only statement is merged.
+async fn configure_bucket(
+    aws: &Aws,
+    d: &Desired,
+    fix: &BucketFixes,
+    policy: Option<&str>,
+) -> Result<(), AwsError> {
     let b = d.bucket.as_str();
     let versioning = async {
         if !fix.versioning {
@@ -217,6 +277,7 @@ async fn configure_bucket(aws: &Aws, d: &Desired, fix: &BucketFixes) -> Result<(
             .map(|_| ())
     };
     let encryption = async {
+        const OP: &str = "PutBucketEncryption";
         if !fix.encryption {
             return Ok(());
         }
@@ -225,27 +286,26 @@ async fn configure_bucket(aws: &Aws, d: &Desired, fix: &BucketFixes) -> Result<(
         } else {
             s3::ServerSideEncryption::Aes256
         };
-        let by_default = built(
-            s3::ServerSideEncryptionByDefault::builder()
-                .sse_algorithm(alg)
-                .set_kms_master_key_id(d.kms_key_arn.clone())
-                .build(),
-        );
+        let by_default = s3::ServerSideEncryptionByDefault::builder()
+            .sse_algorithm(alg)
+            .set_kms_master_key_id(d.kms_key_arn.clone())
+            .build()
+            .map_err(|e| AwsError::build(OP, e))?;
         let rule = s3::ServerSideEncryptionRule::builder()
             .apply_server_side_encryption_by_default(by_default)
             .bucket_key_enabled(d.kms_key_arn.is_some())
             .build();
+        let config = s3::ServerSideEncryptionConfiguration::builder()
+            .rules(rule)
+            .build()
+            .map_err(|e| AwsError::build(OP, e))?;
         aws.s3
             .put_bucket_encryption()
             .bucket(b)
-            .server_side_encryption_configuration(built(
-                s3::ServerSideEncryptionConfiguration::builder()
-                    .rules(rule)
-                    .build(),
-            ))
+            .server_side_encryption_configuration(config)
             .send()
             .await
-            .op("PutBucketEncryption")
+            .op(OP)
             .map(|_| ())
     };
     let public_access = async {
@@ -275,7 +335,7 @@ async fn configure_bucket(aws: &Aws, d: &Desired, fix: &BucketFixes) -> Result<(
         aws.s3
             .put_bucket_policy()
             .bucket(b)
-            .policy(tls_only_policy(aws, b))
+            .policy(tls_only_policy(aws, b, policy)?)
             .send()
             .await
             .op("PutBucketPolicy")
@@ -285,18 +345,7 @@ async fn configure_bucket(aws: &Aws, d: &Desired, fix: &BucketFixes) -> Result<(
         if !fix.tags {
             return Ok(());
         }
-        let set = bucket_tags(aws, d)
-            .into_iter()
-            .map(|(k, v)| built(s3::Tag::builder().key(k).value(v).build()))
-            .collect();
-        aws.s3
-            .put_bucket_tagging()
-            .bucket(b)
-            .tagging(built(s3::Tagging::builder().set_tag_set(Some(set)).build()))
-            .send()
-            .await
-            .op("PutBucketTagging")
-            .map(|_| ())
+        s3_tags::put(&aws.s3, b, &bucket_tags(aws, d)).await
     };
     tokio::try_join!(versioning, encryption, public_access, policy, tags)?;
     Ok(())
@@ -334,7 +383,7 @@ pub async fn read_bucket(aws: &Aws, bucket: &str) -> Result<Option<BucketSeen>, 
                 .await
                 .op("GetBucketPolicy")
         },
-        bucket_tags_of(aws, bucket),
+        s3_tags::get(&aws.s3, bucket),
     );
     let Some(versioning) = found(versioning, &["NoSuchBucket"])? else {
         return Ok(None);
@@ -368,63 +417,61 @@ pub async fn read_bucket(aws: &Aws, bucket: &str) -> Result<Option<BucketSeen>, 
                 && c.block_public_policy() == Some(true)
                 && c.restrict_public_buckets() == Some(true)
         });
-    seen.tls_only_policy = found(policy, &["NoSuchBucketPolicy", gone[0]])?
-        .and_then(|p| p.policy().map(denies_insecure_transport))
-        .unwrap_or(false);
+    seen.policy = found(policy, &["NoSuchBucketPolicy", gone[0]])?
+        .and_then(|p| p.policy().map(str::to_string));
+    seen.tls_only_policy = seen
+        .policy
+        .as_deref()
+        .is_some_and(denies_insecure_transport);
     seen.tags = found(tags, &gone)?.unwrap_or_default();
     Ok(Some(seen))
 }
 
 // ------------------------------------------------------------------- table
 
-fn ddb_tags(tags: BTreeMap<String, String>) -> Vec<ddb::Tag> {
-    tags.into_iter()
-        .map(|(k, v)| built(ddb::Tag::builder().key(k).value(v).build()))
-        .collect()
-}
-
-async fn wait_table_active(aws: &Aws, table: &str) -> Result<String, AwsError> {
-    let deadline = tokio::time::Instant::now() + TABLE_WAIT;
-    let mut delay = Duration::from_millis(200);
-    loop {
-        let t = aws
+/// Waits for the table to be ACTIVE; returns its ARN.
+async fn wait_table_active(aws: &Aws, stop: &Stop, d: &Desired) -> Result<String, AwsError> {
+    let table = d.lock_table.as_str();
+    let deadline = crate::kit::wait::deadline_in(d.timeouts.create);
+    Waiter::new(
+        "CreateTable",
+        format!("table {table} to become ACTIVE"),
+        deadline,
+    )
+    .wait(stop, || async {
+        let r = aws
             .dynamodb
             .describe_table()
             .table_name(table)
             .send()
             .await
             .op("DescribeTable")?;
-        let t = t.table();
-        if t.and_then(|t| t.table_status()) == Some(&ddb::TableStatus::Active) {
-            return Ok(t
-                .and_then(|t| t.table_arn())
-                .unwrap_or_default()
-                .to_string());
-        }
-        if tokio::time::Instant::now() >= deadline {
-            return Err(AwsError {
-                operation: "DescribeTable",
-                code: Some("Timeout".into()),
-                message: format!("table {table} did not become ACTIVE in {TABLE_WAIT:?}"),
-            });
-        }
-        tokio::time::sleep(delay).await;
-        delay = (delay * 2).min(Duration::from_secs(5));
-    }
+        let t = r.table();
+        Ok(match t.and_then(|t| t.table_status()) {
+            Some(ddb::TableStatus::Active) => Status::Ready(
+                t.and_then(|t| t.table_arn())
+                    .unwrap_or_default()
+                    .to_string(),
+            ),
+            other => Status::Pending(format!("{other:?}")),
+        })
+    })
+    .await
 }
 
 async fn enable_pitr(aws: &Aws, table: &str) -> Result<(), AwsError> {
+    const OP: &str = "UpdateContinuousBackups";
+    let spec = ddb::PointInTimeRecoverySpecification::builder()
+        .point_in_time_recovery_enabled(true)
+        .build()
+        .map_err(|e| AwsError::build(OP, e))?;
     aws.dynamodb
         .update_continuous_backups()
         .table_name(table)
-        .point_in_time_recovery_specification(built(
-            ddb::PointInTimeRecoverySpecification::builder()
-                .point_in_time_recovery_enabled(true)
-                .build(),
-        ))
+        .point_in_time_recovery_specification(spec)
         .send()
         .await
-        .op("UpdateContinuousBackups")
+        .op(OP)
         .map(|_| ())
 }
 
@@ -439,7 +486,8 @@ fn foreign_table(d: &Desired) -> Failure {
     }
 }
 
-/// Whether the table already exists as this backend's. One that is not ours is an error.
+/// Whether the table already exists as what an unfinished create of this
+/// backend left. One that is not ours to adopt is an error.
 async fn table_is_ours(aws: &Aws, d: &Desired) -> Result<bool, Failure> {
     let desc = aws
         .dynamodb
@@ -451,62 +499,58 @@ async fn table_is_ours(aws: &Aws, d: &Desired) -> Result<bool, Failure> {
         return Ok(false);
     };
     let arn = desc.table().and_then(|t| t.table_arn()).unwrap_or_default();
-    let tags = table_tags_of(aws, arn).await?;
-    if tags.get(&owner_key("bucket")) == Some(&d.bucket) {
-        tracing::info!(table = %d.lock_table, "adopting lock table left by an earlier apply");
-        return Ok(true);
+    let tags = ddb_tags::get(&aws.dynamodb, arn).await?;
+    if tags.get(&owner_key("bucket")) != Some(&d.bucket) {
+        return Err(foreign_table(d));
     }
-    Err(foreign_table(d))
+    let what = format!("Table {:?}", d.lock_table);
+    match claim::judge(&tags, d.creating.as_deref().unwrap_or_default()) {
+        Owner::Ours => {
+            tracing::info!(table = %d.lock_table, "adopting the lock table an unfinished create of this backend left");
+            Ok(true)
+        }
+        owner => Err(taken("lock_table", what, owner)),
+    }
 }
 
 /// Creates the lock table, waits for it, and turns on point-in-time recovery.
-async fn create_table(aws: &Aws, d: &Desired) -> Result<(), Failure> {
+async fn create_table(aws: &Aws, stop: &Stop, d: &Desired) -> Result<(), Failure> {
+    const OP: &str = "CreateTable";
+    let build = |e| Failure::Aws(AwsError::build(OP, e));
     let req = aws
         .dynamodb
         .create_table()
         .table_name(&d.lock_table)
-        .attribute_definitions(built(
+        .attribute_definitions(
             ddb::AttributeDefinition::builder()
                 .attribute_name(LOCK_KEY)
                 .attribute_type(ddb::ScalarAttributeType::S)
-                .build(),
-        ))
-        .key_schema(built(
+                .build()
+                .map_err(build)?,
+        )
+        .key_schema(
             ddb::KeySchemaElement::builder()
                 .attribute_name(LOCK_KEY)
                 .key_type(ddb::KeyType::Hash)
-                .build(),
-        ))
+                .build()
+                .map_err(build)?,
+        )
         .billing_mode(ddb::BillingMode::PayPerRequest)
         .sse_specification(ddb::SseSpecification::builder().enabled(true).build())
-        .set_tags(Some(ddb_tags(table_tags(aws, d))));
-    match req.send().await.op("CreateTable") {
+        .set_tags(Some(ddb_tags::list(&table_tags(aws, d))?));
+    match req.send().await.op(OP) {
         Ok(_) => {}
         Err(e) if e.is_code(&["ResourceInUseException"]) => return Err(foreign_table(d)),
         Err(e) => return Err(e.into()),
     }
-    finish_table(aws, d).await
+    finish_table(aws, stop, d).await
 }
 
 /// Waits for the table and turns on point-in-time recovery.
-async fn finish_table(aws: &Aws, d: &Desired) -> Result<(), Failure> {
-    wait_table_active(aws, &d.lock_table).await?;
+async fn finish_table(aws: &Aws, stop: &Stop, d: &Desired) -> Result<(), Failure> {
+    wait_table_active(aws, stop, d).await?;
     enable_pitr(aws, &d.lock_table).await?;
     Ok(())
-}
-
-async fn table_tags_of(aws: &Aws, arn: &str) -> Result<BTreeMap<String, String>, AwsError> {
-    let r = aws
-        .dynamodb
-        .list_tags_of_resource()
-        .resource_arn(arn)
-        .send()
-        .await
-        .op("ListTagsOfResource")?;
-    Ok(r.tags()
-        .iter()
-        .map(|t| (t.key().to_string(), t.value().to_string()))
-        .collect())
 }
 
 /// Reads the table; `None` when it is gone or no longer this backend's.
@@ -546,7 +590,7 @@ pub async fn read_table(aws: &Aws, d: &Desired) -> Result<Option<TableSeen>, Aws
     .and_then(|c| c.point_in_time_recovery_description().cloned())
     .and_then(|p| p.point_in_time_recovery_status().cloned())
         == Some(ddb::PointInTimeRecoveryStatus::Enabled);
-    let tags = table_tags_of(aws, &arn).await?;
+    let tags = ddb_tags::get(&aws.dynamodb, &arn).await?;
     if tags.get(&owner_key("bucket")) != Some(&d.bucket) {
         return Ok(None);
     }
@@ -555,39 +599,6 @@ pub async fn read_table(aws: &Aws, d: &Desired) -> Result<Option<TableSeen>, Aws
         point_in_time_recovery: pitr,
         tags,
     }))
-}
-
-async fn retag_table(aws: &Aws, d: &Desired, seen: &TableSeen) -> Result<(), AwsError> {
-    let want = table_tags(aws, d);
-    let stale: Vec<String> = seen
-        .tags
-        .keys()
-        .filter(|k| !want.contains_key(*k))
-        .cloned()
-        .collect();
-    let changed: BTreeMap<String, String> = want
-        .into_iter()
-        .filter(|(k, v)| seen.tags.get(k) != Some(v))
-        .collect();
-    if !stale.is_empty() {
-        aws.dynamodb
-            .untag_resource()
-            .resource_arn(&seen.arn)
-            .set_tag_keys(Some(stale))
-            .send()
-            .await
-            .op("UntagResource")?;
-    }
-    if !changed.is_empty() {
-        aws.dynamodb
-            .tag_resource()
-            .resource_arn(&seen.arn)
-            .set_tags(Some(ddb_tags(changed)))
-            .send()
-            .await
-            .op("TagResource")?;
-    }
-    Ok(())
 }
 
 // ------------------------------------------------------------- lifecycle
@@ -604,37 +615,73 @@ pub async fn read(aws: &Aws, d: &Desired) -> Result<Option<Seen>, AwsError> {
     })
 }
 
-/// Creates bucket and table concurrently, adopting either half when an earlier
-/// interrupted apply of this backend left it. Names taken by anything else fail
-/// before anything is created. On failure the caller reads back whatever exists
-/// so that state records it.
-pub async fn create(aws: &Aws, d: &Desired) -> Result<(), Failure> {
+/// Creates bucket and table concurrently, adopting either half only when an
+/// unfinished create of this very backend left it (see [`crate::kit::claim`]).
+/// Names taken by anything else fail before anything is created. On failure
+/// the caller reads back whatever exists so that state records it.
+pub async fn create(aws: &Aws, stop: &Stop, d: &Desired) -> Result<(), Failure> {
     let (bucket_ours, table_ours) = tokio::join!(bucket_is_ours(aws, d), table_is_ours(aws, d));
     let (bucket_ours, table_ours) = (bucket_ours?, table_ours?);
+    if stop.is_stopped() {
+        return Err(AwsError::stopped("CreateBucket").into());
+    }
     let bucket = async {
         if !bucket_ours {
             create_bucket(aws, d).await?;
         }
-        configure_bucket(aws, d, &BucketFixes::all()).await?;
+        configure_bucket(aws, d, &BucketFixes::all(), None).await?;
         Ok::<_, Failure>(())
     };
     let table = async {
         if table_ours {
-            finish_table(aws, d).await
+            finish_table(aws, stop, d).await
         } else {
-            create_table(aws, d).await
+            create_table(aws, stop, d).await
         }
     };
     let (b, t) = tokio::join!(bucket, table);
-    b.and(t)
+    b.and(t)?;
+    release_claim(aws, d).await.map_err(Failure::from)
+}
+
+/// Ends a successful create: bucket and table lose their `ode:creating` mark,
+/// so that no later create adopts them.
+async fn release_claim(aws: &Aws, d: &Desired) -> Result<(), AwsError> {
+    let done = Desired {
+        creating: None,
+        ..d.clone()
+    };
+    let table = async {
+        let arn = aws
+            .dynamodb
+            .describe_table()
+            .table_name(&d.lock_table)
+            .send()
+            .await
+            .op("DescribeTable")?
+            .table()
+            .and_then(|t| t.table_arn())
+            .unwrap_or_default()
+            .to_string();
+        aws.dynamodb
+            .untag_resource()
+            .resource_arn(arn)
+            .tag_keys(CREATING_TAG)
+            .send()
+            .await
+            .op("UntagResource")
+            .map(|_| ())
+    };
+    let finished_tags = bucket_tags(aws, &done);
+    tokio::try_join!(s3_tags::put(&aws.s3, &d.bucket, &finished_tags), table).map(|_| ())
 }
 
 /// Brings an existing backend to `d`, fixing only what differs from `seen`.
-pub async fn update(aws: &Aws, d: &Desired, seen: &Seen) -> Result<(), Failure> {
+pub async fn update(aws: &Aws, stop: &Stop, d: &Desired, seen: &Seen) -> Result<(), Failure> {
     let fixes = BucketFixes::needed(aws, d, &seen.bucket);
     let table = async {
         match &seen.table {
-            None => create_table(aws, d).await,
+            None => create_table(aws, stop, d).await,
             Some(t) => {
                 let pitr = async {
                     if t.point_in_time_recovery {
@@ -643,12 +690,15 @@ pub async fn update(aws: &Aws, d: &Desired, seen: &Seen) -> Result<(), Failure> 
                         enable_pitr(aws, &d.lock_table).await
                     }
                 };
-                tokio::try_join!(pitr, retag_table(aws, d, t))?;
+                let want = table_tags(aws, d);
+                let retag = ddb_tags::retag(&aws.dynamodb, &t.arn, &t.tags, &want);
+                tokio::try_join!(pitr, retag)?;
                 Ok(())
             }
         }
     };
-    let (b, t) = tokio::join!(configure_bucket(aws, d, &fixes), table);
+    let bucket = configure_bucket(aws, d, &fixes, seen.bucket.policy.as_deref());
+    let (b, t) = tokio::join!(bucket, table);
     b.map_err(Failure::from).and(t)
 }
 
@@ -665,9 +715,32 @@ async fn count_versions(aws: &Aws, bucket: &str) -> Result<Option<usize>, AwsErr
     Ok(found(r, &["NoSuchBucket"])?.map(|p| p.versions().len() + p.delete_markers().len()))
 }
 
-/// Deletes every object version and delete marker, a page at a time.
-async fn empty_bucket(aws: &Aws, bucket: &str) -> Result<(), AwsError> {
+/// Deletes every object version and delete marker, a page at a time, until
+/// `deadline`. Objects S3 refuses to delete are reported (the first few by key
+/// and version, with S3's code), never skipped silently.
+async fn empty_bucket(
+    aws: &Aws,
+    stop: &Stop,
+    bucket: &str,
+    deadline: Instant,
+) -> Result<(), AwsError> {
+    const OP: &str = "DeleteObjects";
+    let mut deleted = 0usize;
     loop {
+        if stop.is_stopped() {
+            return Err(AwsError::stopped(OP));
+        }
+        if Instant::now() >= deadline {
+            return Err(AwsError::new(
+                OP,
+                crate::aws::error::TIMEOUT,
+                format!(
+                    "emptying bucket {bucket} did not finish within the delete timeout \
+                     ({deleted} object versions deleted so far); raise timeouts.delete or run \
+                     destroy again"
+                ),
+            ));
+        }
         let page = aws
             .s3
             .list_object_versions()
@@ -676,7 +749,7 @@ async fn empty_bucket(aws: &Aws, bucket: &str) -> Result<(), AwsError> {
             .send()
             .await
             .op("ListObjectVersions")?;
-        let ids: Vec<s3::ObjectIdentifier> = page
+        let ids = page
             .versions()
             .iter()
             .map(|v| (v.key(), v.version_id()))
@@ -685,42 +758,71 @@ async fn empty_bucket(aws: &Aws, bucket: &str) -> Result<(), AwsError> {
                     .iter()
                     .map(|m| (m.key(), m.version_id())),
             )
-            .filter_map(|(k, v)| {
-                Some(built(
-                    s3::ObjectIdentifier::builder()
-                        .key(k?)
-                        .set_version_id(v.map(str::to_string))
-                        .build(),
-                ))
+            .filter_map(|(k, v)| Some((k?, v)))
+            .map(|(k, v)| {
+                s3::ObjectIdentifier::builder()
+                    .key(k)
+                    .set_version_id(v.map(str::to_string))
+                    .build()
+                    .map_err(|e| AwsError::build(OP, e))
             })
-            .collect();
+            .collect::<Result<Vec<_>, _>>()?;
         if ids.is_empty() {
             return Ok(());
         }
-        aws.s3
+        let count = ids.len();
+        let delete = s3::Delete::builder()
+            .set_objects(Some(ids))
+            .quiet(true)
+            .build()
+            .map_err(|e| AwsError::build(OP, e))?;
+        let r = aws
+            .s3
             .delete_objects()
             .bucket(bucket)
-            .delete(built(
-                s3::Delete::builder()
-                    .set_objects(Some(ids))
-                    .quiet(true)
-                    .build(),
-            ))
+            .delete(delete)
             .send()
             .await
-            .op("DeleteObjects")?;
+            .op(OP)?;
+        if !r.errors().is_empty() {
+            let first: Vec<String> = r
+                .errors()
+                .iter()
+                .take(5)
+                .map(|e| {
+                    format!(
+                        "{} (version {}): {}: {}",
+                        e.key().unwrap_or("?"),
+                        e.version_id().unwrap_or("null"),
+                        e.code().unwrap_or("?"),
+                        e.message().unwrap_or("")
+                    )
+                })
+                .collect();
+            return Err(AwsError::new(
+                OP,
+                "ObjectsNotDeleted",
+                format!(
+                    "{} of {count} object versions in bucket {bucket} could not be deleted: {}",
+                    r.errors().len(),
+                    first.join("; ")
+                ),
+            ));
+        }
+        deleted += count;
     }
 }
 
 /// Deletes the backend. A non-empty bucket is refused unless `force_destroy`.
 /// The table is deleted only when state says it is this backend's (`owns_table`).
-pub async fn delete(aws: &Aws, d: &Desired, owns_table: bool) -> Result<(), Failure> {
+pub async fn delete(aws: &Aws, stop: &Stop, d: &Desired, owns_table: bool) -> Result<(), Failure> {
     if let Some(n) = count_versions(aws, &d.bucket).await? {
         if n > 0 {
             if !d.force_destroy {
                 return Err(Failure::NotEmpty { versions: n });
             }
-            empty_bucket(aws, &d.bucket).await?;
+            let deadline = crate::kit::wait::deadline_in(d.timeouts.delete);
+            empty_bucket(aws, stop, &d.bucket, deadline).await?;
         }
     }
     let bucket = async {
@@ -752,7 +854,7 @@ pub async fn delete(aws: &Aws, d: &Desired, owns_table: bool) -> Result<(), Fail
 
 /// For import: the lock table and state key an existing bucket was tagged with.
 pub async fn ownership(aws: &Aws, bucket: &str) -> Result<Option<(String, String)>, AwsError> {
-    let Some(tags) = found(bucket_tags_of(aws, bucket).await, &["NoSuchBucket"])? else {
+    let Some(tags) = found(s3_tags::get(&aws.s3, bucket).await, &["NoSuchBucket"])? else {
         return Ok(None);
     };
     Ok(tags.get(&owner_key("lock-table")).map(|t| {
@@ -775,5 +877,30 @@ mod tests {
         let p = r#"{"Statement":{"Effect":"Allow","Condition":{"Bool":{"aws:SecureTransport":"false"}}}}"#;
         assert!(!denies_insecure_transport(p));
         assert!(!denies_insecure_transport("not json"));
+    }
+
+    #[test]
+    fn the_tls_statement_is_merged_into_a_users_policy() {
+        let aws = Aws::for_tests();
+        let user = r#"{"Version":"2012-10-17","Id":"mine","Statement":[{"Sid":"ReadOnly","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:role/ci"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"},{"Sid":"DenyInsecureTransport","Effect":"Deny"}]}"#;
+        let merged: serde_json::Value =
+            serde_json::from_str(&tls_only_policy(&aws, "b", Some(user)).unwrap()).unwrap();
+        assert_eq!(merged["Id"], "mine");
+        let sids: Vec<&str> = merged["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["Sid"].as_str().unwrap())
+            .collect();
+        assert_eq!(sids, vec!["ReadOnly", TLS_SID]);
+        assert!(denies_insecure_transport(&merged.to_string()));
+        // A single statement object is kept too; no policy gives the statement alone.
+        let one = r#"{"Statement":{"Sid":"X","Effect":"Allow"}}"#;
+        let merged: serde_json::Value =
+            serde_json::from_str(&tls_only_policy(&aws, "b", Some(one)).unwrap()).unwrap();
+        assert_eq!(merged["Statement"].as_array().unwrap().len(), 2);
+        let fresh = tls_only_policy(&aws, "b", None).unwrap();
+        assert!(denies_insecure_transport(&fresh));
+        assert!(tls_only_policy(&aws, "b", Some("{not json")).is_err());
     }
 }

@@ -43,6 +43,7 @@ pub fn schema() -> Schema {
             .optional()
             .doc("Tags for the bucket and the table, merged over the provider's `default_tags`."),
     )
+    .single("timeouts", crate::kit::timeouts::block("10m"))
     .attr(
         Attribute::string("id")
             .computed()

@@ -1,0 +1,279 @@
+//! Ownership tags and one tagging helper per AWS service.
+//!
+//! Every object a composite creates carries `ode:*` tags (its stack or
+//! component and its logical key); reads map AWS objects back to logical
+//! children through them, and [`super::claim`] decides from them what a create
+//! may adopt.
+
+use std::collections::BTreeMap;
+
+use crate::aws::{AwsError, Op, OWNERSHIP_PREFIX};
+use crate::framework::Stop;
+
+pub type Tags = BTreeMap<String, String>;
+
+/// The ownership tag key for `name` (e.g. `ode:stack`).
+pub fn owner_key(name: &str) -> String {
+    format!("{OWNERSHIP_PREFIX}{name}")
+}
+
+/// Splits observed tags into user-visible tags and this provider's ownership tags.
+pub fn split(tags: Tags) -> (Tags, Tags) {
+    tags.into_iter()
+        .partition(|(k, _)| !k.starts_with(OWNERSHIP_PREFIX))
+}
+
+/// What to change to bring `have` to `want`: (keys to set with their values, keys to remove).
+pub fn diff(have: &Tags, want: &Tags) -> (Tags, Vec<String>) {
+    let set = want
+        .iter()
+        .filter(|(k, v)| have.get(*k) != Some(v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let remove = have
+        .keys()
+        .filter(|k| !want.contains_key(*k))
+        .cloned()
+        .collect();
+    (set, remove)
+}
+
+/// EC2: tags ride on the create call ([`ec2::spec`]); [`ec2::retag`] batches
+/// later changes into one CreateTags/DeleteTags call per distinct change.
+pub mod ec2 {
+    use super::*;
+    use aws_sdk_ec2::types as t;
+
+    pub fn map(tags: &[t::Tag]) -> Tags {
+        tags.iter()
+            .filter_map(|t| {
+                Some((
+                    t.key()?.to_string(),
+                    t.value().unwrap_or_default().to_string(),
+                ))
+            })
+            .collect()
+    }
+
+    /// The `TagSpecifications` entry that tags an object as it is created.
+    pub fn spec(kind: t::ResourceType, tags: &Tags) -> t::TagSpecification {
+        t::TagSpecification::builder()
+            .resource_type(kind)
+            .set_tags(Some(list(tags)))
+            .build()
+    }
+
+    fn list(tags: &Tags) -> Vec<t::Tag> {
+        tags.iter()
+            .map(|(k, v)| t::Tag::builder().key(k).value(v).build())
+            .collect()
+    }
+
+    /// A `tag:<key>` filter.
+    pub fn filter(key: &str, value: impl Into<String>) -> t::Filter {
+        t::Filter::builder()
+            .name(format!("tag:{key}"))
+            .values(value)
+            .build()
+    }
+
+    /// Brings each object's tags (`have`, by id) to `want`, with one call per
+    /// distinct change, all concurrent.
+    pub async fn retag(
+        client: &aws_sdk_ec2::Client,
+        stop: &Stop,
+        want: Vec<(String, Tags)>,
+        have: &BTreeMap<String, Tags>,
+    ) -> Result<(), AwsError> {
+        let mut adds: BTreeMap<Vec<(String, String)>, Vec<String>> = BTreeMap::new();
+        let mut dels: BTreeMap<Vec<String>, Vec<String>> = BTreeMap::new();
+        let empty = Tags::new();
+        for (id, tags) in want {
+            let (set, remove) = diff(have.get(&id).unwrap_or(&empty), &tags);
+            if !set.is_empty() {
+                adds.entry(set.into_iter().collect())
+                    .or_default()
+                    .push(id.clone());
+            }
+            if !remove.is_empty() {
+                dels.entry(remove).or_default().push(id);
+            }
+        }
+        let mut futs: Vec<crate::kit::Fut<'_, ()>> = Vec::new();
+        for (tags, ids) in adds {
+            futs.push(Box::pin(async move {
+                client
+                    .create_tags()
+                    .set_resources(Some(ids))
+                    .set_tags(Some(list(&tags.into_iter().collect())))
+                    .send()
+                    .await
+                    .op("CreateTags")
+                    .map(|_| ())
+            }));
+        }
+        for (keys, ids) in dels {
+            futs.push(Box::pin(async move {
+                client
+                    .delete_tags()
+                    .set_resources(Some(ids))
+                    .set_tags(Some(
+                        keys.into_iter()
+                            .map(|k| t::Tag::builder().key(k).build())
+                            .collect(),
+                    ))
+                    .send()
+                    .await
+                    .op("DeleteTags")
+                    .map(|_| ())
+            }));
+        }
+        crate::kit::first_error(crate::kit::round(stop, "CreateTags", futs).await)
+    }
+}
+
+/// S3: a bucket's tag set is written whole.
+pub mod s3 {
+    use super::*;
+    use aws_sdk_s3::types as t;
+
+    /// The bucket's tags; empty when it has none.
+    pub async fn get(client: &aws_sdk_s3::Client, bucket: &str) -> Result<Tags, AwsError> {
+        let r = client
+            .get_bucket_tagging()
+            .bucket(bucket)
+            .send()
+            .await
+            .op("GetBucketTagging");
+        Ok(crate::aws::found(r, &["NoSuchTagSet"])?
+            .map(|t| {
+                t.tag_set()
+                    .iter()
+                    .map(|t| (t.key().to_string(), t.value().to_string()))
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    /// Replaces the bucket's tag set with `tags`.
+    pub async fn put(
+        client: &aws_sdk_s3::Client,
+        bucket: &str,
+        tags: &Tags,
+    ) -> Result<(), AwsError> {
+        const OP: &str = "PutBucketTagging";
+        let set = tags
+            .iter()
+            .map(|(k, v)| {
+                t::Tag::builder()
+                    .key(k)
+                    .value(v)
+                    .build()
+                    .map_err(|e| AwsError::build(OP, e))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let tagging = t::Tagging::builder()
+            .set_tag_set(Some(set))
+            .build()
+            .map_err(|e| AwsError::build(OP, e))?;
+        client
+            .put_bucket_tagging()
+            .bucket(bucket)
+            .tagging(tagging)
+            .send()
+            .await
+            .op(OP)
+            .map(|_| ())
+    }
+}
+
+/// DynamoDB: tags by table ARN, changed with TagResource/UntagResource.
+pub mod dynamodb {
+    use super::*;
+    use aws_sdk_dynamodb::types as t;
+
+    pub fn list(tags: &Tags) -> Result<Vec<t::Tag>, AwsError> {
+        tags.iter()
+            .map(|(k, v)| {
+                t::Tag::builder()
+                    .key(k)
+                    .value(v)
+                    .build()
+                    .map_err(|e| AwsError::build("TagResource", e))
+            })
+            .collect()
+    }
+
+    pub async fn get(client: &aws_sdk_dynamodb::Client, arn: &str) -> Result<Tags, AwsError> {
+        let r = client
+            .list_tags_of_resource()
+            .resource_arn(arn)
+            .send()
+            .await
+            .op("ListTagsOfResource")?;
+        Ok(r.tags()
+            .iter()
+            .map(|t| (t.key().to_string(), t.value().to_string()))
+            .collect())
+    }
+
+    /// Brings the table's tags from `have` to `want`.
+    pub async fn retag(
+        client: &aws_sdk_dynamodb::Client,
+        arn: &str,
+        have: &Tags,
+        want: &Tags,
+    ) -> Result<(), AwsError> {
+        let (set, remove) = diff(have, want);
+        if !remove.is_empty() {
+            client
+                .untag_resource()
+                .resource_arn(arn)
+                .set_tag_keys(Some(remove))
+                .send()
+                .await
+                .op("UntagResource")?;
+        }
+        if !set.is_empty() {
+            client
+                .tag_resource()
+                .resource_arn(arn)
+                .set_tags(Some(list(&set)?))
+                .send()
+                .await
+                .op("TagResource")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn diff_sets_changed_and_removes_stale_keys() {
+        let have: Tags = [("a", "1"), ("b", "2"), ("c", "3")]
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .into();
+        let want: Tags = [("a", "1"), ("b", "20"), ("d", "4")]
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .into();
+        let (set, remove) = diff(&have, &want);
+        assert_eq!(
+            set.into_iter().collect::<Vec<_>>(),
+            vec![("b".into(), "20".into()), ("d".into(), "4".into())]
+        );
+        assert_eq!(remove, vec!["c".to_string()]);
+    }
+
+    #[test]
+    fn split_separates_ownership_tags() {
+        let tags: Tags = [("Name", "x"), ("ode:stack", "s")]
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .into();
+        let (user, own) = split(tags);
+        assert_eq!(user.keys().collect::<Vec<_>>(), vec!["Name"]);
+        assert_eq!(own.keys().collect::<Vec<_>>(), vec!["ode:stack"]);
+    }
+}
