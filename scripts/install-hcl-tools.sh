@@ -50,8 +50,12 @@ go_install() {
   # `go install pkg@version` builds exactly the pinned module graph.
   if (cd "$scratch" && GOBIN=$scratch/bin GOFLAGS=-buildvcs=false go install "$package@v$version") \
     >"$scratch/build.log" 2>&1; then
-    mkdir -p "$dir"
-    mv -f "$scratch/bin/$name" "$dir/$name"
+    # Checked by hand: the caller's `|| die` turns off errexit in here.
+    if ! { mkdir -p "$dir" && mv -f "$scratch/bin/$name" "$dir/$name"; }; then
+      rm -rf "$scratch"
+      log "$name $version: built, but could not be moved into $dir"
+      return 1
+    fi
     rm -rf "$scratch"
     log "$name $version: installed ($dir/$name)"
   else

@@ -48,7 +48,7 @@ PROVIDER_ERRORS = [
         "assume-role",
         {"extra": '  assume_role {\n    role_arn = "bad"\n  }'},
         "assume_role.role_arn",
-        '"bad" is not an iam ARN',
+        '"bad" is not a valid iam ARN',
     ),
     (
         "default-tags-empty-key",

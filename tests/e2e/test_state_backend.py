@@ -322,13 +322,13 @@ BAD_INPUTS = [
         "kms-key-not-an-arn",
         f'bucket = "{BUCKET}"\n lock_table = "{TABLE}"\n kms_key_arn = "my-key"',
         "kms_key_arn",
-        '"my-key" is not an kms ARN (arn:PARTITION:kms:REGION:ACCOUNT:RESOURCE).',
+        '"my-key" is not a valid kms ARN (arn:PARTITION:kms:REGION:ACCOUNT:RESOURCE).',
     ),
     (
         "kms-key-other-service",
         f'bucket = "{BUCKET}"\n lock_table = "{TABLE}"\n kms_key_arn = "arn:aws:s3:::{BUCKET}"',
         "kms_key_arn",
-        f'"arn:aws:s3:::{BUCKET}" is not an kms ARN (arn:PARTITION:kms:REGION:ACCOUNT:RESOURCE).',
+        f'"arn:aws:s3:::{BUCKET}" is not a valid kms ARN (arn:PARTITION:kms:REGION:ACCOUNT:RESOURCE).',
     ),
 ]
 

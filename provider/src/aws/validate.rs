@@ -32,7 +32,7 @@ pub fn arn(service: &'static str) -> impl Fn(&str) -> Result<(), String> {
             Ok(())
         } else {
             Err(format!(
-                "{s:?} is not an {service} ARN (arn:PARTITION:{service}:REGION:ACCOUNT:RESOURCE)."
+                "{s:?} is not a valid {service} ARN (arn:PARTITION:{service}:REGION:ACCOUNT:RESOURCE)."
             ))
         }
     }

@@ -284,9 +284,12 @@ fn typed(raw: Raw, ty: &Type) -> Result<Value, CodecError> {
         _ => {}
     }
     match (ty, raw) {
-        (Type::Dynamic, Raw::Array(mut parts)) if parts.len() == 2 => {
-            let v = parts.pop().expect("two parts");
-            let tj = match parts.pop().expect("two parts") {
+        (Type::Dynamic, Raw::Array(parts)) if parts.len() == 2 => {
+            let mut parts = parts.into_iter();
+            let (Some(type_part), Some(v)) = (parts.next(), parts.next()) else {
+                return err("dynamic value: expected [type, value]");
+            };
+            let tj = match type_part {
                 Raw::Bin(b) => b,
                 Raw::Str(s) => s.into_bytes(),
                 _ => return err("dynamic value: type must be JSON bytes"),
@@ -465,7 +468,7 @@ pub fn to_json(v: &Value, ty: &Type) -> Result<serde_json::Value, CodecError> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use proptest::prelude::*;
 
@@ -487,7 +490,7 @@ mod tests {
     }
 
     /// Values that fit `ty`, including nulls and unknowns at any depth.
-    fn arb_value(ty: Type, allow_unknown: bool) -> BoxedStrategy<Value> {
+    pub(crate) fn arb_value(ty: Type, allow_unknown: bool) -> BoxedStrategy<Value> {
         let leaf = match &ty {
             Type::Bool => any::<bool>().prop_map(Value::Bool).boxed(),
             Type::Number => prop_oneof![

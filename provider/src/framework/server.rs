@@ -337,6 +337,11 @@ impl<P: Provider> Server<P> {
         for a in e.schema.block.attributes.iter().filter(|a| a.write_only) {
             resp.state.set(&a.name, Value::Null);
         }
+        if resp.diagnostics.has_errors() && !resp.state.is_wholly_known() {
+            // A partial result after a failure: what is not known is recorded as null,
+            // so that the core keeps the object (and nothing it holds is forgotten).
+            resp.state = std::mem::take(&mut resp.state).unknown_as_null();
+        }
         if !resp.diagnostics.has_errors() && !resp.state.is_null() {
             if let Some(at) = find_plan_mismatch(planned, &resp.state, AttrPath::root()) {
                 resp.diagnostics.attr_error(

@@ -131,6 +131,22 @@ impl Value {
         }
     }
 
+    /// This value with every unknown inside it (at any depth) made null.
+    pub fn unknown_as_null(self) -> Value {
+        match self {
+            Value::Unknown => Value::Null,
+            Value::List(items) => {
+                Value::List(items.into_iter().map(Value::unknown_as_null).collect())
+            }
+            Value::Map(m) => Value::Map(
+                m.into_iter()
+                    .map(|(k, v)| (k, v.unknown_as_null()))
+                    .collect(),
+            ),
+            other => other,
+        }
+    }
+
     /// An attribute of an object (null when absent or when `self` is not an object).
     pub fn get(&self, name: &str) -> &Value {
         static NULL: Value = Value::Null;

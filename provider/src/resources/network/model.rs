@@ -829,6 +829,21 @@ pub fn config_from_observed(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::framework::codec::tests::arb_value;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        /// Whatever a state or plan holds (nulls, unknowns, odd strings, extreme
+        /// numbers), reading it and laying it out answers, never panics.
+        #[test]
+        fn models_of_any_value_never_panic(v in arb_value(super::super::schema::schema().value_type(), true)) {
+            let d = Desired::from_value(&v);
+            let _ = d.topology();
+            let _ = FlowLogSpec::from_value(&v);
+        }
+    }
 
     #[test]
     fn child_keys_round_trip() {

@@ -162,6 +162,22 @@ pub fn state(aws: &Aws, d: &Desired, seen: &Seen) -> Value {
 mod tests {
     use super::*;
     use crate::framework::codec;
+    use crate::framework::codec::tests::arb_value;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        /// Any value of the schema's type reads into a model and back into a state
+        /// without panicking.
+        #[test]
+        fn models_of_any_value_never_panic(v in arb_value(super::super::schema::schema().value_type(), true)) {
+            let d = Desired::from_value(&v);
+            let seen = Seen { bucket: BucketSeen::default(), table: None };
+            let _ = state(&test_aws(), &d, &seen);
+            let _ = backend_config(&d, "us-east-1");
+        }
+    }
 
     #[test]
     fn backend_config_is_ready_to_paste() {
