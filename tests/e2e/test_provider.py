@@ -25,6 +25,11 @@ from tests.support.plugin import (
     serve_environment,
 )
 
+# The workspace version in the root Cargo.toml (what `--version` reports).
+CRATE_VERSION = re.search(
+    r'^version = "([^"]+)"', (Path(__file__).resolve().parents[2] / "Cargo.toml").read_text(), re.M
+).group(1)
+
 # The client's first bytes on an HTTP/2 connection: the preface and an empty SETTINGS frame.
 H2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x00\x04\x00\x00\x00\x00\x00"
 H2_FRAME_SETTINGS = 0x4
@@ -90,6 +95,10 @@ def test_no_secrets_in_logs(core: Core, emulator: EmulatorClient, workdir: Path,
     assert canary not in (workdir / "terraform.tfstate").read_text(errors="replace")
     # go-plugin prefixes each line the provider writes with the plugin's name.
     assert re.search(r"provider\.terraform-provider-ode[^:\s]*: ", log), "no line logged by the provider"
+    # The provider says which version is running, once per start.
+    assert re.search(rf"terraform-provider-ode starting.*version={re.escape(CRATE_VERSION)}", log), (
+        "the provider did not log its version at start"
+    )
     assert_emulator_empty(emulator)
 
 
@@ -167,6 +176,14 @@ def test_handshake_mtls(provider_bin: Path, tmp_path: Path) -> None:
         proc.kill()
         proc.wait(timeout=30)
         proc.stdout.close()
+
+
+@pytest.mark.provider
+def test_version_flag(provider_bin: Path) -> None:
+    """`--version` answers without a core (no magic cookie needed) and matches Cargo.toml."""
+    result = subprocess.run([str(provider_bin), "--version"], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result
+    assert result.stdout.strip() == f"terraform-provider-ode {CRATE_VERSION} (plugin protocol 6)", result
 
 
 @pytest.mark.provider
