@@ -1,8 +1,9 @@
 """Upgrade safety: state written by the previous release plans empty with this provider.
 
 tests/fixtures/state-0.1.0 holds the configuration (resources.tf) and the state file
-that provider 0.1.0 (commit 216a12b, before the composite kit) wrote for it with
-OpenTofu 1.12.6 against the emulator. The objects it names no longer exist, so the plan
+(state.json; a .tfstate name would be ignored by git) that provider 0.1.0 (commit
+216a12b, before the composite kit) wrote for it with OpenTofu 1.12.6 against the
+emulator. The objects it names no longer exist, so the plan
 runs with -refresh=false: what is tested is the provider's side of an upgrade (decoding
 the old schema's state, UpgradeResourceState, planning against it), not AWS.
 """
@@ -27,7 +28,7 @@ CORE_VERSIONS = {"tofu": "1.12.6", "terraform": "1.5.7"}
 
 def test_state_from_the_previous_release_plans_empty(core: Core, emulator: EmulatorClient, workdir: Path) -> None:
     write_config(workdir, provider_block(emulator) + (FIXTURE / "resources.tf").read_text())
-    state = json.loads((FIXTURE / "terraform.tfstate").read_text())
+    state = json.loads((FIXTURE / "state.json").read_text())
     # The core's own version field: each core refuses state from a newer core.
     state["terraform_version"] = CORE_VERSIONS[core.name]
     (workdir / "terraform.tfstate").write_text(json.dumps(state))
