@@ -16,7 +16,7 @@ PROVIDER_BIN := $(CARGO_TARGET_DIR)/debug/terraform-provider-ode
 TOFU         := TF_CLI_CONFIG_FILE=/dev/null $(TOOLS)/tofu-1.12.6/tofu
 HCL_DIRS     := $(wildcard examples modules)
 
-.PHONY: all tools demo-tools build test test-unit test-e2e lint lint-fmt fmt demo demo-destroy bench docs clean-demo
+.PHONY: all tools demo-tools build test test-unit test-e2e lint lint-fmt fmt demo demo-destroy bench docs clean-demo release
 
 all: build
 
@@ -72,3 +72,9 @@ bench: tools
 docs: build
 	ODE_PROVIDER_BIN=$(PROVIDER_BIN) $(VENV)/bin/python scripts/gen_docs.py
 	$(VENV)/bin/python scripts/gen_module_docs.py
+
+## make release VERSION=x.y.z: release build for this machine (linux/amd64 here),
+## packaged, checksummed and signed into $(ODE_CACHE)/dist/VERSION (or RELEASE_DIR=DIR) by
+## scripts/release.sh. A cold release build takes long; never part of `make test`.
+release:
+	bash scripts/release.sh all --version '$(VERSION)'$(if $(RELEASE_DIR), --out '$(RELEASE_DIR)')
