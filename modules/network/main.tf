@@ -36,4 +36,13 @@ resource "ode_network" "this" {
     enabled       = var.create_isolated_subnets
     prefix_length = var.isolated_subnet_prefix_length
   }
+
+  dynamic "flow_logs" {
+    for_each = var.flow_logs == null ? [] : [var.flow_logs]
+    content {
+      destination_arn = flow_logs.value.destination_arn
+      traffic_type    = flow_logs.value.traffic_type
+      iam_role_arn    = flow_logs.value.iam_role_arn
+    }
+  }
 }

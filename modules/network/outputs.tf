@@ -71,6 +71,11 @@ output "private_route_table_ids" {
   value       = ode_network.this.private_route_table_ids
 }
 
+output "flow_log_id" {
+  description = "ID of the VPC flow log (null without flow_logs)."
+  value       = ode_network.this.flow_log_id
+}
+
 output "isolation" {
   description = "\"verified\" when no isolated subnet can reach the internet."
   value       = ode_network.this.isolation

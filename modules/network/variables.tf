@@ -125,3 +125,33 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "flow_logs" {
+  description = "VPC flow logs, or null for none: destination_arn (an S3 bucket ARN, arn:aws:s3:::<bucket>, or a CloudWatch Logs log group ARN), traffic_type (ALL, ACCEPT or REJECT; default ALL) and iam_role_arn (a role the flow logs service can assume; required for a log group)."
+  type = object({
+    destination_arn = string
+    traffic_type    = optional(string, "ALL")
+    iam_role_arn    = optional(string)
+  })
+  default = null
+
+  validation {
+    condition     = var.flow_logs == null || can(regex("^arn:aws[a-z-]*:(s3:::[a-z0-9][a-z0-9.-]+[a-z0-9](/.*)?|logs:[a-z0-9-]+:[0-9]{12}:log-group:.+)$", var.flow_logs.destination_arn))
+    error_message = "flow_logs.destination_arn must be an S3 bucket ARN (arn:aws:s3:::<bucket>) or a CloudWatch Logs log group ARN (arn:aws:logs:<region>:<account>:log-group:<name>)."
+  }
+
+  validation {
+    condition     = var.flow_logs == null || try(contains(["ALL", "ACCEPT", "REJECT"], var.flow_logs.traffic_type), false)
+    error_message = "flow_logs.traffic_type must be one of ALL, ACCEPT, REJECT."
+  }
+
+  validation {
+    condition     = var.flow_logs == null || try(var.flow_logs.iam_role_arn == null || can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$", var.flow_logs.iam_role_arn)), false)
+    error_message = "flow_logs.iam_role_arn must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)."
+  }
+
+  validation {
+    condition     = var.flow_logs == null || try(!can(regex("^arn:aws[a-z-]*:logs:", var.flow_logs.destination_arn)) || var.flow_logs.iam_role_arn != null, false)
+    error_message = "Flow logs to a CloudWatch Logs log group need flow_logs.iam_role_arn, a role the flow logs service can assume."
+  }
+}

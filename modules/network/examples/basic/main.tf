@@ -2,11 +2,11 @@
 # subnets, one NAT gateway per zone.
 
 terraform {
-  required_version = ">= 1.5.0"
+  required_version = ">= 1.5"
   required_providers {
     ode = {
       source  = "registry.terraform.io/ode/ode"
-      version = ">= 0.1.0"
+      version = "~> 0.1"
     }
   }
 }

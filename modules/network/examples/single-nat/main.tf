@@ -1,11 +1,11 @@
 # A cheaper staging network: two zones, one NAT gateway, no isolated tier.
 
 terraform {
-  required_version = ">= 1.5.0"
+  required_version = ">= 1.5"
   required_providers {
     ode = {
       source  = "registry.terraform.io/ode/ode"
-      version = ">= 0.1.0"
+      version = "~> 0.1"
     }
   }
 }

@@ -1,11 +1,11 @@
 # The seed's state backend: ode-terraform-state + ode-terraform-locks in us-east-1.
 
 terraform {
-  required_version = ">= 1.5.0"
+  required_version = ">= 1.5"
   required_providers {
     ode = {
       source  = "registry.terraform.io/ode/ode"
-      version = ">= 0.1.0"
+      version = "~> 0.1"
     }
   }
 }

@@ -1,0 +1,374 @@
+# How the module's variables become ode_network arguments, and its outputs.
+#
+# Run with `tofu init && tofu test` in modules/network (OpenTofu 1.8 or later; Terraform
+# 1.5 has no .tftest.hcl tests). The provider is mocked, so no AWS account is used and
+# nothing is created: these runs check the module's own HCL. The provider's checks
+# (layout fit, ARN formats, ...) and real applies are covered by tests/e2e.
+
+mock_provider "ode" {
+  # A mock makes up values for computed attributes; these stand for what the provider
+  # reports, so that the outputs can be checked against known values.
+  mock_resource "ode_network" {
+    defaults = {
+      vpc_id              = "vpc-0123456789abcdef0"
+      vpc_arn             = "arn:aws:ec2:us-east-1:123456789012:vpc/vpc-0123456789abcdef0"
+      internet_gateway_id = "igw-0123456789abcdef0"
+      flow_log_id         = null
+      isolation           = "verified"
+      egress              = "verified"
+    }
+  }
+}
+
+run "defaults_are_the_seed_layout" {
+  command = plan
+
+  assert {
+    condition     = ode_network.this.name == "ode-production"
+    error_message = "The default name should be <project>-<environment>, got ${ode_network.this.name}."
+  }
+
+  assert {
+    condition     = ode_network.this.cidr_block == "10.0.0.0/16"
+    error_message = "The default CIDR block should be 10.0.0.0/16."
+  }
+
+  assert {
+    condition     = ode_network.this.az_count == 3
+    error_message = "Without availability_zones, az_count (default 3) should be passed."
+  }
+
+  assert {
+    condition     = ode_network.this.nat_gateways == "one_per_az"
+    error_message = "The default NAT strategy should be one_per_az."
+  }
+
+  assert {
+    condition     = ode_network.this.enable_dns_hostnames == true
+    error_message = "DNS hostnames should be on by default."
+  }
+
+  assert {
+    condition = ode_network.this.tags == tomap({
+      Project     = "ode"
+      Environment = "production"
+      ManagedBy   = "Terraform"
+    })
+    error_message = "Unexpected default tags: ${jsonencode(ode_network.this.tags)}."
+  }
+
+  assert {
+    condition     = ode_network.this.public.tags == tomap({ "kubernetes.io/role/elb" = "1" })
+    error_message = "Public subnets should carry the EKS load balancer role tag."
+  }
+
+  assert {
+    condition     = ode_network.this.private.tags == tomap({ "kubernetes.io/role/internal-elb" = "1" })
+    error_message = "Private subnets should carry the EKS internal load balancer role tag."
+  }
+
+  assert {
+    condition     = ode_network.this.isolated.enabled == true
+    error_message = "The isolated tier should be created by default."
+  }
+
+  assert {
+    condition = (
+      ode_network.this.public.prefix_length == null &&
+      ode_network.this.private.prefix_length == null &&
+      ode_network.this.isolated.prefix_length == null
+    )
+    error_message = "Without prefix lengths the layout's defaults should apply (null arguments)."
+  }
+
+  assert {
+    condition     = ode_network.this.flow_logs == null
+    error_message = "Flow logs should be off by default."
+  }
+}
+
+run "name_from_project_and_environment" {
+  command = plan
+
+  variables {
+    project     = "shop"
+    environment = "staging"
+  }
+
+  assert {
+    condition     = ode_network.this.name == "shop-staging"
+    error_message = "Expected name shop-staging, got ${ode_network.this.name}."
+  }
+
+  assert {
+    condition     = ode_network.this.tags["Project"] == "shop" && ode_network.this.tags["Environment"] == "staging"
+    error_message = "Project and Environment tags should follow the variables."
+  }
+}
+
+run "explicit_name_wins" {
+  command = plan
+
+  variables {
+    project = "shop"
+    name    = "Shop_Network-1"
+  }
+
+  assert {
+    condition     = ode_network.this.name == "Shop_Network-1"
+    error_message = "An explicit name should be used as it is, got ${ode_network.this.name}."
+  }
+}
+
+run "staging_layout_passes_through" {
+  command = plan
+
+  variables {
+    cidr_block              = "10.1.0.0/16"
+    az_count                = 2
+    nat_gateways            = "single"
+    create_isolated_subnets = false
+    enable_dns_hostnames    = false
+  }
+
+  assert {
+    condition     = ode_network.this.cidr_block == "10.1.0.0/16"
+    error_message = "cidr_block should pass through."
+  }
+
+  assert {
+    condition     = ode_network.this.az_count == 2
+    error_message = "az_count should pass through."
+  }
+
+  assert {
+    condition     = ode_network.this.nat_gateways == "single"
+    error_message = "nat_gateways should pass through."
+  }
+
+  assert {
+    condition     = ode_network.this.isolated.enabled == false
+    error_message = "create_isolated_subnets = false should disable the isolated tier."
+  }
+
+  assert {
+    condition     = ode_network.this.enable_dns_hostnames == false
+    error_message = "enable_dns_hostnames should pass through."
+  }
+}
+
+run "no_nat_gateways" {
+  command = plan
+
+  variables {
+    nat_gateways = "none"
+  }
+
+  assert {
+    condition     = ode_network.this.nat_gateways == "none"
+    error_message = "nat_gateways = none should pass through."
+  }
+}
+
+run "explicit_zones_replace_az_count" {
+  command = plan
+
+  variables {
+    availability_zones = ["us-east-1a", "us-east-1c"]
+    az_count           = 5
+  }
+
+  assert {
+    condition     = ode_network.this.availability_zones == tolist(["us-east-1a", "us-east-1c"])
+    error_message = "availability_zones should pass through in order."
+  }
+
+  assert {
+    condition     = ode_network.this.az_count == null
+    error_message = "With availability_zones given, az_count should not be passed."
+  }
+}
+
+run "prefix_lengths_pass_through" {
+  command = plan
+
+  variables {
+    public_subnet_prefix_length   = 22
+    private_subnet_prefix_length  = 20
+    isolated_subnet_prefix_length = 24
+  }
+
+  assert {
+    condition     = ode_network.this.public.prefix_length == 22
+    error_message = "public_subnet_prefix_length should reach the public block."
+  }
+
+  assert {
+    condition     = ode_network.this.private.prefix_length == 20
+    error_message = "private_subnet_prefix_length should reach the private block."
+  }
+
+  assert {
+    condition     = ode_network.this.isolated.prefix_length == 24
+    error_message = "isolated_subnet_prefix_length should reach the isolated block."
+  }
+}
+
+run "tags_merge_over_the_defaults" {
+  command = plan
+
+  variables {
+    tags = {
+      Team      = "platform"
+      ManagedBy = "OpenTofu"
+    }
+  }
+
+  assert {
+    condition = ode_network.this.tags == tomap({
+      Project     = "ode"
+      Environment = "production"
+      ManagedBy   = "OpenTofu"
+      Team        = "platform"
+    })
+    error_message = "The tags variable should be merged over (and win against) the module's tags: ${jsonencode(ode_network.this.tags)}."
+  }
+
+  assert {
+    condition     = ode_network.this.public.tags == tomap({ "kubernetes.io/role/elb" = "1" })
+    error_message = "Tier tags should stay the tier's own."
+  }
+}
+
+run "flow_logs_to_s3" {
+  command = plan
+
+  variables {
+    flow_logs = {
+      destination_arn = "arn:aws:s3:::ode-flow-logs/production"
+    }
+  }
+
+  assert {
+    condition     = ode_network.this.flow_logs.destination_arn == "arn:aws:s3:::ode-flow-logs/production"
+    error_message = "flow_logs.destination_arn should pass through."
+  }
+
+  assert {
+    condition     = ode_network.this.flow_logs.traffic_type == "ALL"
+    error_message = "flow_logs.traffic_type should default to ALL."
+  }
+
+  assert {
+    condition     = ode_network.this.flow_logs.iam_role_arn == null
+    error_message = "No role is needed for S3."
+  }
+}
+
+run "flow_logs_to_cloudwatch_logs" {
+  command = plan
+
+  variables {
+    flow_logs = {
+      destination_arn = "arn:aws:logs:us-east-1:123456789012:log-group:/ode/vpc-flow-logs"
+      traffic_type    = "REJECT"
+      iam_role_arn    = "arn:aws:iam::123456789012:role/ode-flow-logs"
+    }
+  }
+
+  assert {
+    condition = ode_network.this.flow_logs == {
+      destination_arn = "arn:aws:logs:us-east-1:123456789012:log-group:/ode/vpc-flow-logs"
+      traffic_type    = "REJECT"
+      iam_role_arn    = "arn:aws:iam::123456789012:role/ode-flow-logs"
+    }
+    error_message = "flow_logs should pass through: ${jsonencode(ode_network.this.flow_logs)}."
+  }
+}
+
+run "outputs_come_from_the_resource" {
+  command = plan
+
+  # The computed attributes as the provider would report them after an apply.
+  override_resource {
+    target = ode_network.this
+    values = {
+      availability_zones        = ["us-east-1a", "us-east-1b"]
+      public_subnet_ids         = ["subnet-pub-a", "subnet-pub-b"]
+      private_subnet_ids        = ["subnet-prv-a", "subnet-prv-b"]
+      isolated_subnet_ids       = ["subnet-iso-a", "subnet-iso-b"]
+      public_subnet_ids_by_az   = { us-east-1a = "subnet-pub-a", us-east-1b = "subnet-pub-b" }
+      private_subnet_ids_by_az  = { us-east-1a = "subnet-prv-a", us-east-1b = "subnet-prv-b" }
+      isolated_subnet_ids_by_az = { us-east-1a = "subnet-iso-a", us-east-1b = "subnet-iso-b" }
+      public_subnet_cidrs_by_az = { us-east-1a = "10.0.0.0/21", us-east-1b = "10.0.8.0/21" }
+      nat_gateway_ids           = ["nat-a", "nat-b"]
+      nat_public_ips            = ["198.51.100.1", "198.51.100.2"]
+      private_route_table_ids   = ["rtb-prv-a", "rtb-prv-b"]
+      vpc_id                    = "vpc-override"
+      isolation                 = "verified"
+    }
+  }
+
+  assert {
+    condition     = output.vpc_id == "vpc-override"
+    error_message = "vpc_id should be the resource's."
+  }
+
+  assert {
+    condition     = output.vpc_cidr_block == "10.0.0.0/16"
+    error_message = "vpc_cidr_block should be the resource's CIDR block."
+  }
+
+  assert {
+    condition     = output.availability_zones == tolist(["us-east-1a", "us-east-1b"])
+    error_message = "availability_zones should be the resource's."
+  }
+
+  assert {
+    condition     = output.private_subnet_ids == tolist(["subnet-prv-a", "subnet-prv-b"])
+    error_message = "private_subnet_ids should be the resource's."
+  }
+
+  assert {
+    condition = (
+      output.subnet_ids_by_az.public["us-east-1b"] == "subnet-pub-b" &&
+      output.subnet_ids_by_az.private["us-east-1a"] == "subnet-prv-a" &&
+      output.subnet_ids_by_az.isolated["us-east-1b"] == "subnet-iso-b"
+    )
+    error_message = "subnet_ids_by_az should group the resource's maps by tier: ${jsonencode(output.subnet_ids_by_az)}."
+  }
+
+  assert {
+    condition     = output.subnet_cidrs_by_az.public["us-east-1b"] == "10.0.8.0/21"
+    error_message = "subnet_cidrs_by_az should group the resource's CIDR maps by tier."
+  }
+
+  assert {
+    condition     = output.nat_public_ips == tolist(["198.51.100.1", "198.51.100.2"])
+    error_message = "nat_public_ips should be the resource's."
+  }
+
+  assert {
+    condition     = output.isolation == "verified"
+    error_message = "isolation should be the resource's."
+  }
+}
+
+run "outputs_with_mock_defaults" {
+  command = plan
+
+  assert {
+    condition     = output.vpc_arn == "arn:aws:ec2:us-east-1:123456789012:vpc/vpc-0123456789abcdef0"
+    error_message = "vpc_arn should be the resource's."
+  }
+
+  assert {
+    condition     = output.internet_gateway_id == "igw-0123456789abcdef0"
+    error_message = "internet_gateway_id should be the resource's."
+  }
+
+  assert {
+    condition     = output.flow_log_id == null
+    error_message = "flow_log_id should be null without flow logs."
+  }
+}
