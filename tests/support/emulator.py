@@ -17,11 +17,15 @@ moto's WSGI application runs in this process, wrapped in a middleware that
   - ``POST /_ode/transitions`` with ``{"nat_gateway_pending_s": 1.5}``: NAT gateways
     created from now on read ``pending`` until that many seconds after their creation
     (0, the default: ``available`` at once, as moto has them)
+  - ``POST /_ode/eks`` with ``{"transition_s": 0.5}``: EKS clusters, node groups and
+    add-ons changed from now on stay CREATING / UPDATING / DELETING, and their updates
+    InProgress, that long (0, the default: done at once)
   - ``POST /_ode/reset``: reset moto's state, the recorder, latency, faults and
     transitions
 
 It also corrects two behaviours of moto 5.2.5 that would get in the tests' way; see
-``_RESPONSE_FIXES`` and ``_evaluate_bucket_policies_as_tls``.
+``_RESPONSE_FIXES`` and ``_evaluate_bucket_policies_as_tls``; and it adds the EKS
+operations moto lacks (add-ons, access entries, updates; see ``eks_emulator``).
 
 Run it with ``python -m tests.support.emulator --port 0 --port-file F``; it listens on
 127.0.0.1 only. :class:`EmulatorClient` is the test-side handle to a running emulator;
@@ -180,6 +184,7 @@ class _State:
     nat_gateway_pending_s: float = 0.0
     # NAT gateway id -> time.monotonic() until which it reads "pending".
     nat_gateways_pending_until: dict[str, float] = field(default_factory=dict)
+    eks_transition_s: float = 0.0
 
 
 class RecordingMiddleware:
@@ -332,6 +337,11 @@ class RecordingMiddleware:
                 with self.state.lock:
                     self.state.nat_gateway_pending_s = pending_s
                 return _json_response(start_response, 200, {"status": "ok"})
+            if (method, name) == ("POST", "eks"):
+                transition_s = _eks_setting(payload)
+                with self.state.lock:
+                    self.state.eks_transition_s = transition_s
+                return _json_response(start_response, 200, {"status": "ok"})
             if (method, name) == ("POST", "reset"):
                 self.reset_moto()
                 with self.state.lock:
@@ -340,6 +350,7 @@ class RecordingMiddleware:
                     self.state.latency_s = 0.0
                     self.state.nat_gateway_pending_s = 0.0
                     self.state.nat_gateways_pending_until.clear()
+                    self.state.eks_transition_s = 0.0
                 return _json_response(start_response, 200, {"status": "ok"})
         except (KeyError, TypeError, ValueError) as err:
             return _json_response(start_response, 400, {"error": f"bad request: {err!r}"})
@@ -421,6 +432,16 @@ def _transitions_setting(payload: Any) -> float:
     if not math.isfinite(pending_s) or pending_s < 0:
         raise ValueError(f"nat_gateway_pending_s must be a finite number >= 0, not {pending_s}")
     return pending_s
+
+
+def _eks_setting(payload: Any) -> float:
+    """The ``transition_s`` of a ``/_ode/eks`` request, checked."""
+    if not isinstance(payload, dict) or set(payload) != {"transition_s"}:
+        raise ValueError('expected {"transition_s": seconds}')
+    transition_s = float(payload["transition_s"])
+    if not math.isfinite(transition_s) or transition_s < 0:
+        raise ValueError(f"transition_s must be a finite number >= 0, not {transition_s}")
+    return transition_s
 
 
 def _peek_form_body(environ: dict[str, Any]) -> str:
@@ -522,6 +543,40 @@ def policy_as_seen_over_tls(policy: str) -> str:
     return json.dumps(document)
 
 
+# The AWS managed policies the provider and the tests attach. moto loads none by default
+# and all ~1,200 with MOTO_IAM_LOAD_MANAGED_POLICIES, which costs about a second on every
+# reset; these few are enough.
+MANAGED_POLICIES = frozenset(
+    {
+        "AmazonEKSClusterPolicy",
+        "AmazonEKSWorkerNodePolicy",
+        "AmazonEKS_CNI_Policy",
+        "AmazonEC2ContainerRegistryReadOnly",
+        "AmazonEBSCSIDriverPolicy",
+        "AmazonS3ReadOnlyAccess",
+        "AmazonS3FullAccess",
+    }
+)
+
+
+def _load_the_managed_policies_we_use() -> None:
+    """Make moto's IAM know the AWS managed policies in MANAGED_POLICIES (and only them)."""
+    from moto.iam import models
+
+    parsed = json.loads(models.aws_managed_policies_data)
+    wanted = {name: data for name, data in parsed.items() if name in MANAGED_POLICIES}
+    missing = MANAGED_POLICIES - set(wanted)
+    assert not missing, f"moto does not know these managed policies: {sorted(missing)}"
+
+    def init_aws_policies(self: Any) -> list[Any]:
+        return [
+            models.AWSManagedPolicy.from_data(name, self.account_id, self.region_name, data)
+            for name, data in wanted.items()
+        ]
+
+    models.IAMBackend._init_aws_policies = init_aws_policies
+
+
 def _evaluate_bucket_policies_as_tls() -> None:
     """Make moto judge bucket policies as AWS judges requests to its HTTPS endpoints.
 
@@ -552,8 +607,12 @@ def make_server(port: int = 0):
     from moto.server import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
     from werkzeug.serving import make_server as werkzeug_make_server
 
+    from . import eks_emulator
+
     _evaluate_bucket_policies_as_tls()
+    _load_the_managed_policies_we_use()
     app = RecordingMiddleware(DomainDispatcherApplication(create_backend_app), moto_api_backend.reset)
+    eks_emulator.install(transition_s=lambda: app.state.eks_transition_s)
     return werkzeug_make_server(
         "127.0.0.1", port, app, threaded=True, request_handler=MotoRequestHandler
     )
@@ -645,6 +704,10 @@ class EmulatorClient:
     def set_transitions(self, nat_gateway_pending_s: float) -> None:
         """Make NAT gateways created from now on read ``pending`` for that long (0: off)."""
         self._post("/_ode/transitions", {"nat_gateway_pending_s": nat_gateway_pending_s})
+
+    def set_eks_transitions(self, transition_s: float) -> None:
+        """Make EKS resources changed from now on stay in transitional states that long (0: off)."""
+        self._post("/_ode/eks", {"transition_s": transition_s})
 
     def reset(self) -> None:
         """Forget all AWS state, recorded calls, latency, pending faults and transitions."""

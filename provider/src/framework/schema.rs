@@ -152,6 +152,18 @@ impl Block {
         });
         self
     }
+    /// Adds a nested block that repeats with a label, as a map keyed by the label
+    /// (`node_group "system" { ... }`).
+    pub fn map(mut self, name: &str, block: Block) -> Self {
+        self.blocks.push(NestedBlock {
+            type_name: name.to_string(),
+            block,
+            nesting: Nesting::Map,
+            min_items: 0,
+            max_items: 0,
+        });
+        self
+    }
     pub fn attribute(&self, name: &str) -> Option<&Attribute> {
         self.attributes.iter().find(|a| a.name == name)
     }

@@ -1,0 +1,994 @@
+//! `ode_eks_stack`: the seed's EKS cluster with its roles, key, OIDC provider,
+//! access entries, node groups, add-ons and IRSA roles, as one resource.
+
+mod model;
+mod ops;
+mod schema;
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+
+use crate::aws::{Aws, AwsError};
+use crate::framework::validate::{int_at, string_at, string_attr, string_map_at};
+use crate::framework::*;
+use crate::kit::claim::Owner;
+use crate::kit::wait::deadline_in;
+use model::*;
+use schema::*;
+
+pub use schema::TYPE_NAME;
+
+pub struct EksStack;
+
+fn report(diags: &mut Diagnostics, action: &str, name: &str, errs: Vec<AwsError>) {
+    for e in errs {
+        diags.error(format!("{action} EKS stack {name:?}"), e.to_string());
+    }
+}
+
+fn report_claim(diags: &mut Diagnostics, action: &str, name: &str, e: ops::ClaimError) {
+    match e {
+        ops::ClaimError::Aws(e) => report(diags, action, name, vec![e]),
+        ops::ClaimError::Taken { what, owner } => {
+            let why = match owner {
+                Owner::Managed => "already exists and belongs to another Terraform state (or was made outside this provider)",
+                _ => "is marked as being created by another configuration or workspace",
+            };
+            diags.attr_error(
+                AttrPath::attr("name"),
+                format!("EKS stack name {name:?} is taken"),
+                format!(
+                    "{what} {why}. Nothing was created. Choose another name, or, if this configuration \
+                     should manage that stack, remove it from the other state and import it here: \
+                     terraform import <address of this ode_eks_stack> {name}"
+                ),
+            );
+        }
+    }
+}
+
+/// Attributes the user writes (kept from config/plan in state unless AWS drifted).
+const CONFIG_ATTRS: [&str; 18] = [
+    "name",
+    "kubernetes_version",
+    "subnet_ids",
+    "endpoint_private_access",
+    "endpoint_public_access",
+    "public_access_cidrs",
+    "enabled_log_types",
+    "kms_key_arn",
+    "cluster_role_arn",
+    "node_role_arn",
+    "authentication_mode",
+    "tags",
+    "node_group",
+    "addon",
+    "access_entry",
+    "service_account",
+    "timeouts",
+    "id",
+];
+
+fn sorted(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v
+}
+
+/// The state for `base` (the plan after an apply, the prior state on refresh)
+/// as AWS has it: configured values stay as written unless AWS differs (drift),
+/// computed values come from AWS.
+fn state(aws: &Aws, base: &Value, obs: &Observed) -> Value {
+    let d = Desired::from_value(base);
+    let mut st: BTreeMap<String, Value> = CONFIG_ATTRS
+        .iter()
+        .map(|a| (a.to_string(), base.get(a).clone()))
+        .collect();
+    let Some(c) = &obs.cluster else {
+        return Value::Null;
+    };
+    st.insert("id".into(), Value::string(&d.name));
+    if c.version != d.version && !c.version.is_empty() {
+        st.insert("kubernetes_version".into(), Value::string(&c.version));
+    }
+    st.insert(
+        "endpoint_private_access".into(),
+        Value::Bool(c.private_access),
+    );
+    st.insert(
+        "endpoint_public_access".into(),
+        Value::Bool(c.public_access),
+    );
+    if d.public_cidrs
+        .as_ref()
+        .is_some_and(|w| sorted(w.clone()) != sorted(c.public_cidrs.clone()))
+    {
+        st.insert(
+            "public_access_cidrs".into(),
+            Value::string_list(c.public_cidrs.clone()),
+        );
+    }
+    if sorted(d.log_types.clone()) != sorted(c.log_types.clone()) {
+        st.insert(
+            "enabled_log_types".into(),
+            Value::string_list(c.log_types.clone()),
+        );
+    }
+    if let Some(m) = &c.auth_mode {
+        st.insert("authentication_mode".into(), Value::string(m));
+    }
+    let role = |given: &Option<String>, seen: &Option<String>| {
+        Value::opt_string(given.clone().or_else(|| seen.clone()))
+    };
+    st.insert(
+        "cluster_role_arn".into(),
+        role(&d.cluster_role_arn, &obs.cluster_role_arn),
+    );
+    st.insert(
+        "node_role_arn".into(),
+        role(&d.node_role_arn, &obs.node_role_arn),
+    );
+
+    // Node groups: the newest generation of each key; drift in what Terraform owns.
+    let mut groups = base.get("node_group").as_map().cloned().unwrap_or_default();
+    let mut arns = BTreeMap::new();
+    let mut versions = BTreeMap::new();
+    let mut statuses = BTreeMap::new();
+    groups.retain(|k, _| obs.node_groups.contains_key(k));
+    for (key, gv) in groups.iter_mut() {
+        let spec = d.node_groups.get(key).cloned();
+        let seen = obs.node_groups.get(key).and_then(|v| {
+            v.iter()
+                .find(|g| {
+                    spec.as_ref().is_some_and(|s| {
+                        g.tags.get(&crate::kit::tags::owner_key("spec")) == Some(&s.immutable())
+                    })
+                })
+                .or(v.last())
+        });
+        let (Some(spec), Some(seen)) = (spec, seen) else {
+            continue;
+        };
+        arns.insert(key.clone(), Value::string(&seen.arn));
+        versions.insert(key.clone(), Value::string(&seen.version));
+        statuses.insert(key.clone(), Value::string(&seen.status));
+        let mut set_int = |attr: &str, want: i32, have: i32| {
+            if want != have {
+                gv.set(attr, Value::int(i64::from(have)));
+            }
+        };
+        set_int("min_size", spec.min_size, seen.spec.min_size);
+        set_int("max_size", spec.max_size, seen.spec.max_size);
+        if !spec.autoscaler {
+            set_int("desired_size", spec.desired_size, seen.spec.desired_size);
+        }
+        if seen.spec.immutable() != spec.immutable() {
+            gv.set(
+                "instance_types",
+                Value::string_list(seen.spec.instance_types.clone()),
+            );
+        }
+    }
+    st.insert(
+        "node_group".into(),
+        if groups.is_empty() && base.get("node_group").is_null() {
+            Value::Null
+        } else {
+            Value::Map(groups)
+        },
+    );
+
+    let mut addons = base.get("addon").as_map().cloned().unwrap_or_default();
+    addons.retain(|k, _| obs.addons.contains_key(k));
+    let mut addon_versions = BTreeMap::new();
+    for (name, av) in addons.iter_mut() {
+        let Some(seen) = obs.addons.get(name) else {
+            continue;
+        };
+        addon_versions.insert(name.clone(), Value::string(&seen.version));
+        if av
+            .get("version")
+            .as_str()
+            .is_some_and(|v| v != seen.version)
+        {
+            av.set("version", Value::string(&seen.version));
+        }
+    }
+    st.insert(
+        "addon".into(),
+        if addons.is_empty() && base.get("addon").is_null() {
+            Value::Null
+        } else {
+            Value::Map(addons)
+        },
+    );
+
+    let mut access = base
+        .get("access_entry")
+        .as_map()
+        .cloned()
+        .unwrap_or_default();
+    access.retain(|p, _| obs.access.contains_key(p));
+    st.insert(
+        "access_entry".into(),
+        if access.is_empty() && base.get("access_entry").is_null() {
+            Value::Null
+        } else {
+            Value::Map(access)
+        },
+    );
+
+    let mut sas = base
+        .get("service_account")
+        .as_map()
+        .cloned()
+        .unwrap_or_default();
+    sas.retain(|k, _| obs.sa_roles.contains_key(k));
+    st.insert(
+        "service_account".into(),
+        if sas.is_empty() && base.get("service_account").is_null() {
+            Value::Null
+        } else {
+            Value::Map(sas)
+        },
+    );
+
+    let provider_arn = obs
+        .oidc_provider_arn
+        .clone()
+        .unwrap_or_else(|| ops::oidc_arn(aws, &c.arn, &c.issuer));
+    let computed: [(&str, Value); 15] = [
+        ("arn", Value::string(&c.arn)),
+        ("endpoint", Value::string(&c.endpoint)),
+        ("certificate_authority_data", Value::string(&c.ca)),
+        ("oidc_issuer_url", Value::string(&c.issuer)),
+        ("oidc_provider_arn", Value::string(provider_arn)),
+        (
+            "cluster_security_group_id",
+            Value::string(&c.security_group),
+        ),
+        (
+            "secrets_kms_key_arn",
+            Value::opt_string(c.kms_key_arn.clone()),
+        ),
+        ("platform_version", Value::string(&c.platform_version)),
+        ("node_group_arns", Value::Map(arns)),
+        ("node_group_versions", Value::Map(versions)),
+        ("node_group_status", Value::Map(statuses)),
+        ("addon_versions", Value::Map(addon_versions)),
+        (
+            "service_account_role_arns",
+            Value::Map(
+                obs.sa_roles
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Value::string(v)))
+                    .collect(),
+            ),
+        ),
+        (
+            "kubeconfig",
+            Value::string(kubeconfig(&d.name, &aws.region, &c.endpoint, &c.ca)),
+        ),
+        ("id", Value::string(&d.name)),
+    ];
+    for (k, v) in computed {
+        st.insert(k.to_string(), v);
+    }
+    Value::Map(st)
+}
+
+impl EksStack {
+    async fn apply(
+        &self,
+        aws: &Aws,
+        stop: &Stop,
+        planned: &Value,
+        create: bool,
+        resp: &mut ApplyResponse,
+    ) {
+        let mut d = Desired::from_value(planned);
+        let (action, limit) = if create {
+            ("Creating", d.timeouts.create)
+        } else {
+            ("Updating", d.timeouts.update)
+        };
+        let deadline = deadline_in(limit);
+        if create {
+            d.creating = Some(aws.fingerprint.clone());
+            if let Err(e) = ops::claim_cluster(aws, &d).await {
+                return report_claim(&mut resp.diagnostics, action, &d.name, e);
+            }
+        }
+        match ops::reconcile(aws, stop, &d, deadline).await {
+            Ok(errs) => {
+                let finished = errs.is_empty();
+                report(&mut resp.diagnostics, action, &d.name, errs);
+                let obs = ops::read(aws, &d).await;
+                if let (true, true, Ok(obs)) = (create, finished, &obs) {
+                    if let Err(e) = ops::release_claim(aws, &d, obs).await {
+                        report(&mut resp.diagnostics, action, &d.name, vec![e]);
+                    }
+                }
+                match obs {
+                    Ok(obs) if obs.cluster.is_some() => resp.state = state(aws, planned, &obs),
+                    Ok(_) => {}
+                    Err(e) => report(&mut resp.diagnostics, action, &d.name, vec![e]),
+                }
+            }
+            Err(e) => {
+                report_claim(&mut resp.diagnostics, action, &d.name, e);
+                // Whatever exists is recorded.
+                if let Ok(obs) = ops::read(aws, &d).await {
+                    if obs.cluster.is_some() {
+                        resp.state = state(aws, planned, &obs);
+                    }
+                }
+            }
+        }
+        if create && resp.state.is_null() && !resp.diagnostics.has_errors() {
+            resp.diagnostics.error(
+                format!("{action} EKS stack {:?}", d.name),
+                "The cluster is not visible after the create; run plan again.",
+            );
+        }
+    }
+}
+
+fn one_of(choices: &'static [&'static str]) -> impl Fn(&str) -> Result<(), String> {
+    move |s| {
+        if choices.contains(&s) {
+            Ok(())
+        } else {
+            Err(format!("{s:?}: use one of {}.", choices.join(", ")))
+        }
+    }
+}
+
+#[async_trait]
+impl Resource<Aws> for EksStack {
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+
+    fn schema(&self) -> Schema {
+        schema::schema()
+    }
+
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        string_attr(config, "name", diags, |s| {
+            let ok = (1..=100).contains(&s.len())
+                && s.starts_with(|c: char| c.is_ascii_alphanumeric())
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+            if ok {
+                Ok(())
+            } else {
+                Err(format!("{s:?}: cluster names are 1 to 100 letters, digits, '-' or '_', starting with a letter or digit."))
+            }
+        });
+        string_attr(config, "kubernetes_version", diags, |s| match minor(s) {
+            Some((1, m)) if (23..=40).contains(&m) => Ok(()),
+            _ => Err(format!(
+                "{s:?} is not a Kubernetes version EKS offers (like \"1.29\")."
+            )),
+        });
+        if let Some(subnets) = config.get("subnet_ids").as_list() {
+            if config.get("subnet_ids").is_wholly_known() && subnets.len() < 2 {
+                diags.attr_error(
+                    AttrPath::attr("subnet_ids"),
+                    "Not enough subnets",
+                    "EKS needs subnets in at least two availability zones; list at least two.",
+                );
+            }
+            for (i, s) in subnets.iter().enumerate() {
+                string_at(s, AttrPath::attr("subnet_ids").then_index(i), diags, |s| {
+                    if s.starts_with("subnet-") {
+                        Ok(())
+                    } else {
+                        Err(format!("{s:?} is not a subnet ID (subnet-...)."))
+                    }
+                });
+            }
+        }
+        if let Some(types) = config.get("enabled_log_types").as_list() {
+            for (i, t) in types.iter().enumerate() {
+                string_at(
+                    t,
+                    AttrPath::attr("enabled_log_types").then_index(i),
+                    diags,
+                    one_of(&LOG_TYPES),
+                );
+            }
+        }
+        if let Some(cidrs) = config.get("public_access_cidrs").as_list() {
+            for (i, c) in cidrs.iter().enumerate() {
+                string_at(
+                    c,
+                    AttrPath::attr("public_access_cidrs").then_index(i),
+                    diags,
+                    |s| crate::resources::network::layout::Cidr::parse(s).map(|_| ()),
+                );
+            }
+        }
+        string_attr(config, "authentication_mode", diags, one_of(&AUTH_MODES));
+        for a in ["kms_key_arn", "cluster_role_arn", "node_role_arn"] {
+            let service = if a == "kms_key_arn" { "kms" } else { "iam" };
+            string_attr(config, a, diags, crate::aws::validate::arn(service));
+        }
+        string_map_at(
+            config.get("tags"),
+            AttrPath::attr("tags"),
+            diags,
+            crate::aws::validate::tag,
+        );
+        crate::kit::timeouts::validate(config, diags);
+
+        if let Some(groups) = config.get("node_group").as_map() {
+            for (key, g) in groups {
+                let at = |a: &str| AttrPath::attr("node_group").then_key(key).then_attr(a);
+                if !(1..=63).contains(&key.len())
+                    || !key
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+                {
+                    diags.attr_error(
+                        AttrPath::attr("node_group").then_key(key),
+                        "Invalid node group name",
+                        format!(
+                            "{key:?}: node group names are 1 to 63 letters, digits, '-' or '_'."
+                        ),
+                    );
+                }
+                if let Some(types) = g.get("instance_types").as_list() {
+                    if types.is_empty() {
+                        diags.attr_error(
+                            at("instance_types"),
+                            "No instance types",
+                            "List at least one instance type.",
+                        );
+                    }
+                    for (i, t) in types.iter().enumerate() {
+                        string_at(t, at("instance_types").then_index(i), diags, |s| {
+                            let ok = s.split_once('.').is_some_and(|(f, size)| {
+                                !f.is_empty()
+                                    && !size.is_empty()
+                                    && s.chars()
+                                        .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+                            });
+                            if ok {
+                                Ok(())
+                            } else {
+                                Err(format!(
+                                    "{s:?} is not an EC2 instance type (like \"t3.medium\")."
+                                ))
+                            }
+                        });
+                    }
+                }
+                string_at(
+                    g.get("capacity_type"),
+                    at("capacity_type"),
+                    diags,
+                    one_of(&CAPACITY_TYPES),
+                );
+                string_at(
+                    g.get("scaling_owner"),
+                    at("scaling_owner"),
+                    diags,
+                    one_of(&SCALING_OWNERS),
+                );
+                let (min, max, desired) = (
+                    g.get("min_size").as_i64(),
+                    g.get("max_size").as_i64(),
+                    g.get("desired_size").as_i64(),
+                );
+                for (attr, v) in [
+                    ("min_size", min),
+                    ("max_size", max),
+                    ("desired_size", desired),
+                ] {
+                    if v.is_some_and(|n| !(0..=1000).contains(&n)) {
+                        diags.attr_error(
+                            at(attr),
+                            "Invalid size",
+                            format!("{attr} must be 0 to 1000."),
+                        );
+                    }
+                }
+                if let (Some(min), Some(max)) = (min, max) {
+                    if min > max {
+                        diags.attr_error(
+                            at("min_size"),
+                            "min_size is larger than max_size",
+                            format!("min_size ({min}) must not exceed max_size ({max})."),
+                        );
+                    } else if max == 0 {
+                        diags.attr_error(
+                            at("max_size"),
+                            "Invalid size",
+                            "max_size must be at least 1.",
+                        );
+                    }
+                    if let Some(d) = desired {
+                        if d < min || d > max {
+                            diags.attr_error(at("desired_size"), "desired_size outside min_size..max_size", format!("desired_size ({d}) must be between min_size ({min}) and max_size ({max})."));
+                        }
+                    }
+                }
+                int_at(g.get("disk_size"), at("disk_size"), diags, |n| {
+                    if (1..=16384).contains(&n) {
+                        Ok(())
+                    } else {
+                        Err(format!("disk_size must be 1 to 16384 GiB; got {n}."))
+                    }
+                });
+                int_at(
+                    g.get("max_unavailable"),
+                    at("max_unavailable"),
+                    diags,
+                    |n| {
+                        if (1..=100).contains(&n) {
+                            Ok(())
+                        } else {
+                            Err(format!("max_unavailable must be 1 to 100; got {n}."))
+                        }
+                    },
+                );
+                string_map_at(g.get("labels"), at("labels"), diags, |k, _| {
+                    let name = k.rsplit('/').next().unwrap_or(k);
+                    let ok = (1..=63).contains(&name.len())
+                        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
+                        && name.ends_with(|c: char| c.is_ascii_alphanumeric())
+                        && name
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+                    if ok {
+                        Ok(())
+                    } else {
+                        Err(format!("{k:?} is not a Kubernetes label key."))
+                    }
+                });
+                if let Some(taints) = g.get("taints").as_list() {
+                    let mut seen = std::collections::BTreeSet::new();
+                    for (i, t) in taints.iter().enumerate() {
+                        let tp = at("taints").then_index(i);
+                        string_at(
+                            t.get("effect"),
+                            // The element, not its `effect`: cores place a diagnostic on
+                            // a list element, not inside the element's object.
+                            tp.clone(),
+                            diags,
+                            one_of(&TAINT_EFFECTS),
+                        );
+                        if let (Some(k), Some(e)) =
+                            (t.get("key").as_str(), t.get("effect").as_str())
+                        {
+                            if !seen.insert((k.to_string(), e.to_string())) {
+                                diags.attr_error(
+                                    tp,
+                                    "Duplicate taint",
+                                    format!(
+                                        "The taint {k:?} with effect {e} is listed more than once."
+                                    ),
+                                );
+                            }
+                        }
+                    }
+                }
+                string_at(
+                    g.get("kubernetes_version"),
+                    at("kubernetes_version"),
+                    diags,
+                    |s| match minor(s) {
+                        Some((1, _)) => Ok(()),
+                        _ => Err(format!(
+                            "{s:?} is not a Kubernetes version (like \"1.29\")."
+                        )),
+                    },
+                );
+            }
+        }
+        if let Some(addons) = config.get("addon").as_map() {
+            for (name, a) in addons {
+                if !KNOWN_ADDONS.contains(&name.as_str()) {
+                    diags.attr_error(
+                        AttrPath::attr("addon").then_key(name),
+                        "Unknown add-on",
+                        format!(
+                            "{name:?} is not an add-on this stack manages; use one of {}.",
+                            KNOWN_ADDONS.join(", ")
+                        ),
+                    );
+                }
+                string_at(
+                    a.get("configuration_values"),
+                    AttrPath::attr("addon")
+                        .then_key(name)
+                        .then_attr("configuration_values"),
+                    diags,
+                    |s| {
+                        serde_json::from_str::<serde_json::Value>(s)
+                            .map(|_| ())
+                            .map_err(|e| format!("not JSON: {e}"))
+                    },
+                );
+            }
+        }
+        if let Some(entries) = config.get("access_entry").as_map() {
+            for (principal, e) in entries {
+                if crate::aws::validate::arn("iam")(principal).is_err() {
+                    diags.attr_error(
+                        AttrPath::attr("access_entry").then_key(principal),
+                        "Invalid principal",
+                        format!("{principal:?} is not an IAM role or user ARN."),
+                    );
+                }
+                string_at(
+                    e.get("policy_arn"),
+                    AttrPath::attr("access_entry")
+                        .then_key(principal)
+                        .then_attr("policy_arn"),
+                    diags,
+                    |s| {
+                        if s.starts_with("arn:") && s.contains(":cluster-access-policy/") {
+                            Ok(())
+                        } else {
+                            Err(format!("{s:?} is not an EKS access policy ARN."))
+                        }
+                    },
+                );
+            }
+        }
+        if let Some(sas) = config.get("service_account").as_map() {
+            for (key, sa) in sas {
+                let at = AttrPath::attr("service_account").then_key(key);
+                let dns = |s: &str| {
+                    (1..=63).contains(&s.len())
+                        && s.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+                        && s.ends_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+                        && s.chars().all(|c| {
+                            c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.'
+                        })
+                };
+                match key.split_once('/') {
+                    Some((ns, name)) if dns(ns) && dns(name) => {}
+                    _ => diags.attr_error(
+                        at.clone(),
+                        "Invalid service account",
+                        format!("{key:?}: write namespace/name, each a lowercase DNS label (like \"ode/api\")."),
+                    ),
+                }
+                if let Some(list) = sa.get("policy_arns").as_list() {
+                    for (i, p) in list.iter().enumerate() {
+                        string_at(
+                            p,
+                            at.clone().then_attr("policy_arns").then_index(i),
+                            diags,
+                            crate::aws::validate::arn("iam"),
+                        );
+                    }
+                }
+                string_at(
+                    sa.get("policy_json"),
+                    at.clone().then_attr("policy_json"),
+                    diags,
+                    |s| {
+                        let v: serde_json::Value =
+                            serde_json::from_str(s).map_err(|e| format!("not JSON: {e}"))?;
+                        if v.get("Statement").is_some() {
+                            Ok(())
+                        } else {
+                            Err("a policy document needs a \"Statement\".".into())
+                        }
+                    },
+                );
+            }
+        }
+    }
+
+    async fn modify_plan(&self, _aws: &Aws, req: PlanRequest<'_>, resp: &mut PlanResponse) {
+        if req.prior.is_null() {
+            return;
+        }
+        let (from, to) = (
+            req.prior
+                .get("kubernetes_version")
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+            resp.planned
+                .get("kubernetes_version")
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+        );
+        if let (Some(f), Some(t)) = (minor(&from), minor(&to)) {
+            if t < f {
+                resp.diagnostics.attr_error(
+                    AttrPath::attr("kubernetes_version"),
+                    "Kubernetes cannot be downgraded",
+                    format!("The cluster runs {from}; EKS cannot go back to {to}. Keep {from} or a newer version."),
+                );
+            }
+        }
+    }
+
+    async fn create(&self, aws: &Aws, req: CreateRequest<'_>, resp: &mut ApplyResponse) {
+        self.apply(aws, &req.stop, req.planned, true, resp).await;
+    }
+
+    async fn read(&self, aws: &Aws, req: ReadRequest<'_>, resp: &mut ReadResponse) {
+        let d = Desired::from_value(req.state);
+        resp.private = req.private.to_vec();
+        match ops::read(aws, &d).await {
+            Ok(obs) if obs.cluster.is_some() => resp.state = state(aws, req.state, &obs),
+            Ok(_) => {
+                tracing::info!(cluster = %d.name, "cluster is gone; removing the stack from state");
+                resp.state = Value::Null;
+            }
+            Err(e) => {
+                resp.state = req.state.clone();
+                report(&mut resp.diagnostics, "Reading", &d.name, vec![e]);
+            }
+        }
+    }
+
+    async fn update(&self, aws: &Aws, req: UpdateRequest<'_>, resp: &mut ApplyResponse) {
+        self.apply(aws, &req.stop, req.planned, false, resp).await;
+        if resp.state.is_null() {
+            resp.state = req.prior.clone();
+        }
+    }
+
+    async fn delete(&self, aws: &Aws, req: DeleteRequest<'_>, resp: &mut DeleteResponse) {
+        let d = Desired::from_value(req.prior);
+        let owned_key = match req.prior.get("kms_key_arn").as_str() {
+            Some(_) => None,
+            None => req.prior.get("secrets_kms_key_arn").as_str(),
+        };
+        let errs = ops::delete(
+            aws,
+            &req.stop,
+            &d,
+            owned_key,
+            deadline_in(d.timeouts.delete),
+        )
+        .await;
+        report(&mut resp.diagnostics, "Deleting", &d.name, errs);
+    }
+
+    async fn import(&self, aws: &Aws, req: ImportRequest<'_>, resp: &mut ImportResponse) {
+        let name = req.id.trim();
+        match import_config(aws, name).await {
+            Ok(config) => {
+                let d = Desired::from_value(&config);
+                match ops::read(aws, &d).await {
+                    Ok(obs) if obs.cluster.is_some() => resp.state = state(aws, &config, &obs),
+                    Ok(_) => resp
+                        .diagnostics
+                        .error(format!("Cannot import {name}"), "No such cluster."),
+                    Err(e) => report(&mut resp.diagnostics, "Importing", name, vec![e]),
+                }
+            }
+            Err(why) => resp
+                .diagnostics
+                .error(format!("Cannot import EKS stack {name:?}"), why),
+        }
+    }
+}
+
+/// The configuration of a stack this provider created, rebuilt from AWS for
+/// import: settings equal to their defaults stay null, as a configuration that
+/// relies on the defaults writes them.
+async fn import_config(aws: &Aws, name: &str) -> Result<Value, String> {
+    let (sa_keys, principals) = ops::discover(aws, name).await.map_err(|e| e.to_string())?;
+    let keyed = |keys: &[String]| {
+        Value::Map(
+            keys.iter()
+                .map(|k| (k.clone(), Value::object([("policy_arns", Value::Null)])))
+                .collect(),
+        )
+    };
+    let probe = Desired::from_value(&Value::object([
+        ("name", Value::string(name)),
+        ("service_account", keyed(&sa_keys)),
+        ("access_entry", keyed(&principals)),
+    ]));
+    let obs = ops::read(aws, &probe).await.map_err(|e| e.to_string())?;
+    let Some(c) = &obs.cluster else {
+        return Err("There is no EKS cluster of that name.".into());
+    };
+    let own = |k: &str| {
+        c.tags
+            .get(&crate::kit::tags::owner_key(k))
+            .map(String::as_str)
+    };
+    if own("stack") != Some(name) || own("key") != Some("cluster") {
+        return Err(
+            "This cluster was not created by ode_eks_stack (it has no ode:stack / ode:key tags)."
+                .into(),
+        );
+    }
+    let opt_int = |v: i32, default: i64| {
+        if i64::from(v) == default {
+            Value::Null
+        } else {
+            Value::int(i64::from(v))
+        }
+    };
+    let opt_str = |v: &str, default: &str| {
+        if v == default {
+            Value::Null
+        } else {
+            Value::string(v)
+        }
+    };
+    let groups: BTreeMap<String, Value> = obs
+        .node_groups
+        .iter()
+        .filter_map(|(k, v)| v.last().map(|g| (k.clone(), g)))
+        .map(|(k, g)| {
+            let s = &g.spec;
+            let v = Value::object([
+                (
+                    "instance_types",
+                    Value::string_list(s.instance_types.clone()),
+                ),
+                ("capacity_type", opt_str(&s.capacity_type, "ON_DEMAND")),
+                ("min_size", Value::int(i64::from(s.min_size))),
+                ("max_size", Value::int(i64::from(s.max_size))),
+                ("desired_size", Value::int(i64::from(s.desired_size))),
+                ("disk_size", opt_int(s.disk_size, DEFAULT_DISK)),
+                ("ami_type", opt_str(&s.ami_type, DEFAULT_AMI)),
+                (
+                    "labels",
+                    if s.labels.is_empty() {
+                        Value::Null
+                    } else {
+                        Value::string_map(s.labels.iter())
+                    },
+                ),
+                (
+                    "taints",
+                    if s.taints.is_empty() {
+                        Value::Null
+                    } else {
+                        Value::List(
+                            s.taints
+                                .iter()
+                                .map(|(k, v, e)| {
+                                    Value::object([
+                                        ("key", Value::string(k)),
+                                        ("value", Value::string(v)),
+                                        ("effect", Value::string(e)),
+                                    ])
+                                })
+                                .collect(),
+                        )
+                    },
+                ),
+                ("max_unavailable", opt_int(s.max_unavailable, 1)),
+                ("scaling_owner", Value::Null),
+                ("kubernetes_version", opt_str(&g.version, &c.version)),
+            ]);
+            (k, v)
+        })
+        .collect();
+    let addons: BTreeMap<String, Value> = obs
+        .addons
+        .iter()
+        .map(|(n, a)| {
+            (
+                n.clone(),
+                Value::object([
+                    ("version", Value::Null),
+                    (
+                        "configuration_values",
+                        Value::opt_string(a.configuration.clone()),
+                    ),
+                ]),
+            )
+        })
+        .collect();
+    let (user_tags, _) = crate::kit::tags::split(c.tags.clone());
+    let user_tags: BTreeMap<String, String> = user_tags
+        .into_iter()
+        .filter(|(k, v)| aws.default_tags.get(k) != Some(v))
+        .collect();
+    let map_or_null = |m: BTreeMap<String, Value>| {
+        if m.is_empty() {
+            Value::Null
+        } else {
+            Value::Map(m)
+        }
+    };
+    // The stack's own key (found through its alias) is not configuration.
+    let kms = match &c.kms_key_arn {
+        Some(arn) if !ops::is_stack_key(aws, name, arn).await => Value::string(arn),
+        _ => Value::Null,
+    };
+    Ok(Value::object([
+        ("name", Value::string(name)),
+        ("kubernetes_version", Value::string(&c.version)),
+        ("subnet_ids", Value::string_list(c.subnet_ids.clone())),
+        ("endpoint_private_access", Value::Bool(c.private_access)),
+        ("endpoint_public_access", Value::Bool(c.public_access)),
+        ("public_access_cidrs", Value::Null),
+        ("enabled_log_types", Value::string_list(c.log_types.clone())),
+        ("kms_key_arn", kms),
+        ("cluster_role_arn", Value::string(&c.role_arn)),
+        (
+            "node_role_arn",
+            Value::opt_string(obs.node_role_arn.clone()),
+        ),
+        (
+            "authentication_mode",
+            Value::string(
+                c.auth_mode
+                    .clone()
+                    .unwrap_or_else(|| "API_AND_CONFIG_MAP".into()),
+            ),
+        ),
+        (
+            "tags",
+            if user_tags.is_empty() {
+                Value::Null
+            } else {
+                Value::string_map(user_tags.iter())
+            },
+        ),
+        ("node_group", map_or_null(groups)),
+        ("addon", map_or_null(addons)),
+        (
+            "access_entry",
+            map_or_null(
+                obs.access
+                    .iter()
+                    .map(|(p, policies)| {
+                        let (policy, ns) = policies.first().cloned().unwrap_or_default();
+                        (
+                            p.clone(),
+                            Value::object([
+                                ("policy_arn", opt_str(&policy, ADMIN_POLICY)),
+                                (
+                                    "namespaces",
+                                    if ns.is_empty() {
+                                        Value::Null
+                                    } else {
+                                        Value::string_list(ns)
+                                    },
+                                ),
+                            ]),
+                        )
+                    })
+                    .collect(),
+            ),
+        ),
+        (
+            "service_account",
+            map_or_null(
+                obs.sa_policies
+                    .iter()
+                    .map(|(k, (arns, inline))| {
+                        (
+                            k.clone(),
+                            Value::object([
+                                (
+                                    "policy_arns",
+                                    if arns.is_empty() {
+                                        Value::Null
+                                    } else {
+                                        Value::string_list(arns.clone())
+                                    },
+                                ),
+                                ("policy_json", Value::opt_string(inline.clone())),
+                            ]),
+                        )
+                    })
+                    .collect(),
+            ),
+        ),
+        ("timeouts", Value::Null),
+        ("id", Value::string(name)),
+    ]))
+}

@@ -1,0 +1,372 @@
+//! Typed views of `ode_eks_stack`: what a plan asks for (with defaults applied),
+//! what AWS holds, and the state value built from both.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use super::schema::*;
+use crate::framework::Value;
+use crate::kit::timeouts::Timeouts;
+
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60 * 60);
+pub const DEFAULT_INSTANCE_TYPE: &str = "t3.medium";
+pub const DEFAULT_AMI: &str = "AL2023_x86_64_STANDARD";
+pub const DEFAULT_DISK: i64 = 20;
+pub const ADMIN_POLICY: &str = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy";
+
+/// A node group as configured, defaults applied.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NodeGroupSpec {
+    pub instance_types: Vec<String>,
+    pub capacity_type: String,
+    pub min_size: i32,
+    pub max_size: i32,
+    pub desired_size: i32,
+    pub disk_size: i32,
+    pub ami_type: String,
+    pub labels: BTreeMap<String, String>,
+    pub taints: Vec<(String, String, String)>,
+    pub max_unavailable: i32,
+    pub autoscaler: bool,
+    /// A pinned version; None follows the cluster.
+    pub version: Option<String>,
+}
+
+impl NodeGroupSpec {
+    /// What AWS cannot change in place: a change means a new group.
+    pub fn immutable(&self) -> String {
+        format!(
+            "{}|{}|{}|{}",
+            self.instance_types.join(","),
+            self.capacity_type,
+            self.disk_size,
+            self.ami_type
+        )
+    }
+}
+
+fn int(v: &Value, default: i64) -> i32 {
+    let n = v.as_i64().unwrap_or(default);
+    i32::try_from(n.clamp(i64::from(i32::MIN), i64::from(i32::MAX))).unwrap_or(0)
+}
+
+fn node_group(v: &Value) -> NodeGroupSpec {
+    let min = int(v.get("min_size"), 1);
+    let taints = v
+        .get("taints")
+        .as_list()
+        .unwrap_or_default()
+        .iter()
+        .map(|t| {
+            let s = |k: &str| t.get(k).as_str().unwrap_or_default().to_string();
+            (s("key"), s("value"), s("effect"))
+        })
+        .collect();
+    NodeGroupSpec {
+        instance_types: match v.get("instance_types").as_list() {
+            Some(_) => v.get("instance_types").to_string_vec(),
+            None => vec![DEFAULT_INSTANCE_TYPE.to_string()],
+        },
+        capacity_type: v
+            .get("capacity_type")
+            .as_str()
+            .unwrap_or("ON_DEMAND")
+            .to_string(),
+        min_size: min,
+        max_size: int(v.get("max_size"), i64::from(min)),
+        desired_size: int(v.get("desired_size"), i64::from(min)),
+        disk_size: int(v.get("disk_size"), DEFAULT_DISK),
+        ami_type: v
+            .get("ami_type")
+            .as_str()
+            .unwrap_or(DEFAULT_AMI)
+            .to_string(),
+        labels: v.get("labels").to_string_map(),
+        taints,
+        max_unavailable: int(v.get("max_unavailable"), 1),
+        autoscaler: v.get("scaling_owner").as_str() == Some("autoscaler"),
+        version: v.get("kubernetes_version").as_str().map(str::to_string),
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct AddonSpec {
+    pub version: Option<String>,
+    pub configuration: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct AccessSpec {
+    pub policy_arn: String,
+    pub namespaces: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ServiceAccountSpec {
+    pub namespace: String,
+    pub name: String,
+    pub policy_arns: Vec<String>,
+    pub policy_json: Option<String>,
+}
+
+/// The settings a plan asks for.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Desired {
+    pub name: String,
+    pub version: String,
+    pub subnet_ids: Vec<String>,
+    pub private_access: bool,
+    pub public_access: bool,
+    pub public_cidrs: Option<Vec<String>>,
+    pub log_types: Vec<String>,
+    pub kms_key_arn: Option<String>,
+    pub cluster_role_arn: Option<String>,
+    pub node_role_arn: Option<String>,
+    pub auth_mode: String,
+    pub tags: BTreeMap<String, String>,
+    pub node_groups: BTreeMap<String, NodeGroupSpec>,
+    pub addons: BTreeMap<String, AddonSpec>,
+    pub access: BTreeMap<String, AccessSpec>,
+    pub service_accounts: BTreeMap<String, ServiceAccountSpec>,
+    pub timeouts: Timeouts,
+    /// While a create runs: the claim fingerprint (see `kit::claim`).
+    pub creating: Option<String>,
+}
+
+fn entries(v: &Value) -> Vec<(String, &Value)> {
+    v.as_map()
+        .map(|m| m.iter().map(|(k, v)| (k.clone(), v)).collect())
+        .unwrap_or_default()
+}
+
+impl Desired {
+    pub fn from_value(v: &Value) -> Self {
+        let opt_list = |name: &str| (!v.get(name).is_null()).then(|| v.get(name).to_string_vec());
+        Desired {
+            name: v.get("name").as_str().unwrap_or_default().to_string(),
+            version: v
+                .get("kubernetes_version")
+                .as_str()
+                .unwrap_or(DEFAULT_VERSION)
+                .to_string(),
+            subnet_ids: v.get("subnet_ids").to_string_vec(),
+            private_access: v.get("endpoint_private_access").as_bool().unwrap_or(true),
+            public_access: v.get("endpoint_public_access").as_bool().unwrap_or(true),
+            public_cidrs: opt_list("public_access_cidrs"),
+            log_types: opt_list("enabled_log_types")
+                .unwrap_or_else(|| DEFAULT_LOG_TYPES.map(String::from).to_vec()),
+            kms_key_arn: v.get("kms_key_arn").as_str().map(str::to_string),
+            cluster_role_arn: v.get("cluster_role_arn").as_str().map(str::to_string),
+            node_role_arn: v.get("node_role_arn").as_str().map(str::to_string),
+            auth_mode: v
+                .get("authentication_mode")
+                .as_str()
+                .unwrap_or("API_AND_CONFIG_MAP")
+                .to_string(),
+            tags: v.get("tags").to_string_map(),
+            node_groups: entries(v.get("node_group"))
+                .into_iter()
+                .map(|(k, g)| (k, node_group(g)))
+                .collect(),
+            addons: entries(v.get("addon"))
+                .into_iter()
+                .map(|(k, a)| {
+                    let s = |n: &str| a.get(n).as_str().map(str::to_string);
+                    (
+                        k,
+                        AddonSpec {
+                            version: s("version"),
+                            configuration: s("configuration_values"),
+                        },
+                    )
+                })
+                .collect(),
+            access: entries(v.get("access_entry"))
+                .into_iter()
+                .map(|(k, a)| {
+                    (
+                        k,
+                        AccessSpec {
+                            policy_arn: a
+                                .get("policy_arn")
+                                .as_str()
+                                .unwrap_or(ADMIN_POLICY)
+                                .to_string(),
+                            namespaces: a.get("namespaces").to_string_vec(),
+                        },
+                    )
+                })
+                .collect(),
+            service_accounts: entries(v.get("service_account"))
+                .into_iter()
+                .map(|(k, a)| {
+                    let (ns, name) = k.split_once('/').unwrap_or(("default", k.as_str()));
+                    let spec = ServiceAccountSpec {
+                        namespace: ns.to_string(),
+                        name: name.to_string(),
+                        policy_arns: a.get("policy_arns").to_string_vec(),
+                        policy_json: a.get("policy_json").as_str().map(str::to_string),
+                    };
+                    (k.clone(), spec)
+                })
+                .collect(),
+            timeouts: Timeouts::from_value(v, DEFAULT_TIMEOUT),
+            creating: None,
+        }
+    }
+
+    /// The IAM role names the stack creates (at most 64 characters).
+    pub fn role_name(&self, suffix: &str) -> String {
+        let mut n = format!("{}-{suffix}", self.name);
+        n.truncate(64);
+        n
+    }
+
+    /// The IRSA role name of a service account key (`namespace/name`).
+    pub fn sa_role_name(&self, key: &str) -> String {
+        let flat: String = key
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' {
+                    c
+                } else {
+                    '-'
+                }
+            })
+            .collect();
+        let mut n = format!("{}-sa-{flat}", self.name);
+        if n.len() > 64 {
+            // Keep it unique: a short hash of the whole name replaces the tail.
+            let h = format!("{:08x}", fnv(&n) as u32);
+            n.truncate(55);
+            n.push('-');
+            n.push_str(&h);
+        }
+        n
+    }
+}
+
+fn fnv(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// `1.29` -> (1, 29).
+pub fn minor(v: &str) -> Option<(u32, u32)> {
+    let (a, b) = v.split_once('.')?;
+    Some((a.parse().ok()?, b.parse().ok()?))
+}
+
+/// The versions an upgrade from `from` to `to` passes through, one minor at a time
+/// (empty when `to` is not newer).
+pub fn upgrade_steps(from: &str, to: &str) -> Vec<String> {
+    match (minor(from), minor(to)) {
+        (Some((fa, fb)), Some((ta, tb))) if fa == ta && tb > fb => {
+            ((fb + 1)..=tb).map(|m| format!("{ta}.{m}")).collect()
+        }
+        _ => Vec::new(),
+    }
+}
+
+// ------------------------------------------------------------ observation
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ClusterSeen {
+    pub arn: String,
+    pub version: String,
+    pub status: String,
+    pub endpoint: String,
+    pub ca: String,
+    pub issuer: String,
+    pub security_group: String,
+    pub platform_version: String,
+    pub role_arn: String,
+    pub subnet_ids: Vec<String>,
+    pub private_access: bool,
+    pub public_access: bool,
+    pub public_cidrs: Vec<String>,
+    pub log_types: Vec<String>,
+    pub kms_key_arn: Option<String>,
+    pub auth_mode: Option<String>,
+    pub tags: BTreeMap<String, String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct NodeGroupSeen {
+    /// The EKS node group name (the key, or the key with a generation suffix).
+    pub eks_name: String,
+    pub arn: String,
+    pub status: String,
+    pub version: String,
+    pub spec: NodeGroupSpec,
+    pub tags: BTreeMap<String, String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct AddonSeen {
+    pub version: String,
+    pub status: String,
+    pub configuration: Option<String>,
+}
+
+/// Everything of one stack that AWS holds.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Observed {
+    pub cluster: Option<ClusterSeen>,
+    /// By key (the `node_group` label); each key may have an old and a new group
+    /// while a replacement runs: all are listed.
+    pub node_groups: BTreeMap<String, Vec<NodeGroupSeen>>,
+    pub addons: BTreeMap<String, AddonSeen>,
+    /// Principal ARN -> associated policy ARNs with their namespaces.
+    pub access: BTreeMap<String, Vec<(String, Vec<String>)>>,
+    pub oidc_provider_arn: Option<String>,
+    pub cluster_role_arn: Option<String>,
+    pub node_role_arn: Option<String>,
+    pub kms_key_arn: Option<String>,
+    /// IRSA role ARN by service account key.
+    pub sa_roles: BTreeMap<String, String>,
+    /// Policy ARNs attached to each IRSA role, and its inline policy, by key.
+    pub sa_policies: BTreeMap<String, (Vec<String>, Option<String>)>,
+}
+
+/// The kubeconfig for a cluster (exec plugin: `aws eks get-token`).
+pub fn kubeconfig(name: &str, region: &str, endpoint: &str, ca: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: {name}\n  cluster:\n    server: {endpoint}\n    certificate-authority-data: {ca}\ncontexts:\n- name: {name}\n  context:\n    cluster: {name}\n    user: {name}\ncurrent-context: {name}\nusers:\n- name: {name}\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n      command: aws\n      args: [\"eks\", \"get-token\", \"--cluster-name\", \"{name}\", \"--region\", \"{region}\"]\n"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upgrades_go_one_minor_at_a_time() {
+        assert_eq!(upgrade_steps("1.29", "1.31"), vec!["1.30", "1.31"]);
+        assert_eq!(upgrade_steps("1.29", "1.30"), vec!["1.30"]);
+        assert!(upgrade_steps("1.30", "1.29").is_empty());
+        assert!(upgrade_steps("1.29", "1.29").is_empty());
+        assert!(upgrade_steps("x", "1.29").is_empty());
+    }
+
+    #[test]
+    fn role_names_fit_iam() {
+        let d = Desired::from_value(&Value::object([("name", Value::string("c".repeat(60)))]));
+        assert!(d.role_name("cluster").len() <= 64);
+        let a = d.sa_role_name("namespace-number-one/service-account-a");
+        let b = d.sa_role_name("namespace-number-one/service-account-b");
+        assert!(a.len() <= 64 && b.len() <= 64);
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn node_group_defaults() {
+        let v = Value::object([("min_size", Value::int(2)), ("max_size", Value::int(4))]);
+        let g = node_group(&v);
+        assert_eq!(g.instance_types, vec!["t3.medium"]);
+        assert_eq!(g.desired_size, 2);
+        assert_eq!(g.capacity_type, "ON_DEMAND");
+        assert!(!g.autoscaler);
+    }
+}

@@ -1,0 +1,172 @@
+//! `ode_eks_stack`: what users write and what they get back.
+
+use crate::framework::{Attribute, Block, Schema, Type, Value};
+
+pub const TYPE_NAME: &str = "ode_eks_stack";
+
+pub const DEFAULT_VERSION: &str = "1.29";
+pub const DEFAULT_LOG_TYPES: [&str; 3] = ["api", "controllerManager", "scheduler"];
+pub const AUTH_MODES: [&str; 3] = ["API", "API_AND_CONFIG_MAP", "CONFIG_MAP"];
+pub const LOG_TYPES: [&str; 5] = [
+    "api",
+    "audit",
+    "authenticator",
+    "controllerManager",
+    "scheduler",
+];
+pub const CAPACITY_TYPES: [&str; 2] = ["ON_DEMAND", "SPOT"];
+pub const SCALING_OWNERS: [&str; 2] = ["terraform", "autoscaler"];
+pub const TAINT_EFFECTS: [&str; 3] = ["NO_SCHEDULE", "NO_EXECUTE", "PREFER_NO_SCHEDULE"];
+/// Addons that run without nodes, created beside the node groups; the others wait
+/// for a node group to be ACTIVE.
+pub const NODELESS_ADDONS: [&str; 2] = ["vpc-cni", "kube-proxy"];
+pub const KNOWN_ADDONS: [&str; 4] = ["vpc-cni", "kube-proxy", "coredns", "aws-ebs-csi-driver"];
+
+fn node_group_block() -> Block {
+    Block::new("A managed node group, keyed by its name (`node_group \"system\" { ... }`).")
+        .attr(Attribute::string_list("instance_types").optional().doc(
+            "EC2 instance types (default `[\"t3.medium\"]`). Changing them replaces the group inside the stack: the new group is ACTIVE before the old one is deleted.",
+        ))
+        .attr(Attribute::string("capacity_type").optional().doc(
+            "`ON_DEMAND` (default) or `SPOT`. Changing it replaces the group inside the stack.",
+        ))
+        .attr(Attribute::number("min_size").required().doc("Minimum number of nodes."))
+        .attr(Attribute::number("max_size").required().doc("Maximum number of nodes."))
+        .attr(Attribute::number("desired_size").optional().doc(
+            "Desired number of nodes (default `min_size`). With `scaling_owner = \"autoscaler\"` only the initial size: later changes made by the cluster autoscaler are not drift.",
+        ))
+        .attr(Attribute::number("disk_size").optional().doc(
+            "Root volume size in GiB (default 20). Changing it replaces the group inside the stack.",
+        ))
+        .attr(Attribute::string("ami_type").optional().doc(
+            "AMI type, e.g. `AL2023_x86_64_STANDARD` (default) or `BOTTLEROCKET_x86_64`. Changing it replaces the group inside the stack.",
+        ))
+        .attr(Attribute::string_map("labels").optional().doc("Kubernetes labels for the nodes."))
+        .attr(
+            Attribute::new(
+                "taints",
+                Type::list(Type::object([
+                    ("key", Type::String),
+                    ("value", Type::String),
+                    ("effect", Type::String),
+                ])),
+            )
+            .optional()
+            .doc("Kubernetes taints for the nodes: objects with `key`, `value` and `effect` (`NO_SCHEDULE`, `NO_EXECUTE`, `PREFER_NO_SCHEDULE`)."),
+        )
+        .attr(Attribute::number("max_unavailable").optional().doc(
+            "How many nodes may be unavailable during a version update (default 1).",
+        ))
+        .attr(Attribute::string("scaling_owner").optional().doc(
+            "Who owns `desired_size` after creation: `terraform` (default; a size changed outside Terraform is drift) or `autoscaler` (the cluster autoscaler's changes are kept).",
+        ))
+        .attr(Attribute::string("kubernetes_version").optional().doc(
+            "Pin the group to an older Kubernetes version within the allowed skew (default: follow the cluster).",
+        ))
+}
+
+fn addon_block() -> Block {
+    Block::new("An EKS add-on, keyed by its name (`addon \"coredns\" { ... }`).")
+        .attr(Attribute::string("version").optional().doc(
+            "Add-on version; when null, the version EKS names as default for the cluster's Kubernetes version (kept current across upgrades).",
+        ))
+        .attr(Attribute::string("configuration_values").optional().doc(
+            "Add-on configuration as a JSON document.",
+        ))
+}
+
+fn access_entry_block() -> Block {
+    Block::new("Cluster access for an IAM principal, keyed by its ARN (`access_entry \"arn:aws:iam::123456789012:role/admin\" { ... }`).")
+        .attr(Attribute::string("policy_arn").optional().doc(
+            "EKS access policy to associate (default `arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy`).",
+        ))
+        .attr(Attribute::string_list("namespaces").optional().doc(
+            "Limit the policy to these namespaces (default: the whole cluster).",
+        ))
+}
+
+fn service_account_block() -> Block {
+    Block::new("An IAM role for a Kubernetes service account (IRSA), keyed by `namespace/name` (`service_account \"ode/api\" { ... }`).")
+        .attr(Attribute::string_list("policy_arns").optional().doc(
+            "Managed policies to attach to the role.",
+        ))
+        .attr(Attribute::string("policy_json").optional().doc(
+            "An inline policy document (JSON) for the role.",
+        ))
+}
+
+pub fn schema() -> Schema {
+    let computed = |name: &str, ty: Type, doc: &str| {
+        Attribute::new(name, ty)
+            .computed()
+            .use_state_for_unknown()
+            .doc(doc)
+    };
+    let volatile = |name: &str, ty: Type, doc: &str| Attribute::new(name, ty).computed().doc(doc);
+    let block = Block::new(
+        "The ODE EKS stack as one resource: the cluster, its IAM roles, secrets encryption \
+         key, OIDC provider, access entries, managed node groups, add-ons and IAM roles for \
+         service accounts, created in dependency order (concurrent where independent), \
+         upgraded in place one minor version at a time (control plane, then node groups, \
+         then add-ons), and deleted in a safe order.",
+    )
+    .attr(Attribute::string("name").required().requires_replace().doc(
+        "Cluster name (e.g. `ode-production-cluster`). Changing it replaces the stack.",
+    ))
+    .attr(Attribute::string("kubernetes_version").default(DEFAULT_VERSION).doc(
+        "Kubernetes version (`1.29`). Raising it upgrades in place, one minor at a time within one apply; lowering it is refused.",
+    ))
+    .attr(Attribute::string_list("subnet_ids").required().doc(
+        "Subnets for the control plane's network interfaces and the node groups: the private subnets of at least two availability zones.",
+    ))
+    .attr(Attribute::bool("endpoint_private_access").default(true).doc(
+        "Reach the API server from inside the VPC.",
+    ))
+    .attr(Attribute::bool("endpoint_public_access").default(true).doc(
+        "Reach the API server from the internet (limited by `public_access_cidrs`).",
+    ))
+    .attr(Attribute::string_list("public_access_cidrs").optional().doc(
+        "CIDR blocks allowed to reach the public endpoint (default: anywhere).",
+    ))
+    .attr(
+        Attribute::string_list("enabled_log_types")
+            .default(Value::string_list(DEFAULT_LOG_TYPES))
+            .doc("Control plane log types sent to CloudWatch Logs: `api`, `audit`, `authenticator`, `controllerManager`, `scheduler`."),
+    )
+    .attr(Attribute::string("kms_key_arn").optional().requires_replace().doc(
+        "KMS key for envelope encryption of Kubernetes secrets; when null the stack creates one (and schedules its deletion on destroy).",
+    ))
+    .attr(Attribute::string("cluster_role_arn").optional().computed().use_state_for_unknown().requires_replace().doc(
+        "IAM role of the control plane; when null the stack creates one with AmazonEKSClusterPolicy.",
+    ))
+    .attr(Attribute::string("node_role_arn").optional().computed().use_state_for_unknown().requires_replace().doc(
+        "IAM role of the nodes; when null the stack creates one with the worker node, CNI and ECR read-only policies.",
+    ))
+    .attr(Attribute::string("authentication_mode").default("API_AND_CONFIG_MAP").doc(
+        "How principals authenticate: `API`, `API_AND_CONFIG_MAP` (default) or `CONFIG_MAP`.",
+    ))
+    .attr(Attribute::string_map("tags").optional().doc(
+        "Tags for every object of the stack, merged over the provider's `default_tags`.",
+    ))
+    .map("node_group", node_group_block())
+    .map("addon", addon_block())
+    .map("access_entry", access_entry_block())
+    .map("service_account", service_account_block())
+    .single("timeouts", crate::kit::timeouts::block("60m"))
+    .attr(computed("id", Type::String, "The cluster name."))
+    .attr(computed("arn", Type::String, "The cluster ARN."))
+    .attr(computed("endpoint", Type::String, "The API server endpoint."))
+    .attr(computed("certificate_authority_data", Type::String, "The cluster CA certificate, base64."))
+    .attr(computed("oidc_issuer_url", Type::String, "The cluster's OIDC issuer URL."))
+    .attr(computed("oidc_provider_arn", Type::String, "The IAM OIDC provider ARN that IRSA roles trust."))
+    .attr(computed("cluster_security_group_id", Type::String, "The security group EKS created for the cluster and its nodes (allow it at the data tier)."))
+    .attr(computed("secrets_kms_key_arn", Type::String, "The KMS key that encrypts Kubernetes secrets."))
+    .attr(volatile("platform_version", Type::String, "The EKS platform version."))
+    .attr(volatile("node_group_arns", Type::map(Type::String), "Node group ARNs by key."))
+    .attr(volatile("node_group_versions", Type::map(Type::String), "Kubernetes version of each node group, by key."))
+    .attr(volatile("node_group_status", Type::map(Type::String), "Status of each node group, by key."))
+    .attr(volatile("addon_versions", Type::map(Type::String), "Installed version of each add-on, by name."))
+    .attr(volatile("service_account_role_arns", Type::map(Type::String), "IRSA role ARN by `namespace/name`."))
+    .attr(volatile("kubeconfig", Type::String, "A kubeconfig for the cluster that gets tokens with `aws eks get-token` (no secret in it)."));
+    Schema::new(0, block)
+}

@@ -1,0 +1,369 @@
+"""End-to-end scenarios for the ode_eks_stack resource, run through each core.
+
+The stack runs on the private subnets of an ``ode_network``. The emulator's EKS
+extension (tests/support/eks_emulator.py) adds what moto lacks (updates, add-ons,
+access entries, per-cluster OIDC issuers). Every scenario ends with a destroy and a
+check that nothing of the stack is left.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.core import Core, write_config
+from tests.support.diagnostics import assert_error_at, attribute_line, error_diagnostics
+from tests.support.emulator import EmulatorClient
+from tests.support.helpers import provider_block
+
+pytestmark = pytest.mark.e2e
+
+CLUSTER = "ode-e2e-cluster"
+ADDRESS = "ode_eks_stack.this"
+ADMIN = "arn:aws:iam::123456789012:role/platform-admin"
+
+
+def node_groups(worker_instance: str = "t3.large", worker_extra: str = "") -> str:
+    return f"""
+  node_group "system" {{
+    instance_types = ["t3.medium"]
+    min_size       = 2
+    max_size       = 4
+    desired_size   = 2
+    labels         = {{ role = "system" }}
+  }}
+
+  node_group "worker" {{
+    instance_types = ["{worker_instance}"]
+    min_size       = 3
+    max_size       = 10
+    desired_size   = 3
+{worker_extra}
+  }}
+"""
+
+
+def stack_config(
+    emulator: EmulatorClient,
+    body: str = "",
+    *,
+    version: str = "1.29",
+    groups: str | None = None,
+    tags: str = '{ Environment = "e2e" }',
+) -> str:
+    """The seed's stack on a two-zone network, with ``body`` added to the stack."""
+    return (
+        provider_block(emulator)
+        + f"""
+resource "ode_network" "net" {{
+  name               = "ode-e2e-eks-net"
+  availability_zones = ["us-east-1a", "us-east-1b"]
+  nat_gateways       = "single"
+}}
+
+resource "ode_eks_stack" "this" {{
+  name               = "{CLUSTER}"
+  kubernetes_version = "{version}"
+  subnet_ids         = ode_network.net.private_subnet_ids
+  tags               = {tags}
+{groups if groups is not None else node_groups()}
+  addon "vpc-cni" {{}}
+  addon "kube-proxy" {{}}
+  addon "coredns" {{}}
+
+  access_entry "{ADMIN}" {{}}
+
+  service_account "ode/api" {{
+    policy_arns = ["arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"]
+  }}
+{body}
+}}
+
+output "stack" {{
+  value     = ode_eks_stack.this
+  sensitive = false
+}}
+"""
+    )
+
+
+def stack(core: Core, workdir: Path) -> dict[str, Any]:
+    return core.output_json(workdir)["stack"]
+
+
+def assert_no_changes(core: Core, workdir: Path) -> None:
+    plan = core.plan(workdir)
+    assert plan.returncode == 0, "expected an empty plan\n" + plan.describe()
+
+
+def eks_calls(emulator: EmulatorClient) -> list[str]:
+    return [action for service, action in emulator.call_names() if service == "eks"]
+
+
+def assert_nothing_left(emulator: EmulatorClient) -> None:
+    eks = emulator.client("eks")
+    iam = emulator.client("iam")
+    left = [f"cluster {c}" for c in eks.list_clusters()["clusters"]]
+    left += [f"role {r['RoleName']}" for r in iam.list_roles(PathPrefix=f"/ode/{CLUSTER}/")["Roles"]]
+    left += [f"OIDC provider {p['Arn']}" for p in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]]
+    kms = emulator.client("kms")
+    left += [f"KMS alias {a['AliasName']}" for a in kms.list_aliases()["Aliases"] if CLUSTER in a["AliasName"]]
+    assert not left, "left behind: " + ", ".join(left)
+
+
+def apply_stack(core: Core, emulator: EmulatorClient, workdir: Path, **kw: Any) -> dict[str, Any]:
+    write_config(workdir, stack_config(emulator, **kw))
+    core.init(workdir)
+    core.apply(workdir)
+    return stack(core, workdir)
+
+
+def test_eks_basic(core: Core, emulator: EmulatorClient, workdir: Path) -> None:
+    s = apply_stack(core, emulator, workdir)
+    assert s["id"] == CLUSTER
+    assert re.fullmatch(rf"arn:aws:eks:us-east-1:\d{{12}}:cluster/{CLUSTER}", s["arn"]), s["arn"]
+    assert s["endpoint"].startswith("https://")
+    assert s["oidc_issuer_url"].startswith("https://oidc.eks.us-east-1.amazonaws.com/id/")
+    assert s["oidc_provider_arn"].endswith(s["oidc_issuer_url"].removeprefix("https://"))
+    assert s["kubernetes_version"] == "1.29"
+    assert set(s["node_group_status"]) == {"system", "worker"}
+    assert set(s["node_group_status"].values()) == {"ACTIVE"}
+    assert set(s["node_group_versions"].values()) == {"1.29"}
+    assert set(s["addon_versions"]) == {"vpc-cni", "kube-proxy", "coredns"}
+    assert re.fullmatch(r"arn:aws:iam::\d{12}:role/ode/" + CLUSTER + r"/.+", s["service_account_role_arns"]["ode/api"])
+    assert "aws" in s["kubeconfig"] and "get-token" in s["kubeconfig"]
+    assert s["secrets_kms_key_arn"].startswith("arn:aws:kms:")
+
+    eks = emulator.client("eks")
+    cluster = eks.describe_cluster(name=CLUSTER)["cluster"]
+    assert cluster["version"] == "1.29"
+    assert "ode:creating" not in cluster.get("tags", {}), cluster.get("tags")
+    logging = [t for setup in cluster["logging"]["clusterLogging"] if setup.get("enabled") for t in setup["types"]]
+    assert sorted(logging) == ["api", "controllerManager", "scheduler"]
+    workers = eks.describe_nodegroup(clusterName=CLUSTER, nodegroupName="worker")["nodegroup"]
+    assert workers["scalingConfig"] == {"minSize": 3, "maxSize": 10, "desiredSize": 3}
+    assert workers["instanceTypes"] == ["t3.large"]
+    # The IRSA role trusts exactly this cluster's service account.
+    role_name = s["service_account_role_arns"]["ode/api"].rsplit("/", 1)[1]
+    trust = emulator.client("iam").get_role(RoleName=role_name)["Role"]["AssumeRolePolicyDocument"]
+    trust = json.loads(trust) if isinstance(trust, str) else trust
+    condition = json.dumps(trust)
+    assert "system:serviceaccount:ode:api" in condition, trust
+    entries = eks.list_access_entries(clusterName=CLUSTER)["accessEntries"]
+    assert ADMIN in entries, entries
+
+    assert_no_changes(core, workdir)
+    core.destroy(workdir)
+    assert_nothing_left(emulator)
+
+
+def test_eks_upgrade(core: Core, emulator: EmulatorClient, workdir: Path) -> None:
+    """1.29 -> 1.30 in one apply: the control plane first, then node groups, then add-ons."""
+    apply_stack(core, emulator, workdir)
+    write_config(workdir, stack_config(emulator, version="1.30"))
+    plan = core.plan(workdir)
+    assert plan.returncode == 2 and "will be updated in-place" in plan.stdout, plan.describe()
+    emulator.reset_calls()
+    core.apply(workdir)
+    calls = eks_calls(emulator)
+    cluster_update = next(i for i, c in enumerate(calls) if c.endswith(f"/clusters/{CLUSTER}/updates") and c.startswith("POST"))
+    node_updates = [i for i, c in enumerate(calls) if c.endswith("/update-version")]
+    assert node_updates, calls
+    # The cluster's update was seen to finish before any node group update started.
+    polled = [i for i, c in enumerate(calls) if c.startswith("GET") and "/updates/" in c and i > cluster_update]
+    assert polled and polled[0] < min(node_updates), calls
+    s = stack(core, workdir)
+    assert s["kubernetes_version"] == "1.30"
+    assert set(s["node_group_versions"].values()) == {"1.30"}
+    assert emulator.client("eks").describe_cluster(name=CLUSTER)["cluster"]["version"] == "1.30"
+    assert_no_changes(core, workdir)
+    core.destroy(workdir)
+    assert_nothing_left(emulator)
+
+
+def test_eks_upgrade_two_steps(core: Core, emulator: EmulatorClient, workdir: Path) -> None:
+    apply_stack(core, emulator, workdir)
+    write_config(workdir, stack_config(emulator, version="1.31"))
+    emulator.reset_calls()
+    core.apply(workdir)
+    versions = [c for c in eks_calls(emulator) if c.startswith("POST") and c.endswith(f"/clusters/{CLUSTER}/updates")]
+    assert len(versions) == 2, versions
+    s = stack(core, workdir)
+    assert s["kubernetes_version"] == "1.31"
+    assert set(s["node_group_versions"].values()) == {"1.31"}
+    assert_no_changes(core, workdir)
+    core.destroy(workdir)
+    assert_nothing_left(emulator)
+
+
+def test_eks_downgrade_refused(core: Core, emulator: EmulatorClient, workdir: Path) -> None:
+    apply_stack(core, emulator, workdir, version="1.30")
+    hcl = stack_config(emulator, version="1.29")
+    write_config(workdir, hcl)
+    emulator.reset_calls()
+    diagnosed = error_diagnostics(core, workdir)
+    assert_error_at(
+        diagnosed, "EKS cannot go back to 1.29", "main.tf", attribute_line(hcl, 'resource "ode_eks_stack"', "kubernetes_version")
+    )
+    assert not [c for c in eks_calls(emulator) if not c.startswith("GET")]
+    write_config(workdir, stack_config(emulator, version="1.30"))
+    core.destroy(workdir)
+    assert_nothing_left(emulator)
+
+
+def test_eks_autoscaler_owner(core: Core, emulator: EmulatorClient, workdir: Path) -> None:
+    """With scaling_owner = "autoscaler", a desired size changed outside is not drift."""
+    apply_stack(core, emulator, workdir, groups=node_groups(worker_extra='    scaling_owner  = "autoscaler"'))
+    eks = emulator.client("eks")
+    eks.update_nodegroup_config(clusterName=CLUSTER, nodegroupName="worker", scalingConfig={"desiredSize": 7})
+    assert_no_changes(core, workdir)
+    # The same change to a group Terraform owns is drift, repaired by apply.
+    eks.update_nodegroup_config(clusterName=CLUSTER, nodegroupName="system", scalingConfig={"desiredSize": 3})
+    plan = core.plan(workdir)
+    assert plan.returncode == 2 and "desired_size" in plan.stdout, plan.describe()
+    core.apply(workdir)
+    assert eks.describe_nodegroup(clusterName=CLUSTER, nodegroupName="system")["nodegroup"]["scalingConfig"]["desiredSize"] == 2
+    assert eks.describe_nodegroup(clusterName=CLUSTER, nodegroupName="worker")["nodegroup"]["scalingConfig"]["desiredSize"] == 7
+    assert_no_changes(core, workdir)
+    core.destroy(workdir)
+    assert_nothing_left(emulator)
+
+
+def test_eks_drift(core: Core, emulator: EmulatorClient, workdir: Path) -> None:
+    """Logging turned off and an add-on deleted outside Terraform: planned, then repaired."""
+    apply_stack(core, emulator, workdir)
+    eks = emulator.client("eks")
+    eks.update_cluster_config(
+        name=CLUSTER, logging={"clusterLogging": [{"types": ["api", "controllerManager", "scheduler"], "enabled": False}]}
+    )
+    eks.delete_addon(clusterName=CLUSTER, addonName="coredns")
+    plan = core.plan(workdir)
+    assert plan.returncode == 2, plan.describe()
+    assert "enabled_log_types" in plan.stdout and "coredns" in plan.stdout, plan.describe()
+    core.apply(workdir)
+    cluster = eks.describe_cluster(name=CLUSTER)["cluster"]
+    logging = [t for setup in cluster["logging"]["clusterLogging"] if setup.get("enabled") for t in setup["types"]]
+    assert sorted(logging) == ["api", "controllerManager", "scheduler"]
+    assert "coredns" in eks.list_addons(clusterName=CLUSTER)["addons"]
+    assert_no_changes(core, workdir)
+    core.destroy(workdir)
+    assert_nothing_left(emulator)
+
+
+def line_of(hcl: str, *markers: str) -> int:
+    """The 1-based line of the last marker, each searched after the previous one."""
+    lines = hcl.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith('resource "ode_eks_stack"'))
+    for marker in markers:
+        at = next(i for i in range(at + 1, len(lines)) if lines[i].strip().startswith(marker))
+    return at + 1
+
+
+def group(extra: str) -> str:
+    """The seed's groups with ``extra`` lines added to the worker group."""
+    return node_groups(worker_extra=extra)
+
+
+# (case, config, markers locating the attribute, message). Each config is built from
+# the valid one with one thing wrong.
+BAD_INPUTS: list[tuple[str, dict[str, str], tuple[str, ...], str]] = [
+    ("version-bad", {"version": "2.0"}, ("kubernetes_version",), "is not a Kubernetes version EKS offers"),
+    ("log-type-bad", {"body": 'enabled_log_types = ["api", "everything"]'}, ("enabled_log_types",), '"everything": use one of'),
+    ("auth-mode-bad", {"body": 'authentication_mode = "OPEN"'}, ("authentication_mode",), '"OPEN": use one of'),
+    ("public-cidr-bad", {"body": 'public_access_cidrs = ["10.0.0.0/33"]'}, ("public_access_cidrs",), "10.0.0.0/33"),
+    ("kms-not-arn", {"body": 'kms_key_arn = "my-key"'}, ("kms_key_arn",), "is not a valid kms ARN"),
+    ("cluster-role-not-arn", {"body": 'cluster_role_arn = "admin"'}, ("cluster_role_arn",), "is not a valid iam ARN"),
+    ("tag-reserved", {"tags": '{ "ode:stack" = "x" }'}, ("tags",), "reserves for its"),
+    ("timeout-bad", {"body": 'timeouts {\n    create = "an hour"\n  }'}, ("timeouts", "create"), "unknown unit"),
+    ("min-over-max", {"groups": node_groups().replace("min_size       = 3", "min_size       = 11")}, ('node_group "worker"', "min_size"), "must not exceed max_size"),
+    ("desired-outside", {"groups": node_groups().replace("desired_size   = 3", "desired_size   = 20")}, ('node_group "worker"', "desired_size"), "must be between min_size"),
+    ("instance-type-bad", {"groups": node_groups(worker_instance="large")}, ('node_group "worker"', "instance_types"), "is not an EC2 instance type"),
+    ("capacity-bad", {"groups": group('    capacity_type = "CHEAP"')}, ('node_group "worker"', "capacity_type"), '"CHEAP": use one of'),
+    ("scaling-owner-bad", {"groups": group('    scaling_owner = "karpenter"')}, ('node_group "worker"', "scaling_owner"), '"karpenter": use one of'),
+    ("disk-zero", {"groups": group("    disk_size = 0")}, ('node_group "worker"', "disk_size"), "disk_size must be 1 to 16384"),
+    ("label-key-bad", {"groups": group('    labels = { "-bad" = "x" }')}, ('node_group "worker"', "labels"), "is not a Kubernetes label key"),
+    (
+        "taint-duplicate",
+        {"groups": group('    taints = [{ key = "a", value = "1", effect = "NO_SCHEDULE" }, { key = "a", value = "2", effect = "NO_SCHEDULE" }]')},
+        ('node_group "worker"', "taints"),
+        "listed more than once",
+    ),
+    ("taint-effect-bad", {"groups": group('    taints = [{ key = "a", value = "1", effect = "NEVER" }]')}, ('node_group "worker"', "taints"), '"NEVER": use one of'),
+    # A labelled block itself (not an argument in it): both cores place such a diagnostic
+    # on the resource, and the message names the label.
+    ("addon-unknown", {"body": 'addon "istio" {}'}, (), '"istio" is not an add-on this stack manages'),
+    ("addon-config-not-json", {"body": 'addon "aws-ebs-csi-driver" {\n    configuration_values = "{oops"\n  }'}, ('addon "aws-ebs-csi-driver"', "configuration_values"), "not JSON"),
+    ("access-not-arn", {"body": 'access_entry "admin" {}'}, (), '"admin" is not an IAM role or user ARN'),
+    ("sa-key-bad", {"body": 'service_account "Ode_API" {}'}, (), '"Ode_API": write namespace/name'),
+    ("sa-policy-not-json", {"body": 'service_account "ode/worker" {\n    policy_json = "allow all"\n  }'}, ('service_account "ode/worker"', "policy_json"), "not JSON"),
+    ("sa-policy-arn-bad", {"body": 'service_account "ode/worker" {\n    policy_arns = ["s3-read"]\n  }'}, ('service_account "ode/worker"', "policy_arns"), "is not a valid iam ARN"),
+]
+
+
+def test_eks_bad_inputs(core: Core, emulator: EmulatorClient, workdir: Path, subtests) -> None:
+    write_config(workdir, stack_config(emulator))
+    core.init(workdir)
+    emulator.reset_calls()
+    for case, parts, markers, message in BAD_INPUTS:
+        with subtests.test(case=case):
+            body = parts.get("body")
+            hcl = stack_config(
+                emulator,
+                "  " + body if body else "",
+                version=parts.get("version", "1.29"),
+                groups=parts.get("groups"),
+                **({"tags": parts["tags"]} if "tags" in parts else {}),
+            )
+            write_config(workdir, hcl)
+            diagnosed = error_diagnostics(core, workdir)
+            assert_error_at(diagnosed, message, "main.tf", line_of(hcl, *markers), case=case)
+    # Nothing was created: only reads reached EKS.
+    assert not [c for c in eks_calls(emulator) if not c.startswith("GET")]
+
+
+def test_eks_nodegroup_replace(core: Core, emulator: EmulatorClient, workdir: Path) -> None:
+    """An instance type change is made create-before-destroy inside the stack: the new
+    group is ACTIVE before the old one's delete is called."""
+    apply_stack(core, emulator, workdir)
+    write_config(workdir, stack_config(emulator, groups=node_groups(worker_instance="m5.large")))
+    plan = core.plan(workdir)
+    assert plan.returncode == 2 and "will be updated in-place" in plan.stdout and "m5.large" in plan.stdout, plan.describe()
+    emulator.reset_calls()
+    core.apply(workdir)
+    calls = eks_calls(emulator)
+    created = next(i for i, c in enumerate(calls) if c.startswith("POST") and c.endswith("/node-groups"))
+    deleted = next(i for i, c in enumerate(calls) if c.startswith("DELETE") and c.endswith("/node-groups/worker"))
+    new_name = next(
+        g for g in emulator.client("eks").list_nodegroups(clusterName=CLUSTER)["nodegroups"] if g.startswith("worker-")
+    )
+    described_new = [i for i, c in enumerate(calls) if c.startswith("GET") and c.endswith(f"/node-groups/{new_name}")]
+    # Created, seen ACTIVE, and only then the old group's delete.
+    assert created < deleted and any(created < i < deleted for i in described_new), calls
+    eks = emulator.client("eks")
+    assert sorted(eks.list_nodegroups(clusterName=CLUSTER)["nodegroups"]) == ["system", new_name]
+    assert eks.describe_nodegroup(clusterName=CLUSTER, nodegroupName=new_name)["nodegroup"]["instanceTypes"] == ["m5.large"]
+    assert_no_changes(core, workdir)
+    core.destroy(workdir)
+    assert_nothing_left(emulator)
+
+
+def test_eks_import(core: Core, emulator: EmulatorClient, tmp_path: Path) -> None:
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    apply_stack(core, emulator, first)
+    network = core.state_resource(first, "ode_network.net")
+    # The second configuration takes the stack over: the network is handed over too.
+    write_config(second, stack_config(emulator))
+    core.init(second)
+    core.import_(second, "ode_network.net", network["vpc_id"])
+    core.import_(second, ADDRESS, CLUSTER)
+    assert_no_changes(core, second)
+    for address in ("ode_network.net", ADDRESS):
+        core.run(first, "state", "rm", address)
+    core.destroy(second)
+    assert_nothing_left(emulator)

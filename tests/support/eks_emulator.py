@@ -1,0 +1,1293 @@
+"""EKS for the emulator: the parts of the AWS EKS API that moto 5.2.5 lacks or gets wrong.
+
+:func:`install` (called by ``emulator.make_server`` before moto's app is built) adds URL
+patterns to ``moto.eks.urls.url_paths`` and methods to ``moto.eks.responses.EKSResponse``.
+moto finds the operation of a request from botocore's model (method and URI) and calls
+the method of that name in snake_case; its serializer renders what a method returns
+with the shapes of the model, so every field is in AWS's camelCase.
+
+Added or replaced:
+
+* clusters: CreateCluster keeps ``accessConfig``, gives each cluster its own OIDC issuer
+  and endpoint id, fills ``resourcesVpcConfig`` as AWS does (VPC id, a cluster security
+  group, endpoint access) and normalizes ``logging``; UpdateClusterVersion;
+  UpdateClusterConfig answers an Update; DeleteCluster refuses while node groups or
+  Fargate profiles are attached.
+* node groups: a version defaults to the cluster's; UpdateNodegroupVersion;
+  UpdateNodegroupConfig applies labels, taints and scaling when its update completes.
+* DescribeUpdate and ListUpdates for cluster, node group and add-on updates.
+* tags on node groups, add-ons, Fargate profiles and access entries (moto: clusters).
+* ListNodegroups / ListFargateProfiles of a missing cluster: ResourceNotFoundException.
+* add-ons: Create/Describe/List/Update/DeleteAddon and DescribeAddonVersions, which
+  answers from a small built-in catalog (:data:`ADDON_CATALOG`).
+* access entries: Create/Describe/List/Update/DeleteAccessEntry and
+  Associate/Disassociate/ListAssociatedAccessPolicies, with the cluster creator's
+  admin entry that AWS adds when ``bootstrapClusterCreatorAdminPermissions`` is true.
+
+Transitions: with a transition time of 0 (the default) every change is complete when
+its call answers, as moto has it. Otherwise clusters, node groups and add-ons read
+CREATING / UPDATING / DELETING, and updates ``InProgress``, for that many seconds after
+the call that started them; deleted resources then disappear. Nothing runs in the
+background: each EKS request first applies the changes whose time had come when it
+arrived.
+
+All state lives on moto's EKS backend objects (attributes of ``Cluster`` and
+``Nodegroup``, and the backend's list of pending changes), so resetting moto resets it.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable
+
+from moto.core.responses import ActionResult, EmptyResult
+from moto.core.utils import utcnow
+from moto.eks import urls as eks_urls
+from moto.eks.exceptions import (
+    InvalidParameterException,
+    InvalidRequestException,
+    ResourceInUseException,
+    ResourceNotFoundException,
+)
+from moto.eks.models import (
+    CLUSTER_NOT_FOUND_MSG,
+    NODEGROUP_NOT_FOUND_MSG,
+    Cluster,
+    EKSBackend,
+    Nodegroup,
+    paginated_list,
+)
+from moto.eks.responses import EKSResponse
+from moto.moto_api._internal import mock_random as random
+
+# -- catalog and defaults ----------------------------------------------------------------
+
+#: The Kubernetes version of a cluster created without one (moto: 1.19).
+DEFAULT_CLUSTER_VERSION = "1.31"
+#: The platform version of a cluster just moved to a new Kubernetes version.
+NEW_PLATFORM_VERSION = "eks.1"
+#: The newest EKS optimized AMI release per Kubernetes version (node group releaseVersion).
+AMI_RELEASES = {
+    "1.28": "1.28.15-20241213",
+    "1.29": "1.29.10-20241213",
+    "1.30": "1.30.7-20241213",
+    "1.31": "1.31.3-20241213",
+}
+_K8S = ("1.28", "1.29", "1.30", "1.31")
+
+
+@dataclass(frozen=True)
+class AddonRelease:
+    """One version of an add-on: the cluster versions it runs on and where it is the default."""
+
+    version: str
+    cluster_versions: tuple[str, ...]
+    default_for: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AddonKind:
+    """An add-on of the catalog, with its releases, newest first."""
+
+    type: str
+    requires_iam_permissions: bool
+    releases: tuple[AddonRelease, ...]
+
+
+#: What DescribeAddonVersions answers, and what CreateAddon / UpdateAddon accept.
+ADDON_CATALOG: dict[str, AddonKind] = {
+    "vpc-cni": AddonKind(
+        "networking",
+        True,
+        (
+            AddonRelease("v1.19.0-eksbuild.1", _K8S),
+            AddonRelease("v1.18.5-eksbuild.1", _K8S, default_for=_K8S),
+            AddonRelease("v1.18.3-eksbuild.3", _K8S),
+        ),
+    ),
+    "kube-proxy": AddonKind(
+        "networking",
+        False,
+        (
+            AddonRelease("v1.31.2-eksbuild.3", ("1.31",)),
+            AddonRelease("v1.31.0-eksbuild.2", ("1.31",), default_for=("1.31",)),
+            AddonRelease("v1.30.6-eksbuild.3", ("1.30",)),
+            AddonRelease("v1.30.3-eksbuild.2", ("1.30",), default_for=("1.30",)),
+            AddonRelease("v1.29.10-eksbuild.3", ("1.29",)),
+            AddonRelease("v1.29.7-eksbuild.2", ("1.29",), default_for=("1.29",)),
+            AddonRelease("v1.28.15-eksbuild.4", ("1.28",)),
+            AddonRelease("v1.28.12-eksbuild.2", ("1.28",), default_for=("1.28",)),
+        ),
+    ),
+    "coredns": AddonKind(
+        "networking",
+        False,
+        (
+            AddonRelease("v1.11.3-eksbuild.2", ("1.29", "1.30", "1.31"), default_for=("1.31",)),
+            AddonRelease("v1.11.3-eksbuild.1", ("1.29", "1.30", "1.31"), default_for=("1.30",)),
+            AddonRelease("v1.11.1-eksbuild.9", ("1.29", "1.30"), default_for=("1.29",)),
+            AddonRelease("v1.10.1-eksbuild.13", ("1.28",)),
+            AddonRelease("v1.10.1-eksbuild.6", ("1.28",), default_for=("1.28",)),
+        ),
+    ),
+    "aws-ebs-csi-driver": AddonKind(
+        "storage",
+        True,
+        (
+            AddonRelease("v1.37.0-eksbuild.1", _K8S),
+            AddonRelease("v1.36.0-eksbuild.1", _K8S, default_for=_K8S),
+            AddonRelease("v1.35.0-eksbuild.1", _K8S),
+        ),
+    ),
+    "eks-pod-identity-agent": AddonKind(
+        "security",
+        False,
+        (
+            AddonRelease("v1.3.4-eksbuild.1", _K8S, default_for=_K8S),
+            AddonRelease("v1.3.2-eksbuild.2", _K8S),
+        ),
+    ),
+}
+
+#: The access policies AssociateAccessPolicy accepts (ListAccessPolicies on AWS).
+ACCESS_POLICY_PREFIX = "arn:aws:eks::aws:cluster-access-policy/"
+ACCESS_POLICIES = frozenset(
+    ACCESS_POLICY_PREFIX + name
+    for name in (
+        "AmazonEKSAdminPolicy",
+        "AmazonEKSAdminViewPolicy",
+        "AmazonEKSClusterAdminPolicy",
+        "AmazonEKSEditPolicy",
+        "AmazonEKSViewPolicy",
+    )
+)
+CLUSTER_ADMIN_POLICY = ACCESS_POLICY_PREFIX + "AmazonEKSClusterAdminPolicy"
+# CONFIG_MAP -> API_AND_CONFIG_MAP -> API: AWS only moves forward along this list.
+_AUTHENTICATION_MODES = ("CONFIG_MAP", "API_AND_CONFIG_MAP", "API")
+_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
+_IAM_PRINCIPAL = re.compile(r"^arn:aws[\w-]*:iam::(\d{12}):(?:(role|user)/(?:.*/)?([^/]+)|root)$")
+
+# Serializes EKS requests: moto's models are not thread-safe and a request may apply
+# pending changes of other resources.
+_LOCK = threading.RLock()
+
+
+def _no_transitions() -> float:
+    return 0.0
+
+
+# Set by install(): how long, in seconds, resources stay in their transitional states.
+_transition_s: Callable[[], float] = _no_transitions
+
+
+# -- installation ------------------------------------------------------------------------
+
+_URL_PATHS = (
+    "{0}/clusters/(?P<name>[^/]+)/updates$",
+    "{0}/clusters/(?P<name>[^/]+)/updates/(?P<updateId>[^/]+)$",
+    "{0}/clusters/(?P<name>[^/]+)/node-groups/(?P<nodegroupName>[^/]+)/update-version$",
+    "{0}/clusters/(?P<name>[^/]+)/addons$",
+    "{0}/clusters/(?P<name>[^/]+)/addons/(?P<addonName>[^/]+)$",
+    "{0}/clusters/(?P<name>[^/]+)/addons/(?P<addonName>[^/]+)/update$",
+    "{0}/addons/supported-versions$",
+    "{0}/clusters/(?P<name>[^/]+)/access-entries$",
+    # A principal or policy ARN has slashes, which arrive decoded here; moto routes
+    # the operation on the still-encoded path.
+    "{0}/clusters/(?P<name>[^/]+)/access-entries/(?P<rest>.+)$",
+)
+
+# moto's own handlers that the replacements build on.
+_moto_create_cluster = EKSResponse.create_cluster
+_moto_create_nodegroup = EKSResponse.create_nodegroup
+_moto_call_action = EKSResponse.call_action
+_moto_dispatch = EKSResponse._dispatch
+
+
+def install(transition_s: Callable[[], float]) -> None:
+    """Add the operations to moto's EKS server; ``transition_s()`` gives the transition time.
+
+    Must run before the first EKS request builds moto's EKS app. Running it again only
+    replaces ``transition_s``.
+    """
+    global _transition_s
+    _transition_s = transition_s
+    dispatch = eks_urls.response.dispatch
+    for path in _URL_PATHS:
+        eks_urls.url_paths.setdefault(path, dispatch)
+    for name, handler in vars(_Handlers).items():
+        if not name.startswith("__"):
+            setattr(EKSResponse, name, handler)
+
+
+# -- transitions -------------------------------------------------------------------------
+
+
+@dataclass
+class _Change:
+    """Something that completes at ``due`` (time.monotonic()): a status change, a removal."""
+
+    due: float
+    apply: Callable[[], None]
+
+
+def _pending(backend: EKSBackend) -> list[_Change]:
+    if not hasattr(backend, "ode_pending"):
+        backend.ode_pending = []
+    return backend.ode_pending
+
+
+def _later(backend: EKSBackend, apply: Callable[[], None]) -> None:
+    """Run ``apply`` once the transition time has passed; at once when it is 0."""
+    delay = _transition_s()
+    if delay <= 0:
+        apply()
+    else:
+        _pending(backend).append(_Change(time.monotonic() + delay, apply))
+
+
+def _settle(backend: EKSBackend, now: float) -> None:
+    """Apply the changes whose time had come at ``now``, oldest first."""
+    pending = _pending(backend)
+    due = sorted((c for c in pending if c.due <= now), key=lambda c: c.due)
+    backend.ode_pending = [c for c in pending if c.due > now]
+    for change in due:
+        change.apply()
+
+
+def _finish_status(resource: Any, transitional: str, final: str = "ACTIVE") -> Callable[[], None]:
+    """A change moving ``resource`` from ``transitional`` to ``final`` (if still there)."""
+
+    def apply() -> None:
+        if resource.status == transitional:
+            resource.status = final
+
+    return apply
+
+
+# -- errors and lookups ------------------------------------------------------------------
+
+
+def _not_found(message: str, **names: str | None) -> ResourceNotFoundException:
+    return ResourceNotFoundException(**names, message=message)
+
+
+def _in_use(message: str, **names: str | None) -> ResourceInUseException:
+    return ResourceInUseException(**names, message=message)
+
+
+def _invalid_parameter(message: str) -> InvalidParameterException:
+    return InvalidParameterException(message=message)
+
+
+def _invalid_request(message: str) -> InvalidRequestException:
+    return InvalidRequestException(message=message)
+
+
+def _cluster(backend: EKSBackend, name: str) -> Cluster:
+    cluster = backend.clusters.get(name)
+    if cluster is None:
+        raise _not_found(CLUSTER_NOT_FOUND_MSG.format(clusterName=name), clusterName=name)
+    _adopt_cluster(cluster)
+    return cluster
+
+
+def _nodegroup(cluster: Cluster, name: str) -> Nodegroup:
+    nodegroup = cluster.nodegroups.get(name)
+    if nodegroup is None:
+        raise _not_found(
+            NODEGROUP_NOT_FOUND_MSG.format(nodegroupName=name), clusterName=cluster.name, nodegroupName=name
+        )
+    _adopt_nodegroup(nodegroup)
+    return nodegroup
+
+
+def _addon(cluster: Cluster, name: str) -> Addon:
+    addon = cluster.ode_addons.get(name)
+    if addon is None:
+        raise _not_found(
+            f"No addon: {name} found in cluster: {cluster.name}", clusterName=cluster.name, addonName=name
+        )
+    return addon
+
+
+def _access_entry(cluster: Cluster, principal_arn: str) -> AccessEntry:
+    entry = cluster.ode_access_entries.get(principal_arn)
+    if entry is None:
+        raise _not_found(f"The specified access entry resource {principal_arn} could not be found.")
+    return entry
+
+
+def _require_status(resource: Any, kind: str, name: str, status: str = "ACTIVE") -> None:
+    """Refuse to change a resource that is not ``status``, as AWS does (ResourceInUse)."""
+    if resource.status != status:
+        raise _in_use(f"{kind} {name} is in {resource.status} status; it must be {status} for this operation")
+
+
+# -- moto objects, completed -------------------------------------------------------------
+
+
+def _adopt_cluster(cluster: Cluster) -> None:
+    """Give a cluster the attributes this module keeps on it (once)."""
+    if hasattr(cluster, "ode_updates"):
+        return
+    cluster.ode_updates = {}
+    cluster.ode_addons = {}
+    cluster.ode_access_entries = {}
+    cluster.access_config = {
+        "authenticationMode": "CONFIG_MAP",
+        "bootstrapClusterCreatorAdminPermissions": True,
+    }
+
+
+def _adopt_nodegroup(nodegroup: Nodegroup) -> None:
+    if not hasattr(nodegroup, "ode_updates"):
+        nodegroup.ode_updates = {}
+
+
+def _minor(version: str) -> tuple[int, int]:
+    match = re.fullmatch(r"(\d+)\.(\d+)", version or "")
+    if match is None:
+        raise _invalid_parameter(f"Unsupported Kubernetes version: {version!r}")
+    return int(match.group(1)), int(match.group(2))
+
+
+def _ami_release(version: str) -> str:
+    return AMI_RELEASES.get(version, f"{version}.0-20241213")
+
+
+def _normalized_logging(current: dict[str, Any] | None, requested: dict[str, Any] | None) -> dict[str, Any]:
+    """Logging as AWS reports it: one setup of the enabled types, one of the disabled.
+
+    Types a request does not name keep their state (all start disabled).
+    """
+    enabled = {t: False for t in _LOG_TYPES}
+    for source in (current, requested):
+        for setup in (source or {}).get("clusterLogging", []):
+            for log_type in setup.get("types", []):
+                enabled[log_type] = bool(setup.get("enabled"))
+    setups = []
+    for state in (True, False):
+        types = [t for t, on in enabled.items() if on is state]
+        if types:
+            setups.append({"types": types, "enabled": state})
+    return {"clusterLogging": setups}
+
+
+def _fake_certificate() -> str:
+    """A base64 PEM, as AWS's certificateAuthority.data (moto's is random letters)."""
+    body = base64.b64encode(random.get_random_string(600).encode()).decode()
+    pem = "-----BEGIN CERTIFICATE-----\n" + "\n".join(body[i : i + 64] for i in range(0, len(body), 64))
+    return base64.b64encode((pem + "\n-----END CERTIFICATE-----\n").encode()).decode()
+
+
+def _ec2(backend: EKSBackend) -> Any:
+    """moto's EC2 backend of the same account and region, or None if EC2 has not been used
+    (then it holds no subnet, and creating it would take a while)."""
+    models = sys.modules.get("moto.ec2.models")
+    if models is None:
+        return None
+    for account, region, ec2 in models.ec2_backends.iter_backends():
+        if (account, region) == (backend.account_id, backend.region_name):
+            return ec2
+    return None
+
+
+def _cluster_security_group(cluster: Cluster, backend: EKSBackend, vpc_id: str | None) -> str:
+    """The id of the security group EKS creates for a cluster: a real one in the VPC if
+    moto's EC2 knows the VPC, else a made-up id."""
+    ec2 = _ec2(backend)
+    if vpc_id is None or ec2 is None:
+        return "sg-" + random.get_random_hex(17)
+    group = ec2.create_security_group(
+        name=f"eks-cluster-sg-{cluster.name}-{random.get_random_hex(8)}",
+        description="EKS created security group applied to ENI that is attached to EKS Control Plane master nodes",
+        vpc_id=vpc_id,
+        tags={"aws:eks:cluster-name": cluster.name, f"kubernetes.io/cluster/{cluster.name}": "owned"},
+    )
+    cluster.ode_security_group = group.id
+    return group.id
+
+
+def _subnet_vpc(backend: EKSBackend, subnet_ids: list[str]) -> str | None:
+    """The VPC of the first subnet moto's EC2 knows."""
+    ec2 = _ec2(backend)
+    if ec2 is None:
+        return None
+    for subnet_id in subnet_ids:
+        try:
+            return ec2.get_subnet(subnet_id).vpc_id
+        except Exception:  # moto's InvalidSubnetIdError: a subnet EC2 does not know
+            continue
+    return None
+
+
+def _delete_cluster_security_group(cluster: Cluster, backend: EKSBackend) -> None:
+    group_id, ec2 = getattr(cluster, "ode_security_group", None), _ec2(backend)
+    if group_id is None or ec2 is None:
+        return
+    try:
+        ec2.delete_security_group(group_id=group_id)
+    except Exception:  # already gone, or still referenced: AWS would leave it too
+        pass
+
+
+def _creator_principal(response: EKSResponse) -> str:
+    """The IAM ARN of the caller (a role for an assumed-role session), as EKS records it."""
+    from moto.sts.models import sts_backends
+    from moto.utilities.utils import get_partition
+
+    backend = sts_backends[response.current_account][get_partition(response.region)]
+    _, arn, _ = backend.get_caller_identity(response.get_access_key(), response.region)
+    assumed = re.match(r"^arn:([\w-]+):sts::(\d{12}):assumed-role/([^/]+)/", arn)
+    if assumed:
+        return f"arn:{assumed.group(1)}:iam::{assumed.group(2)}:role/{assumed.group(3)}"
+    return re.sub(r"^arn:([\w-]+):sts::", r"arn:\1:iam::", arn)
+
+
+# -- updates -----------------------------------------------------------------------------
+
+
+@dataclass
+class Update:
+    """An EKS Update, rendered by moto with the ``Update`` shape."""
+
+    id: str
+    type: str
+    params: list[dict[str, str]]
+    created_at: datetime = field(default_factory=utcnow)
+    status: str = "InProgress"
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _param(kind: str, value: Any) -> dict[str, str]:
+    """An UpdateParam; values that are not strings are given as JSON, as AWS does."""
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, str):
+        text = value
+    elif isinstance(value, int):
+        text = str(value)
+    else:
+        text = json.dumps(value, separators=(",", ":"))
+    return {"type": kind, "value": text}
+
+
+def _start_update(
+    backend: EKSBackend, resource: Any, kind: str, params: list[dict[str, str]], apply: Callable[[], None]
+) -> Update:
+    """Record an update of ``resource`` (cluster, node group or add-on), UPDATING until done.
+
+    ``apply`` makes the change when the update completes; the update then reads
+    Successful and the resource ACTIVE again.
+    """
+    update = Update(id=str(random.uuid4()), type=kind, params=params)
+    resource.ode_updates[update.id] = update
+    resource.status = "UPDATING"
+
+    def complete() -> None:
+        apply()
+        update.status = "Successful"
+        if resource.status == "UPDATING":
+            resource.status = "ACTIVE"
+
+    _later(backend, complete)
+    return update
+
+
+def _cluster_for_update(backend: EKSBackend, name: str) -> Cluster:
+    """A cluster that may start an update: ACTIVE, with no update in progress."""
+    cluster = _cluster(backend, name)
+    if any(u.status == "InProgress" for u in cluster.ode_updates.values()):
+        raise _in_use("Cannot update cluster while another update is in progress", clusterName=name)
+    _require_status(cluster, "Cluster", name)
+    return cluster
+
+
+# -- add-ons and access entries ----------------------------------------------------------
+
+
+@dataclass
+class Addon:
+    """An EKS add-on, rendered by moto with the ``Addon`` shape."""
+
+    addon_name: str
+    cluster_name: str
+    addon_version: str
+    addon_arn: str
+    status: str = "CREATING"
+    service_account_role_arn: str | None = None
+    configuration_values: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    health: dict[str, Any] = field(default_factory=lambda: {"issues": []})
+    publisher: str = "eks"
+    owner: str = "aws"
+    created_at: datetime = field(default_factory=utcnow)
+    modified_at: datetime = field(default_factory=utcnow)
+    ode_updates: dict[str, Update] = field(default_factory=dict)
+
+
+@dataclass
+class AssociatedAccessPolicy:
+    """An access policy associated with an access entry (``AssociatedAccessPolicy`` shape)."""
+
+    policy_arn: str
+    access_scope: dict[str, Any]
+    associated_at: datetime = field(default_factory=utcnow)
+    modified_at: datetime = field(default_factory=utcnow)
+
+
+@dataclass
+class AccessEntry:
+    """An EKS access entry, rendered by moto with the ``AccessEntry`` shape."""
+
+    cluster_name: str
+    principal_arn: str
+    access_entry_arn: str
+    username: str
+    type: str = "STANDARD"
+    kubernetes_groups: list[str] = field(default_factory=list)
+    tags: dict[str, str] = field(default_factory=dict)
+    created_at: datetime = field(default_factory=utcnow)
+    modified_at: datetime = field(default_factory=utcnow)
+    ode_policies: dict[str, AssociatedAccessPolicy] = field(default_factory=dict)
+
+
+def _addon_release(name: str, version: str | None, cluster_version: str) -> str:
+    """The add-on version to install: ``version`` if it runs on the cluster, else the default."""
+    kind = ADDON_CATALOG.get(name)
+    if kind is None:
+        raise _invalid_parameter(f"Addon {name} specified is not supported")
+    if version is None:
+        for release in kind.releases:
+            if cluster_version in release.default_for:
+                return release.version
+        raise _invalid_parameter(f"Addon {name} has no version for Kubernetes {cluster_version}")
+    for release in kind.releases:
+        if release.version == version and cluster_version in release.cluster_versions:
+            return version
+    raise _invalid_parameter(
+        f"Addon version {version} specified is not supported for Kubernetes {cluster_version}"
+    )
+
+
+def _addon_info(name: str, kind: AddonKind, cluster_version: str | None) -> dict[str, Any]:
+    """An AddonInfo of DescribeAddonVersions, limited to ``cluster_version`` if given."""
+    versions = []
+    for release in kind.releases:
+        clusters = [v for v in release.cluster_versions if cluster_version in (None, v)]
+        if not clusters:
+            continue
+        versions.append(
+            {
+                "addonVersion": release.version,
+                "architecture": ["amd64", "arm64"],
+                "computeTypes": ["ec2"],
+                "compatibilities": [
+                    {
+                        "clusterVersion": v,
+                        "platformVersions": ["*"],
+                        "defaultVersion": v in release.default_for,
+                    }
+                    for v in clusters
+                ],
+                "requiresConfiguration": False,
+                "requiresIamPermissions": kind.requires_iam_permissions,
+            }
+        )
+    return {
+        "addonName": name,
+        "type": kind.type,
+        "addonVersions": versions,
+        "publisher": "eks",
+        "owner": "aws",
+        "defaultNamespace": "kube-system",
+    }
+
+
+def _access_scope(scope: dict[str, Any] | None) -> dict[str, Any]:
+    """An access scope checked as AWS checks it: namespaces only with type namespace."""
+    scope = scope or {}
+    kind, namespaces = scope.get("type"), scope.get("namespaces") or []
+    if kind not in ("cluster", "namespace"):
+        raise _invalid_parameter(f"Invalid access scope type: {kind!r}")
+    if kind == "cluster" and namespaces:
+        raise _invalid_parameter("namespaces must be empty when the access scope type is cluster")
+    if kind == "namespace" and not namespaces:
+        raise _invalid_parameter("namespaces must not be empty when the access scope type is namespace")
+    return {"type": kind, "namespaces": list(namespaces)}
+
+
+def _new_access_entry(
+    backend: EKSBackend,
+    cluster: Cluster,
+    principal_arn: str,
+    kind: str,
+    username: str | None,
+    groups: list[str],
+) -> AccessEntry:
+    match = _IAM_PRINCIPAL.match(principal_arn or "")
+    if match is None:
+        raise _invalid_parameter(f"The specified principalArn is invalid: {principal_arn!r}")
+    account, principal_type, principal_name = match.groups()
+    principal_type, principal_name = principal_type or "root", principal_name or "root"
+    if username is None:
+        if kind != "STANDARD":
+            username = "system:node:{{EC2PrivateDNSName}}"
+        elif principal_type == "role":
+            username = f"arn:aws:sts::{account}:assumed-role/{principal_name}/{{{{SessionName}}}}"
+        else:
+            username = principal_arn
+    arn = (
+        f"arn:{backend.partition}:eks:{backend.region_name}:{backend.account_id}:access-entry/"
+        f"{cluster.name}/{principal_type}/{account}/{principal_name}/{random.uuid4()}"
+    )
+    return AccessEntry(
+        cluster_name=cluster.name,
+        principal_arn=principal_arn,
+        access_entry_arn=arn,
+        username=username,
+        type=kind,
+        kubernetes_groups=list(groups),
+    )
+
+
+def _require_api_authentication(cluster: Cluster) -> None:
+    if cluster.access_config["authenticationMode"] == "CONFIG_MAP":
+        raise _invalid_request(
+            "The cluster's authentication mode must be set to one of [API, API_AND_CONFIG_MAP] to perform this operation."
+        )
+
+
+def _tagged_resource(backend: EKSBackend, arn: str) -> Any:
+    """The cluster, node group, Fargate profile, add-on or access entry with that ARN."""
+    for cluster in backend.clusters.values():
+        _adopt_cluster(cluster)
+        candidates = [cluster, *cluster.nodegroups.values(), *cluster.ode_addons.values()]
+        candidates += [*cluster.fargate_profiles.values(), *cluster.ode_access_entries.values()]
+        for resource in candidates:
+            for attribute in ("arn", "addon_arn", "fargate_profile_arn", "access_entry_arn"):
+                if getattr(resource, attribute, None) == arn:
+                    return resource
+    raise _not_found(f"Resource was not found: {arn}")
+
+
+# -- the handlers ------------------------------------------------------------------------
+
+
+class _Handlers:
+    """Methods installed on moto's ``EKSResponse``: ``self`` is an EKSResponse."""
+
+    def _dispatch(self, request: Any, full_url: str | None = None, headers: Any = None) -> Any:
+        """Note when the request arrived: moto's request setup before ``call_action`` can
+        take most of a second (it rebuilds the IAM backends after a reset), which must not
+        count as time passed for the resources."""
+        self.ode_arrival = time.monotonic()
+        return _moto_dispatch(self, request, full_url, headers)
+
+    def call_action(self) -> Any:
+        """Apply the transitions due when the request arrived, then run the operation;
+        one EKS request at a time."""
+        with _LOCK:
+            _settle(self.eks_backend, getattr(self, "ode_arrival", time.monotonic()))
+            return _moto_call_action(self)
+
+    # -- clusters --
+
+    def create_cluster(self) -> ActionResult:
+        """moto's CreateCluster, plus: accessConfig, a per-cluster OIDC issuer and endpoint
+        (moto shares one per process), AWS's resourcesVpcConfig and logging, a base64 PEM
+        certificate, the creator's access entry, and CREATING until the transition time."""
+        result = _moto_create_cluster(self)
+        cluster = result.result["cluster"]
+        backend = self.eks_backend
+        _adopt_cluster(cluster)
+        if not self._get_param("version"):
+            cluster.version = DEFAULT_CLUSTER_VERSION
+        access = self._get_param("accessConfig") or {}
+        cluster.access_config = {
+            "authenticationMode": access.get("authenticationMode", "CONFIG_MAP"),
+            "bootstrapClusterCreatorAdminPermissions": access.get(
+                "bootstrapClusterCreatorAdminPermissions", True
+            ),
+        }
+        cluster_id = random.uuid4().hex.upper()
+        cluster.identity = {
+            "oidc": {"issuer": f"https://oidc.eks.{backend.region_name}.amazonaws.com/id/{cluster_id}"}
+        }
+        cluster.endpoint = f"https://{cluster_id}.gr7.{backend.region_name}.eks.amazonaws.com"
+        cluster.certificate_authority = {"data": _fake_certificate()}
+        cluster.logging = _normalized_logging(None, self._get_param("logging"))
+        cluster.health = {"issues": []}
+        requested = dict(cluster.resources_vpc_config or {})
+        vpc_id = _subnet_vpc(backend, requested.get("subnetIds", []))
+        cluster.resources_vpc_config = {
+            "subnetIds": requested.get("subnetIds", []),
+            "securityGroupIds": requested.get("securityGroupIds", []),
+            "clusterSecurityGroupId": _cluster_security_group(cluster, backend, vpc_id),
+            "vpcId": vpc_id,
+            "endpointPublicAccess": requested.get("endpointPublicAccess", True),
+            "endpointPrivateAccess": requested.get("endpointPrivateAccess", False),
+            "publicAccessCidrs": requested.get("publicAccessCidrs", ["0.0.0.0/0"]),
+        }
+        if (
+            cluster.access_config["authenticationMode"] != "CONFIG_MAP"
+            and cluster.access_config["bootstrapClusterCreatorAdminPermissions"]
+        ):
+            entry = _new_access_entry(backend, cluster, _creator_principal(self), "STANDARD", None, [])
+            entry.ode_policies[CLUSTER_ADMIN_POLICY] = AssociatedAccessPolicy(
+                CLUSTER_ADMIN_POLICY, {"type": "cluster"}
+            )
+            cluster.ode_access_entries[entry.principal_arn] = entry
+        cluster.status = "CREATING"
+        _later(backend, _finish_status(cluster, "CREATING"))
+        return result
+
+    def delete_cluster(self) -> ActionResult:
+        """DeleteCluster: refused while node groups (moto too) or Fargate profiles (moto
+        does not check) are attached; DELETING until the transition time, then gone, with
+        its add-ons, access entries and cluster security group."""
+        backend = self.eks_backend
+        name = self._get_param("name")
+        cluster = _cluster(backend, name)
+        if cluster.nodegroups:
+            raise _in_use(
+                "Cluster has nodegroups attached",
+                clusterName=name,
+                nodegroupName=",".join(cluster.nodegroups),
+            )
+        if cluster.fargate_profiles:
+            raise _in_use("Cluster has fargate profiles attached", clusterName=name)
+        if cluster.status != "DELETING":
+            cluster.status = "DELETING"
+
+            def remove() -> None:
+                if backend.clusters.get(name) is cluster:
+                    del backend.clusters[name]
+                    backend.cluster_count -= 1
+                    _delete_cluster_security_group(cluster, backend)
+
+            _later(backend, remove)
+        return ActionResult({"cluster": cluster})
+
+    def update_cluster_version(self) -> ActionResult:
+        """UpdateClusterVersion (moto: not implemented): one minor version up at a time,
+        only when every node group runs the cluster's version; the cluster is UPDATING
+        and the update InProgress until the transition time."""
+        backend = self.eks_backend
+        cluster = _cluster_for_update(backend, self._get_param("name"))
+        version = self._get_param("version")
+        current, target = _minor(cluster.version), _minor(version)
+        if target != (current[0], current[1] + 1):
+            raise _invalid_parameter(
+                f"Unsupported Kubernetes minor version update from {cluster.version} to {version}"
+            )
+        behind = [n.nodegroup_name for n in cluster.nodegroups.values() if n.version != cluster.version]
+        if behind:
+            raise _invalid_request(
+                f"Nodegroups {', '.join(sorted(behind))} must be updated to match cluster version {cluster.version} "
+                "before updating cluster version"
+            )
+
+        def apply() -> None:
+            cluster.version = version
+            cluster.platformVersion = NEW_PLATFORM_VERSION
+
+        params = [_param("Version", version), _param("PlatformVersion", NEW_PLATFORM_VERSION)]
+        return ActionResult({"update": _start_update(backend, cluster, "VersionUpdate", params, apply)})
+
+    def update_cluster_config(self) -> ActionResult:
+        """UpdateClusterConfig answering an Update (moto answers the cluster): one of
+        logging, resourcesVpcConfig, accessConfig or upgradePolicy per call, applied when
+        the update completes."""
+        backend = self.eks_backend
+        cluster = _cluster_for_update(backend, self._get_param("name"))
+        supported = ("logging", "resourcesVpcConfig", "accessConfig", "upgradePolicy")
+        given = [key for key in supported if self._get_param(key) is not None]
+        unsupported = [
+            key
+            for key in ("kubernetesNetworkConfig", "remoteNetworkConfig", "zonalShiftConfig", "computeConfig")
+            if self._get_param(key) is not None
+        ]
+        if unsupported:
+            raise _invalid_parameter(f"The ODE emulator does not support updating {', '.join(unsupported)}")
+        if len(given) != 1:
+            raise _invalid_parameter("Only one type of update can be allowed.")
+        key = given[0]
+        value = self._get_param(key)
+        kind, params, apply = getattr(_ClusterConfig, key)(cluster, value)
+        return ActionResult({"update": _start_update(backend, cluster, kind, params, apply)})
+
+    # -- node groups --
+
+    def create_nodegroup(self) -> ActionResult:
+        """moto's CreateNodegroup, with the cluster's version (moto: 1.19) and the newest AMI
+        release for it by default, its own copies of moto's shared default dicts, no
+        remote access unless asked, and CREATING until the transition time."""
+        backend = self.eks_backend
+        cluster = _cluster(backend, self._get_param("name"))
+        result = _moto_create_nodegroup(self)
+        nodegroup = result.result["nodegroup"]
+        _adopt_nodegroup(nodegroup)
+        nodegroup.version = self._get_param("version") or cluster.version
+        nodegroup.release_version = self._get_param("releaseVersion") or _ami_release(nodegroup.version)
+        nodegroup.scaling_config = dict(nodegroup.scaling_config)
+        nodegroup.health = {"issues": []}
+        nodegroup.labels = dict(nodegroup.labels)
+        nodegroup.taints = list(nodegroup.taints)
+        if self._get_param("remoteAccess") is None:
+            nodegroup.remote_access = None
+            nodegroup.resources = {"autoScalingGroups": nodegroup.resources["autoScalingGroups"]}
+        nodegroup.status = "CREATING"
+        _later(backend, _finish_status(nodegroup, "CREATING"))
+        return result
+
+    def delete_nodegroup(self) -> ActionResult:
+        """DeleteNodegroup: DELETING until the transition time, then gone (moto: at once,
+        so the cluster could not be seen waiting for it)."""
+        backend = self.eks_backend
+        cluster = _cluster(backend, self._get_param("name"))
+        nodegroup = _nodegroup(cluster, self._get_param("nodegroupName"))
+        if nodegroup.status != "DELETING":
+            nodegroup.status = "DELETING"
+
+            def remove() -> None:
+                if cluster.nodegroups.get(nodegroup.nodegroup_name) is nodegroup:
+                    del cluster.nodegroups[nodegroup.nodegroup_name]
+                    cluster.nodegroup_count -= 1
+
+            _later(backend, remove)
+        return ActionResult({"nodegroup": nodegroup})
+
+    def list_nodegroups(self) -> ActionResult:
+        """ListNodegroups; a missing cluster is ResourceNotFoundException (moto: error 500)."""
+        cluster = _cluster(self.eks_backend, self._get_param("name"))
+        names, token = paginated_list(
+            list(cluster.nodegroups), self._get_int_param("maxResults", 100), self._get_param("nextToken")
+        )
+        return ActionResult({"nodegroups": names, "nextToken": token})
+
+    def update_nodegroup_config(self) -> ActionResult:
+        """UpdateNodegroupConfig: labels, taints, scalingConfig and updateConfig applied
+        when the update completes (moto: at once, with a Successful update and shared
+        default scaling dicts)."""
+        backend = self.eks_backend
+        cluster = _cluster(backend, self._get_param("name"))
+        nodegroup = _nodegroup(cluster, self._get_param("nodegroupName"))
+        _require_status(nodegroup, "Nodegroup", nodegroup.nodegroup_name)
+        labels = self._get_param("labels") or {}
+        taints = self._get_param("taints") or {}
+        scaling = self._get_param("scalingConfig") or {}
+        update_config = self._get_param("updateConfig")
+        new_scaling = {**nodegroup.scaling_config, **scaling}
+        low, desired, high = (new_scaling.get(k, 0) for k in ("minSize", "desiredSize", "maxSize"))
+        if not low <= desired <= high:
+            raise _invalid_parameter("desiredSize must be between minSize and maxSize")
+        if high < 1:
+            raise _invalid_parameter("maxSize must be at least 1")
+
+        params = []
+        for kind, value in (
+            ("LabelsToAdd", labels.get("addOrUpdateLabels")),
+            ("LabelsToRemove", labels.get("removeLabels")),
+            ("TaintsToAdd", taints.get("addOrUpdateTaints")),
+            ("TaintsToRemove", taints.get("removeTaints")),
+            ("MinSize", scaling.get("minSize")),
+            ("MaxSize", scaling.get("maxSize")),
+            ("DesiredSize", scaling.get("desiredSize")),
+            ("MaxUnavailable", (update_config or {}).get("maxUnavailable")),
+            ("MaxUnavailablePercentage", (update_config or {}).get("maxUnavailablePercentage")),
+        ):
+            if value is not None:
+                params.append(_param(kind, value))
+
+        def apply() -> None:
+            nodegroup.labels.update(labels.get("addOrUpdateLabels") or {})
+            for key in labels.get("removeLabels") or []:
+                nodegroup.labels.pop(key, None)
+            removed = [*(taints.get("addOrUpdateTaints") or []), *(taints.get("removeTaints") or [])]
+            nodegroup.taints = [
+                t
+                for t in nodegroup.taints
+                if not any((t["key"], t.get("effect")) == (r["key"], r.get("effect")) for r in removed)
+            ] + list(taints.get("addOrUpdateTaints") or [])
+            nodegroup.scaling_config = new_scaling
+            if update_config:
+                nodegroup.update_config = update_config
+            nodegroup.modified_at = utcnow()
+
+        return ActionResult({"update": _start_update(backend, nodegroup, "ConfigUpdate", params, apply)})
+
+    def update_nodegroup_version(self) -> ActionResult:
+        """UpdateNodegroupVersion (moto: not implemented): to the cluster's version at most,
+        never back; without a version, the newest AMI release of the current one."""
+        backend = self.eks_backend
+        cluster = _cluster(backend, self._get_param("name"))
+        nodegroup = _nodegroup(cluster, self._get_param("nodegroupName"))
+        _require_status(nodegroup, "Nodegroup", nodegroup.nodegroup_name)
+        version = self._get_param("version") or nodegroup.version
+        if _minor(version) > _minor(cluster.version):
+            raise _invalid_parameter(
+                f"Requested Kubernetes version {version} is newer than the cluster's version {cluster.version}"
+            )
+        if _minor(version) < _minor(nodegroup.version):
+            raise _invalid_parameter(f"Cannot roll back node group from {nodegroup.version} to {version}")
+        release = self._get_param("releaseVersion") or _ami_release(version)
+        if not release.startswith(version + "."):
+            raise _invalid_parameter(
+                f"Requested release version {release} is not valid for Kubernetes {version}"
+            )
+        launch_template = self._get_param("launchTemplate")
+        params = [_param("Version", version), _param("ReleaseVersion", release)]
+        if launch_template:
+            params += [
+                _param(
+                    "LaunchTemplateName",
+                    launch_template.get("name", (nodegroup.launch_template or {}).get("name")),
+                ),
+                _param("LaunchTemplateVersion", launch_template.get("version", "")),
+            ]
+
+        def apply() -> None:
+            nodegroup.version = version
+            nodegroup.release_version = release
+            if launch_template and nodegroup.launch_template is not None:
+                nodegroup.launch_template = {**nodegroup.launch_template, **launch_template}
+            nodegroup.modified_at = utcnow()
+
+        return ActionResult({"update": _start_update(backend, nodegroup, "VersionUpdate", params, apply)})
+
+    def list_fargate_profiles(self) -> ActionResult:
+        """ListFargateProfiles; a missing cluster is ResourceNotFoundException (moto: 500)."""
+        cluster = _cluster(self.eks_backend, self._get_param("name"))
+        names, token = paginated_list(
+            list(cluster.fargate_profiles),
+            self._get_int_param("maxResults", 100),
+            self._get_param("nextToken"),
+        )
+        return ActionResult({"fargateProfileNames": names, "nextToken": token})
+
+    # -- updates --
+
+    def _update_owner(self) -> Any:
+        """The cluster, or its node group / add-on named in the query, whose updates are asked."""
+        cluster = _cluster(self.eks_backend, self._get_param("name"))
+        nodegroup_name, addon_name = self._get_param("nodegroupName"), self._get_param("addonName")
+        if nodegroup_name:
+            return _nodegroup(cluster, nodegroup_name)
+        if addon_name:
+            return _addon(cluster, addon_name)
+        return cluster
+
+    def describe_update(self) -> ActionResult:
+        """DescribeUpdate (moto: not implemented); a node group's or add-on's update needs
+        ?nodegroupName= or ?addonName=, as on AWS."""
+        update_id = self._get_param("updateId")
+        update = self._update_owner().ode_updates.get(update_id)
+        if update is None:
+            raise _not_found(f"No update found for ID: {update_id}")
+        return ActionResult({"update": update})
+
+    def list_updates(self) -> ActionResult:
+        """ListUpdates (moto: not implemented), oldest first."""
+        ids = list(self._update_owner().ode_updates)
+        start = ids.index(self._get_param("nextToken")) if self._get_param("nextToken") in ids else 0
+        end = start + self._get_int_param("maxResults", 100)
+        return ActionResult({"updateIds": ids[start:end], "nextToken": ids[end] if end < len(ids) else None})
+
+    # -- tags --
+
+    def tag_resource(self) -> EmptyResult:
+        """TagResource on any EKS ARN (moto: clusters only)."""
+        _tagged_resource(self.eks_backend, self._extract_arn_from_path()).tags.update(
+            self._get_param("tags") or {}
+        )
+        return EmptyResult()
+
+    def untag_resource(self) -> EmptyResult:
+        """UntagResource on any EKS ARN (moto: clusters only)."""
+        resource = _tagged_resource(self.eks_backend, self._extract_arn_from_path())
+        keys = self.querystring.get("tagKeys") or []
+        for key in keys:
+            resource.tags.pop(key, None)
+        return EmptyResult()
+
+    def list_tags_for_resource(self) -> ActionResult:
+        """ListTagsForResource on any EKS ARN (moto: clusters only)."""
+        return ActionResult({"tags": _tagged_resource(self.eks_backend, self._extract_arn_from_path()).tags})
+
+    # -- add-ons --
+
+    def create_addon(self) -> ActionResult:
+        """CreateAddon (moto: not implemented): a catalog add-on at a version for the
+        cluster's Kubernetes version (the default one if none is asked), CREATING until
+        the transition time."""
+        backend = self.eks_backend
+        cluster = _cluster(backend, self._get_param("name"))
+        name = self._get_param("addonName")
+        if name in cluster.ode_addons:
+            raise _in_use(f"Addon already exists with name: {name}", clusterName=cluster.name, addonName=name)
+        if cluster.status not in ("ACTIVE", "UPDATING"):
+            raise _invalid_request(f"Cluster '{cluster.name}' is not in ACTIVE status")
+        addon = Addon(
+            addon_name=name,
+            cluster_name=cluster.name,
+            addon_version=_addon_release(name, self._get_param("addonVersion"), cluster.version),
+            addon_arn=(
+                f"arn:{backend.partition}:eks:{backend.region_name}:{backend.account_id}:addon/"
+                f"{cluster.name}/{name}/{random.uuid4()}"
+            ),
+            service_account_role_arn=self._get_param("serviceAccountRoleArn"),
+            configuration_values=self._get_param("configurationValues"),
+            tags=dict(self._get_param("tags") or {}),
+        )
+        cluster.ode_addons[name] = addon
+        _later(backend, _finish_status(addon, "CREATING"))
+        return ActionResult({"addon": addon})
+
+    def describe_addon(self) -> ActionResult:
+        """DescribeAddon (moto: not implemented)."""
+        cluster = _cluster(self.eks_backend, self._get_param("name"))
+        return ActionResult({"addon": _addon(cluster, self._get_param("addonName"))})
+
+    def list_addons(self) -> ActionResult:
+        """ListAddons (moto: not implemented)."""
+        cluster = _cluster(self.eks_backend, self._get_param("name"))
+        names, token = paginated_list(
+            list(cluster.ode_addons), self._get_int_param("maxResults", 100), self._get_param("nextToken")
+        )
+        return ActionResult({"addons": names, "nextToken": token})
+
+    def update_addon(self) -> ActionResult:
+        """UpdateAddon (moto: not implemented): version, role and configuration, applied
+        when the update completes; an empty role or configuration removes it."""
+        backend = self.eks_backend
+        cluster = _cluster(backend, self._get_param("name"))
+        addon = _addon(cluster, self._get_param("addonName"))
+        _require_status(addon, "Addon", addon.addon_name)
+        version = self._get_param("addonVersion")
+        if version is not None:
+            version = _addon_release(addon.addon_name, version, cluster.version)
+        role, configuration = self._get_param("serviceAccountRoleArn"), self._get_param("configurationValues")
+        params = []
+        for kind, value in (
+            ("AddonVersion", version),
+            ("ServiceAccountRoleArn", role),
+            ("ResolveConflicts", self._get_param("resolveConflicts")),
+            ("ConfigurationValues", configuration),
+        ):
+            if value is not None:
+                params.append(_param(kind, value))
+
+        def apply() -> None:
+            if version is not None:
+                addon.addon_version = version
+            if role is not None:
+                addon.service_account_role_arn = role or None
+            if configuration is not None:
+                addon.configuration_values = configuration or None
+            addon.modified_at = utcnow()
+
+        return ActionResult({"update": _start_update(backend, addon, "AddonUpdate", params, apply)})
+
+    def delete_addon(self) -> ActionResult:
+        """DeleteAddon (moto: not implemented): DELETING until the transition time, then gone."""
+        backend = self.eks_backend
+        cluster = _cluster(backend, self._get_param("name"))
+        addon = _addon(cluster, self._get_param("addonName"))
+        if addon.status != "DELETING":
+            addon.status = "DELETING"
+
+            def remove() -> None:
+                if cluster.ode_addons.get(addon.addon_name) is addon:
+                    del cluster.ode_addons[addon.addon_name]
+
+            _later(backend, remove)
+        return ActionResult({"addon": addon})
+
+    def describe_addon_versions(self) -> ActionResult:
+        """DescribeAddonVersions (moto: not implemented) from :data:`ADDON_CATALOG`,
+        filtered by addonName, kubernetesVersion, types, publishers and owners."""
+        name, cluster_version = self._get_param("addonName"), self._get_param("kubernetesVersion")
+        types = self.querystring.get("types")
+        publishers, owners = self.querystring.get("publishers"), self.querystring.get("owners")
+        addons = []
+        for addon_name, kind in ADDON_CATALOG.items():
+            if name not in (None, addon_name) or (types and kind.type not in types):
+                continue
+            if (publishers and "eks" not in publishers) or (owners and "aws" not in owners):
+                continue
+            info = _addon_info(addon_name, kind, cluster_version)
+            if info["addonVersions"]:
+                addons.append(info)
+        return ActionResult({"addons": addons})
+
+    # -- access entries --
+
+    def create_access_entry(self) -> ActionResult:
+        """CreateAccessEntry (moto: not implemented); needs authentication mode API or
+        API_AND_CONFIG_MAP; the username defaults as on AWS."""
+        backend = self.eks_backend
+        cluster = _cluster(backend, self._get_param("name"))
+        _require_api_authentication(cluster)
+        principal = self._get_param("principalArn")
+        if principal in cluster.ode_access_entries:
+            raise _in_use(
+                f"The specified access entry resource is already in use on this cluster: {principal}"
+            )
+        kind = self._get_param("type") or "STANDARD"
+        groups = self._get_param("kubernetesGroups") or []
+        if kind != "STANDARD" and (groups or self._get_param("username")):
+            raise _invalid_parameter(
+                f"kubernetesGroups and username cannot be set for access entry type {kind}"
+            )
+        entry = _new_access_entry(backend, cluster, principal, kind, self._get_param("username"), groups)
+        entry.tags = dict(self._get_param("tags") or {})
+        cluster.ode_access_entries[principal] = entry
+        return ActionResult({"accessEntry": entry})
+
+    def describe_access_entry(self) -> ActionResult:
+        """DescribeAccessEntry (moto: not implemented)."""
+        cluster = _cluster(self.eks_backend, self._get_param("name"))
+        return ActionResult({"accessEntry": _access_entry(cluster, self._get_param("principalArn"))})
+
+    def list_access_entries(self) -> ActionResult:
+        """ListAccessEntries (moto: not implemented), optionally of one associated policy."""
+        cluster = _cluster(self.eks_backend, self._get_param("name"))
+        policy = self._get_param("associatedPolicyArn")
+        arns = [
+            arn for arn, entry in cluster.ode_access_entries.items() if policy in (None, *entry.ode_policies)
+        ]
+        names, token = paginated_list(
+            arns, self._get_int_param("maxResults", 100), self._get_param("nextToken")
+        )
+        return ActionResult({"accessEntries": names, "nextToken": token})
+
+    def update_access_entry(self) -> ActionResult:
+        """UpdateAccessEntry (moto: not implemented): kubernetesGroups and username."""
+        cluster = _cluster(self.eks_backend, self._get_param("name"))
+        entry = _access_entry(cluster, self._get_param("principalArn"))
+        groups, username = self._get_param("kubernetesGroups"), self._get_param("username")
+        if groups is not None:
+            entry.kubernetes_groups = list(groups)
+        if username is not None:
+            entry.username = username
+        entry.modified_at = utcnow()
+        return ActionResult({"accessEntry": entry})
+
+    def delete_access_entry(self) -> EmptyResult:
+        """DeleteAccessEntry (moto: not implemented), with its policy associations."""
+        cluster = _cluster(self.eks_backend, self._get_param("name"))
+        entry = _access_entry(cluster, self._get_param("principalArn"))
+        del cluster.ode_access_entries[entry.principal_arn]
+        return EmptyResult()
+
+    def associate_access_policy(self) -> ActionResult:
+        """AssociateAccessPolicy (moto: not implemented); associating a policy again
+        replaces its scope."""
+        cluster = _cluster(self.eks_backend, self._get_param("name"))
+        entry = _access_entry(cluster, self._get_param("principalArn"))
+        policy_arn = self._get_param("policyArn")
+        if policy_arn not in ACCESS_POLICIES:
+            raise _invalid_parameter(f"The specified policyArn is invalid: {policy_arn!r}")
+        if entry.type != "STANDARD":
+            raise _invalid_parameter(
+                f"Access policies cannot be associated with access entries of type {entry.type}"
+            )
+        scope = _access_scope(self._get_param("accessScope"))
+        association = entry.ode_policies.get(policy_arn)
+        if association is None:
+            association = entry.ode_policies[policy_arn] = AssociatedAccessPolicy(policy_arn, scope)
+        else:
+            association.access_scope, association.modified_at = scope, utcnow()
+        return ActionResult(
+            {
+                "clusterName": cluster.name,
+                "principalArn": entry.principal_arn,
+                "associatedAccessPolicy": association,
+            }
+        )
+
+    def disassociate_access_policy(self) -> EmptyResult:
+        """DisassociateAccessPolicy (moto: not implemented)."""
+        cluster = _cluster(self.eks_backend, self._get_param("name"))
+        entry = _access_entry(cluster, self._get_param("principalArn"))
+        policy_arn = self._get_param("policyArn")
+        if entry.ode_policies.pop(policy_arn, None) is None:
+            raise _not_found(f"The policy {policy_arn} is not associated with {entry.principal_arn}")
+        return EmptyResult()
+
+    def list_associated_access_policies(self) -> ActionResult:
+        """ListAssociatedAccessPolicies (moto: not implemented)."""
+        cluster = _cluster(self.eks_backend, self._get_param("name"))
+        entry = _access_entry(cluster, self._get_param("principalArn"))
+        return ActionResult(
+            {
+                "clusterName": cluster.name,
+                "principalArn": entry.principal_arn,
+                "associatedAccessPolicies": list(entry.ode_policies.values()),
+            }
+        )
+
+
+class _ClusterConfig:
+    """UpdateClusterConfig, one method per kind of change: (update type, params, apply)."""
+
+    @staticmethod
+    def logging(cluster: Cluster, logging: dict[str, Any]) -> tuple[str, list, Callable[[], None]]:
+        def apply() -> None:
+            cluster.logging = _normalized_logging(cluster.logging, logging)
+
+        return "LoggingUpdate", [_param("ClusterLogging", logging.get("clusterLogging", []))], apply
+
+    @staticmethod
+    def resourcesVpcConfig(
+        cluster: Cluster, config: dict[str, Any]
+    ) -> tuple[str, list, Callable[[], None]]:  # noqa: N802
+        new = {**cluster.resources_vpc_config, **config}
+        if not (new.get("endpointPublicAccess") or new.get("endpointPrivateAccess")):
+            raise _invalid_parameter("Public and private endpoint access cannot both be disabled")
+        names = {
+            "subnetIds": "Subnets",
+            "securityGroupIds": "SecurityGroups",
+            "endpointPublicAccess": "EndpointPublicAccess",
+            "endpointPrivateAccess": "EndpointPrivateAccess",
+            "publicAccessCidrs": "PublicAccessCidrs",
+        }
+        params = [_param(names[key], value) for key, value in config.items() if key in names]
+        vpc_change = "subnetIds" in config or "securityGroupIds" in config
+
+        def apply() -> None:
+            cluster.resources_vpc_config = new
+
+        return ("VpcConfigUpdate" if vpc_change else "EndpointAccessUpdate"), params, apply
+
+    @staticmethod
+    def accessConfig(
+        cluster: Cluster, config: dict[str, Any]
+    ) -> tuple[str, list, Callable[[], None]]:  # noqa: N802
+        current, mode = cluster.access_config["authenticationMode"], config.get("authenticationMode")
+        if mode not in _AUTHENTICATION_MODES or _AUTHENTICATION_MODES.index(
+            mode
+        ) <= _AUTHENTICATION_MODES.index(current):
+            raise _invalid_parameter(f"Unsupported authentication mode update from {current} to {mode}")
+
+        def apply() -> None:
+            cluster.access_config = {**cluster.access_config, "authenticationMode": mode}
+
+        return "AccessConfigUpdate", [_param("AuthenticationMode", mode)], apply
+
+    @staticmethod
+    def upgradePolicy(
+        cluster: Cluster, policy: dict[str, Any]
+    ) -> tuple[str, list, Callable[[], None]]:  # noqa: N802
+        def apply() -> None:
+            cluster.upgrade_policy = policy
+
+        return "UpgradePolicyUpdate", [_param("UpgradePolicy", policy)], apply
