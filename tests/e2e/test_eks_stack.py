@@ -9,13 +9,18 @@ check that nothing of the stack is left.
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
+import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.support.core import Core, write_config
+from tests.e2e.test_network import child_provider_pids
+from tests.support.core import TIMEOUT_S, Core, write_config
 from tests.support.diagnostics import assert_error_at, attribute_line, error_diagnostics
 from tests.support.emulator import EmulatorClient
 from tests.support.helpers import provider_block
@@ -366,4 +371,57 @@ def test_eks_import(core: Core, emulator: EmulatorClient, tmp_path: Path) -> Non
     for address in ("ode_network.net", ADDRESS):
         core.run(first, "state", "rm", address)
     core.destroy(second)
+    assert_nothing_left(emulator)
+
+
+def test_eks_crash_adopt(core: Core, emulator: EmulatorClient, workdir: Path) -> None:
+    """The provider is killed while the cluster is being created; the next apply adopts
+    what the killed one left: one cluster, no duplicate roles, key or node groups."""
+    write_config(workdir, stack_config(emulator))
+    core.init(workdir)
+    emulator.set_eks_transitions(transition_s=8)
+    emulator.reset_calls()
+    proc = subprocess.Popen(
+        [str(core.binary), "apply", "-no-color", "-input=false", "-auto-approve"],
+        cwd=workdir,
+        env=core.environment(),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not any(c == "POST /clusters" for c in eks_calls(emulator)):
+            assert proc.poll() is None and time.monotonic() < deadline, "no CreateCluster call"
+            time.sleep(0.05)
+        time.sleep(0.5)  # inside the wait for ACTIVE
+        for pid in child_provider_pids(proc.pid):
+            if any(c == "POST /clusters" for c in eks_calls(emulator)):
+                os.kill(pid, signal.SIGKILL)
+        proc.communicate(timeout=TIMEOUT_S)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+        emulator.set_eks_transitions(transition_s=0)
+    assert proc.returncode != 0
+    eks = emulator.client("eks")
+    assert eks.list_clusters()["clusters"] == [CLUSTER]
+    tags = eks.describe_cluster(name=CLUSTER)["cluster"]["tags"]
+    assert "ode:creating" in tags, tags  # left unfinished, marked for adoption
+    roles_before = sorted(r["RoleName"] for r in emulator.client("iam").list_roles(PathPrefix=f"/ode/{CLUSTER}/")["Roles"])
+
+    core.apply(workdir)
+    s = stack(core, workdir)
+    assert eks.list_clusters()["clusters"] == [CLUSTER]
+    assert sorted(eks.list_nodegroups(clusterName=CLUSTER)["nodegroups"]) == ["system", "worker"]
+    roles = sorted(r["RoleName"] for r in emulator.client("iam").list_roles(PathPrefix=f"/ode/{CLUSTER}/")["Roles"])
+    assert set(roles_before) <= set(roles) and len(roles) == 3, roles  # cluster, node, one IRSA role
+    aliases = [a for a in emulator.client("kms").list_aliases()["Aliases"] if CLUSTER in a["AliasName"]]
+    assert len(aliases) == 1, aliases
+    assert "ode:creating" not in eks.describe_cluster(name=CLUSTER)["cluster"]["tags"]
+    assert set(s["node_group_status"].values()) == {"ACTIVE"}
+    assert_no_changes(core, workdir)
+    core.destroy(workdir)
     assert_nothing_left(emulator)
