@@ -323,7 +323,6 @@ pub struct Observed {
     pub oidc_provider_arn: Option<String>,
     pub cluster_role_arn: Option<String>,
     pub node_role_arn: Option<String>,
-    pub kms_key_arn: Option<String>,
     /// IRSA role ARN by service account key.
     pub sa_roles: BTreeMap<String, String>,
     /// Policy ARNs attached to each IRSA role, and its inline policy, by key.
