@@ -326,6 +326,20 @@ def test_eks_bad_inputs(core: Core, emulator: EmulatorClient, workdir: Path, sub
             write_config(workdir, hcl)
             diagnosed = error_diagnostics(core, workdir)
             assert_error_at(diagnosed, message, "main.tf", line_of(hcl, *markers), case=case)
+    with subtests.test(case="subnets-one-zone"):
+        # Two subnets of one zone, known at plan time: refused before anything is made.
+        ec2 = emulator.client("ec2")
+        vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+        ids = [
+            ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.9.{i}.0/24", AvailabilityZone="us-east-1a")["Subnet"]["SubnetId"]
+            for i in (1, 2)
+        ]
+        hcl = stack_config(emulator).replace(
+            "subnet_ids         = ode_network.net.private_subnet_ids", f"subnet_ids         = {json.dumps(ids)}"
+        )
+        write_config(workdir, hcl)
+        diagnosed = error_diagnostics(core, workdir)
+        assert_error_at(diagnosed, "these are all in us-east-1a", "main.tf", line_of(hcl, "subnet_ids"), case="subnets-one-zone")
     # Nothing was created: only reads reached EKS.
     assert not [c for c in eks_calls(emulator) if not c.startswith("GET")]
 

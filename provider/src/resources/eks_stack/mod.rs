@@ -686,7 +686,28 @@ impl Resource<Aws> for EksStack {
         }
     }
 
-    async fn modify_plan(&self, _aws: &Aws, req: PlanRequest<'_>, resp: &mut PlanResponse) {
+    async fn modify_plan(&self, aws: &Aws, req: PlanRequest<'_>, resp: &mut PlanResponse) {
+        // Subnets known at plan time must span two zones (EKS refuses one).
+        let subnets = resp.planned.get("subnet_ids");
+        let changed = req.prior.is_null() || req.prior.get("subnet_ids") != subnets;
+        if changed && subnets.is_wholly_known() && !subnets.is_null() {
+            match ops::subnet_zones(aws, &subnets.to_string_vec()).await {
+                Ok(zones) if zones.len() < 2 => resp.diagnostics.attr_error(
+                    AttrPath::attr("subnet_ids"),
+                    "Subnets in fewer than two availability zones",
+                    format!(
+                        "EKS needs subnets in at least two availability zones; these are all in {}.",
+                        zones.into_iter().collect::<Vec<_>>().join(", ")
+                    ),
+                ),
+                Ok(_) => {}
+                Err(e) => resp.diagnostics.attr_error(
+                    AttrPath::attr("subnet_ids"),
+                    "Checking the subnets",
+                    e.to_string(),
+                ),
+            }
+        }
         if req.prior.is_null() {
             return;
         }

@@ -502,6 +502,24 @@ pub async fn discover(aws: &Aws, name: &str) -> Result<(Vec<String>, Vec<String>
     Ok((sas, access))
 }
 
+/// The availability zones of `subnets` (one DescribeSubnets call).
+pub async fn subnet_zones(
+    aws: &Aws,
+    subnets: &[String],
+) -> Result<std::collections::BTreeSet<String>, AwsError> {
+    let r = aws
+        .ec2
+        .describe_subnets()
+        .set_subnet_ids(Some(subnets.to_vec()))
+        .send()
+        .await
+        .op("DescribeSubnets")?;
+    Ok(r.subnets()
+        .iter()
+        .filter_map(|s| s.availability_zone().map(str::to_string))
+        .collect())
+}
+
 /// Whether `arn` is the secrets key the stack `name` created (its alias).
 pub async fn is_stack_key(aws: &Aws, name: &str, arn: &str) -> bool {
     let alias = format!("alias/{name}-eks-secrets");
