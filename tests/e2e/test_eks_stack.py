@@ -142,6 +142,7 @@ def test_eks_basic(core: Core, emulator: EmulatorClient, workdir: Path) -> None:
     assert re.fullmatch(r"arn:aws:iam::\d{12}:role/ode/" + CLUSTER + r"/.+", s["service_account_role_arns"]["ode/api"])
     assert "aws" in s["kubeconfig"] and "get-token" in s["kubeconfig"]
     assert s["secrets_kms_key_arn"].startswith("arn:aws:kms:")
+    assert s["iam_policies"] == "verified"
 
     eks = emulator.client("eks")
     cluster = eks.describe_cluster(name=CLUSTER)["cluster"]
@@ -246,10 +247,17 @@ def test_eks_drift(core: Core, emulator: EmulatorClient, workdir: Path) -> None:
         name=CLUSTER, logging={"clusterLogging": [{"types": ["api", "controllerManager", "scheduler"], "enabled": False}]}
     )
     eks.delete_addon(clusterName=CLUSTER, addonName="coredns")
+    iam = emulator.client("iam")
+    node_role = f"{CLUSTER}-node"
+    cni = "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy"
+    iam.detach_role_policy(RoleName=node_role, PolicyArn=cni)
     plan = core.plan(workdir)
     assert plan.returncode == 2, plan.describe()
     assert "enabled_log_types" in plan.stdout and "coredns" in plan.stdout, plan.describe()
+    assert "missing: AmazonEKS_CNI_Policy on the node role" in plan.stdout, plan.describe()
     core.apply(workdir)
+    attached = [p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName=node_role)["AttachedPolicies"]]
+    assert cni in attached, attached
     cluster = eks.describe_cluster(name=CLUSTER)["cluster"]
     logging = [t for setup in cluster["logging"]["clusterLogging"] if setup.get("enabled") for t in setup["types"]]
     assert sorted(logging) == ["api", "controllerManager", "scheduler"]

@@ -237,6 +237,30 @@ fn state(aws: &Aws, base: &Value, obs: &Observed) -> Value {
         .oidc_provider_arn
         .clone()
         .unwrap_or_else(|| ops::oidc_arn(aws, &c.arn, &c.issuer));
+    let missing: Vec<String> = obs
+        .role_policies
+        .iter()
+        .flat_map(|(suffix, have)| {
+            ops::required_policies(aws, suffix)
+                .into_iter()
+                .filter(|p| !have.contains(p))
+                .map(move |p| {
+                    format!(
+                        "{} on the {suffix} role",
+                        p.rsplit('/').next().unwrap_or(&p)
+                    )
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    st.insert(
+        "iam_policies".into(),
+        Value::string(if missing.is_empty() {
+            "verified".to_string()
+        } else {
+            format!("missing: {}", missing.join(", "))
+        }),
+    );
     let computed: [(&str, Value); 15] = [
         ("arn", Value::string(&c.arn)),
         ("endpoint", Value::string(&c.endpoint)),
@@ -687,6 +711,8 @@ impl Resource<Aws> for EksStack {
     }
 
     async fn modify_plan(&self, aws: &Aws, req: PlanRequest<'_>, resp: &mut PlanResponse) {
+        // The roles' policies are enforced: drift shows as a change, apply repairs it.
+        resp.planned.set("iam_policies", Value::string("verified"));
         // Subnets known at plan time must span two zones (EKS refuses one).
         let subnets = resp.planned.get("subnet_ids");
         let changed = req.prior.is_null() || req.prior.get("subnet_ids") != subnets;

@@ -323,6 +323,9 @@ pub struct Observed {
     pub oidc_provider_arn: Option<String>,
     pub cluster_role_arn: Option<String>,
     pub node_role_arn: Option<String>,
+    /// Managed policies attached to the cluster and node roles the stack made, by
+    /// role suffix (`cluster`, `node`).
+    pub role_policies: BTreeMap<String, Vec<String>>,
     /// IRSA role ARN by service account key.
     pub sa_roles: BTreeMap<String, String>,
     /// Policy ARNs attached to each IRSA role, and its inline policy, by key.

@@ -354,13 +354,42 @@ pub async fn read(aws: &Aws, d: &Desired) -> Result<Observed, AwsError> {
             .op("GetOpenIDConnectProvider");
         Ok::<_, AwsError>(found(r, &["NoSuchEntity"])?.map(|_| provider_arn.clone()))
     };
-    let (ngs, addons, access, sas, oidc) = tokio::join!(
+    // The managed policies on the cluster and node roles the stack made.
+    let made_roles: Vec<(&'static str, String)> = [
+        ("cluster", &obs.cluster_role_arn),
+        ("node", &obs.node_role_arn),
+    ]
+    .into_iter()
+    .filter(|(_, arn)| arn.is_some())
+    .map(|(suffix, _)| (suffix, d.role_name(suffix)))
+    .collect();
+    let role_futs = made_roles.iter().map(|(suffix, role)| async move {
+        let r = aws
+            .iam
+            .list_attached_role_policies()
+            .role_name(role)
+            .send()
+            .await
+            .op("ListAttachedRolePolicies")?;
+        let arns = r
+            .attached_policies()
+            .iter()
+            .filter_map(|p| p.policy_arn().map(str::to_string))
+            .collect::<Vec<_>>();
+        Ok::<_, AwsError>((suffix.to_string(), arns))
+    });
+    let (ngs, addons, access, sas, oidc, role_policies) = tokio::join!(
         futures::future::join_all(ng_futs),
         futures::future::join_all(addon_futs),
         futures::future::join_all(access_futs),
         futures::future::join_all(sa_futs),
         oidc,
+        futures::future::join_all(role_futs),
     );
+    for r in role_policies {
+        let (suffix, arns) = r?;
+        obs.role_policies.insert(suffix, arns);
+    }
     for r in ngs {
         let r = match r {
             Err(e) if e.is_not_found() => continue,
@@ -848,11 +877,35 @@ async fn attach(aws: &Aws, role: &str, arns: &[String]) -> Result<(), AwsError> 
     first_error(round(&Stop::new(), "AttachRolePolicy", futs).await)
 }
 
+/// The managed policies a role the stack made must carry, by role suffix.
+pub fn required_policies(aws: &Aws, suffix: &str) -> Vec<String> {
+    managed(
+        aws,
+        if suffix == "cluster" {
+            &CLUSTER_POLICIES
+        } else {
+            &NODE_POLICIES
+        },
+    )
+}
+
 fn managed(aws: &Aws, names: &[&str]) -> Vec<String> {
     names
         .iter()
         .map(|n| format!("arn:{}:iam::aws:policy/{n}", aws.partition))
         .collect()
+}
+
+/// Attaches the managed policies missing from a role the stack made (drift).
+async fn reattach(aws: &Aws, d: &Desired, obs: &Observed, suffix: &str) -> Result<(), ClaimError> {
+    let have = obs.role_policies.get(suffix).cloned().unwrap_or_default();
+    let missing: Vec<String> = required_policies(aws, suffix)
+        .into_iter()
+        .filter(|p| !have.contains(p))
+        .collect();
+    attach(aws, &d.role_name(suffix), &missing)
+        .await
+        .map_err(ClaimError::Aws)
 }
 
 /// Deletes a role with its attached and inline policies.
@@ -1394,8 +1447,12 @@ pub async fn reconcile(
     let (cluster_role, node_role, kms) = {
         let cluster_role = async {
             match (&d.cluster_role_arn, &obs.cluster_role_arn) {
+                // The stack's own role (under its path): repair its policies.
+                (_, Some(arn)) if d.creating.is_none() => {
+                    reattach(aws, d, &obs, "cluster").await?;
+                    Ok(arn.clone())
+                }
                 (Some(arn), _) => Ok(arn.clone()),
-                (None, Some(arn)) if d.creating.is_none() => Ok(arn.clone()),
                 _ => {
                     let name = d.role_name("cluster");
                     let arn =
@@ -1408,8 +1465,12 @@ pub async fn reconcile(
         };
         let node_role = async {
             match (&d.node_role_arn, &obs.node_role_arn) {
+                // The stack's own role (under its path): repair its policies.
+                (_, Some(arn)) if d.creating.is_none() => {
+                    reattach(aws, d, &obs, "node").await?;
+                    Ok(arn.clone())
+                }
                 (Some(arn), _) => Ok(arn.clone()),
-                (None, Some(arn)) if d.creating.is_none() => Ok(arn.clone()),
                 _ => {
                     let name = d.role_name("node");
                     let arn =

@@ -161,6 +161,9 @@ pub fn schema() -> Schema {
     .attr(computed("oidc_provider_arn", Type::String, "The IAM OIDC provider ARN that IRSA roles trust."))
     .attr(computed("cluster_security_group_id", Type::String, "The security group EKS created for the cluster and its nodes (allow it at the data tier)."))
     .attr(computed("secrets_kms_key_arn", Type::String, "The KMS key that encrypts Kubernetes secrets."))
+    .attr(Attribute::string("iam_policies").computed().doc(
+        "`verified` when the cluster and node roles the stack made carry their managed policies; otherwise what is missing (drift that apply repairs).",
+    ))
     .attr(volatile("platform_version", Type::String, "The EKS platform version."))
     .attr(volatile("node_group_arns", Type::map(Type::String), "Node group ARNs by key."))
     .attr(volatile("node_group_versions", Type::map(Type::String), "Kubernetes version of each node group, by key."))
