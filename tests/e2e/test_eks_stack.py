@@ -447,3 +447,29 @@ def test_eks_crash_adopt(core: Core, emulator: EmulatorClient, workdir: Path) ->
     assert_no_changes(core, workdir)
     core.destroy(workdir)
     assert_nothing_left(emulator)
+
+
+def test_eks_destroy_blocked(core: Core, emulator: EmulatorClient, workdir: Path) -> None:
+    """A Fargate profile made outside Terraform keeps the cluster alive: destroy gives up
+    at the delete timeout and names it; once it is gone, destroy finishes."""
+    apply_stack(core, emulator, workdir, body='  timeouts {\n    delete = "15s"\n  }')
+    eks = emulator.client("eks")
+    network = core.state_resource(workdir, "ode_network.net")
+    eks.create_fargate_profile(
+        fargateProfileName="outside",
+        clusterName=CLUSTER,
+        podExecutionRoleArn="arn:aws:iam::123456789012:role/fargate",
+        subnets=network["private_subnet_ids"],
+        selectors=[{"namespace": "batch"}],
+    )
+    started = time.monotonic()
+    refused = core.destroy(workdir, check=False)
+    took = time.monotonic() - started
+    assert refused.returncode != 0, refused.describe()
+    text = re.sub(r"\s+", " ", refused.output)
+    assert "still has Fargate profile outside created outside Terraform" in text, refused.describe()
+    assert took < 90, took
+    assert ADDRESS in core.run(workdir, "state", "list").stdout.split()
+    eks.delete_fargate_profile(clusterName=CLUSTER, fargateProfileName="outside")
+    core.destroy(workdir)
+    assert_nothing_left(emulator)

@@ -1994,6 +1994,33 @@ async fn delete_addon(
     .await
 }
 
+/// What keeps a cluster from being deleted: its node groups and Fargate profiles.
+async fn cluster_blockers(aws: &Aws, name: &str) -> Vec<String> {
+    let (ngs, fargate) = tokio::join!(
+        aws.eks.list_nodegroups().cluster_name(name).send(),
+        aws.eks.list_fargate_profiles().cluster_name(name).send(),
+    );
+    let mut out: Vec<String> = ngs
+        .map(|r| {
+            r.nodegroups()
+                .iter()
+                .map(|n| format!("node group {n}"))
+                .collect()
+        })
+        .unwrap_or_default();
+    out.extend(
+        fargate
+            .map(|r| {
+                r.fargate_profile_names()
+                    .iter()
+                    .map(|f| format!("Fargate profile {f}"))
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default(),
+    );
+    out
+}
+
 /// Deletes the whole stack in a safe order. Already-deleted children are fine.
 pub async fn delete(
     aws: &Aws,
@@ -2080,7 +2107,17 @@ pub async fn delete(
                 .map(|_| ())
         })
         .await;
-        if let Err(e) = r {
+        if let Err(mut e) = r {
+            if e.is_code(&["ResourceInUseException"]) {
+                let blockers = cluster_blockers(aws, name).await;
+                if !blockers.is_empty() {
+                    e.message = format!(
+                        "cluster {name} still has {} created outside Terraform; delete them, then run destroy again. ({})",
+                        blockers.join(", "),
+                        e.message
+                    );
+                }
+            }
             return vec![e];
         }
         if let Err(e) = wait_gone(stop, format!("cluster {name}"), deadline, || async {
