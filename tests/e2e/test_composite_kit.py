@@ -31,8 +31,9 @@ from tests.e2e.test_network import (
     only_default_vpc,
     stack_children,
     tags_line,
+    wait_for_call,
 )
-from tests.support.core import TIMEOUT_S, Core, Result, write_config
+from tests.support.core import Core, finish, write_config
 from tests.support.diagnostics import apply_errors, destroy_errors
 from tests.support.emulator import EmulatorClient
 from tests.support.helpers import assert_emulator_empty, provider_block
@@ -47,36 +48,9 @@ def snapshot(emulator: EmulatorClient) -> dict[str, str]:
     return {key: object_id for _, object_id, key, _ in stack_children(emulator, NAME)}
 
 
-def start(core: Core, workdir: Path, *args: str) -> subprocess.Popen:
-    """Start ``core apply`` in the background (stdout/stderr captured)."""
-    argv = [str(core.binary), "apply", "-no-color", "-input=false", "-auto-approve", *args]
-    return subprocess.Popen(
-        argv,
-        cwd=workdir,
-        env=core.environment(),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def finish(proc: subprocess.Popen) -> Result:
-    try:
-        stdout, stderr = proc.communicate(timeout=TIMEOUT_S)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
-    return Result([str(a) for a in proc.args], proc.returncode, stdout, stderr)
-
-
-def wait_for(emulator: EmulatorClient, proc: subprocess.Popen, action: str, timeout_s: float = 120) -> None:
-    deadline = time.monotonic() + timeout_s
-    while ("ec2", action) not in emulator.call_names():
-        assert proc.poll() is None, f"the core exited ({proc.returncode}) before any {action} call"
-        assert time.monotonic() < deadline, f"no {action} call within {timeout_s} s"
-        time.sleep(0.05)
+def start(core: Core, workdir: Path) -> subprocess.Popen:
+    """Start ``core apply`` in the background."""
+    return core.start(workdir, "apply", "-input=false", "-auto-approve")
 
 
 # -- claims --------------------------------------------------------------------------
@@ -158,7 +132,7 @@ def test_apply_interrupted(core: Core, emulator: EmulatorClient, workdir: Path) 
     emulator.reset_calls()
     proc = start(core, workdir)
     try:
-        wait_for(emulator, proc, "CreateNatGateway")
+        wait_for_call(emulator, proc, "CreateNatGateway")
         # The waiter polls the pending gateways: the apply is inside the wait.
         deadline = time.monotonic() + 60
         while ec2_calls(emulator).count("DescribeNatGateways") < 1:

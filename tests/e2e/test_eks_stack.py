@@ -12,7 +12,6 @@ import json
 import os
 import re
 import signal
-import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.test_network import child_provider_pids
-from tests.support.core import TIMEOUT_S, Core, write_config
+from tests.support.core import Core, finish, write_config
 from tests.support.diagnostics import assert_error_at, attribute_line, error_diagnostics
 from tests.support.emulator import EmulatorClient
 from tests.support.helpers import provider_block
@@ -403,29 +402,17 @@ def test_eks_crash_adopt(core: Core, emulator: EmulatorClient, workdir: Path) ->
     core.init(workdir)
     emulator.set_eks_transitions(transition_s=8)
     emulator.reset_calls()
-    proc = subprocess.Popen(
-        [str(core.binary), "apply", "-no-color", "-input=false", "-auto-approve"],
-        cwd=workdir,
-        env=core.environment(),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = core.start(workdir, "apply", "-input=false", "-auto-approve")
     try:
         deadline = time.monotonic() + 120
-        while not any(c == "POST /clusters" for c in eks_calls(emulator)):
+        while "POST /clusters" not in eks_calls(emulator):
             assert proc.poll() is None and time.monotonic() < deadline, "no CreateCluster call"
             time.sleep(0.05)
         time.sleep(0.5)  # inside the wait for ACTIVE
         for pid in child_provider_pids(proc.pid):
-            if any(c == "POST /clusters" for c in eks_calls(emulator)):
-                os.kill(pid, signal.SIGKILL)
-        proc.communicate(timeout=TIMEOUT_S)
+            os.kill(pid, signal.SIGKILL)
+        finish(proc)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
         emulator.set_eks_transitions(transition_s=0)
     assert proc.returncode != 0
     eks = emulator.client("eks")

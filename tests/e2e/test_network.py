@@ -21,7 +21,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.support import diagnostics
-from tests.support.core import TIMEOUT_S, Core, Result, write_config
+from tests.support.core import Core, Result, finish, write_config
 from tests.support.emulator import EmulatorClient
 from tests.support.helpers import provider_block
 
@@ -764,29 +764,16 @@ def test_network_crash_adopt(core: Core, emulator: EmulatorClient, workdir: Path
     core.init(workdir)
     emulator.reset_calls()
     emulator.set_latency(300)
-    argv = [str(core.binary), "apply", "-no-color", "-input=false", "-auto-approve"]
-    proc = subprocess.Popen(
-        argv,
-        cwd=workdir,
-        env=core.environment(),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = core.start(workdir, "apply", "-input=false", "-auto-approve")
     try:
         wait_for_call(emulator, proc, "CreateSubnet")
         pids = child_provider_pids(proc.pid)
         assert pids, "no provider process found under the core"
         for pid in pids:
             os.kill(pid, signal.SIGKILL)
-        stdout, stderr = proc.communicate(timeout=TIMEOUT_S)
+        crashed = finish(proc)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
         emulator.set_latency(0)
-    crashed = Result(argv, proc.returncode, stdout, stderr)
     assert crashed.returncode != 0, crashed.describe()
     assert re.search(r"plugin", crashed.output, re.I), crashed.describe()
     # The crash left part of the network behind, and no state to find it by.

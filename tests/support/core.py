@@ -118,6 +118,22 @@ class Core:
             raise CoreError(result)
         return result
 
+    def start(self, workdir: Path, *args: str) -> subprocess.Popen:
+        """Start ``core args...`` in the background (stdin closed, output captured);
+        :func:`finish` waits for it."""
+        argv = [str(self.binary), *args]
+        if args and args[0] in _COLOR_FLAG_COMMANDS:
+            argv.insert(2, "-no-color")
+        return subprocess.Popen(
+            argv,
+            cwd=workdir,
+            env=self.environment(),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
     # -- helpers for the usual commands ----------------------------------------------
 
     def init(self, workdir: Path, **kw: Any) -> Result:
@@ -160,6 +176,17 @@ class Core:
             if resource["address"] == address:
                 return resource["values"]
         raise AssertionError(f"{address} is not in the state of {workdir}")
+
+
+def finish(proc: subprocess.Popen) -> Result:
+    """Wait for a core started with :meth:`Core.start` (killed after TIMEOUT_S)."""
+    try:
+        stdout, stderr = proc.communicate(timeout=TIMEOUT_S)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    return Result([str(a) for a in proc.args], proc.returncode, stdout, stderr)
 
 
 def write_config(workdir: Path, hcl: str) -> None:

@@ -112,6 +112,17 @@ impl Timeouts {
     }
 }
 
+impl Timeouts {
+    /// The verb for diagnostics and the limit of a create (`true`) or an update.
+    pub fn for_apply(&self, create: bool) -> (&'static str, Duration) {
+        if create {
+            ("Creating", self.create)
+        } else {
+            ("Updating", self.update)
+        }
+    }
+}
+
 /// The `timeouts` block's schema; `default` is stated in the descriptions.
 pub fn block(default: &str) -> Block {
     let op = |name: &str| {

@@ -311,11 +311,7 @@ impl EksStack {
         resp: &mut ApplyResponse,
     ) {
         let mut d = Desired::from_value(planned);
-        let (action, limit) = if create {
-            ("Creating", d.timeouts.create)
-        } else {
-            ("Updating", d.timeouts.update)
-        };
+        let (action, limit) = d.timeouts.for_apply(create);
         let deadline = deadline_in(limit);
         if create {
             d.creating = Some(aws.fingerprint.clone());

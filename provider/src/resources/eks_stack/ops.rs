@@ -1930,6 +1930,28 @@ pub async fn release_claim(aws: &Aws, d: &Desired, obs: &Observed) -> Result<(),
 
 // ---------------------------------------------------------------- delete
 
+/// Deletes one child of the cluster (already gone is fine) and waits until
+/// `describe` no longer finds it.
+async fn delete_and_wait<D, Df, P, Pf, T>(
+    stop: &Stop,
+    what: String,
+    deadline: Instant,
+    delete: D,
+    describe: P,
+) -> Result<(), AwsError>
+where
+    D: FnMut() -> Df,
+    Df: std::future::Future<Output = Result<(), AwsError>>,
+    P: Fn() -> Pf,
+    Pf: std::future::Future<Output = Result<T, AwsError>>,
+{
+    kit::delete(stop, deadline, delete).await?;
+    wait_gone(stop, what, deadline, || async {
+        Ok(found(describe().await, &["ResourceNotFoundException"])?.is_some())
+    })
+    .await
+}
+
 async fn delete_nodegroup(
     aws: &Aws,
     stop: &Stop,
@@ -1937,28 +1959,29 @@ async fn delete_nodegroup(
     ng: &str,
     deadline: Instant,
 ) -> Result<(), AwsError> {
-    kit::delete(stop, deadline, || async {
-        aws.eks
-            .delete_nodegroup()
-            .cluster_name(cluster)
-            .nodegroup_name(ng)
-            .send()
-            .await
-            .op("DeleteNodegroup")
-            .map(|_| ())
-    })
-    .await?;
-    wait_gone(stop, format!("node group {ng}"), deadline, || async {
-        let r = aws
-            .eks
-            .describe_nodegroup()
-            .cluster_name(cluster)
-            .nodegroup_name(ng)
-            .send()
-            .await
-            .op("DescribeNodegroup");
-        Ok(found(r, &["ResourceNotFoundException"])?.is_some())
-    })
+    let e = &aws.eks;
+    delete_and_wait(
+        stop,
+        format!("node group {ng}"),
+        deadline,
+        || async {
+            e.delete_nodegroup()
+                .cluster_name(cluster)
+                .nodegroup_name(ng)
+                .send()
+                .await
+                .op("DeleteNodegroup")
+                .map(|_| ())
+        },
+        || async {
+            e.describe_nodegroup()
+                .cluster_name(cluster)
+                .nodegroup_name(ng)
+                .send()
+                .await
+                .op("DescribeNodegroup")
+        },
+    )
     .await
 }
 
@@ -1969,28 +1992,29 @@ async fn delete_addon(
     addon: &str,
     deadline: Instant,
 ) -> Result<(), AwsError> {
-    kit::delete(stop, deadline, || async {
-        aws.eks
-            .delete_addon()
-            .cluster_name(cluster)
-            .addon_name(addon)
-            .send()
-            .await
-            .op("DeleteAddon")
-            .map(|_| ())
-    })
-    .await?;
-    wait_gone(stop, format!("add-on {addon}"), deadline, || async {
-        let r = aws
-            .eks
-            .describe_addon()
-            .cluster_name(cluster)
-            .addon_name(addon)
-            .send()
-            .await
-            .op("DescribeAddon");
-        Ok(found(r, &["ResourceNotFoundException"])?.is_some())
-    })
+    let e = &aws.eks;
+    delete_and_wait(
+        stop,
+        format!("add-on {addon}"),
+        deadline,
+        || async {
+            e.delete_addon()
+                .cluster_name(cluster)
+                .addon_name(addon)
+                .send()
+                .await
+                .op("DeleteAddon")
+                .map(|_| ())
+        },
+        || async {
+            e.describe_addon()
+                .cluster_name(cluster)
+                .addon_name(addon)
+                .send()
+                .await
+                .op("DescribeAddon")
+        },
+    )
     .await
 }
 

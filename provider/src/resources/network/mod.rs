@@ -155,11 +155,7 @@ impl Network {
         resp: &mut ApplyResponse,
     ) {
         let mut d = Desired::from_value(planned);
-        let (action, limit) = if create {
-            ("Creating", d.timeouts.create)
-        } else {
-            ("Updating", d.timeouts.update)
-        };
+        let (action, limit) = d.timeouts.for_apply(create);
         let deadline = deadline_in(limit);
         let topo = match d.topology() {
             Ok(t) => t,
