@@ -12,6 +12,7 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_eks::types as eks;
+use futures::StreamExt;
 use tokio::time::Instant;
 
 use super::model::*;
@@ -1211,9 +1212,12 @@ async fn ensure_nodegroup(
     Ok(stale)
 }
 
+/// How many node groups a version upgrade rolls at the same time.
+const MAX_PARALLEL_UPGRADES: usize = 3;
+
 /// Moves the control plane from `from` to `to` one minor at a time; after each
-/// step the node groups that follow the cluster (in parallel), then the add-ons
-/// without a pinned version, move to that minor.
+/// step the node groups that follow the cluster (up to MAX_PARALLEL_UPGRADES at a
+/// time), then the add-ons without a pinned version, move to that minor.
 async fn upgrade(
     aws: &Aws,
     stop: &Stop,
@@ -1267,7 +1271,16 @@ async fn upgrade(
                 })
             })
             .collect();
-        first_error(round(stop, "UpdateNodegroupVersion", futs).await)?;
+        // At most MAX_PARALLEL_UPGRADES node groups roll at once, so that the
+        // cluster keeps capacity while each group replaces its nodes.
+        if stop.is_stopped() {
+            return Err(AwsError::stopped("UpdateNodegroupVersion"));
+        }
+        let results: Vec<Result<(), AwsError>> = futures::stream::iter(futs)
+            .buffer_unordered(MAX_PARALLEL_UPGRADES)
+            .collect()
+            .await;
+        first_error(results.into_iter().filter_map(Result::err).collect())?;
         let futs: Vec<Fut<'_, ()>> = d
             .addons
             .iter()
