@@ -315,9 +315,6 @@ impl EksStack {
         let deadline = deadline_in(limit);
         if create {
             d.creating = Some(aws.fingerprint.clone());
-            if let Err(e) = ops::claim_cluster(aws, &d).await {
-                return report_claim(&mut resp.diagnostics, action, &d.name, e);
-            }
         }
         match ops::reconcile(aws, stop, &d, deadline).await {
             Ok(errs) => {
@@ -334,6 +331,10 @@ impl EksStack {
                     Ok(_) => {}
                     Err(e) => report(&mut resp.diagnostics, action, &d.name, vec![e]),
                 }
+            }
+            // Something of that name is not ours: nothing was made, nothing is recorded.
+            Err(e @ ops::ClaimError::Taken { .. }) => {
+                report_claim(&mut resp.diagnostics, action, &d.name, e)
             }
             Err(e) => {
                 report_claim(&mut resp.diagnostics, action, &d.name, e);

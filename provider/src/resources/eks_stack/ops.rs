@@ -1432,21 +1432,6 @@ async fn ensure_cluster(
     }
 }
 
-/// Checks the stack's name before anything is created: an existing cluster is
-/// adopted only when an unfinished create of this very stack left it.
-pub async fn claim_cluster(aws: &Aws, d: &Desired) -> Result<(), ClaimError> {
-    let Some(c) = describe_cluster(aws, &d.name).await? else {
-        return Ok(());
-    };
-    match claim::judge(&c.tags, d.creating.as_deref().unwrap_or_default()) {
-        Owner::Ours => Ok(()),
-        owner => Err(ClaimError::Taken {
-            what: format!("EKS cluster {}", d.name),
-            owner,
-        }),
-    }
-}
-
 /// Brings the stack to `d`. Returns every error of the round that failed.
 pub async fn reconcile(
     aws: &Aws,
@@ -1455,6 +1440,18 @@ pub async fn reconcile(
     deadline: Instant,
 ) -> Result<Vec<AwsError>, ClaimError> {
     let mut obs = read(aws, d).await?;
+
+    // A create claims the name before anything is made: an existing cluster is
+    // adopted only when an unfinished create of this very stack left it.
+    if let (Some(fp), Some(c)) = (&d.creating, &obs.cluster) {
+        let owner = claim::judge(&c.tags, fp);
+        if owner != Owner::Ours {
+            return Err(ClaimError::Taken {
+                what: format!("EKS cluster {}", d.name),
+                owner,
+            });
+        }
+    }
 
     // Round 1: roles and key.
     let (cluster_role, node_role, kms) = {
