@@ -10,7 +10,7 @@ use crate::framework::*;
 use crate::resources;
 
 /// The services whose endpoints can be overridden, in schema order.
-const ENDPOINT_SERVICES: [&str; 11] = [
+const ENDPOINT_SERVICES: [&str; 12] = [
     "ec2",
     "eks",
     "iam",
@@ -20,6 +20,7 @@ const ENDPOINT_SERVICES: [&str; 11] = [
     "dynamodb",
     "ecr",
     "kms",
+    "logs",
     "sts",
     "secretsmanager",
 ];
@@ -112,6 +113,7 @@ fn settings(config: &Value) -> Settings {
             dynamodb: ep("dynamodb"),
             ecr: ep("ecr"),
             kms: ep("kms"),
+            logs: ep("logs"),
             sts: ep("sts"),
             secretsmanager: ep("secretsmanager"),
         },

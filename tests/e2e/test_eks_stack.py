@@ -116,6 +116,8 @@ def assert_nothing_left(emulator: EmulatorClient) -> None:
     left += [f"OIDC provider {p['Arn']}" for p in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]]
     kms = emulator.client("kms")
     left += [f"KMS alias {a['AliasName']}" for a in kms.list_aliases()["Aliases"] if CLUSTER in a["AliasName"]]
+    logs = emulator.client("logs")
+    left += [f"log group {g['logGroupName']}" for g in logs.describe_log_groups(logGroupNamePrefix=f"/aws/eks/{CLUSTER}/")["logGroups"]]
     assert not left, "left behind: " + ", ".join(left)
 
 
@@ -160,6 +162,16 @@ def test_eks_basic(core: Core, emulator: EmulatorClient, workdir: Path) -> None:
     assert "system:serviceaccount:ode:api" in condition, trust
     entries = eks.list_access_entries(clusterName=CLUSTER)["accessEntries"]
     assert ADMIN in entries, entries
+    # The control plane's log group: made by the stack, with its retention and tags.
+    logs = emulator.client("logs")
+    (group,) = logs.describe_log_groups(logGroupNamePrefix=f"/aws/eks/{CLUSTER}/cluster")["logGroups"]
+    assert group["retentionInDays"] == 90, group
+    group_tags = logs.list_tags_for_resource(resourceArn=group["arn"].removesuffix(":*"))["tags"]
+    assert group_tags.get("ode:stack") == CLUSTER, group_tags
+    # The cluster role the stack made may use the secrets key, and only that key.
+    inline = emulator.client("iam").get_role_policy(RoleName=f"{CLUSTER}-cluster", PolicyName="inline")["PolicyDocument"]
+    inline = json.loads(inline) if isinstance(inline, str) else inline
+    assert [st["Resource"] for st in inline["Statement"]] == [s["secrets_kms_key_arn"]], inline
 
     assert_no_changes(core, workdir)
     core.destroy(workdir)
@@ -250,11 +262,19 @@ def test_eks_drift(core: Core, emulator: EmulatorClient, workdir: Path) -> None:
     node_role = f"{CLUSTER}-node"
     cni = "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy"
     iam.detach_role_policy(RoleName=node_role, PolicyArn=cni)
+    iam.delete_role_policy(RoleName=f"{CLUSTER}-cluster", PolicyName="inline")
+    logs = emulator.client("logs")
+    logs.put_retention_policy(logGroupName=f"/aws/eks/{CLUSTER}/cluster", retentionInDays=1)
     plan = core.plan(workdir)
     assert plan.returncode == 2, plan.describe()
     assert "enabled_log_types" in plan.stdout and "coredns" in plan.stdout, plan.describe()
     assert "missing: AmazonEKS_CNI_Policy on the node role" in plan.stdout, plan.describe()
+    assert "the use of the secrets key on the cluster role" in plan.stdout, plan.describe()
+    assert re.search(r"log_retention_days\s+= 1 -> 90", plan.stdout), plan.describe()
     core.apply(workdir)
+    (group,) = logs.describe_log_groups(logGroupNamePrefix=f"/aws/eks/{CLUSTER}/cluster")["logGroups"]
+    assert group["retentionInDays"] == 90, group
+    assert iam.get_role_policy(RoleName=f"{CLUSTER}-cluster", PolicyName="inline")["PolicyDocument"]
     attached = [p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName=node_role)["AttachedPolicies"]]
     assert cni in attached, attached
     cluster = eks.describe_cluster(name=CLUSTER)["cluster"]
@@ -284,6 +304,8 @@ def group(extra: str) -> str:
 # the valid one with one thing wrong.
 BAD_INPUTS: list[tuple[str, dict[str, str], tuple[str, ...], str]] = [
     ("version-bad", {"version": "2.0"}, ("kubernetes_version",), "is not a Kubernetes version EKS offers"),
+    ("version-not-offered", {"version": "1.40"}, ("kubernetes_version",), "does not offer Kubernetes 1.40"),
+    ("log-retention-bad", {"body": "log_retention_days = 45"}, ("log_retention_days",), "not 45"),
     ("log-type-bad", {"body": 'enabled_log_types = ["api", "everything"]'}, ("enabled_log_types",), '"everything": use one of'),
     ("auth-mode-bad", {"body": 'authentication_mode = "OPEN"'}, ("authentication_mode",), '"OPEN": use one of'),
     ("public-cidr-bad", {"body": 'public_access_cidrs = ["10.0.0.0/33"]'}, ("public_access_cidrs",), "10.0.0.0/33"),
@@ -347,6 +369,20 @@ def test_eks_bad_inputs(core: Core, emulator: EmulatorClient, workdir: Path, sub
         write_config(workdir, hcl)
         diagnosed = error_diagnostics(core, workdir)
         assert_error_at(diagnosed, "these are all in us-east-1a", "main.tf", line_of(hcl, "subnet_ids"), case="subnets-one-zone")
+    for case, create_key, message in (
+        ("kms-key-disabled", {}, "EKS needs an enabled key"),
+        ("kms-key-asymmetric", {"KeySpec": "RSA_2048", "KeyUsage": "SIGN_VERIFY"}, "only with a symmetric"),
+    ):
+        with subtests.test(case=case):
+            kms = emulator.client("kms")
+            meta = kms.create_key(**create_key)["KeyMetadata"]
+            key = meta["Arn"]
+            if case == "kms-key-disabled":
+                kms.disable_key(KeyId=meta["KeyId"])
+            hcl = stack_config(emulator, f'  kms_key_arn = "{key}"')
+            write_config(workdir, hcl)
+            diagnosed = error_diagnostics(core, workdir)
+            assert_error_at(diagnosed, message, "main.tf", line_of(hcl, "kms_key_arn"), case=case)
     # Nothing was created: only reads reached EKS.
     assert not [c for c in eks_calls(emulator) if not c.startswith("GET")]
 

@@ -173,6 +173,8 @@ def test_examples_collected() -> None:
         "examples/provider",
         "examples/resources/ode_network",
         "examples/resources/ode_state_backend",
+        "examples/resources/ode_data_tier",
+        "examples/resources/ode_eks_stack",
         "examples/functions/subnet_layout",
         "examples/state-backend",
         "examples/local/1-bootstrap",

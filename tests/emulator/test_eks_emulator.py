@@ -25,7 +25,7 @@ NODE_ROLE = f"arn:aws:iam::{ACCOUNT}:role/ode-eks-node"
 ADMIN_ROLE = f"arn:aws:iam::{ACCOUNT}:role/platform/ode-admin"
 POLICY = "arn:aws:eks::aws:cluster-access-policy/"
 ADDONS = ("vpc-cni", "kube-proxy", "coredns", "aws-ebs-csi-driver")
-KUBERNETES_VERSIONS = ("1.28", "1.29", "1.30", "1.31")
+KUBERNETES_VERSIONS = ("1.28", "1.29", "1.30", "1.31", "1.32")
 # Transitions short enough to wait out, and one that never ends within a test.
 TRANSITION_S = 0.5
 LONG_S = 600
@@ -519,6 +519,50 @@ def test_describe_addon_versions_catalog(eks) -> None:
     assert {a["addonName"] for a in eks.describe_addon_versions(types=["storage"])["addons"]} == {
         "aws-ebs-csi-driver"
     }
+
+
+def test_describe_cluster_versions(eks) -> None:
+    everything = eks.describe_cluster_versions()["clusterVersions"]
+    assert [v["clusterVersion"] for v in everything] == sorted(
+        KUBERNETES_VERSIONS, key=lambda v: tuple(map(int, v.split("."))), reverse=True
+    )
+    for info in everything:
+        assert info["clusterType"] == "eks"
+        assert re.fullmatch(r"eks\.\d+", info["defaultPlatformVersion"])
+        assert info["kubernetesPatchVersion"].startswith(info["clusterVersion"] + ".")
+        assert info["releaseDate"] < info["endOfStandardSupportDate"] < info["endOfExtendedSupportDate"]
+        assert (info["versionStatus"], info["status"]) in {
+            ("STANDARD_SUPPORT", "standard-support"),
+            ("EXTENDED_SUPPORT", "extended-support"),
+        }
+    [default] = [v for v in everything if v["defaultVersion"]]
+    assert default["clusterVersion"] == "1.31"
+    assert create_cluster(eks, version=None)["version"] == default["clusterVersion"]
+    assert [
+        v["clusterVersion"] for v in eks.describe_cluster_versions(defaultOnly=True)["clusterVersions"]
+    ] == ["1.31"]
+    # A version outside the catalog is simply absent.
+    picked = eks.describe_cluster_versions(clusterVersions=["1.30", "1.19"])["clusterVersions"]
+    assert [v["clusterVersion"] for v in picked] == ["1.30"]
+    extended = eks.describe_cluster_versions(versionStatus="EXTENDED_SUPPORT")["clusterVersions"]
+    assert [v["clusterVersion"] for v in extended] == ["1.28"]
+    assert eks.describe_cluster_versions(clusterType="eks-local-outposts")["clusterVersions"] == []
+    pages = eks.get_paginator("describe_cluster_versions").paginate(PaginationConfig={"PageSize": 2})
+    assert [v["clusterVersion"] for page in pages for v in page["clusterVersions"]] == [
+        v["clusterVersion"] for v in everything
+    ]
+
+
+def test_cluster_versions_match_the_addon_catalog(eks) -> None:
+    """Every version offered can run a cluster with node groups and every catalog add-on."""
+    for info in eks.describe_cluster_versions()["clusterVersions"]:
+        version = info["clusterVersion"]
+        for addon in ADDONS:
+            default_version(eks, addon, version)
+        name = "v" + version.replace(".", "-")
+        create_cluster(eks, name=name, version=version)
+        nodegroup = create_nodegroup(eks, cluster=name)
+        assert nodegroup["releaseVersion"].startswith(version + ".")
 
 
 # -- access entries ----------------------------------------------------------------------

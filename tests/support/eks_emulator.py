@@ -23,6 +23,8 @@ Added or replaced:
 * access entries: Create/Describe/List/Update/DeleteAccessEntry and
   Associate/Disassociate/ListAssociatedAccessPolicies, with the cluster creator's
   admin entry that AWS adds when ``bootstrapClusterCreatorAdminPermissions`` is true.
+* DescribeClusterVersions (moto: not implemented), from :data:`CLUSTER_VERSIONS`: the
+  Kubernetes versions the add-on catalog and the AMI releases cover, and no others.
 
 Transitions: with a transition time of 0 (the default) every change is complete when
 its call answers, as moto has it. Otherwise clusters, node groups and add-ons read
@@ -79,8 +81,54 @@ AMI_RELEASES = {
     "1.29": "1.29.10-20241213",
     "1.30": "1.30.7-20241213",
     "1.31": "1.31.3-20241213",
+    "1.32": "1.32.0-20250123",
 }
-_K8S = ("1.28", "1.29", "1.30", "1.31")
+_K8S = ("1.28", "1.29", "1.30", "1.31", "1.32")
+
+
+@dataclass(frozen=True)
+class ClusterVersion:
+    """A Kubernetes version EKS offers, as DescribeClusterVersions reports it.
+
+    ``support`` is the versionStatus on the catalog's date (early 2025), fixed so that
+    the answers do not change with the machine's clock.
+    """
+
+    version: str
+    patch: str
+    platform: str
+    released: datetime
+    end_of_standard_support: datetime
+    end_of_extended_support: datetime
+    support: str = "STANDARD_SUPPORT"
+
+
+def _day(text: str) -> datetime:
+    return datetime.fromisoformat(text + "T00:00:00+00:00")
+
+
+#: What DescribeClusterVersions answers, newest first: the versions of :data:`_K8S`.
+CLUSTER_VERSIONS: tuple[ClusterVersion, ...] = (
+    ClusterVersion("1.32", "1.32.0", "eks.2", _day("2025-01-23"), _day("2026-03-23"), _day("2027-03-23")),
+    ClusterVersion("1.31", "1.31.3", "eks.17", _day("2024-09-26"), _day("2025-11-26"), _day("2026-11-26")),
+    ClusterVersion("1.30", "1.30.7", "eks.25", _day("2024-05-23"), _day("2025-07-23"), _day("2026-07-23")),
+    ClusterVersion("1.29", "1.29.10", "eks.28", _day("2024-01-23"), _day("2025-03-23"), _day("2026-03-23")),
+    ClusterVersion(
+        "1.28",
+        "1.28.15",
+        "eks.34",
+        _day("2023-09-26"),
+        _day("2024-11-26"),
+        _day("2025-11-26"),
+        support="EXTENDED_SUPPORT",
+    ),
+)
+# The deprecated ``status`` field of a ClusterVersionInformation, by versionStatus.
+_SUPPORT_STATUS = {
+    "STANDARD_SUPPORT": "standard-support",
+    "EXTENDED_SUPPORT": "extended-support",
+    "UNSUPPORTED": "unsupported",
+}
 
 
 @dataclass(frozen=True)
@@ -116,6 +164,8 @@ ADDON_CATALOG: dict[str, AddonKind] = {
         "networking",
         False,
         (
+            AddonRelease("v1.32.0-eksbuild.2", ("1.32",)),
+            AddonRelease("v1.32.0-eksbuild.1", ("1.32",), default_for=("1.32",)),
             AddonRelease("v1.31.2-eksbuild.3", ("1.31",)),
             AddonRelease("v1.31.0-eksbuild.2", ("1.31",), default_for=("1.31",)),
             AddonRelease("v1.30.6-eksbuild.3", ("1.30",)),
@@ -130,7 +180,10 @@ ADDON_CATALOG: dict[str, AddonKind] = {
         "networking",
         False,
         (
-            AddonRelease("v1.11.3-eksbuild.2", ("1.29", "1.30", "1.31"), default_for=("1.31",)),
+            AddonRelease("v1.11.4-eksbuild.2", ("1.32",)),
+            AddonRelease(
+                "v1.11.3-eksbuild.2", ("1.29", "1.30", "1.31", "1.32"), default_for=("1.31", "1.32")
+            ),
             AddonRelease("v1.11.3-eksbuild.1", ("1.29", "1.30", "1.31"), default_for=("1.30",)),
             AddonRelease("v1.11.1-eksbuild.9", ("1.29", "1.30"), default_for=("1.29",)),
             AddonRelease("v1.10.1-eksbuild.13", ("1.28",)),
@@ -197,6 +250,7 @@ _URL_PATHS = (
     "{0}/clusters/(?P<name>[^/]+)/addons/(?P<addonName>[^/]+)$",
     "{0}/clusters/(?P<name>[^/]+)/addons/(?P<addonName>[^/]+)/update$",
     "{0}/addons/supported-versions$",
+    "{0}/cluster-versions$",
     "{0}/clusters/(?P<name>[^/]+)/access-entries$",
     # A principal or policy ARN has slashes, which arrive decoded here; moto routes
     # the operation on the still-encoded path.
@@ -608,6 +662,22 @@ def _addon_info(name: str, kind: AddonKind, cluster_version: str | None) -> dict
         "publisher": "eks",
         "owner": "aws",
         "defaultNamespace": "kube-system",
+    }
+
+
+def _cluster_version_info(version: ClusterVersion) -> dict[str, Any]:
+    """A ClusterVersionInformation of DescribeClusterVersions."""
+    return {
+        "clusterVersion": version.version,
+        "clusterType": "eks",
+        "defaultPlatformVersion": version.platform,
+        "defaultVersion": version.version == DEFAULT_CLUSTER_VERSION,
+        "releaseDate": version.released,
+        "endOfStandardSupportDate": version.end_of_standard_support,
+        "endOfExtendedSupportDate": version.end_of_extended_support,
+        "status": _SUPPORT_STATUS[version.support],
+        "versionStatus": version.support,
+        "kubernetesPatchVersion": version.patch,
     }
 
 
@@ -1127,6 +1197,38 @@ class _Handlers:
             if info["addonVersions"]:
                 addons.append(info)
         return ActionResult({"addons": addons})
+
+    # -- cluster versions --
+
+    def describe_cluster_versions(self) -> ActionResult:
+        """DescribeClusterVersions (moto: not implemented) from :data:`CLUSTER_VERSIONS`,
+        newest first, filtered by clusterType, clusterVersions, defaultOnly, versionStatus
+        and status; paged by maxResults / nextToken (the version to start at). A version
+        outside the catalog is simply absent; includeAll changes nothing, as every
+        version of the catalog is supported."""
+        wanted = self.querystring.get("clusterVersions")
+        cluster_type = self._get_param("clusterType")
+        default_only = self._get_bool_param("defaultOnly", False)
+        version_status, status = self._get_param("versionStatus"), self._get_param("status")
+        versions = [
+            v
+            for v in CLUSTER_VERSIONS
+            if cluster_type in (None, "eks")
+            and (not wanted or v.version in wanted)
+            and (not default_only or v.version == DEFAULT_CLUSTER_VERSION)
+            and version_status in (None, v.support)
+            and status in (None, _SUPPORT_STATUS[v.support])
+        ]
+        names = [v.version for v in versions]
+        token = self._get_param("nextToken")
+        start = names.index(token) if token in names else 0
+        end = start + self._get_int_param("maxResults", 100)
+        return ActionResult(
+            {
+                "clusterVersions": [_cluster_version_info(v) for v in versions[start:end]],
+                "nextToken": names[end] if end < len(names) else None,
+            }
+        )
 
     # -- access entries --
 

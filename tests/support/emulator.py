@@ -20,12 +20,28 @@ moto's WSGI application runs in this process, wrapped in a middleware that
   - ``POST /_ode/eks`` with ``{"transition_s": 0.5}``: EKS clusters, node groups and
     add-ons changed from now on stay CREATING / UPDATING / DELETING, and their updates
     InProgress, that long (0, the default: done at once)
+  - ``POST /_ode/data`` with ``{"transition_s": 0.5}``: RDS DB instances and ElastiCache
+    replication groups changed from now on stay creating / modifying / deleting that
+    long (0, the default: done at once)
+  - ``POST /_ode/rds/maintenance`` with ``{"db_instance_identifier": "db"}``: the
+    instance's maintenance window arrives: its pending modified values are applied;
+    answers ``{"db_instance_identifier": ..., "applied": {field: value}}``
+  - ``POST /_ode/rds/minor-upgrade`` with ``{"db_instance_identifier": "db",
+    "engine_version": "15.5"}``: AWS upgrades the instance's engine version by itself
+  - ``GET /_ode/elasticache/auth?replication_group_id=rg``: ``{"auth_token_sha256":
+    [hex, ...]}``, the SHA-256 of each AUTH token the group accepts, oldest first
   - ``POST /_ode/reset``: reset moto's state, the recorder, latency, faults and
     transitions
 
+The RDS and ElastiCache endpoints answer 404 for an instance or group that does not
+exist, and 400 for a malformed request.
+
 It also corrects two behaviours of moto 5.2.5 that would get in the tests' way; see
-``_RESPONSE_FIXES`` and ``_evaluate_bucket_policies_as_tls``; and it adds the EKS
-operations moto lacks (add-ons, access entries, updates; see ``eks_emulator``).
+``_RESPONSE_FIXES`` and ``_evaluate_bucket_policies_as_tls``; it adds the EKS
+operations moto lacks (add-ons, access entries, updates, cluster versions; see
+``eks_emulator``) and the RDS, ElastiCache and CloudWatch Logs behaviour it lacks or gets
+wrong (pending changes, replication group members, AUTH tokens, parameter groups; see
+``data_emulator``).
 
 Run it with ``python -m tests.support.emulator --port 0 --port-file F``; it listens on
 127.0.0.1 only. :class:`EmulatorClient` is the test-side handle to a running emulator;
@@ -45,6 +61,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 import urllib.request
 import uuid
 from dataclasses import dataclass, field
@@ -185,6 +202,7 @@ class _State:
     # NAT gateway id -> time.monotonic() until which it reads "pending".
     nat_gateways_pending_until: dict[str, float] = field(default_factory=dict)
     eks_transition_s: float = 0.0
+    data_transition_s: float = 0.0
 
 
 class RecordingMiddleware:
@@ -338,10 +356,17 @@ class RecordingMiddleware:
                     self.state.nat_gateway_pending_s = pending_s
                 return _json_response(start_response, 200, {"status": "ok"})
             if (method, name) == ("POST", "eks"):
-                transition_s = _eks_setting(payload)
+                transition_s = _transition_time(payload)
                 with self.state.lock:
                     self.state.eks_transition_s = transition_s
                 return _json_response(start_response, 200, {"status": "ok"})
+            if (method, name) == ("POST", "data"):
+                transition_s = _transition_time(payload)
+                with self.state.lock:
+                    self.state.data_transition_s = transition_s
+                return _json_response(start_response, 200, {"status": "ok"})
+            if name.startswith(("rds/", "elasticache/")):
+                return _data_control(environ, start_response, method, name, payload)
             if (method, name) == ("POST", "reset"):
                 self.reset_moto()
                 with self.state.lock:
@@ -351,6 +376,7 @@ class RecordingMiddleware:
                     self.state.nat_gateway_pending_s = 0.0
                     self.state.nat_gateways_pending_until.clear()
                     self.state.eks_transition_s = 0.0
+                    self.state.data_transition_s = 0.0
                 return _json_response(start_response, 200, {"status": "ok"})
         except (KeyError, TypeError, ValueError) as err:
             return _json_response(start_response, 400, {"error": f"bad request: {err!r}"})
@@ -434,14 +460,47 @@ def _transitions_setting(payload: Any) -> float:
     return pending_s
 
 
-def _eks_setting(payload: Any) -> float:
-    """The ``transition_s`` of a ``/_ode/eks`` request, checked."""
+def _transition_time(payload: Any) -> float:
+    """The ``transition_s`` of a ``/_ode/eks`` or ``/_ode/data`` request, checked."""
     if not isinstance(payload, dict) or set(payload) != {"transition_s"}:
         raise ValueError('expected {"transition_s": seconds}')
     transition_s = float(payload["transition_s"])
     if not math.isfinite(transition_s) or transition_s < 0:
         raise ValueError(f"transition_s must be a finite number >= 0, not {transition_s}")
     return transition_s
+
+
+def _string_fields(payload: Any, *names: str) -> list[str]:
+    """The values of exactly the fields ``names`` of a JSON object, each a non-empty string."""
+    if not isinstance(payload, dict) or set(payload) != set(names):
+        raise ValueError(f"expected a JSON object with exactly the fields {list(names)}")
+    values = [payload[name] for name in names]
+    if not all(isinstance(value, str) and value for value in values):
+        raise ValueError(f"the fields {list(names)} must be non-empty strings")
+    return values
+
+
+def _data_control(
+    environ: dict[str, Any], start_response: Callable, method: str, name: str, payload: Any
+) -> list[bytes]:
+    """The RDS and ElastiCache control endpoints (see the module docstring)."""
+    from . import data_emulator
+
+    try:
+        if (method, name) == ("POST", "rds/maintenance"):
+            [identifier] = _string_fields(payload, "db_instance_identifier")
+            return _json_response(start_response, 200, data_emulator.apply_rds_maintenance(identifier))
+        if (method, name) == ("POST", "rds/minor-upgrade"):
+            identifier, version = _string_fields(payload, "db_instance_identifier", "engine_version")
+            return _json_response(start_response, 200, data_emulator.rds_minor_upgrade(identifier, version))
+        if (method, name) == ("GET", "elasticache/auth"):
+            query = dict(parse_qsl(environ.get("QUERY_STRING", "")))
+            [group_id] = _string_fields(query, "replication_group_id")
+            hashes = data_emulator.redis_auth_token_hashes(group_id)
+            return _json_response(start_response, 200, {"auth_token_sha256": hashes})
+    except data_emulator.UnknownResource as err:
+        return _json_response(start_response, 404, {"error": str(err)})
+    return _json_response(start_response, 404, {"error": f"no control endpoint {method} /_ode/{name}"})
 
 
 def _peek_form_body(environ: dict[str, Any]) -> str:
@@ -607,12 +666,13 @@ def make_server(port: int = 0):
     from moto.server import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
     from werkzeug.serving import make_server as werkzeug_make_server
 
-    from . import eks_emulator
+    from . import data_emulator, eks_emulator
 
     _evaluate_bucket_policies_as_tls()
     _load_the_managed_policies_we_use()
     app = RecordingMiddleware(DomainDispatcherApplication(create_backend_app), moto_api_backend.reset)
     eks_emulator.install(transition_s=lambda: app.state.eks_transition_s)
+    data_emulator.install(transition_s=lambda: app.state.data_transition_s)
     return werkzeug_make_server(
         "127.0.0.1", port, app, threaded=True, request_handler=MotoRequestHandler
     )
@@ -708,6 +768,29 @@ class EmulatorClient:
     def set_eks_transitions(self, transition_s: float) -> None:
         """Make EKS resources changed from now on stay in transitional states that long (0: off)."""
         self._post("/_ode/eks", {"transition_s": transition_s})
+
+    def set_data_transitions(self, transition_s: float) -> None:
+        """Make RDS instances and ElastiCache replication groups changed from now on stay in
+        transitional states that long (0: off)."""
+        self._post("/_ode/data", {"transition_s": transition_s})
+
+    def apply_rds_maintenance(self, db_instance_identifier: str) -> dict[str, Any]:
+        """Let the maintenance window of a DB instance arrive: its pending modified values
+        are applied. Answers {"db_instance_identifier": ..., "applied": {field: value}}."""
+        return self._post("/_ode/rds/maintenance", {"db_instance_identifier": db_instance_identifier})
+
+    def rds_minor_upgrade(self, db_instance_identifier: str, engine_version: str) -> dict[str, Any]:
+        """Let AWS upgrade a DB instance's engine to ``engine_version`` by itself."""
+        return self._post(
+            "/_ode/rds/minor-upgrade",
+            {"db_instance_identifier": db_instance_identifier, "engine_version": engine_version},
+        )
+
+    def redis_auth_token_hashes(self, replication_group_id: str) -> list[str]:
+        """The hex SHA-256 of each AUTH token a replication group accepts, oldest first."""
+        query = urllib.parse.urlencode({"replication_group_id": replication_group_id})
+        with urllib.request.urlopen(f"{self.url}/_ode/elasticache/auth?{query}", timeout=30) as response:
+            return json.load(response)["auth_token_sha256"]
 
     def reset(self) -> None:
         """Forget all AWS state, recorded calls, latency, pending faults and transitions."""

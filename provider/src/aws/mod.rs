@@ -27,6 +27,7 @@ pub struct Endpoints {
     pub dynamodb: Option<String>,
     pub ecr: Option<String>,
     pub kms: Option<String>,
+    pub logs: Option<String>,
     pub sts: Option<String>,
     pub secretsmanager: Option<String>,
 }
@@ -84,6 +85,7 @@ pub struct Aws {
     pub dynamodb: aws_sdk_dynamodb::Client,
     pub ecr: aws_sdk_ecr::Client,
     pub kms: aws_sdk_kms::Client,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
     pub sts: aws_sdk_sts::Client,
     pub secretsmanager: aws_sdk_secretsmanager::Client,
 }
@@ -177,6 +179,7 @@ impl Aws {
             dynamodb: client!(aws_sdk_dynamodb, &base, &e.dynamodb),
             ecr: client!(aws_sdk_ecr, &base, &e.ecr),
             kms: client!(aws_sdk_kms, &base, &e.kms),
+            logs: client!(aws_sdk_cloudwatchlogs, &base, &e.logs),
             sts,
             secretsmanager: client!(aws_sdk_secretsmanager, &base, &e.secretsmanager),
         })
@@ -204,6 +207,7 @@ impl Aws {
             dynamodb: client!(aws_sdk_dynamodb, &base, none),
             ecr: client!(aws_sdk_ecr, &base, none),
             kms: client!(aws_sdk_kms, &base, none),
+            logs: client!(aws_sdk_cloudwatchlogs, &base, none),
             sts: client!(aws_sdk_sts, &base, none),
             secretsmanager: client!(aws_sdk_secretsmanager, &base, none),
         }
@@ -215,4 +219,22 @@ impl Aws {
         all.extend(tags.iter().map(|(k, v)| (k.clone(), v.clone())));
         all
     }
+}
+
+/// The availability zones of `subnets` (one DescribeSubnets call).
+pub async fn subnet_zones(
+    aws: &Aws,
+    subnets: &[String],
+) -> Result<std::collections::BTreeSet<String>, AwsError> {
+    let r = aws
+        .ec2
+        .describe_subnets()
+        .set_subnet_ids(Some(subnets.to_vec()))
+        .send()
+        .await
+        .op("DescribeSubnets")?;
+    Ok(r.subnets()
+        .iter()
+        .filter_map(|s| s.availability_zone().map(str::to_string))
+        .collect())
 }

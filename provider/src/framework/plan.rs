@@ -37,9 +37,7 @@ pub fn plan(block: &Block, prior: &Value, proposed: &Value, config: &Value) -> P
             planned.set(&a.name, d.clone());
         }
     }
-    for a in attrs.iter().filter(|a| a.write_only) {
-        planned.set(&a.name, Value::Null);
-    }
+    block.null_write_only(&mut planned);
 
     let mut requires_replace = Vec::new();
     if prior.is_null() {

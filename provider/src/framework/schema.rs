@@ -152,6 +152,18 @@ impl Block {
         });
         self
     }
+    /// Adds a nested block that appears at most once and whose absence means
+    /// all its attributes are null (its value is never null).
+    pub fn group(mut self, name: &str, block: Block) -> Self {
+        self.blocks.push(NestedBlock {
+            type_name: name.to_string(),
+            block,
+            nesting: Nesting::Group,
+            min_items: 0,
+            max_items: 0,
+        });
+        self
+    }
     /// Adds a nested block that repeats with a label, as a map keyed by the label
     /// (`node_group "system" { ... }`).
     pub fn map(mut self, name: &str, block: Block) -> Self {
@@ -166,6 +178,44 @@ impl Block {
     }
     pub fn attribute(&self, name: &str) -> Option<&Attribute> {
         self.attributes.iter().find(|a| a.name == name)
+    }
+
+    /// Sets every write-only attribute of `v` to null, in nested single blocks
+    /// too: the core never keeps a value of one in a plan or in state.
+    pub fn null_write_only(&self, v: &mut Value) {
+        for a in self.attributes.iter().filter(|a| a.write_only) {
+            v.set(&a.name, Value::Null);
+        }
+        let once = |b: &&NestedBlock| matches!(b.nesting, Nesting::Single | Nesting::Group);
+        for b in self.blocks.iter().filter(once) {
+            if let Value::Map(m) = v {
+                if let Some(inner) = m.get_mut(&b.type_name) {
+                    b.block.null_write_only(inner);
+                }
+            }
+        }
+    }
+
+    /// The write-only attributes that `config` sets (in nested single blocks too).
+    pub fn write_only_set(
+        &self,
+        config: &Value,
+        at: &crate::framework::AttrPath,
+    ) -> Vec<crate::framework::AttrPath> {
+        let mut out: Vec<_> = self
+            .attributes
+            .iter()
+            .filter(|a| a.write_only && !config.get(&a.name).is_null())
+            .map(|a| at.clone().then_attr(&a.name))
+            .collect();
+        let once = |b: &&NestedBlock| matches!(b.nesting, Nesting::Single | Nesting::Group);
+        for b in self.blocks.iter().filter(once) {
+            out.extend(b.block.write_only_set(
+                config.get(&b.type_name),
+                &at.clone().then_attr(&b.type_name),
+            ));
+        }
+        out
     }
 
     /// The object type of a value of this block.

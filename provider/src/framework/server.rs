@@ -169,11 +169,32 @@ impl<P: Provider> Server<P> {
         d
     }
 
-    pub fn validate_resource_config(&self, name: &str, config: &Value) -> Diagnostics {
+    /// Validates a resource's configuration. `write_only_allowed` is the core's
+    /// word that it keeps write-only values out of plans and state (cores before
+    /// write-only attributes do not say so): without it, setting one is an error
+    /// that points at the attribute.
+    pub fn validate_resource_config(
+        &self,
+        name: &str,
+        config: &Value,
+        write_only_allowed: bool,
+    ) -> Diagnostics {
         let Some(e) = self.resources.get(name) else {
             return unknown_type(name);
         };
         let mut d = Diagnostics::default();
+        if !write_only_allowed {
+            for at in e.schema.block.write_only_set(config, &AttrPath::root()) {
+                d.attr_error(
+                    at,
+                    "Write-only attribute not supported by this core",
+                    "This Terraform or OpenTofu version does not support write-only attributes \
+                     (Terraform 1.11 and OpenTofu 1.11 are the first that do), so it would keep \
+                     the value in plan and state. Use the sensitive attribute this one's \
+                     description names instead, or upgrade the core.",
+                );
+            }
+        }
         e.resource.validate(config, &mut d);
         d
     }
@@ -334,9 +355,7 @@ impl<P: Provider> Server<P> {
             resp.private = planned_private.to_vec();
             return resp;
         }
-        for a in e.schema.block.attributes.iter().filter(|a| a.write_only) {
-            resp.state.set(&a.name, Value::Null);
-        }
+        e.schema.block.null_write_only(&mut resp.state);
         if resp.diagnostics.has_errors() && !resp.state.is_wholly_known() {
             // A partial result after a failure: what is not known is recorded as null,
             // so that the core keeps the object (and nothing it holds is forgotten).

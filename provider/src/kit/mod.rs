@@ -11,12 +11,15 @@
 //! - [`claim`]: which leftovers a create may adopt (only those of an unfinished
 //!   create of the same resource instance).
 //! - [`tags`]: ownership tags and one tagging helper per AWS service.
+//! - [`bucket`]: a secure S3 bucket (encryption, versioning, public access
+//!   blocked, TLS-only policy, lifecycle), read and written concurrently.
 //!
 //! Everything here takes a [`Stop`](crate::framework::Stop) token: a stop ends
 //! waits and retries at once and keeps later rounds from starting; a call
 //! already sent to AWS is let to finish, so that no object AWS made goes
 //! unrecorded.
 
+pub mod bucket;
 pub mod claim;
 pub mod retry;
 pub mod rounds;

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use crate::aws::Aws;
 use crate::framework::Resource;
 
+pub mod data_tier;
 pub mod eks_stack;
 pub mod network;
 pub mod state_backend;
@@ -18,6 +19,7 @@ pub fn all() -> Vec<Arc<dyn Resource<Aws>>> {
         Arc::new(state_backend::StateBackend),
         Arc::new(network::Network),
         Arc::new(eks_stack::EksStack),
+        Arc::new(data_tier::DataTier),
     ]
 }
 

@@ -169,9 +169,13 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
             {
                 let ty = self.resource_type(&req.type_name)?;
                 let config = decode(req.config.as_ref(), ty)?;
-                let d = self
-                    .server
-                    .validate_resource_config(&req.type_name, &config);
+                let d = self.server.validate_resource_config(
+                    &req.type_name,
+                    &config,
+                    req.client_capabilities
+                        .as_ref()
+                        .is_some_and(|c| c.write_only_attributes_allowed),
+                );
                 Ok(pb::validate_resource_config::Response {
                     diagnostics: diagnostics(d),
                 })

@@ -49,7 +49,7 @@ fn report_claim(diags: &mut Diagnostics, action: &str, name: &str, e: ops::Claim
 }
 
 /// Attributes the user writes (kept from config/plan in state unless AWS drifted).
-const CONFIG_ATTRS: [&str; 18] = [
+const CONFIG_ATTRS: [&str; 19] = [
     "name",
     "kubernetes_version",
     "subnet_ids",
@@ -57,6 +57,7 @@ const CONFIG_ATTRS: [&str; 18] = [
     "endpoint_public_access",
     "public_access_cidrs",
     "enabled_log_types",
+    "log_retention_days",
     "kms_key_arn",
     "cluster_role_arn",
     "node_role_arn",
@@ -117,6 +118,14 @@ fn state(aws: &Aws, base: &Value, obs: &Observed) -> Value {
     if let Some(m) = &c.auth_mode {
         st.insert("authentication_mode".into(), Value::string(m));
     }
+    // The log group: gone or kept for ever reads as null, another period as itself.
+    st.insert(
+        "log_retention_days".into(),
+        match obs.log_group {
+            Some(Some(days)) => Value::int(i64::from(days)),
+            _ => Value::Null,
+        },
+    );
     let role = |given: &Option<String>, seen: &Option<String>| {
         Value::opt_string(given.clone().or_else(|| seen.clone()))
     };
@@ -237,7 +246,7 @@ fn state(aws: &Aws, base: &Value, obs: &Observed) -> Value {
         .oidc_provider_arn
         .clone()
         .unwrap_or_else(|| ops::oidc_arn(aws, &c.arn, &c.issuer));
-    let missing: Vec<String> = obs
+    let mut missing: Vec<String> = obs
         .role_policies
         .iter()
         .flat_map(|(suffix, have)| {
@@ -253,6 +262,13 @@ fn state(aws: &Aws, base: &Value, obs: &Observed) -> Value {
                 .collect::<Vec<_>>()
         })
         .collect();
+    if obs.cluster_role_arn.is_some() {
+        if let Some(key) = &c.kms_key_arn {
+            if obs.cluster_role_inline.as_deref() != Some(ops::key_policy(key).as_str()) {
+                missing.push("the use of the secrets key on the cluster role".into());
+            }
+        }
+    }
     st.insert(
         "iam_policies".into(),
         Value::string(if missing.is_empty() {
@@ -409,6 +425,18 @@ impl Resource<Aws> for EksStack {
                         Err(format!("{s:?} is not a subnet ID (subnet-...)."))
                     }
                 });
+            }
+        }
+        if let Some(days) = config.get("log_retention_days").as_i64() {
+            if !LOG_RETENTION_DAYS.contains(&days) {
+                diags.attr_error(
+                    AttrPath::attr("log_retention_days"),
+                    "Invalid log retention",
+                    format!(
+                        "CloudWatch Logs keeps logs for one of {} days, not {days}.",
+                        LOG_RETENTION_DAYS.map(|d| d.to_string()).join(", ")
+                    ),
+                );
             }
         }
         if let Some(types) = config.get("enabled_log_types").as_list() {
@@ -714,7 +742,7 @@ impl Resource<Aws> for EksStack {
         let subnets = resp.planned.get("subnet_ids");
         let changed = req.prior.is_null() || req.prior.get("subnet_ids") != subnets;
         if changed && subnets.is_wholly_known() && !subnets.is_null() {
-            match ops::subnet_zones(aws, &subnets.to_string_vec()).await {
+            match crate::aws::subnet_zones(aws, &subnets.to_string_vec()).await {
                 Ok(zones) if zones.len() < 2 => resp.diagnostics.attr_error(
                     AttrPath::attr("subnet_ids"),
                     "Subnets in fewer than two availability zones",
@@ -729,6 +757,14 @@ impl Resource<Aws> for EksStack {
                     "Checking the subnets",
                     e.to_string(),
                 ),
+            }
+        }
+        check_versions(aws, &req, resp).await;
+        let key = resp.planned.get("kms_key_arn");
+        if let (Some(arn), true) = (key.as_str(), req.prior.get("kms_key_arn") != key) {
+            if let Err(why) = ops::check_supplied_key(aws, arn).await {
+                resp.diagnostics
+                    .attr_error(AttrPath::attr("kms_key_arn"), "Unusable KMS key", why);
             }
         }
         if req.prior.is_null() {
@@ -818,6 +854,74 @@ impl Resource<Aws> for EksStack {
                 .diagnostics
                 .error(format!("Cannot import EKS stack {name:?}"), why),
         }
+    }
+}
+
+/// Plan-time check that the region offers every Kubernetes version the plan asks
+/// for: the cluster's (and each minor an upgrade passes through) and the node
+/// groups' pins. Asks EKS once, and only when a version changes.
+async fn check_versions(aws: &Aws, req: &PlanRequest<'_>, resp: &mut PlanResponse) {
+    let planned = &resp.planned;
+    let mut wanted: Vec<(AttrPath, String)> = Vec::new();
+    let to = planned.get("kubernetes_version");
+    if let Some(to) = to.as_str() {
+        if req.prior.get("kubernetes_version").as_str() != Some(to) {
+            let from = req.prior.get("kubernetes_version").as_str().unwrap_or(to);
+            let mut steps = upgrade_steps(from, to);
+            if steps.is_empty() {
+                steps.push(to.to_string());
+            }
+            for v in steps {
+                wanted.push((AttrPath::attr("kubernetes_version"), v));
+            }
+        }
+    }
+    if let Some(groups) = planned.get("node_group").as_map() {
+        for (key, g) in groups {
+            let v = g.get("kubernetes_version");
+            let before = req
+                .prior
+                .get("node_group")
+                .get(key)
+                .get("kubernetes_version");
+            if let (Some(s), true) = (v.as_str(), before != v) {
+                let at = AttrPath::attr("node_group")
+                    .then_key(key)
+                    .then_attr("kubernetes_version");
+                wanted.push((at, s.to_string()));
+            }
+        }
+    }
+    if wanted.is_empty() {
+        return;
+    }
+    match ops::offered_versions(aws).await {
+        Ok(offered) => {
+            for (at, v) in wanted {
+                if !offered.contains(&v) {
+                    resp.diagnostics.attr_error(
+                        at,
+                        "Kubernetes version not offered",
+                        format!(
+                            "EKS in {} does not offer Kubernetes {v}; it offers {}.",
+                            aws.region,
+                            offered.iter().cloned().collect::<Vec<_>>().join(", ")
+                        ),
+                    );
+                }
+            }
+        }
+        // Without the permission the check is skipped, and said so: apply would
+        // still fail on a version EKS refuses.
+        Err(e) if e.is_permission() => resp.diagnostics.warning(
+            "Kubernetes versions not checked",
+            format!("Could not list the versions EKS offers: {e}"),
+        ),
+        Err(e) => resp.diagnostics.attr_error(
+            AttrPath::attr("kubernetes_version"),
+            "Checking the Kubernetes version",
+            e.to_string(),
+        ),
     }
 }
 

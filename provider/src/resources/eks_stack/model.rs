@@ -119,6 +119,7 @@ pub struct Desired {
     pub public_access: bool,
     pub public_cidrs: Option<Vec<String>>,
     pub log_types: Vec<String>,
+    pub log_retention_days: i32,
     pub kms_key_arn: Option<String>,
     pub cluster_role_arn: Option<String>,
     pub node_role_arn: Option<String>,
@@ -155,6 +156,10 @@ impl Desired {
             public_cidrs: opt_list("public_access_cidrs"),
             log_types: opt_list("enabled_log_types")
                 .unwrap_or_else(|| DEFAULT_LOG_TYPES.map(String::from).to_vec()),
+            log_retention_days: v
+                .get("log_retention_days")
+                .as_i64()
+                .unwrap_or(DEFAULT_LOG_RETENTION_DAYS) as i32,
             kms_key_arn: v.get("kms_key_arn").as_str().map(str::to_string),
             cluster_role_arn: v.get("cluster_role_arn").as_str().map(str::to_string),
             node_role_arn: v.get("node_role_arn").as_str().map(str::to_string),
@@ -213,6 +218,11 @@ impl Desired {
             timeouts: Timeouts::from_value(v, DEFAULT_TIMEOUT),
             creating: None,
         }
+    }
+
+    /// The control plane's CloudWatch Logs group (EKS writes to this name).
+    pub fn log_group(&self) -> String {
+        format!("/aws/eks/{}/cluster", self.name)
     }
 
     /// The IAM role names the stack creates (at most 64 characters).
@@ -326,6 +336,12 @@ pub struct Observed {
     /// Managed policies attached to the cluster and node roles the stack made, by
     /// role suffix (`cluster`, `node`).
     pub role_policies: BTreeMap<String, Vec<String>>,
+    /// The inline policy of the cluster role the stack made (its use of the
+    /// secrets key), when it has one.
+    pub cluster_role_inline: Option<String>,
+    /// The control plane log group: absent (None), or its retention in days
+    /// (`Some(None)`: kept for ever).
+    pub log_group: Option<Option<i32>>,
     /// IRSA role ARN by service account key.
     pub sa_roles: BTreeMap<String, String>,
     /// Policy ARNs attached to each IRSA role, and its inline policy, by key.

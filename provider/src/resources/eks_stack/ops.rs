@@ -212,7 +212,7 @@ fn node_group_seen(n: &eks::Nodegroup) -> Option<(String, NodeGroupSeen)> {
 pub async fn read(aws: &Aws, d: &Desired) -> Result<Observed, AwsError> {
     let name = d.name.as_str();
     let e = &aws.eks;
-    let (cluster, ngs, addons, entries, roles) = tokio::join!(
+    let (cluster, ngs, addons, entries, roles, logs) = tokio::join!(
         describe_cluster(aws, name),
         async {
             found(
@@ -252,11 +252,13 @@ pub async fn read(aws: &Aws, d: &Desired) -> Result<Observed, AwsError> {
                 .await
                 .op("ListRoles")
         },
+        log_group(aws, d),
     );
     let mut obs = Observed {
         cluster: cluster?,
         ..Default::default()
     };
+    obs.log_group = logs?;
     if obs.cluster.is_none() {
         return Ok(obs);
     }
@@ -379,14 +381,34 @@ pub async fn read(aws: &Aws, d: &Desired) -> Result<Observed, AwsError> {
             .collect::<Vec<_>>();
         Ok::<_, AwsError>((suffix.to_string(), arns))
     });
-    let (ngs, addons, access, sas, oidc, role_policies) = tokio::join!(
+    // The cluster role's use of the secrets key (only on a role the stack made).
+    let key_use = async {
+        if obs.cluster_role_arn.is_none() {
+            return Ok(None);
+        }
+        let r = aws
+            .iam
+            .get_role_policy()
+            .role_name(d.role_name("cluster"))
+            .policy_name("inline")
+            .send()
+            .await
+            .op("GetRolePolicy");
+        Ok::<_, AwsError>(
+            found(r, &["NoSuchEntity"])?
+                .map(|p| normalise_json(&decode_policy(p.policy_document()))),
+        )
+    };
+    let (ngs, addons, access, sas, oidc, role_policies, key_use) = tokio::join!(
         futures::future::join_all(ng_futs),
         futures::future::join_all(addon_futs),
         futures::future::join_all(access_futs),
         futures::future::join_all(sa_futs),
         oidc,
         futures::future::join_all(role_futs),
+        key_use,
     );
+    obs.cluster_role_inline = key_use?;
     for r in role_policies {
         let (suffix, arns) = r?;
         obs.role_policies.insert(suffix, arns);
@@ -532,22 +554,135 @@ pub async fn discover(aws: &Aws, name: &str) -> Result<(Vec<String>, Vec<String>
     Ok((sas, access))
 }
 
-/// The availability zones of `subnets` (one DescribeSubnets call).
-pub async fn subnet_zones(
-    aws: &Aws,
-    subnets: &[String],
-) -> Result<std::collections::BTreeSet<String>, AwsError> {
+/// The control plane log group's retention: None when the group is absent,
+/// `Some(None)` when it keeps logs for ever.
+async fn log_group(aws: &Aws, d: &Desired) -> Result<Option<Option<i32>>, AwsError> {
+    let group = d.log_group();
     let r = aws
-        .ec2
-        .describe_subnets()
-        .set_subnet_ids(Some(subnets.to_vec()))
+        .logs
+        .describe_log_groups()
+        .log_group_name_prefix(&group)
         .send()
         .await
-        .op("DescribeSubnets")?;
-    Ok(r.subnets()
+        .op("DescribeLogGroups")?;
+    Ok(r.log_groups()
         .iter()
-        .filter_map(|s| s.availability_zone().map(str::to_string))
-        .collect())
+        .find(|g| g.log_group_name() == Some(group.as_str()))
+        .map(|g| g.retention_in_days()))
+}
+
+/// Creates the control plane log group (before the cluster, so EKS writes into
+/// a group with the stack's retention and tags) or sets its retention.
+async fn ensure_log_group(
+    aws: &Aws,
+    d: &Desired,
+    seen: Option<Option<i32>>,
+) -> Result<(), AwsError> {
+    let group = d.log_group();
+    if seen.is_none() {
+        let created = aws
+            .logs
+            .create_log_group()
+            .log_group_name(&group)
+            .set_tags(Some(stack_tags(aws, d, "logs").into_iter().collect()))
+            .send()
+            .await
+            .op("CreateLogGroup");
+        match created {
+            // EKS (or an unfinished create) made it first: set its retention below.
+            Err(e) if e.is_code(&["ResourceAlreadyExistsException"]) => {}
+            other => {
+                other?;
+            }
+        }
+    }
+    if seen.flatten() != Some(d.log_retention_days) {
+        aws.logs
+            .put_retention_policy()
+            .log_group_name(&group)
+            .retention_in_days(d.log_retention_days)
+            .send()
+            .await
+            .op("PutRetentionPolicy")?;
+    }
+    Ok(())
+}
+
+/// The cluster role's inline policy: the use of the secrets key `key`, and no
+/// other key (normalised JSON, as read back).
+pub fn key_policy(key: &str) -> String {
+    serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "SecretsEnvelopeEncryption",
+            "Effect": "Allow",
+            "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"],
+            "Resource": key,
+        }]
+    })
+    .to_string()
+}
+
+/// A supplied secrets key must exist, be enabled and be a symmetric encryption key.
+pub async fn check_supplied_key(aws: &Aws, arn: &str) -> Result<(), String> {
+    let r = aws
+        .kms
+        .describe_key()
+        .key_id(arn)
+        .send()
+        .await
+        .op("DescribeKey");
+    let meta = match r {
+        Ok(r) => r.key_metadata().cloned(),
+        Err(e) if e.is_not_found() || e.is_code(&["NotFoundException"]) => {
+            return Err(format!("No KMS key {arn} in this account and region."))
+        }
+        // Without kms:DescribeKey the key cannot be judged here; EKS judges it at create.
+        Err(e) if e.is_permission() => return Ok(()),
+        Err(e) => return Err(e.to_string()),
+    };
+    let Some(m) = meta else {
+        return Err(format!("KMS described no key for {arn}."));
+    };
+    let state = m
+        .key_state()
+        .map(|s| s.as_str().to_string())
+        .unwrap_or_default();
+    let usage = m
+        .key_usage()
+        .map(|s| s.as_str().to_string())
+        .unwrap_or_default();
+    let spec = m
+        .key_spec()
+        .map(|s| s.as_str().to_string())
+        .unwrap_or_default();
+    if state != "Enabled" {
+        return Err(format!(
+            "The key {arn} is {state}; EKS needs an enabled key."
+        ));
+    }
+    if usage != "ENCRYPT_DECRYPT" || spec != "SYMMETRIC_DEFAULT" {
+        return Err(format!(
+            "The key {arn} is a {spec} key for {usage}; EKS encrypts secrets only with a symmetric (SYMMETRIC_DEFAULT) ENCRYPT_DECRYPT key."
+        ));
+    }
+    Ok(())
+}
+
+/// The Kubernetes versions EKS offers in the region (one DescribeClusterVersions
+/// call per page).
+pub async fn offered_versions(aws: &Aws) -> Result<std::collections::BTreeSet<String>, AwsError> {
+    let mut pages = aws.eks.describe_cluster_versions().into_paginator().send();
+    let mut out = std::collections::BTreeSet::new();
+    while let Some(page) = pages.next().await {
+        let page = page.op("DescribeClusterVersions")?;
+        out.extend(
+            page.cluster_versions()
+                .iter()
+                .filter_map(|v| v.cluster_version().map(str::to_string)),
+        );
+    }
+    Ok(out)
 }
 
 /// Whether `arn` is the secrets key the stack `name` created (its alias).
@@ -1499,9 +1634,28 @@ pub async fn reconcile(
             }
             ensure_key(aws, d).await.map(Some)
         };
-        let (c, n, k) = tokio::join!(cluster_role, node_role, kms);
+        let logs = ensure_log_group(aws, d, obs.log_group);
+        let (c, n, k, l) = tokio::join!(cluster_role, node_role, kms, logs);
+        l?;
         (c?, n?, k?)
     };
+    // A cluster role the stack made may use the secrets key (and only it).
+    // (The role is the stack's when it lives under the stack's path, or when no
+    // role was supplied; a planned `cluster_role_arn` may be the one it made.)
+    let own_role = obs.cluster_role_arn.is_some() || d.cluster_role_arn.is_none();
+    if let (Some(key), true) = (&kms, own_role) {
+        let policy = key_policy(key);
+        if obs.cluster_role_inline.as_deref() != Some(policy.as_str()) || d.creating.is_some() {
+            aws.iam
+                .put_role_policy()
+                .role_name(d.role_name("cluster"))
+                .policy_name("inline")
+                .policy_document(policy)
+                .send()
+                .await
+                .op("PutRolePolicy")?;
+        }
+    }
     if stop.is_stopped() {
         return Ok(vec![AwsError::stopped("CreateCluster")]);
     }
@@ -2163,6 +2317,21 @@ pub async fn delete(
         }
     }
     let mut futs: Vec<Fut<'_, ()>> = Vec::new();
+    if obs.log_group.is_some() {
+        let group = d.log_group();
+        futs.push(Box::pin(async move {
+            kit::delete(stop, deadline, || async {
+                aws.logs
+                    .delete_log_group()
+                    .log_group_name(&group)
+                    .send()
+                    .await
+                    .op("DeleteLogGroup")
+                    .map(|_| ())
+            })
+            .await
+        }));
+    }
     // Only the roles the stack made: they live under its IAM path.
     for (made, suffix) in [
         (&obs.cluster_role_arn, "cluster"),

@@ -6,6 +6,13 @@ pub const TYPE_NAME: &str = "ode_eks_stack";
 
 pub const DEFAULT_VERSION: &str = "1.29";
 pub const DEFAULT_LOG_TYPES: [&str; 3] = ["api", "controllerManager", "scheduler"];
+/// Days CloudWatch Logs keeps the control plane logs, unless configured.
+pub const DEFAULT_LOG_RETENTION_DAYS: i64 = 90;
+/// The retention periods CloudWatch Logs accepts (PutRetentionPolicy).
+pub const LOG_RETENTION_DAYS: [i64; 22] = [
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+    3288, 3653,
+];
 pub const AUTH_MODES: [&str; 3] = ["API", "API_AND_CONFIG_MAP", "CONFIG_MAP"];
 pub const LOG_TYPES: [&str; 5] = [
     "api",
@@ -133,8 +140,11 @@ pub fn schema() -> Schema {
             .default(Value::string_list(DEFAULT_LOG_TYPES))
             .doc("Control plane log types sent to CloudWatch Logs: `api`, `audit`, `authenticator`, `controllerManager`, `scheduler`."),
     )
+    .attr(Attribute::number("log_retention_days").default(Value::int(DEFAULT_LOG_RETENTION_DAYS)).doc(
+        "Days CloudWatch Logs keeps the control plane logs. The stack owns the log group `/aws/eks/<name>/cluster` (created before the cluster, deleted after it); one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653.",
+    ))
     .attr(Attribute::string("kms_key_arn").optional().requires_replace().doc(
-        "KMS key for envelope encryption of Kubernetes secrets; when null the stack creates one (and schedules its deletion on destroy).",
+        "KMS key for envelope encryption of Kubernetes secrets; when null the stack creates one (and schedules its deletion on destroy). A supplied key must be an enabled symmetric encryption key (checked at plan); a cluster role the stack creates is granted its use (`kms:Encrypt`, `kms:Decrypt`, `kms:ListGrants`, `kms:DescribeKey` on that key only).",
     ))
     .attr(Attribute::string("cluster_role_arn").optional().computed().use_state_for_unknown().requires_replace().doc(
         "IAM role of the control plane; when null the stack creates one with AmazonEKSClusterPolicy.",
@@ -162,7 +172,7 @@ pub fn schema() -> Schema {
     .attr(computed("cluster_security_group_id", Type::String, "The security group EKS created for the cluster and its nodes (allow it at the data tier)."))
     .attr(computed("secrets_kms_key_arn", Type::String, "The KMS key that encrypts Kubernetes secrets."))
     .attr(Attribute::string("iam_policies").computed().doc(
-        "`verified` when the cluster and node roles the stack made carry their managed policies; otherwise what is missing (drift that apply repairs).",
+        "`verified` when the cluster and node roles the stack made carry their managed policies (and the cluster role its use of the secrets key); otherwise what is missing (drift that apply repairs).",
     ))
     .attr(volatile("platform_version", Type::String, "The EKS platform version."))
     .attr(volatile("node_group_arns", Type::map(Type::String), "Node group ARNs by key."))

@@ -47,35 +47,9 @@ impl Desired {
             creating: None,
         }
     }
-
-    pub fn encryption(&self) -> &'static str {
-        if self.kms_key_arn.is_some() {
-            ENC_KMS
-        } else {
-            ENC_AES
-        }
-    }
 }
 
-pub const ENC_AES: &str = "AES256";
-pub const ENC_KMS: &str = "aws:kms";
-pub const ENC_NONE: &str = "none";
-pub const VERSIONING_ON: &str = "Enabled";
-
-/// What AWS holds for the bucket.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct BucketSeen {
-    /// `Enabled`, `Suspended`, or `Disabled` (never enabled).
-    pub versioning: String,
-    pub encryption: String,
-    pub kms_key_arn: Option<String>,
-    pub public_access_blocked: bool,
-    pub tls_only_policy: bool,
-    /// The bucket policy as AWS returns it (None when the bucket has none).
-    pub policy: Option<String>,
-    /// Every tag, ownership tags included.
-    pub tags: BTreeMap<String, String>,
-}
+pub use crate::kit::bucket::{BucketSeen, ENC_AES, ENC_KMS, VERSIONING_ON};
 
 /// What AWS holds for the lock table.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -108,9 +82,7 @@ pub fn backend_config(d: &Desired, region: &str) -> String {
     s
 }
 
-pub fn bucket_arn(aws: &Aws, bucket: &str) -> String {
-    format!("arn:{}:s3:::{bucket}", aws.partition)
-}
+pub use crate::kit::bucket::arn as bucket_arn;
 
 /// The state value for `d` as found in AWS.
 pub fn state(aws: &Aws, d: &Desired, seen: &Seen) -> Value {

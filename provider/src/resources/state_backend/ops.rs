@@ -5,20 +5,16 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_dynamodb::types as ddb;
-use aws_sdk_s3::types as s3;
-use tokio::time::Instant;
 
 use super::model::*;
 use crate::aws::{found, Aws, AwsError, Op};
 use crate::framework::Stop;
 use crate::kit::claim::{self, Owner, CREATING_TAG};
 use crate::kit::tags::{dynamodb as ddb_tags, owner_key, s3 as s3_tags, Tags};
-use crate::kit::{Status, Waiter};
+use crate::kit::{bucket, Status, Waiter};
 
 const LOCK_KEY: &str = "LockID";
 const COMPONENT: &str = "state-backend";
-/// The statement this resource adds to (or keeps in) the bucket policy.
-const TLS_SID: &str = "DenyInsecureTransport";
 
 /// A failure that should be reported against one attribute.
 #[derive(Debug)]
@@ -82,72 +78,6 @@ fn table_tags(aws: &Aws, d: &Desired) -> Tags {
     t
 }
 
-fn tls_statement(aws: &Aws, bucket: &str) -> serde_json::Value {
-    let arn = bucket_arn(aws, bucket);
-    serde_json::json!({
-        "Sid": TLS_SID,
-        "Effect": "Deny",
-        "Principal": "*",
-        "Action": "s3:*",
-        "Resource": [arn.clone(), format!("{arn}/*")],
-        "Condition": {"Bool": {"aws:SecureTransport": "false"}}
-    })
-}
-
-/// The bucket policy with the TLS-only statement added: a user's own
-/// statements are kept; a statement with the same Sid is replaced.
-fn tls_only_policy(aws: &Aws, bucket: &str, existing: Option<&str>) -> Result<String, AwsError> {
-    let statement = tls_statement(aws, bucket);
-    let Some(text) = existing.filter(|t| !t.trim().is_empty()) else {
-        return Ok(
-            serde_json::json!({"Version": "2012-10-17", "Statement": [statement]}).to_string(),
-        );
-    };
-    let mut doc: serde_json::Value = serde_json::from_str(text).map_err(|e| {
-        AwsError::new(
-            "PutBucketPolicy",
-            "MalformedPolicy",
-            format!(
-                "the bucket's current policy is not JSON ({e}); fix or delete it, then apply again"
-            ),
-        )
-    })?;
-    let mut statements = match doc.get("Statement").cloned() {
-        Some(serde_json::Value::Array(a)) => a,
-        Some(one @ serde_json::Value::Object(_)) => vec![one],
-        _ => Vec::new(),
-    };
-    statements.retain(|s| s.get("Sid").and_then(|v| v.as_str()) != Some(TLS_SID));
-    statements.push(statement);
-    match doc.as_object_mut() {
-        Some(obj) => {
-            obj.insert("Statement".into(), serde_json::Value::Array(statements));
-            obj.entry("Version")
-                .or_insert_with(|| serde_json::Value::from("2012-10-17"));
-        }
-        None => {
-            doc = serde_json::json!({"Version": "2012-10-17", "Statement": statements});
-        }
-    }
-    Ok(doc.to_string())
-}
-
-/// True when some statement denies requests made without TLS.
-fn denies_insecure_transport(policy: &str) -> bool {
-    let Ok(p) = serde_json::from_str::<serde_json::Value>(policy) else {
-        return false;
-    };
-    let statements = match &p["Statement"] {
-        serde_json::Value::Array(a) => a.clone(),
-        s @ serde_json::Value::Object(_) => vec![s.clone()],
-        _ => return false,
-    };
-    statements.iter().any(|s| {
-        let v = &s["Condition"]["Bool"]["aws:SecureTransport"];
-        s["Effect"] == "Deny" && (v == "false" || v == false)
-    })
-}
-
 // ------------------------------------------------------------------ bucket
 
 /// Whether the bucket already exists as this backend's (left by an earlier,
@@ -186,15 +116,7 @@ async fn bucket_is_ours(aws: &Aws, d: &Desired) -> Result<bool, Failure> {
 }
 
 async fn create_bucket(aws: &Aws, d: &Desired) -> Result<(), Failure> {
-    let mut req = aws.s3.create_bucket().bucket(&d.bucket);
-    if aws.region != "us-east-1" {
-        req = req.create_bucket_configuration(
-            s3::CreateBucketConfiguration::builder()
-                .location_constraint(s3::BucketLocationConstraint::from(aws.region.as_str()))
-                .build(),
-        );
-    }
-    match req.send().await.op("CreateBucket") {
+    match bucket::create(aws, &d.bucket).await {
         Ok(_) => Ok(()),
         Err(e) if e.is_code(&["BucketAlreadyExists"]) => Err(Failure::Foreign {
             attribute: "bucket",
@@ -217,214 +139,15 @@ async fn create_bucket(aws: &Aws, d: &Desired) -> Result<(), Failure> {
     }
 }
 
-/// Which bucket settings to (re)write.
-#[derive(Default)]
-pub struct BucketFixes {
-    pub versioning: bool,
-    pub encryption: bool,
-    pub public_access_block: bool,
-    pub policy: bool,
-    pub tags: bool,
-}
-
-impl BucketFixes {
-    pub fn all() -> Self {
-        BucketFixes {
-            versioning: true,
-            encryption: true,
-            public_access_block: true,
-            policy: true,
-            tags: true,
-        }
+/// What the backend wants of its bucket.
+fn settings<'a>(d: &'a Desired, tags: &'a Tags) -> bucket::Settings<'a> {
+    bucket::Settings {
+        bucket: &d.bucket,
+        kms_key_arn: d.kms_key_arn.as_deref(),
+        versioning: true,
+        tags,
+        lifecycle: None,
     }
-
-    /// What differs between what AWS has (`seen`) and what `d` wants.
-    pub fn needed(aws: &Aws, d: &Desired, seen: &BucketSeen) -> Self {
-        BucketFixes {
-            versioning: seen.versioning != VERSIONING_ON,
-            encryption: seen.encryption != d.encryption() || seen.kms_key_arn != d.kms_key_arn,
-            public_access_block: !seen.public_access_blocked,
-            policy: !seen.tls_only_policy,
-            tags: seen.tags != bucket_tags(aws, d),
-        }
-    }
-}
-
-/// Writes the bucket settings that need it, concurrently. `policy` is the
-/// bucket's current policy, into which the TLS-only statement is merged.
-async fn configure_bucket(
-    aws: &Aws,
-    d: &Desired,
-    fix: &BucketFixes,
-    policy: Option<&str>,
-) -> Result<(), AwsError> {
-    let b = d.bucket.as_str();
-    let versioning = async {
-        if !fix.versioning {
-            return Ok(());
-        }
-        aws.s3
-            .put_bucket_versioning()
-            .bucket(b)
-            .versioning_configuration(
-                s3::VersioningConfiguration::builder()
-                    .status(s3::BucketVersioningStatus::Enabled)
-                    .build(),
-            )
-            .send()
-            .await
-            .op("PutBucketVersioning")
-            .map(|_| ())
-    };
-    let encryption = async {
-        const OP: &str = "PutBucketEncryption";
-        if !fix.encryption {
-            return Ok(());
-        }
-        let alg = if d.kms_key_arn.is_some() {
-            s3::ServerSideEncryption::AwsKms
-        } else {
-            s3::ServerSideEncryption::Aes256
-        };
-        let by_default = s3::ServerSideEncryptionByDefault::builder()
-            .sse_algorithm(alg)
-            .set_kms_master_key_id(d.kms_key_arn.clone())
-            .build()
-            .map_err(|e| AwsError::build(OP, e))?;
-        let rule = s3::ServerSideEncryptionRule::builder()
-            .apply_server_side_encryption_by_default(by_default)
-            .bucket_key_enabled(d.kms_key_arn.is_some())
-            .build();
-        let config = s3::ServerSideEncryptionConfiguration::builder()
-            .rules(rule)
-            .build()
-            .map_err(|e| AwsError::build(OP, e))?;
-        aws.s3
-            .put_bucket_encryption()
-            .bucket(b)
-            .server_side_encryption_configuration(config)
-            .send()
-            .await
-            .op(OP)
-            .map(|_| ())
-    };
-    let public_access = async {
-        if !fix.public_access_block {
-            return Ok(());
-        }
-        aws.s3
-            .put_public_access_block()
-            .bucket(b)
-            .public_access_block_configuration(
-                s3::PublicAccessBlockConfiguration::builder()
-                    .block_public_acls(true)
-                    .ignore_public_acls(true)
-                    .block_public_policy(true)
-                    .restrict_public_buckets(true)
-                    .build(),
-            )
-            .send()
-            .await
-            .op("PutPublicAccessBlock")
-            .map(|_| ())
-    };
-    let policy = async {
-        if !fix.policy {
-            return Ok(());
-        }
-        aws.s3
-            .put_bucket_policy()
-            .bucket(b)
-            .policy(tls_only_policy(aws, b, policy)?)
-            .send()
-            .await
-            .op("PutBucketPolicy")
-            .map(|_| ())
-    };
-    let tags = async {
-        if !fix.tags {
-            return Ok(());
-        }
-        s3_tags::put(&aws.s3, b, &bucket_tags(aws, d)).await
-    };
-    tokio::try_join!(versioning, encryption, public_access, policy, tags)?;
-    Ok(())
-}
-
-/// Reads the bucket's settings in one concurrent round; `None` when the bucket is gone.
-pub async fn read_bucket(aws: &Aws, bucket: &str) -> Result<Option<BucketSeen>, AwsError> {
-    let s3c = &aws.s3;
-    let (versioning, encryption, pab, policy, tags) = tokio::join!(
-        async {
-            s3c.get_bucket_versioning()
-                .bucket(bucket)
-                .send()
-                .await
-                .op("GetBucketVersioning")
-        },
-        async {
-            s3c.get_bucket_encryption()
-                .bucket(bucket)
-                .send()
-                .await
-                .op("GetBucketEncryption")
-        },
-        async {
-            s3c.get_public_access_block()
-                .bucket(bucket)
-                .send()
-                .await
-                .op("GetPublicAccessBlock")
-        },
-        async {
-            s3c.get_bucket_policy()
-                .bucket(bucket)
-                .send()
-                .await
-                .op("GetBucketPolicy")
-        },
-        s3_tags::get(&aws.s3, bucket),
-    );
-    let Some(versioning) = found(versioning, &["NoSuchBucket"])? else {
-        return Ok(None);
-    };
-    let mut seen = BucketSeen {
-        versioning: versioning
-            .status()
-            .map_or("Disabled".to_string(), |s| s.as_str().to_string()),
-        encryption: ENC_NONE.to_string(),
-        ..Default::default()
-    };
-    let gone = ["NoSuchBucket"];
-    let enc = found(
-        encryption,
-        &["ServerSideEncryptionConfigurationNotFoundError", gone[0]],
-    )?;
-    if let Some(rule) = enc
-        .as_ref()
-        .and_then(|e| e.server_side_encryption_configuration())
-        .and_then(|c| c.rules().first())
-        .and_then(|r| r.apply_server_side_encryption_by_default())
-    {
-        seen.encryption = rule.sse_algorithm().as_str().to_string();
-        seen.kms_key_arn = rule.kms_master_key_id().map(str::to_string);
-    }
-    seen.public_access_blocked = found(pab, &["NoSuchPublicAccessBlockConfiguration", gone[0]])?
-        .and_then(|r| r.public_access_block_configuration().cloned())
-        .is_some_and(|c| {
-            c.block_public_acls() == Some(true)
-                && c.ignore_public_acls() == Some(true)
-                && c.block_public_policy() == Some(true)
-                && c.restrict_public_buckets() == Some(true)
-        });
-    seen.policy = found(policy, &["NoSuchBucketPolicy", gone[0]])?
-        .and_then(|p| p.policy().map(str::to_string));
-    seen.tls_only_policy = seen
-        .policy
-        .as_deref()
-        .is_some_and(denies_insecure_transport);
-    seen.tags = found(tags, &gone)?.unwrap_or_default();
-    Ok(Some(seen))
 }
 
 // ------------------------------------------------------------------- table
@@ -605,7 +328,7 @@ pub async fn read_table(aws: &Aws, d: &Desired) -> Result<Option<TableSeen>, Aws
 
 /// Reads both halves; `None` when the bucket (the backend's identity) is gone.
 pub async fn read(aws: &Aws, d: &Desired) -> Result<Option<Seen>, AwsError> {
-    let (bucket, table) = tokio::join!(read_bucket(aws, &d.bucket), read_table(aws, d));
+    let (bucket, table) = tokio::join!(bucket::read(aws, &d.bucket, false), read_table(aws, d));
     Ok(match bucket? {
         Some(bucket) => Some(Seen {
             bucket,
@@ -629,7 +352,9 @@ pub async fn create(aws: &Aws, stop: &Stop, d: &Desired) -> Result<(), Failure> 
         if !bucket_ours {
             create_bucket(aws, d).await?;
         }
-        configure_bucket(aws, d, &BucketFixes::all(), None).await?;
+        let tags = bucket_tags(aws, d);
+        let want = settings(d, &tags);
+        bucket::configure(aws, &want, &bucket::Fixes::fresh(&want), None).await?;
         Ok::<_, Failure>(())
     };
     let table = async {
@@ -678,7 +403,9 @@ async fn release_claim(aws: &Aws, d: &Desired) -> Result<(), AwsError> {
 
 /// Brings an existing backend to `d`, fixing only what differs from `seen`.
 pub async fn update(aws: &Aws, stop: &Stop, d: &Desired, seen: &Seen) -> Result<(), Failure> {
-    let fixes = BucketFixes::needed(aws, d, &seen.bucket);
+    let tags = bucket_tags(aws, d);
+    let want = settings(d, &tags);
+    let fixes = bucket::Fixes::needed(&want, &seen.bucket);
     let table = async {
         match &seen.table {
             None => create_table(aws, stop, d).await,
@@ -697,132 +424,21 @@ pub async fn update(aws: &Aws, stop: &Stop, d: &Desired, seen: &Seen) -> Result<
             }
         }
     };
-    let bucket = configure_bucket(aws, d, &fixes, seen.bucket.policy.as_deref());
+    let bucket = bucket::configure(aws, &want, &fixes, seen.bucket.policy.as_deref());
     let (b, t) = tokio::join!(bucket, table);
     b.map_err(Failure::from).and(t)
-}
-
-/// Counts object versions and delete markers (stops counting at one page).
-async fn count_versions(aws: &Aws, bucket: &str) -> Result<Option<usize>, AwsError> {
-    let r = aws
-        .s3
-        .list_object_versions()
-        .bucket(bucket)
-        .max_keys(1000)
-        .send()
-        .await
-        .op("ListObjectVersions");
-    Ok(found(r, &["NoSuchBucket"])?.map(|p| p.versions().len() + p.delete_markers().len()))
-}
-
-/// Deletes every object version and delete marker, a page at a time, until
-/// `deadline`. Objects S3 refuses to delete are reported (the first few by key
-/// and version, with S3's code), never skipped silently.
-async fn empty_bucket(
-    aws: &Aws,
-    stop: &Stop,
-    bucket: &str,
-    deadline: Instant,
-) -> Result<(), AwsError> {
-    const OP: &str = "DeleteObjects";
-    let mut deleted = 0usize;
-    loop {
-        if stop.is_stopped() {
-            return Err(AwsError::stopped(OP));
-        }
-        if Instant::now() >= deadline {
-            return Err(AwsError::new(
-                OP,
-                crate::aws::error::TIMEOUT,
-                format!(
-                    "emptying bucket {bucket} did not finish within the delete timeout \
-                     ({deleted} object versions deleted so far); raise timeouts.delete or run \
-                     destroy again"
-                ),
-            ));
-        }
-        let page = aws
-            .s3
-            .list_object_versions()
-            .bucket(bucket)
-            .max_keys(1000)
-            .send()
-            .await
-            .op("ListObjectVersions")?;
-        let ids = page
-            .versions()
-            .iter()
-            .map(|v| (v.key(), v.version_id()))
-            .chain(
-                page.delete_markers()
-                    .iter()
-                    .map(|m| (m.key(), m.version_id())),
-            )
-            .filter_map(|(k, v)| Some((k?, v)))
-            .map(|(k, v)| {
-                s3::ObjectIdentifier::builder()
-                    .key(k)
-                    .set_version_id(v.map(str::to_string))
-                    .build()
-                    .map_err(|e| AwsError::build(OP, e))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        if ids.is_empty() {
-            return Ok(());
-        }
-        let count = ids.len();
-        let delete = s3::Delete::builder()
-            .set_objects(Some(ids))
-            .quiet(true)
-            .build()
-            .map_err(|e| AwsError::build(OP, e))?;
-        let r = aws
-            .s3
-            .delete_objects()
-            .bucket(bucket)
-            .delete(delete)
-            .send()
-            .await
-            .op(OP)?;
-        if !r.errors().is_empty() {
-            let first: Vec<String> = r
-                .errors()
-                .iter()
-                .take(5)
-                .map(|e| {
-                    format!(
-                        "{} (version {}): {}: {}",
-                        e.key().unwrap_or("?"),
-                        e.version_id().unwrap_or("null"),
-                        e.code().unwrap_or("?"),
-                        e.message().unwrap_or("")
-                    )
-                })
-                .collect();
-            return Err(AwsError::new(
-                OP,
-                "ObjectsNotDeleted",
-                format!(
-                    "{} of {count} object versions in bucket {bucket} could not be deleted: {}",
-                    r.errors().len(),
-                    first.join("; ")
-                ),
-            ));
-        }
-        deleted += count;
-    }
 }
 
 /// Deletes the backend. A non-empty bucket is refused unless `force_destroy`.
 /// The table is deleted only when state says it is this backend's (`owns_table`).
 pub async fn delete(aws: &Aws, stop: &Stop, d: &Desired, owns_table: bool) -> Result<(), Failure> {
-    if let Some(n) = count_versions(aws, &d.bucket).await? {
+    if let Some(n) = bucket::count_versions(aws, &d.bucket).await? {
         if n > 0 {
             if !d.force_destroy {
                 return Err(Failure::NotEmpty { versions: n });
             }
             let deadline = crate::kit::wait::deadline_in(d.timeouts.delete);
-            empty_bucket(aws, stop, &d.bucket, deadline).await?;
+            bucket::empty(aws, stop, &d.bucket, deadline).await?;
         }
     }
     let bucket = async {
@@ -864,43 +480,4 @@ pub async fn ownership(aws: &Aws, bucket: &str) -> Result<Option<(String, String
             .unwrap_or_else(|| "terraform.tfstate".into());
         (t.clone(), key)
     }))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn policy_check_recognises_the_tls_only_statement() {
-        let p = r#"{"Statement":[{"Effect":"Deny","Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}"#;
-        assert!(denies_insecure_transport(p));
-        let p = r#"{"Statement":{"Effect":"Allow","Condition":{"Bool":{"aws:SecureTransport":"false"}}}}"#;
-        assert!(!denies_insecure_transport(p));
-        assert!(!denies_insecure_transport("not json"));
-    }
-
-    #[test]
-    fn the_tls_statement_is_merged_into_a_users_policy() {
-        let aws = Aws::for_tests();
-        let user = r#"{"Version":"2012-10-17","Id":"mine","Statement":[{"Sid":"ReadOnly","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:role/ci"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"},{"Sid":"DenyInsecureTransport","Effect":"Deny"}]}"#;
-        let merged: serde_json::Value =
-            serde_json::from_str(&tls_only_policy(&aws, "b", Some(user)).unwrap()).unwrap();
-        assert_eq!(merged["Id"], "mine");
-        let sids: Vec<&str> = merged["Statement"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| s["Sid"].as_str().unwrap())
-            .collect();
-        assert_eq!(sids, vec!["ReadOnly", TLS_SID]);
-        assert!(denies_insecure_transport(&merged.to_string()));
-        // A single statement object is kept too; no policy gives the statement alone.
-        let one = r#"{"Statement":{"Sid":"X","Effect":"Allow"}}"#;
-        let merged: serde_json::Value =
-            serde_json::from_str(&tls_only_policy(&aws, "b", Some(one)).unwrap()).unwrap();
-        assert_eq!(merged["Statement"].as_array().unwrap().len(), 2);
-        let fresh = tls_only_policy(&aws, "b", None).unwrap();
-        assert!(denies_insecure_transport(&fresh));
-        assert!(tls_only_policy(&aws, "b", Some("{not json")).is_err());
-    }
 }

@@ -1,0 +1,1393 @@
+//! `ode_data_tier`: PostgreSQL, Redis and the document buckets of the platform
+//! as one resource, reachable only from the sources the user allows.
+
+pub mod model;
+pub mod ops;
+pub mod schema;
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+
+use crate::aws::{Aws, AwsError, Op};
+use crate::framework::validate::{int_at, string_at, string_attr, string_map_at};
+use crate::framework::*;
+use crate::kit::claim::Owner;
+use crate::kit::wait::deadline_in;
+use model::*;
+use ops::ENGINES;
+use schema::*;
+
+pub use schema::TYPE_NAME;
+
+pub struct DataTier;
+
+fn report(diags: &mut Diagnostics, action: &str, name: &str, errs: Vec<AwsError>) {
+    for e in errs {
+        diags.error(format!("{action} data tier {name:?}"), e.to_string());
+    }
+}
+
+fn report_tier(diags: &mut Diagnostics, action: &str, name: &str, e: ops::TierError) {
+    match e {
+        ops::TierError::Aws(e) => report(diags, action, name, vec![e]),
+        ops::TierError::Taken { what, owner } => {
+            let why = match owner {
+                Owner::Managed => "already exists and belongs to another Terraform state (or was made outside this provider)",
+                _ => "is marked as being created by another configuration or workspace",
+            };
+            diags.attr_error(
+                AttrPath::attr("name"),
+                format!("Data tier name {name:?} is taken"),
+                format!(
+                    "{what} {why}. Nothing was created or changed. Choose another name, or, if this \
+                     configuration should manage that tier, remove it from the other state and import \
+                     it here: terraform import <address of this ode_data_tier> {name}"
+                ),
+            );
+        }
+    }
+}
+
+/// Attributes the user writes (kept from config/plan in state unless AWS drifted).
+const CONFIG_ATTRS: [&str; 13] = [
+    "name",
+    "vpc_id",
+    "subnet_ids",
+    "allowed_security_group_ids",
+    "allowed_cidr_blocks",
+    "kms_key_arn",
+    "force_destroy",
+    "tags",
+    "postgres",
+    "redis",
+    "bucket",
+    "timeouts",
+    "id",
+];
+
+/// Nested attributes whose change replaces the tier.
+const REPLACING: [(&str, &str); 5] = [
+    ("postgres", "database_name"),
+    ("postgres", "username"),
+    ("postgres", "restore_from_snapshot"),
+    ("redis", "at_rest_encryption"),
+    ("redis", "transit_encryption"),
+];
+
+/// Records in `block` (a `postgres` or `redis` value, null when not written)
+/// that AWS holds `v` for `attr`, where that differs from what was asked.
+fn drifted(block: &mut Value, schema: &Block, attr: &str, v: Value) {
+    if block.is_null() {
+        *block = nulls(schema);
+    }
+    block.set(attr, v);
+}
+
+/// A block value with every attribute null (what an absent group block is).
+fn nulls(schema: &Block) -> Value {
+    Value::Map(
+        schema
+            .attributes
+            .iter()
+            .map(|a| (a.name.clone(), Value::Null))
+            .collect(),
+    )
+}
+
+fn block_schema(name: &str) -> Block {
+    schema::schema()
+        .block
+        .blocks
+        .into_iter()
+        .find(|b| b.type_name == name)
+        .map(|b| b.block)
+        .unwrap_or_default()
+}
+
+/// What a violation of the tier's exposure rules looks like, for `exposure`.
+fn exposure(d: &Desired, obs: &Observed) -> Vec<String> {
+    let mut v = Vec::new();
+    for (engine, port) in ENGINES {
+        match obs.sgs.get(engine) {
+            None => v.push(format!("the {engine} security group is missing")),
+            Some(sg) => {
+                let want: Vec<(i32, String)> = d
+                    .allowed_sgs
+                    .iter()
+                    .chain(d.allowed_cidrs.iter())
+                    .map(|s| (port, s.clone()))
+                    .collect();
+                for (p, src) in sg.ingress.iter().filter(|r| !want.contains(r)) {
+                    let port = if *p < 0 {
+                        "all ports".to_string()
+                    } else {
+                        p.to_string()
+                    };
+                    v.push(format!("{} ({engine}) admits {src} on {port}", sg.id));
+                }
+                for (_, src) in want.iter().filter(|w| !sg.ingress.contains(w)) {
+                    v.push(format!("{} ({engine}) does not admit {src}", sg.id));
+                }
+            }
+        }
+    }
+    match &obs.db {
+        None => v.push(format!("the DB instance {} is missing", d.db_id())),
+        Some(db) => {
+            if db.publicly_accessible {
+                v.push(format!("{} is publicly accessible", d.db_id()));
+            }
+            if !db.storage_encrypted {
+                v.push(format!("{} storage is not encrypted", d.db_id()));
+            }
+        }
+    }
+    match &obs.redis {
+        None => v.push(format!("the replication group {} is missing", d.rg_id())),
+        Some(r) => {
+            if d.redis.at_rest_encryption && !r.at_rest_encryption {
+                v.push(format!("{} is not encrypted at rest", d.rg_id()));
+            }
+        }
+    }
+    for key in d.buckets.keys() {
+        let name = d.bucket_name(key);
+        match obs.buckets.get(key) {
+            None => v.push(format!("bucket {name} is missing")),
+            Some(b) => {
+                if !b.public_access_blocked {
+                    v.push(format!("bucket {name} does not block public access"));
+                }
+                if !b.tls_only_policy {
+                    v.push(format!("bucket {name} allows requests without TLS"));
+                }
+                if b.encryption == crate::kit::bucket::ENC_NONE {
+                    v.push(format!("bucket {name} has no default encryption"));
+                }
+            }
+        }
+    }
+    v
+}
+
+fn string_map(m: &BTreeMap<String, String>) -> Value {
+    Value::Map(
+        m.iter()
+            .map(|(k, v)| (k.clone(), Value::string(v)))
+            .collect(),
+    )
+}
+
+/// The state value for `base` (plan or state) as found in AWS.
+fn state(aws: &Aws, base: &Value, obs: &Observed) -> Value {
+    let d = Desired::from_value(base, &Value::Null);
+    let mut st: BTreeMap<String, Value> = CONFIG_ATTRS
+        .iter()
+        .map(|a| (a.to_string(), base.get(a).clone()))
+        .collect();
+    st.insert("id".into(), Value::string(&d.name));
+
+    // PostgreSQL: what AWS holds (or will apply in the maintenance window).
+    let pg_schema = block_schema("postgres");
+    let mut pg = base.get("postgres").clone();
+    if pg.is_null() {
+        pg = nulls(&pg_schema);
+    }
+    if let Some(db) = &obs.db {
+        let p = &d.postgres;
+        let pending = |k: &str| db.pending.get(&format!("postgres.{k}")).cloned();
+        let class = pending("instance_class").unwrap_or_else(|| db.instance_class.clone());
+        if class != p.instance_class {
+            drifted(&mut pg, &pg_schema, "instance_class", Value::string(class));
+        }
+        let storage = pending("allocated_storage")
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(db.allocated_storage);
+        if storage != p.allocated_storage {
+            drifted(
+                &mut pg,
+                &pg_schema,
+                "allocated_storage",
+                Value::int(storage.into()),
+            );
+        }
+        if db.max_allocated_storage != p.max_allocated_storage {
+            let v = db
+                .max_allocated_storage
+                .map_or(Value::Null, |n| Value::int(n.into()));
+            drifted(&mut pg, &pg_schema, "max_allocated_storage", v);
+        }
+        let storage_type = pending("storage_type").unwrap_or_else(|| db.storage_type.clone());
+        if storage_type != p.storage_type {
+            drifted(
+                &mut pg,
+                &pg_schema,
+                "storage_type",
+                Value::string(storage_type),
+            );
+        }
+        let multi_az = pending("multi_az").map_or(db.multi_az, |s| s == "true");
+        if multi_az != p.multi_az {
+            drifted(&mut pg, &pg_schema, "multi_az", Value::Bool(multi_az));
+        }
+        let version = pending("engine_version").unwrap_or_else(|| db.engine_version.clone());
+        if !ops::version_satisfies(&version, &p.engine_version, p.auto_minor_version_upgrade) {
+            drifted(
+                &mut pg,
+                &pg_schema,
+                "engine_version",
+                Value::string(version),
+            );
+        }
+        let retention = pending("backup_retention_days")
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(db.backup_retention_days);
+        if retention != p.backup_retention_days {
+            drifted(
+                &mut pg,
+                &pg_schema,
+                "backup_retention_days",
+                Value::int(retention.into()),
+            );
+        }
+        if db.backup_window != p.backup_window {
+            drifted(
+                &mut pg,
+                &pg_schema,
+                "backup_window",
+                Value::string(&db.backup_window),
+            );
+        }
+        if db.maintenance_window != p.maintenance_window.to_lowercase() {
+            drifted(
+                &mut pg,
+                &pg_schema,
+                "maintenance_window",
+                Value::string(&db.maintenance_window),
+            );
+        }
+        if db.deletion_protection != p.deletion_protection {
+            drifted(
+                &mut pg,
+                &pg_schema,
+                "deletion_protection",
+                Value::Bool(db.deletion_protection),
+            );
+        }
+        if db.performance_insights != p.performance_insights {
+            drifted(
+                &mut pg,
+                &pg_schema,
+                "performance_insights",
+                Value::Bool(db.performance_insights),
+            );
+        }
+        if db.auto_minor_version_upgrade != p.auto_minor_version_upgrade {
+            drifted(
+                &mut pg,
+                &pg_schema,
+                "auto_minor_version_upgrade",
+                Value::Bool(db.auto_minor_version_upgrade),
+            );
+        }
+    }
+    if let Some(params) = &obs.pg_parameters {
+        if *params != d.postgres.parameters {
+            drifted(&mut pg, &pg_schema, "parameters", string_map(params));
+        }
+    }
+    st.insert("postgres".into(), pg);
+
+    // Redis.
+    let rd_schema = block_schema("redis");
+    let mut rd = base.get("redis").clone();
+    if rd.is_null() {
+        rd = nulls(&rd_schema);
+    }
+    if let Some(g) = &obs.redis {
+        let r = &d.redis;
+        if g.node_type != r.node_type {
+            drifted(
+                &mut rd,
+                &rd_schema,
+                "node_type",
+                Value::string(&g.node_type),
+            );
+        }
+        if g.members != r.num_cache_clusters {
+            drifted(
+                &mut rd,
+                &rd_schema,
+                "num_cache_clusters",
+                Value::int(g.members.into()),
+            );
+        }
+        if g.automatic_failover != r.automatic_failover {
+            drifted(
+                &mut rd,
+                &rd_schema,
+                "automatic_failover",
+                Value::Bool(g.automatic_failover),
+            );
+        }
+        if g.multi_az != r.multi_az {
+            drifted(&mut rd, &rd_schema, "multi_az", Value::Bool(g.multi_az));
+        }
+        if g.transit_encryption != r.transit_encryption {
+            drifted(
+                &mut rd,
+                &rd_schema,
+                "transit_encryption",
+                Value::Bool(g.transit_encryption),
+            );
+        }
+        if g.snapshot_retention_days != r.snapshot_retention_days {
+            drifted(
+                &mut rd,
+                &rd_schema,
+                "snapshot_retention_days",
+                Value::int(g.snapshot_retention_days.into()),
+            );
+        }
+        if g.snapshot_window != r.snapshot_window {
+            drifted(
+                &mut rd,
+                &rd_schema,
+                "snapshot_window",
+                Value::string(&g.snapshot_window),
+            );
+        }
+    }
+    if let Some(params) = &obs.redis_parameters {
+        if *params != d.redis.parameters {
+            drifted(&mut rd, &rd_schema, "parameters", string_map(params));
+        }
+    }
+    st.insert("redis".into(), rd);
+
+    // Buckets: settings Terraform owns.
+    if let Some(mut buckets) = base.get("bucket").as_map().cloned() {
+        buckets.retain(|k, _| obs.buckets.contains_key(k));
+        let b_schema = block_schema("bucket");
+        for (key, bv) in buckets.iter_mut() {
+            let (Some(seen), Some(spec)) = (obs.buckets.get(key), d.buckets.get(key)) else {
+                continue;
+            };
+            let versioning = seen.versioning == crate::kit::bucket::VERSIONING_ON;
+            if versioning != spec.versioning {
+                drifted(bv, &b_schema, "versioning", Value::Bool(versioning));
+            }
+            let kms = seen.encryption == crate::kit::bucket::ENC_KMS;
+            if kms != spec.kms && seen.encryption != crate::kit::bucket::ENC_NONE {
+                drifted(bv, &b_schema, "encryption", Value::string(&seen.encryption));
+            }
+            let have = seen.lifecycle.clone().unwrap_or_default();
+            let days = |n: Option<i32>| n.map_or(Value::Null, |n| Value::int(n.into()));
+            if have != spec.lifecycle {
+                drifted(bv, &b_schema, "transition_ia_days", days(have.ia_days));
+                drifted(
+                    bv,
+                    &b_schema,
+                    "transition_glacier_days",
+                    days(have.glacier_days),
+                );
+                drifted(
+                    bv,
+                    &b_schema,
+                    "noncurrent_expiration_days",
+                    days(have.noncurrent_days),
+                );
+            }
+        }
+        st.insert("bucket".into(), Value::Map(buckets));
+    }
+
+    let db = obs.db.as_ref();
+    let rg = obs.redis.as_ref();
+    let opt = |v: Option<String>| Value::opt_string(v.filter(|s| !s.is_empty()));
+    let host = db.map(|d| d.address.clone()).filter(|a| !a.is_empty());
+    let redis_host = rg.map(|g| g.primary.clone()).filter(|a| !a.is_empty());
+    let violations = exposure(&d, obs);
+    let computed: Vec<(&str, Value)> = vec![
+        ("rds_endpoint", opt(host.clone())),
+        ("rds_port", Value::int(db.map_or(5432, |d| d.port).into())),
+        ("rds_reader_endpoint", opt(host.clone())),
+        ("rds_arn", opt(db.map(|d| d.arn.clone()))),
+        (
+            "master_secret_arn",
+            opt(db.and_then(|d| d.master_secret_arn.clone())),
+        ),
+        ("redis_endpoint", opt(redis_host.clone())),
+        ("redis_reader_endpoint", opt(rg.map(|g| g.reader.clone()))),
+        ("redis_port", Value::int(rg.map_or(6379, |g| g.port).into())),
+        ("redis_auth_secret_arn", opt(obs.auth_secret_arn.clone())),
+        (
+            "secrets_kms_key_arn",
+            opt(d.kms_key_arn.clone().or_else(|| obs.own_key.clone())),
+        ),
+        (
+            "security_group_ids",
+            Value::Map(
+                obs.sgs
+                    .iter()
+                    .map(|(k, s)| (k.clone(), Value::string(&s.id)))
+                    .collect(),
+            ),
+        ),
+        (
+            "subnet_group_names",
+            Value::Map(
+                [
+                    ("postgres", obs.db_subnet_group.as_ref().map(|_| d.db_id())),
+                    ("redis", obs.cache_subnet_group.as_ref().map(|_| d.rg_id())),
+                ]
+                .into_iter()
+                .filter_map(|(k, v)| Some((k.to_string(), Value::string(v?))))
+                .collect(),
+            ),
+        ),
+        (
+            "bucket_names",
+            Value::Map(
+                obs.buckets
+                    .keys()
+                    .map(|k| (k.clone(), Value::string(d.bucket_name(k))))
+                    .collect(),
+            ),
+        ),
+        (
+            "bucket_arns",
+            Value::Map(
+                obs.buckets
+                    .keys()
+                    .map(|k| {
+                        (
+                            k.clone(),
+                            Value::string(crate::kit::bucket::arn(aws, &d.bucket_name(k))),
+                        )
+                    })
+                    .collect(),
+            ),
+        ),
+        (
+            "database_url",
+            opt(host.map(|h| {
+                format!(
+                    "postgresql://{}@{h}:{}/{}?sslmode=require",
+                    d.postgres.username,
+                    db.map_or(5432, |d| d.port),
+                    d.postgres.database_name
+                )
+            })),
+        ),
+        (
+            "redis_url",
+            opt(redis_host.map(|h| {
+                let scheme = if d.redis.transit_encryption {
+                    "rediss"
+                } else {
+                    "redis"
+                };
+                format!("{scheme}://{h}:{}", rg.map_or(6379, |g| g.port))
+            })),
+        ),
+        (
+            "pending_changes",
+            string_map(&db.map(|d| d.pending.clone()).unwrap_or_default()),
+        ),
+        (
+            "exposure",
+            Value::string(if violations.is_empty() {
+                "verified".to_string()
+            } else {
+                violations.join("; ")
+            }),
+        ),
+    ];
+    for (k, v) in computed {
+        st.insert(k.to_string(), v);
+    }
+    Value::Map(st)
+}
+
+/// `hh:mm-hh:mm` -> minutes of the day (start, end).
+fn daily_window(s: &str) -> Option<(u32, u32)> {
+    let (a, b) = s.split_once('-')?;
+    Some((hhmm(a)?, hhmm(b)?))
+}
+
+fn hhmm(s: &str) -> Option<u32> {
+    let (h, m) = s.split_once(':')?;
+    if h.len() != 2 || m.len() != 2 {
+        return None;
+    }
+    let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
+    (h < 24 && m < 60).then_some(h * 60 + m)
+}
+
+const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+/// `ddd:hh:mm-ddd:hh:mm` -> minutes of the week (start, end).
+fn weekly_window(s: &str) -> Option<(u32, u32)> {
+    let lower = s.to_lowercase();
+    let (a, b) = lower.split_once('-')?;
+    let at = |p: &str| -> Option<u32> {
+        let (day, time) = p.split_once(':')?;
+        let d = DAYS.iter().position(|x| *x == day)? as u32;
+        Some(d * 1440 + hhmm(time)?)
+    };
+    Some((at(a)?, at(b)?))
+}
+
+/// Whether a daily window overlaps a weekly one (every day's copy of it).
+fn overlaps(daily: (u32, u32), weekly: (u32, u32)) -> bool {
+    let week = 7 * 1440;
+    let span = |(s, e): (u32, u32), len: u32| if e > s { (s, e) } else { (s, e + len) };
+    let (ws, we) = span(weekly, week);
+    let (ds, de) = span(daily, 1440);
+    (0..8).any(|day| {
+        let (s, e) = (ds + day * 1440, de + day * 1440);
+        [0, week]
+            .iter()
+            .any(|shift| s < we + shift && ws + shift < e)
+    })
+}
+
+/// An integer check: `lo..=hi`.
+fn range(lo: i64, hi: i64) -> impl Fn(i64) -> Result<(), String> {
+    move |n| {
+        if (lo..=hi).contains(&n) {
+            Ok(())
+        } else {
+            Err(format!("must be {lo} to {hi}, not {n}."))
+        }
+    }
+}
+
+fn one_of(choices: &'static [&'static str]) -> impl Fn(&str) -> Result<(), String> {
+    move |s| {
+        if choices.contains(&s) {
+            Ok(())
+        } else {
+            Err(format!("{s:?}: use one of {}.", choices.join(", ")))
+        }
+    }
+}
+
+fn engine_version(
+    majors: std::ops::RangeInclusive<u32>,
+    example: &'static str,
+) -> impl Fn(&str) -> Result<(), String> {
+    move |s| {
+        let parts: Vec<&str> = s.split('.').collect();
+        let ok = (1..=3).contains(&parts.len())
+            && parts
+                .iter()
+                .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+            && parts[0].parse::<u32>().is_ok_and(|m| majors.contains(&m));
+        if ok {
+            Ok(())
+        } else {
+            Err(format!(
+                "{s:?} is not a version this tier supports (majors {} to {}, like \"{example}\").",
+                majors.start(),
+                majors.end()
+            ))
+        }
+    }
+}
+
+fn class(prefix: &'static str) -> impl Fn(&str) -> Result<(), String> {
+    move |s| {
+        let rest = s.strip_prefix(prefix).unwrap_or_default();
+        let parts: Vec<&str> = rest.split('.').collect();
+        if parts.len() == 2
+            && parts
+                .iter()
+                .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric()))
+        {
+            Ok(())
+        } else {
+            Err(format!("{s:?} is not a class like \"{prefix}t3.medium\"."))
+        }
+    }
+}
+
+#[async_trait]
+impl Resource<Aws> for DataTier {
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+
+    fn schema(&self) -> Schema {
+        schema::schema()
+    }
+
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        crate::kit::timeouts::validate(config, diags);
+        string_attr(config, "name", diags, |s| {
+            let ok = (1..=30).contains(&s.len())
+                && s.starts_with(|c: char| c.is_ascii_lowercase())
+                && !s.ends_with('-')
+                && !s.contains("--")
+                && s.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+            if ok {
+                Ok(())
+            } else {
+                Err(format!("{s:?}: a tier name is 1 to 30 lowercase letters, digits and single hyphens, starting with a letter (it prefixes DB, Redis and bucket names)."))
+            }
+        });
+        string_attr(config, "vpc_id", diags, |s| {
+            if s.starts_with("vpc-") {
+                Ok(())
+            } else {
+                Err(format!("{s:?} is not a VPC ID (vpc-...)."))
+            }
+        });
+        if let Some(subnets) = config.get("subnet_ids").as_list() {
+            if config.get("subnet_ids").is_wholly_known() && subnets.len() < 2 {
+                diags.attr_error(
+                    AttrPath::attr("subnet_ids"),
+                    "Not enough subnets",
+                    "RDS and ElastiCache subnet groups need subnets in at least two availability zones; list at least two.",
+                );
+            }
+            for (i, s) in subnets.iter().enumerate() {
+                string_at(s, AttrPath::attr("subnet_ids").then_index(i), diags, |s| {
+                    if s.starts_with("subnet-") {
+                        Ok(())
+                    } else {
+                        Err(format!("{s:?} is not a subnet ID (subnet-...)."))
+                    }
+                });
+            }
+        }
+        if let Some(list) = config.get("allowed_security_group_ids").as_list() {
+            for (i, s) in list.iter().enumerate() {
+                string_at(
+                    s,
+                    AttrPath::attr("allowed_security_group_ids").then_index(i),
+                    diags,
+                    |s| {
+                        if s.starts_with("sg-") {
+                            Ok(())
+                        } else {
+                            Err(format!("{s:?} is not a security group ID (sg-...)."))
+                        }
+                    },
+                );
+            }
+        }
+        if let Some(list) = config.get("allowed_cidr_blocks").as_list() {
+            for (i, s) in list.iter().enumerate() {
+                string_at(
+                    s,
+                    AttrPath::attr("allowed_cidr_blocks").then_index(i),
+                    diags,
+                    |s| {
+                        if s == "0.0.0.0/0" || s == "::/0" {
+                            return Err(format!("{s:?} opens the databases to everyone; list the networks that need them."));
+                        }
+                        crate::resources::network::layout::Cidr::parse(s).map(|_| ())
+                    },
+                );
+            }
+        }
+        let sources_known = config.get("allowed_security_group_ids").is_wholly_known()
+            && config.get("allowed_cidr_blocks").is_wholly_known();
+        let empty = |n: &str| config.get(n).as_list().is_none_or(|l| l.is_empty());
+        if sources_known && empty("allowed_security_group_ids") && empty("allowed_cidr_blocks") {
+            diags.attr_warning(
+                AttrPath::attr("allowed_security_group_ids"),
+                "Nothing can connect",
+                "Neither allowed_security_group_ids nor allowed_cidr_blocks lists a source, so no client can reach PostgreSQL or Redis.",
+            );
+        }
+        string_attr(
+            config,
+            "kms_key_arn",
+            diags,
+            crate::aws::validate::arn("kms"),
+        );
+        string_map_at(config.get("tags"), AttrPath::attr("tags"), diags, |k, v| {
+            crate::aws::validate::tag(k, v)
+        });
+
+        // postgres
+        let pg = config.get("postgres");
+        let at = |n: &str| AttrPath::attr("postgres").then_attr(n);
+        string_at(
+            pg.get("engine_version"),
+            at("engine_version"),
+            diags,
+            engine_version(12..=17, "15.4"),
+        );
+        string_at(
+            pg.get("instance_class"),
+            at("instance_class"),
+            diags,
+            class("db."),
+        );
+        int_at(
+            pg.get("allocated_storage"),
+            at("allocated_storage"),
+            diags,
+            range(20, 65536),
+        );
+        int_at(
+            pg.get("max_allocated_storage"),
+            at("max_allocated_storage"),
+            diags,
+            range(20, 65536),
+        );
+        if let (Some(a), Some(m)) = (
+            pg.get("allocated_storage").as_i64(),
+            pg.get("max_allocated_storage").as_i64(),
+        ) {
+            if m < a {
+                diags.attr_error(
+                    at("max_allocated_storage"),
+                    "Invalid value",
+                    format!(
+                        "max_allocated_storage ({m}) must be at least allocated_storage ({a})."
+                    ),
+                );
+            }
+        }
+        string_at(
+            pg.get("storage_type"),
+            at("storage_type"),
+            diags,
+            one_of(&STORAGE_TYPES),
+        );
+        string_at(pg.get("database_name"), at("database_name"), diags, |s| {
+            let ok = (1..=63).contains(&s.len())
+                && s.starts_with(|c: char| c.is_ascii_alphabetic())
+                && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if ok {
+                Ok(())
+            } else {
+                Err(format!("{s:?}: a database name is 1 to 63 letters, digits or '_', starting with a letter."))
+            }
+        });
+        string_at(pg.get("username"), at("username"), diags, |s| {
+            let ok = (1..=63).contains(&s.len())
+                && s.starts_with(|c: char| c.is_ascii_alphabetic())
+                && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !ok {
+                Err(format!(
+                    "{s:?}: a user name is 1 to 63 letters, digits or '_', starting with a letter."
+                ))
+            } else if ["rdsadmin", "postgres", "admin", "root"].contains(&s.to_lowercase().as_str())
+            {
+                Err(format!(
+                    "{s:?} is reserved; choose another master user name."
+                ))
+            } else {
+                Ok(())
+            }
+        });
+        let password_rule = |s: &str| {
+            if !(8..=128).contains(&s.chars().count()) {
+                Err("a master password is 8 to 128 characters.".to_string())
+            } else if s.chars().any(|c| "/\"@ ".contains(c)) {
+                Err("a master password may not contain '/', '\"', '@' or spaces.".to_string())
+            } else {
+                Ok(())
+            }
+        };
+        string_at(pg.get("password"), at("password"), diags, password_rule);
+        string_at(
+            pg.get("password_wo"),
+            at("password_wo"),
+            diags,
+            password_rule,
+        );
+        if !pg.get("password").is_null() && !pg.get("password_wo").is_null() {
+            diags.attr_error(
+                at("password_wo"),
+                "Conflicting passwords",
+                "Set password_wo or password, not both.",
+            );
+        }
+        if !pg.get("password_wo").is_null() && pg.get("password_version").is_null() {
+            diags.attr_error(
+                at("password_version"),
+                "Missing password_version",
+                "A write-only password needs password_version: raise it to send a new password.",
+            );
+        }
+        int_at(
+            pg.get("backup_retention_days"),
+            at("backup_retention_days"),
+            diags,
+            range(1, 35),
+        );
+        string_at(
+            pg.get("backup_window"),
+            at("backup_window"),
+            diags,
+            |s| match daily_window(s) {
+                Some((a, b)) if (b + 1440 - a) % 1440 >= 30 => Ok(()),
+                Some(_) => Err(format!(
+                    "{s:?}: the backup window must last at least 30 minutes."
+                )),
+                None => Err(format!("{s:?} is not a window like \"03:00-04:00\" (UTC).")),
+            },
+        );
+        string_at(
+            pg.get("maintenance_window"),
+            at("maintenance_window"),
+            diags,
+            |s| {
+                weekly_window(s).map(|_| ()).ok_or_else(|| {
+                    format!("{s:?} is not a window like \"sun:04:30-sun:05:30\" (UTC).")
+                })
+            },
+        );
+        let backup = pg.get("backup_window").as_str().unwrap_or(PG_BACKUP_WINDOW);
+        let maintenance = pg
+            .get("maintenance_window")
+            .as_str()
+            .unwrap_or(PG_MAINTENANCE_WINDOW);
+        if let (Some(b), Some(m)) = (daily_window(backup), weekly_window(maintenance)) {
+            if !pg.get("backup_window").is_unknown()
+                && !pg.get("maintenance_window").is_unknown()
+                && overlaps(b, m)
+            {
+                diags.attr_error(
+                    at("backup_window"),
+                    "Backup and maintenance windows overlap",
+                    format!("The backup window {backup} overlaps the maintenance window {maintenance}; RDS refuses that."),
+                );
+            }
+        }
+        string_map_at(pg.get("parameters"), at("parameters"), diags, |k, _| {
+            if !k.is_empty()
+                && k.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "._".contains(c))
+            {
+                Ok(())
+            } else {
+                Err(format!("{k:?} is not a PostgreSQL parameter name."))
+            }
+        });
+        string_at(
+            pg.get("restore_from_snapshot"),
+            at("restore_from_snapshot"),
+            diags,
+            |s| {
+                let ok = (1..=255).contains(&s.len())
+                    && s.starts_with(|c: char| c.is_ascii_alphabetic())
+                    && s.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == ':');
+                if ok {
+                    Ok(())
+                } else {
+                    Err(format!("{s:?} is not a DB snapshot identifier."))
+                }
+            },
+        );
+
+        // redis
+        let rd = config.get("redis");
+        let at = |n: &str| AttrPath::attr("redis").then_attr(n);
+        string_at(
+            rd.get("engine_version"),
+            at("engine_version"),
+            diags,
+            engine_version(6..=7, "7.0"),
+        );
+        string_at(rd.get("node_type"), at("node_type"), diags, class("cache."));
+        int_at(
+            rd.get("num_cache_clusters"),
+            at("num_cache_clusters"),
+            diags,
+            range(1, 6),
+        );
+        if let Some(n) = rd.get("num_cache_clusters").as_i64() {
+            let failover = rd.get("automatic_failover").as_bool().unwrap_or(true);
+            let multi_az = rd.get("multi_az").as_bool().unwrap_or(true);
+            if n < 2 && (failover || multi_az) {
+                diags.attr_error(
+                    at("num_cache_clusters"),
+                    "Too few nodes for failover",
+                    format!("Automatic failover and Multi-AZ need at least 2 nodes; num_cache_clusters is {n}. Add a node or set automatic_failover = false and multi_az = false."),
+                );
+            }
+        }
+        if rd.get("multi_az").as_bool() == Some(true)
+            && rd.get("automatic_failover").as_bool() == Some(false)
+        {
+            diags.attr_error(
+                at("multi_az"),
+                "Multi-AZ needs automatic failover",
+                "ElastiCache turns Multi-AZ on only with automatic_failover = true.",
+            );
+        }
+        let transit_off = rd.get("transit_encryption").as_bool() == Some(false);
+        for token in ["auth_token", "auth_token_wo"] {
+            if transit_off && !rd.get(token).is_null() {
+                diags.attr_error(
+                    at(token),
+                    "AUTH token without transit encryption",
+                    "Redis takes an AUTH token only with transit_encryption = true (the token would travel in clear text).",
+                );
+            }
+            string_at(rd.get(token), at(token), diags, |s| {
+                let n = s.chars().count();
+                if !(16..=128).contains(&n) {
+                    Err("an AUTH token is 16 to 128 characters.".to_string())
+                } else if !s
+                    .chars()
+                    .all(|c| c.is_ascii_graphic() && !"/\"@".contains(c))
+                {
+                    Err("an AUTH token is printable ASCII without '/', '\"' or '@'.".to_string())
+                } else {
+                    Ok(())
+                }
+            });
+        }
+        if !rd.get("auth_token").is_null() && !rd.get("auth_token_wo").is_null() {
+            diags.attr_error(
+                at("auth_token_wo"),
+                "Conflicting tokens",
+                "Set auth_token_wo or auth_token, not both.",
+            );
+        }
+        if !rd.get("auth_token_wo").is_null() && rd.get("auth_token_version").is_null() {
+            diags.attr_error(
+                at("auth_token_version"),
+                "Missing auth_token_version",
+                "A write-only AUTH token needs auth_token_version: raise it to rotate the token.",
+            );
+        }
+        int_at(
+            rd.get("snapshot_retention_days"),
+            at("snapshot_retention_days"),
+            diags,
+            range(0, 35),
+        );
+        string_at(
+            rd.get("snapshot_window"),
+            at("snapshot_window"),
+            diags,
+            |s| {
+                daily_window(s)
+                    .map(|_| ())
+                    .ok_or_else(|| format!("{s:?} is not a window like \"02:00-03:00\" (UTC)."))
+            },
+        );
+        string_at(
+            rd.get("maintenance_window"),
+            at("maintenance_window"),
+            diags,
+            |s| {
+                weekly_window(s).map(|_| ()).ok_or_else(|| {
+                    format!("{s:?} is not a window like \"sun:05:30-sun:06:30\" (UTC).")
+                })
+            },
+        );
+        string_map_at(rd.get("parameters"), at("parameters"), diags, |k, _| {
+            if !k.is_empty()
+                && k.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_".contains(c))
+            {
+                Ok(())
+            } else {
+                Err(format!("{k:?} is not a Redis parameter name."))
+            }
+        });
+
+        // buckets
+        let name = config.get("name").as_str().unwrap_or("ode");
+        if let Some(buckets) = config.get("bucket").as_map() {
+            for (key, b) in buckets {
+                let at = |n: &str| AttrPath::attr("bucket").then_key(key).then_attr(n);
+                let key_ok = !key.is_empty()
+                    && key
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                    && crate::aws::validate::bucket_name(&format!("{name}-{key}")).is_ok();
+                if !key_ok {
+                    diags.attr_error(
+                        AttrPath::attr("bucket").then_key(key),
+                        "Invalid bucket key",
+                        format!("{key:?}: bucket keys are lowercase letters, digits and hyphens, and \"{name}-{key}\" must be a valid bucket name."),
+                    );
+                }
+                string_at(
+                    b.get("encryption"),
+                    at("encryption"),
+                    diags,
+                    one_of(&ENCRYPTIONS),
+                );
+                int_at(
+                    b.get("transition_ia_days"),
+                    at("transition_ia_days"),
+                    diags,
+                    range(30, 36500),
+                );
+                int_at(
+                    b.get("transition_glacier_days"),
+                    at("transition_glacier_days"),
+                    diags,
+                    range(1, 36500),
+                );
+                int_at(
+                    b.get("noncurrent_expiration_days"),
+                    at("noncurrent_expiration_days"),
+                    diags,
+                    range(1, 36500),
+                );
+                if let (Some(ia), Some(glacier)) = (
+                    b.get("transition_ia_days").as_i64(),
+                    b.get("transition_glacier_days").as_i64(),
+                ) {
+                    if glacier < ia + 30 {
+                        diags.attr_error(
+                            at("transition_glacier_days"),
+                            "Lifecycle days out of order",
+                            format!("Objects must stay in STANDARD_IA for 30 days: transition_glacier_days ({glacier}) must be at least transition_ia_days + 30 ({}).", ia + 30),
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    async fn modify_plan(&self, aws: &Aws, req: PlanRequest<'_>, resp: &mut PlanResponse) {
+        resp.planned.set("exposure", Value::string("verified"));
+        if !req.prior.is_null() {
+            for (block, attr) in REPLACING {
+                if req.prior.get(block).get(attr) != resp.planned.get(block).get(attr) {
+                    resp.requires_replace
+                        .push(AttrPath::attr(block).then_attr(attr));
+                }
+            }
+        }
+        // Subnets known at plan time must span two zones (Multi-AZ and failover need it).
+        let subnets = resp.planned.get("subnet_ids");
+        let changed = req.prior.is_null() || req.prior.get("subnet_ids") != subnets;
+        if changed && subnets.is_wholly_known() && !subnets.is_null() {
+            match crate::aws::subnet_zones(aws, &subnets.to_string_vec()).await {
+                Ok(zones) if zones.len() < 2 => resp.diagnostics.attr_error(
+                    AttrPath::attr("subnet_ids"),
+                    "Subnets in fewer than two availability zones",
+                    format!(
+                        "A Multi-AZ database and a Redis group with failover need subnets in two availability zones; these are all in {}.",
+                        zones.into_iter().collect::<Vec<_>>().join(", ")
+                    ),
+                ),
+                Ok(_) => {}
+                Err(e) => resp.diagnostics.attr_error(
+                    AttrPath::attr("subnet_ids"),
+                    "Checking the subnets",
+                    e.to_string(),
+                ),
+            }
+        }
+    }
+
+    async fn create(&self, aws: &Aws, req: CreateRequest<'_>, resp: &mut ApplyResponse) {
+        self.apply(aws, &req.stop, &Value::Null, req.planned, req.config, resp)
+            .await;
+    }
+
+    async fn read(&self, aws: &Aws, req: ReadRequest<'_>, resp: &mut ReadResponse) {
+        let d = Desired::from_value(req.state, &Value::Null);
+        resp.private = req.private.to_vec();
+        match ops::read(aws, &d).await {
+            Ok(obs) if !obs.is_empty() => resp.state = state(aws, req.state, &obs),
+            Ok(_) => {
+                tracing::info!(tier = %d.name, "the data tier is gone; removing it from state");
+                resp.state = Value::Null;
+            }
+            Err(e) => {
+                resp.state = req.state.clone();
+                report(&mut resp.diagnostics, "Reading", &d.name, vec![e]);
+            }
+        }
+    }
+
+    async fn update(&self, aws: &Aws, req: UpdateRequest<'_>, resp: &mut ApplyResponse) {
+        self.apply(aws, &req.stop, req.prior, req.planned, req.config, resp)
+            .await;
+        if resp.state.is_null() {
+            resp.state = req.prior.clone();
+        }
+    }
+
+    async fn delete(&self, aws: &Aws, req: DeleteRequest<'_>, resp: &mut DeleteResponse) {
+        let d = Desired::from_value(req.prior, &Value::Null);
+        let obs = match ops::read(aws, &d).await {
+            Ok(o) => o,
+            Err(e) => return report(&mut resp.diagnostics, "Deleting", &d.name, vec![e]),
+        };
+        // Everything that would refuse is said before anything is deleted.
+        let contents = match ops::bucket_contents(aws, &d, &obs).await {
+            Ok(c) => c,
+            Err(e) => return report(&mut resp.diagnostics, "Deleting", &d.name, vec![e]),
+        };
+        let refusals = ops::refusals(&d, &obs, &contents);
+        if !refusals.is_empty() {
+            for (attr, why) in refusals {
+                resp.diagnostics.attr_error(
+                    AttrPath::attr(&attr),
+                    format!(
+                        "Data tier {:?} cannot be destroyed yet; nothing was deleted",
+                        d.name
+                    ),
+                    why,
+                );
+            }
+            return;
+        }
+        let snapshot =
+            (d.postgres.final_snapshot && obs.db.is_some()).then(|| ops::final_snapshot_id(&d));
+        let errs = ops::delete(
+            aws,
+            &req.stop,
+            &d,
+            &obs,
+            snapshot.as_deref(),
+            deadline_in(d.timeouts.delete),
+        )
+        .await;
+        let failed = !errs.is_empty();
+        report(&mut resp.diagnostics, "Deleting", &d.name, errs);
+        if let (Some(id), false) = (snapshot, failed) {
+            resp.diagnostics.warning(
+                format!("Final snapshot {id} taken"),
+                format!(
+                    "The database of data tier {:?} was snapshotted before deletion as {id}. Restore it with \
+                     postgres {{ restore_from_snapshot = \"{id}\" }}. The tier's KMS key ({}) is kept, \
+                     because the snapshot cannot be restored without it.",
+                    d.name,
+                    obs.own_key.as_deref().unwrap_or("supplied")
+                ),
+            );
+        }
+    }
+
+    async fn import(&self, aws: &Aws, req: ImportRequest<'_>, resp: &mut ImportResponse) {
+        let name = req.id.trim();
+        match import_config(aws, name).await {
+            Ok(config) => {
+                let d = Desired::from_value(&config, &Value::Null);
+                match ops::read(aws, &d).await {
+                    Ok(obs) if obs.db.is_some() => resp.state = state(aws, &config, &obs),
+                    Ok(_) => resp.diagnostics.error(
+                        format!("Cannot import data tier {name:?}"),
+                        "Its DB instance does not exist.",
+                    ),
+                    Err(e) => report(&mut resp.diagnostics, "Importing", name, vec![e]),
+                }
+            }
+            Err(why) => resp
+                .diagnostics
+                .error(format!("Cannot import data tier {name:?}"), why),
+        }
+    }
+}
+
+impl DataTier {
+    async fn apply(
+        &self,
+        aws: &Aws,
+        stop: &Stop,
+        prior: &Value,
+        planned: &Value,
+        config: &Value,
+        resp: &mut ApplyResponse,
+    ) {
+        let create = prior.is_null();
+        let mut d = Desired::from_value(planned, config);
+        let (action, limit) = d.timeouts.for_apply(create);
+        let deadline = deadline_in(limit);
+        if create {
+            d.creating = Some(aws.fingerprint.clone());
+        }
+        let changed = |block: &str, attrs: [&str; 2]| {
+            attrs
+                .iter()
+                .any(|a| prior.get(block).get(a) != planned.get(block).get(a))
+        };
+        let changes = ops::SecretChanges {
+            password: !create && changed("postgres", ["password", "password_version"]),
+            auth_token: !create && changed("redis", ["auth_token", "auth_token_version"]),
+        };
+        match ops::reconcile(aws, stop, &d, changes, deadline).await {
+            Ok(errs) => {
+                let finished = errs.is_empty();
+                report(&mut resp.diagnostics, action, &d.name, errs);
+                let obs = ops::read(aws, &d).await;
+                if let (true, true, Ok(obs)) = (create, finished, &obs) {
+                    if let Err(e) = ops::release_claim(aws, &d, obs).await {
+                        report(&mut resp.diagnostics, action, &d.name, vec![e]);
+                    }
+                }
+                match obs {
+                    Ok(obs) if !obs.is_empty() => resp.state = state(aws, planned, &obs),
+                    Ok(_) => {}
+                    Err(e) => report(&mut resp.diagnostics, action, &d.name, vec![e]),
+                }
+            }
+            // Something of that name is not ours: nothing was made, nothing is recorded.
+            Err(e @ ops::TierError::Taken { .. }) => {
+                report_tier(&mut resp.diagnostics, action, &d.name, e)
+            }
+            Err(e) => {
+                report_tier(&mut resp.diagnostics, action, &d.name, e);
+                if let Ok(obs) = ops::read(aws, &d).await {
+                    if !obs.is_empty() {
+                        resp.state = state(aws, planned, &obs);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The configuration of a tier this provider created, rebuilt from AWS for
+/// import: settings equal to their defaults stay null, as a configuration that
+/// relies on the defaults writes them.
+async fn import_config(aws: &Aws, name: &str) -> Result<Value, String> {
+    let db_id = format!("{name}-postgres");
+    let r = aws
+        .rds
+        .describe_db_instances()
+        .db_instance_identifier(&db_id)
+        .send()
+        .await
+        .op("DescribeDBInstances")
+        .map_err(|e| format!("no DB instance {db_id}: {e}"))?;
+    let Some(i) = r.db_instances().first() else {
+        return Err(format!("no DB instance {db_id}"));
+    };
+    let tags: BTreeMap<String, String> = i
+        .tag_list()
+        .iter()
+        .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
+        .collect();
+    if tags.get("ode:component").map(String::as_str) != Some(ops::COMPONENT)
+        || tags.get("ode:stack").map(String::as_str) != Some(name)
+    {
+        return Err(format!("{db_id} was not created by an ode_data_tier named {name:?}; only tiers this provider made can be imported."));
+    }
+    let group = i.db_subnet_group();
+    let vpc = group
+        .and_then(|g| g.vpc_id())
+        .unwrap_or_default()
+        .to_string();
+    let subnets: Vec<String> = group
+        .map(|g| {
+            g.subnets()
+                .iter()
+                .filter_map(|s| s.subnet_identifier().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    let user_tags: BTreeMap<String, String> = tags
+        .into_iter()
+        .filter(|(k, _)| !k.starts_with(crate::aws::OWNERSHIP_PREFIX))
+        .filter(|(k, _)| !aws.default_tags.contains_key(k))
+        .collect();
+    let probe = Value::object([
+        ("name", Value::string(name)),
+        ("vpc_id", Value::string(&vpc)),
+    ]);
+    let d = Desired::from_value(&probe, &Value::Null);
+    let obs = ops::read(aws, &d).await.map_err(|e| e.to_string())?;
+    let (mut sgs, mut cidrs) = (Vec::new(), Vec::new());
+    if let Some(sg) = obs.sgs.get("postgres") {
+        for (_, src) in &sg.ingress {
+            if src.starts_with("sg-") {
+                sgs.push(src.clone());
+            } else {
+                cidrs.push(src.clone());
+            }
+        }
+    }
+    let list = |v: Vec<String>| {
+        if v.is_empty() {
+            Value::Null
+        } else {
+            Value::string_list(v)
+        }
+    };
+    let kms = if obs.own_key.is_some() {
+        Value::Null
+    } else {
+        Value::opt_string(i.kms_key_id().map(str::to_string))
+    };
+    let redis = match &obs.redis {
+        // A tier without a generated token: the token is the user's (not importable).
+        Some(g) if g.auth_token_enabled && obs.auth_secret_arn.is_none() => {
+            Value::object([("auth_token_version", Value::int(1))])
+        }
+        _ => Value::Null,
+    };
+    Ok(Value::object([
+        ("name", Value::string(name)),
+        ("vpc_id", Value::string(vpc)),
+        ("subnet_ids", Value::string_list(subnets)),
+        ("allowed_security_group_ids", list(sgs)),
+        ("allowed_cidr_blocks", list(cidrs)),
+        ("kms_key_arn", kms),
+        ("force_destroy", Value::Bool(false)),
+        (
+            "tags",
+            if user_tags.is_empty() {
+                Value::Null
+            } else {
+                string_map(&user_tags)
+            },
+        ),
+        ("postgres", Value::Null),
+        ("redis", redis),
+        ("bucket", Value::Map(BTreeMap::new())),
+        ("timeouts", Value::Null),
+        ("id", Value::string(name)),
+    ]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_parse_and_overlap() {
+        assert_eq!(daily_window("03:00-04:00"), Some((180, 240)));
+        assert_eq!(daily_window("3:00-04:00"), None);
+        assert_eq!(
+            weekly_window("sun:04:30-sun:05:30"),
+            Some((6 * 1440 + 270, 6 * 1440 + 330))
+        );
+        assert_eq!(weekly_window("funday:04:30-sun:05:30"), None);
+        let m = weekly_window("sun:04:30-sun:05:30").unwrap();
+        assert!(!overlaps(daily_window("03:00-04:00").unwrap(), m));
+        assert!(overlaps(daily_window("04:00-05:00").unwrap(), m));
+        // Windows across midnight and across the week's end.
+        assert!(overlaps(
+            daily_window("23:30-00:30").unwrap(),
+            weekly_window("mon:00:00-mon:01:00").unwrap()
+        ));
+        assert!(overlaps(
+            daily_window("00:10-00:50").unwrap(),
+            weekly_window("sun:23:30-mon:00:30").unwrap()
+        ));
+    }
+
+    #[test]
+    fn versions_and_classes() {
+        assert!(engine_version(12..=17, "15.4")("15.4").is_ok());
+        assert!(engine_version(12..=17, "15.4")("9.6").is_err());
+        assert!(engine_version(12..=17, "15.4")("15.x").is_err());
+        assert!(class("db.")("db.t3.medium").is_ok());
+        assert!(class("db.")("t3.medium").is_err());
+        assert!(class("cache.")("cache.r7g.large").is_ok());
+    }
+}

@@ -1,0 +1,228 @@
+//! `ode_data_tier`: what users write and what they get back.
+//!
+//! The `postgres`, `redis` and `bucket` blocks hold only what the user wrote;
+//! [`super::model`] applies the defaults documented here, so a configuration that
+//! relies on them stays short and its state mirrors it.
+
+use crate::framework::{Attribute, Block, Schema, Type};
+
+pub const TYPE_NAME: &str = "ode_data_tier";
+
+pub const PG_VERSION: &str = "15.4";
+pub const PG_CLASS: &str = "db.t3.medium";
+pub const PG_STORAGE: i64 = 100;
+pub const PG_STORAGE_TYPE: &str = "gp3";
+pub const PG_DATABASE: &str = "ode";
+pub const PG_USERNAME: &str = "ode_admin";
+pub const PG_BACKUP_DAYS: i64 = 7;
+pub const PG_BACKUP_WINDOW: &str = "03:00-04:00";
+pub const PG_MAINTENANCE_WINDOW: &str = "sun:04:30-sun:05:30";
+pub const PG_PORT: i64 = 5432;
+pub const STORAGE_TYPES: [&str; 4] = ["gp2", "gp3", "io1", "io2"];
+
+pub const REDIS_VERSION: &str = "7.0";
+pub const REDIS_NODE: &str = "cache.t3.medium";
+pub const REDIS_NODES: i64 = 2;
+pub const REDIS_SNAPSHOT_DAYS: i64 = 7;
+pub const REDIS_SNAPSHOT_WINDOW: &str = "02:00-03:00";
+pub const REDIS_MAINTENANCE_WINDOW: &str = "sun:05:30-sun:06:30";
+pub const REDIS_PORT: i64 = 6379;
+
+/// The seed's buckets, made when no `bucket` block is written.
+pub const DEFAULT_BUCKETS: [&str; 3] = ["documents", "exports", "fonts"];
+pub const ENCRYPTIONS: [&str; 2] = ["aws:kms", "AES256"];
+
+fn postgres_block() -> Block {
+    Block::new("The PostgreSQL database (RDS). Every attribute has the seed's value as default.")
+        .attr(Attribute::string("engine_version").optional().doc(
+            "PostgreSQL version (default `15.4`). A minor version AWS applied by itself (with `auto_minor_version_upgrade`) is not drift; a major upgrade is an in-place modification.",
+        ))
+        .attr(Attribute::string("instance_class").optional().doc(
+            "Instance class (default `db.t3.medium`). Changed in place; without `apply_immediately` AWS applies it in the maintenance window and `pending_changes` shows it until then.",
+        ))
+        .attr(Attribute::number("allocated_storage").optional().doc(
+            "Storage in GiB (default 100, at least 20; it can only grow).",
+        ))
+        .attr(Attribute::number("max_allocated_storage").optional().doc(
+            "Upper bound for storage autoscaling in GiB (default: no autoscaling).",
+        ))
+        .attr(Attribute::string("storage_type").optional().doc(
+            "`gp3` (default), `gp2`, `io1` or `io2`.",
+        ))
+        .attr(Attribute::bool("multi_az").optional().doc(
+            "A standby in a second availability zone (default true; needs subnets in two zones).",
+        ))
+        .attr(Attribute::string("database_name").optional().doc(
+            "Name of the database created with the instance (default `ode`). Changing it replaces the tier.",
+        ))
+        .attr(Attribute::string("username").optional().doc(
+            "Master user name (default `ode_admin`). Changing it replaces the tier.",
+        ))
+        .attr(Attribute::string("password").optional().sensitive().doc(
+            "Master password, kept (sensitive) in state: the fallback for Terraform 1.5. Prefer leaving every password attribute null (RDS keeps the password in Secrets Manager; see `master_secret_arn`) or `password_wo`.",
+        ))
+        .attr(Attribute::string("password_wo").optional().sensitive().write_only().doc(
+            "Master password as a write-only argument (Terraform and OpenTofu 1.11 or later): never in plan or state. Raise `password_version` to set a new one.",
+        ))
+        .attr(Attribute::number("password_version").optional().doc(
+            "Changing it sends `password_wo` to RDS again (the only way a write-only value is known to have changed).",
+        ))
+        .attr(Attribute::number("backup_retention_days").optional().doc(
+            "Days of automated backups (default 7; 1 to 35).",
+        ))
+        .attr(Attribute::string("backup_window").optional().doc(
+            "Daily backup window, UTC `hh:mm-hh:mm` (default `03:00-04:00`); at least 30 minutes, not overlapping the maintenance window.",
+        ))
+        .attr(Attribute::string("maintenance_window").optional().doc(
+            "Weekly maintenance window, UTC `ddd:hh:mm-ddd:hh:mm` (default `sun:04:30-sun:05:30`).",
+        ))
+        .attr(Attribute::bool("deletion_protection").optional().doc(
+            "Refuse to delete the database (default true). Destroy fails, before anything is deleted, until it is set to false and applied.",
+        ))
+        .attr(Attribute::bool("final_snapshot").optional().doc(
+            "Take a final snapshot on destroy (default true); its identifier (`<name>-postgres-final-<UTC time>`) is reported by destroy.",
+        ))
+        .attr(Attribute::string_map("parameters").optional().doc(
+            "PostgreSQL parameters for the tier's parameter group (e.g. `{ \"rds.force_ssl\" = \"1\" }`).",
+        ))
+        .attr(Attribute::bool("performance_insights").optional().doc(
+            "Enable Performance Insights (default false).",
+        ))
+        .attr(Attribute::bool("auto_minor_version_upgrade").optional().doc(
+            "Let AWS apply minor versions in the maintenance window (default true).",
+        ))
+        .attr(Attribute::bool("apply_immediately").optional().doc(
+            "Apply modifications now instead of in the maintenance window (default false).",
+        ))
+        .attr(Attribute::string("restore_from_snapshot").optional().doc(
+            "Create the database from this DB snapshot identifier (the seed's restore procedure as code). Changing it replaces the tier.",
+        ))
+}
+
+fn redis_block() -> Block {
+    Block::new("The Redis replication group (ElastiCache). Every attribute has the seed's value as default.")
+        .attr(Attribute::string("engine_version").optional().doc("Redis version (default `7.0`)."))
+        .attr(Attribute::string("node_type").optional().doc(
+            "Node type (default `cache.t3.medium`); changed in place.",
+        ))
+        .attr(Attribute::number("num_cache_clusters").optional().doc(
+            "Nodes in the group: one primary, the rest replicas (default 2; 2 or more with automatic failover).",
+        ))
+        .attr(Attribute::bool("automatic_failover").optional().doc(
+            "Promote a replica when the primary fails (default true).",
+        ))
+        .attr(Attribute::bool("multi_az").optional().doc(
+            "Spread the nodes over zones (default true).",
+        ))
+        .attr(Attribute::bool("at_rest_encryption").optional().doc(
+            "Encrypt data at rest with the tier's KMS key (default true). Changing it replaces the tier.",
+        ))
+        .attr(Attribute::bool("transit_encryption").optional().doc(
+            "TLS between clients and Redis (default true). Changing it replaces the tier.",
+        ))
+        .attr(Attribute::string("auth_token").optional().sensitive().doc(
+            "AUTH token kept (sensitive) in state: the fallback for Terraform 1.5. With every token attribute null and transit encryption on, the tier generates one and keeps it in Secrets Manager (`redis_auth_secret_arn`).",
+        ))
+        .attr(Attribute::string("auth_token_wo").optional().sensitive().write_only().doc(
+            "AUTH token as a write-only argument (Terraform and OpenTofu 1.11 or later). Raise `auth_token_version` to rotate it.",
+        ))
+        .attr(Attribute::number("auth_token_version").optional().doc(
+            "Changing it rotates the AUTH token to `auth_token_wo`.",
+        ))
+        .attr(Attribute::string_map("parameters").optional().doc(
+            "Redis parameters for the tier's parameter group (e.g. `{ \"maxmemory-policy\" = \"allkeys-lru\" }`).",
+        ))
+        .attr(Attribute::number("snapshot_retention_days").optional().doc(
+            "Days of daily snapshots (default 7; 0 turns them off; at most 35).",
+        ))
+        .attr(Attribute::string("snapshot_window").optional().doc(
+            "Daily snapshot window, UTC `hh:mm-hh:mm` (default `02:00-03:00`).",
+        ))
+        .attr(Attribute::string("maintenance_window").optional().doc(
+            "Weekly maintenance window, UTC `ddd:hh:mm-ddd:hh:mm` (default `sun:05:30-sun:06:30`).",
+        ))
+}
+
+fn bucket_block() -> Block {
+    Block::new("An S3 bucket of the tier, keyed by a short name (`bucket \"documents\" { ... }`); the bucket is `<name>-<key>`. Without any `bucket` block the tier makes the seed's `documents`, `exports` and `fonts`. Public access is always blocked and only TLS requests are allowed.")
+        .attr(Attribute::bool("versioning").optional().doc("Keep object versions (default true)."))
+        .attr(Attribute::string("encryption").optional().doc(
+            "`aws:kms` (default: the tier's KMS key) or `AES256` (SSE-S3).",
+        ))
+        .attr(Attribute::number("transition_ia_days").optional().doc(
+            "Move objects to STANDARD_IA after this many days (at least 30).",
+        ))
+        .attr(Attribute::number("transition_glacier_days").optional().doc(
+            "Move objects to GLACIER after this many days (after `transition_ia_days`).",
+        ))
+        .attr(Attribute::number("noncurrent_expiration_days").optional().doc(
+            "Delete non-current versions this many days after they were replaced.",
+        ))
+}
+
+pub fn schema() -> Schema {
+    let computed = |name: &str, ty: Type, doc: &str| {
+        Attribute::new(name, ty)
+            .computed()
+            .use_state_for_unknown()
+            .doc(doc)
+    };
+    let volatile = |name: &str, ty: Type, doc: &str| Attribute::new(name, ty).computed().doc(doc);
+    let block = Block::new(
+        "The ODE data tier as one resource: PostgreSQL (RDS), Redis (ElastiCache) and the \
+         document buckets, with their security groups, subnet groups, parameter groups and \
+         KMS key, reachable only from the sources you allow. Created concurrently, read in \
+         one round, modified in place where AWS allows, and deleted only when deletion \
+         protection is off (with a final snapshot unless told otherwise).",
+    )
+    .attr(Attribute::string("name").required().requires_replace().doc(
+        "Name of the tier (e.g. `ode-production`): the prefix of every object's name. Lowercase letters, digits and hyphens, at most 30 characters. Changing it replaces the tier.",
+    ))
+    .attr(Attribute::string("vpc_id").required().requires_replace().doc(
+        "The VPC of the subnets (the tier's security groups live there).",
+    ))
+    .attr(Attribute::string_list("subnet_ids").required().doc(
+        "Subnets for the database and Redis: the isolated subnets of at least two availability zones.",
+    ))
+    .attr(Attribute::string_list("allowed_security_group_ids").optional().doc(
+        "Security groups whose members may reach PostgreSQL (5432) and Redis (6379), e.g. the EKS cluster security group.",
+    ))
+    .attr(Attribute::string_list("allowed_cidr_blocks").optional().doc(
+        "CIDR blocks that may reach PostgreSQL and Redis. With neither this nor `allowed_security_group_ids` nothing can connect (a warning says so).",
+    ))
+    .attr(Attribute::string("kms_key_arn").optional().requires_replace().doc(
+        "One KMS key for RDS, Redis, the buckets and the tier's secrets; when null the tier creates one (`alias/<name>-data`, deletion scheduled on destroy).",
+    ))
+    .attr(Attribute::bool("force_destroy").default(false).doc(
+        "Let destroy delete buckets that still hold objects. Off by default: destroy refuses, before deleting anything, while a bucket holds objects.",
+    ))
+    .attr(Attribute::string_map("tags").optional().doc(
+        "Tags for every object of the tier, merged over the provider's `default_tags`.",
+    ))
+    .group("postgres", postgres_block())
+    .group("redis", redis_block())
+    .map("bucket", bucket_block())
+    .single("timeouts", crate::kit::timeouts::block("60m"))
+    .attr(computed("id", Type::String, "The tier name."))
+    .attr(computed("rds_endpoint", Type::String, "PostgreSQL host name."))
+    .attr(computed("rds_port", Type::Number, "PostgreSQL port (5432)."))
+    .attr(computed("rds_reader_endpoint", Type::String, "Host name for reads. A Multi-AZ DB instance's standby takes no reads, so this is the writer's host name."))
+    .attr(computed("rds_arn", Type::String, "ARN of the DB instance."))
+    .attr(computed("master_secret_arn", Type::String, "Secrets Manager secret that RDS keeps the master password in (null when a password attribute is set)."))
+    .attr(computed("redis_endpoint", Type::String, "Redis primary endpoint host name."))
+    .attr(computed("redis_reader_endpoint", Type::String, "Redis reader endpoint host name."))
+    .attr(computed("redis_port", Type::Number, "Redis port (6379)."))
+    .attr(computed("redis_auth_secret_arn", Type::String, "Secrets Manager secret holding the generated Redis AUTH token (null when a token attribute is set or transit encryption is off)."))
+    .attr(computed("secrets_kms_key_arn", Type::String, "The KMS key of the tier (supplied or created)."))
+    .attr(computed("security_group_ids", Type::map(Type::String), "Security group ids by engine (`postgres`, `redis`)."))
+    .attr(computed("subnet_group_names", Type::map(Type::String), "Subnet group names by engine."))
+    .attr(computed("bucket_names", Type::map(Type::String), "Bucket names by key."))
+    .attr(computed("bucket_arns", Type::map(Type::String), "Bucket ARNs by key."))
+    .attr(computed("database_url", Type::String, "`postgresql://user@host:5432/db?sslmode=require`: no password in it."))
+    .attr(computed("redis_url", Type::String, "`rediss://host:6379` (or `redis://` without transit encryption): no token in it."))
+    .attr(volatile("pending_changes", Type::map(Type::String), "Modifications AWS applies in the next maintenance window, by setting (e.g. `postgres.instance_class`); empty when none."))
+    .attr(Attribute::string("exposure").computed().doc(
+        "`verified` when the tier's security groups admit only the allowed sources on their ports, the database is not publicly accessible and encryption is on; otherwise the violations (drift that apply repairs).",
+    ));
+    Schema::new(0, block)
+}
