@@ -14,6 +14,7 @@ pub mod functions;
 pub mod kit;
 pub mod logging;
 pub mod plugin;
+pub mod pricing;
 pub mod provider;
 pub mod resources;
 pub mod tfproto;

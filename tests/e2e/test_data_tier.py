@@ -163,7 +163,7 @@ def test_data_basic(core: Core, emulator: EmulatorClient, workdir: Path) -> None
     assert t["rds_endpoint"] == db["Endpoint"]["Address"] and t["rds_port"] == 5432
     assert t["master_secret_arn"] == db["MasterUserSecret"]["SecretArn"]
     assert t["redis_endpoint"] and t["redis_port"] == 6379 and t["redis_reader_endpoint"]
-    assert t["database_url"] == f"postgresql://ode_admin@{t['rds_endpoint']}:5432/ode?sslmode=require"
+    assert t["database_url"] == f"postgresql://odeadmin@{t['rds_endpoint']}:5432/odedb?sslmode=require"
     assert t["redis_url"] == f"rediss://{t['redis_endpoint']}:6379"
     assert t["redis_auth_secret_arn"].startswith("arn:aws:secretsmanager:")
     assert set(t["bucket_names"]) == {"documents", "exports", "fonts"}

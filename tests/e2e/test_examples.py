@@ -175,6 +175,7 @@ def test_examples_collected() -> None:
         "examples/resources/ode_state_backend",
         "examples/resources/ode_data_tier",
         "examples/resources/ode_eks_stack",
+        "examples/resources/ode_registry",
         "examples/functions/subnet_layout",
         "examples/state-backend",
         "examples/local/1-bootstrap",

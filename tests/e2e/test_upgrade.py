@@ -35,6 +35,14 @@ def test_state_from_the_previous_release_plans_empty(core: Core, emulator: Emula
     core.init(workdir)
     plan = core.plan(workdir, "-refresh=false")
     assert plan.returncode == 0, "expected an empty plan after the upgrade\n" + plan.describe()
+    # An apply with nothing to change stores the upgraded state (ode_network's schema
+    # version 1 adds the cost estimate); cores show only state at the current version.
+    core.apply(workdir, "-refresh=false")
+    stored = json.loads((workdir / "terraform.tfstate").read_text())
+    versions = {r["type"]: r["instances"][0]["schema_version"] for r in stored["resources"]}
+    assert versions == {"ode_network": 1, "ode_state_backend": 0}, versions
+    network = next(r for r in stored["resources"] if r["type"] == "ode_network")["instances"][0]["attributes"]
+    assert network["estimated_monthly_cost"] > 0 and "NAT Gateway" in network["cost_items"], network
     shown = core.show_json(workdir)
     addresses = sorted(r["address"] for r in shown["values"]["root_module"]["resources"])
     assert addresses == ["ode_network.this", "ode_state_backend.this"], addresses

@@ -7,7 +7,7 @@ from typing import Mapping
 from .emulator import EmulatorClient
 from .mirror import PROVIDER_SOURCE, PROVIDER_VERSION
 
-ENDPOINT_SERVICES = ("s3", "dynamodb", "sts", "ec2", "iam", "eks", "kms", "logs", "rds", "elasticache", "secretsmanager")
+ENDPOINT_SERVICES = ("s3", "dynamodb", "sts", "ec2", "iam", "eks", "kms", "logs", "rds", "elasticache", "secretsmanager", "ecr")
 
 
 def provider_block(

@@ -11,6 +11,7 @@ use crate::framework::Resource;
 pub mod data_tier;
 pub mod eks_stack;
 pub mod network;
+pub mod registry;
 pub mod state_backend;
 
 /// Every resource type this provider offers.
@@ -20,6 +21,7 @@ pub fn all() -> Vec<Arc<dyn Resource<Aws>>> {
         Arc::new(network::Network),
         Arc::new(eks_stack::EksStack),
         Arc::new(data_tier::DataTier),
+        Arc::new(registry::Registry),
     ]
 }
 

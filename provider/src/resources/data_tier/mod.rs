@@ -66,6 +66,25 @@ const CONFIG_ATTRS: [&str; 13] = [
     "id",
 ];
 
+/// Computed attributes a repair of missing objects can change.
+const REPAIRABLE_OUTPUTS: [&str; 15] = [
+    "rds_endpoint",
+    "rds_reader_endpoint",
+    "rds_arn",
+    "master_secret_arn",
+    "redis_endpoint",
+    "redis_reader_endpoint",
+    "redis_auth_secret_arn",
+    "secrets_kms_key_arn",
+    "security_group_ids",
+    "subnet_group_names",
+    "bucket_names",
+    "bucket_arns",
+    "database_url",
+    "redis_url",
+    "pending_changes",
+];
+
 /// Nested attributes whose change replaces the tier.
 const REPLACING: [(&str, &str); 5] = [
     ("postgres", "database_name"),
@@ -508,7 +527,22 @@ fn state(aws: &Aws, base: &Value, obs: &Observed) -> Value {
     for (k, v) in computed {
         st.insert(k.to_string(), v);
     }
-    Value::Map(st)
+    let mut v = Value::Map(st);
+    crate::pricing::set(&mut v, Some(&cost(&d)));
+    v
+}
+
+/// The plan-time estimate: the database, Redis and the buckets.
+fn cost(d: &Desired) -> crate::pricing::Estimate {
+    let (p, r) = (&d.postgres, &d.redis);
+    crate::pricing::data_tier(
+        &p.instance_class,
+        p.multi_az,
+        i64::from(p.allocated_storage),
+        &r.node_type,
+        i64::from(r.num_cache_clusters),
+        d.buckets.len(),
+    )
 }
 
 /// `hh:mm-hh:mm` -> minutes of the day (start, end).
@@ -1060,6 +1094,21 @@ impl Resource<Aws> for DataTier {
 
     async fn modify_plan(&self, aws: &Aws, req: PlanRequest<'_>, resp: &mut PlanResponse) {
         resp.planned.set("exposure", Value::string("verified"));
+        let known = ["postgres", "redis", "bucket"]
+            .iter()
+            .all(|b| resp.planned.get(b).is_wholly_known());
+        let estimate = known.then(|| cost(&Desired::from_value(&resp.planned, &Value::Null)));
+        crate::pricing::set(&mut resp.planned, estimate.as_ref());
+        if let Some(w) = estimate.as_ref().and_then(|e| e.warning()) {
+            resp.diagnostics.warning("Cost estimate incomplete", w);
+        }
+        if !req.prior.is_null() && req.prior.get("exposure").as_str() != Some("verified") {
+            // The repair may make objects anew (a deleted group, bucket or database):
+            // what names them is known after apply.
+            for a in REPAIRABLE_OUTPUTS {
+                resp.planned.set(a, Value::Unknown);
+            }
+        }
         if !req.prior.is_null() {
             for (block, attr) in REPLACING {
                 if req.prior.get(block).get(attr) != resp.planned.get(block).get(attr) {

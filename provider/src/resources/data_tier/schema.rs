@@ -12,8 +12,8 @@ pub const PG_VERSION: &str = "15.4";
 pub const PG_CLASS: &str = "db.t3.medium";
 pub const PG_STORAGE: i64 = 100;
 pub const PG_STORAGE_TYPE: &str = "gp3";
-pub const PG_DATABASE: &str = "ode";
-pub const PG_USERNAME: &str = "ode_admin";
+pub const PG_DATABASE: &str = "odedb";
+pub const PG_USERNAME: &str = "odeadmin";
 pub const PG_BACKUP_DAYS: i64 = 7;
 pub const PG_BACKUP_WINDOW: &str = "03:00-04:00";
 pub const PG_MAINTENANCE_WINDOW: &str = "sun:04:30-sun:05:30";
@@ -53,10 +53,10 @@ fn postgres_block() -> Block {
             "A standby in a second availability zone (default true; needs subnets in two zones).",
         ))
         .attr(Attribute::string("database_name").optional().doc(
-            "Name of the database created with the instance (default `ode`). Changing it replaces the tier.",
+            "Name of the database created with the instance (default `odedb`, the seed's). Changing it replaces the tier.",
         ))
         .attr(Attribute::string("username").optional().doc(
-            "Master user name (default `ode_admin`). Changing it replaces the tier.",
+            "Master user name (default `odeadmin`, the seed's). Changing it replaces the tier.",
         ))
         .attr(Attribute::string("password").optional().sensitive().doc(
             "Master password, kept (sensitive) in state: the fallback for Terraform 1.5. Prefer leaving every password attribute null (RDS keeps the password in Secrets Manager; see `master_secret_arn`) or `password_wo`.",
@@ -224,5 +224,7 @@ pub fn schema() -> Schema {
     .attr(Attribute::string("exposure").computed().doc(
         "`verified` when the tier's security groups admit only the allowed sources on their ports, the database is not publicly accessible and encryption is on; otherwise the violations (drift that apply repairs).",
     ));
+    let [cost, items] = crate::pricing::attributes();
+    let block = block.attr(cost).attr(items);
     Schema::new(0, block)
 }

@@ -314,7 +314,27 @@ fn state(aws: &Aws, base: &Value, obs: &Observed) -> Value {
     for (k, v) in computed {
         st.insert(k.to_string(), v);
     }
-    Value::Map(st)
+    let mut v = Value::Map(st);
+    crate::pricing::set(&mut v, Some(&cost(&d)));
+    v
+}
+
+/// The plan-time estimate: the cluster and its node groups at their desired size.
+fn cost(d: &Desired) -> crate::pricing::Estimate {
+    let groups: Vec<crate::pricing::Nodes<'_>> = d
+        .node_groups
+        .values()
+        .map(|g| crate::pricing::Nodes {
+            instance_type: g
+                .instance_types
+                .first()
+                .map_or(DEFAULT_INSTANCE_TYPE, String::as_str),
+            count: i64::from(g.desired_size),
+            spot: g.capacity_type == "SPOT",
+            disk_gb: i64::from(g.disk_size),
+        })
+        .collect();
+    crate::pricing::eks(&groups)
 }
 
 impl EksStack {
@@ -738,6 +758,12 @@ impl Resource<Aws> for EksStack {
     async fn modify_plan(&self, aws: &Aws, req: PlanRequest<'_>, resp: &mut PlanResponse) {
         // The roles' policies are enforced: drift shows as a change, apply repairs it.
         resp.planned.set("iam_policies", Value::string("verified"));
+        let known = resp.planned.get("node_group").is_wholly_known();
+        let estimate = known.then(|| cost(&Desired::from_value(&resp.planned)));
+        crate::pricing::set(&mut resp.planned, estimate.as_ref());
+        if let Some(w) = estimate.as_ref().and_then(|e| e.warning()) {
+            resp.diagnostics.warning("Cost estimate incomplete", w);
+        }
         // Subnets known at plan time must span two zones (EKS refuses one).
         let subnets = resp.planned.get("subnet_ids");
         let changed = req.prior.is_null() || req.prior.get("subnet_ids") != subnets;

@@ -181,5 +181,7 @@ pub fn schema() -> Schema {
     .attr(volatile("addon_versions", Type::map(Type::String), "Installed version of each add-on, by name."))
     .attr(volatile("service_account_role_arns", Type::map(Type::String), "IRSA role ARN by `namespace/name`."))
     .attr(volatile("kubeconfig", Type::String, "A kubeconfig for the cluster that gets tokens with `aws eks get-token` (no secret in it)."));
+    let [cost, items] = crate::pricing::attributes();
+    let block = block.attr(cost).attr(items);
     Schema::new(0, block)
 }

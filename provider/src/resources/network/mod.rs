@@ -79,7 +79,14 @@ fn state(aws: &Aws, planned: &Value, obs: &Observed) -> Value {
         .map(|a| (a.to_string(), planned.get(a).clone()))
         .collect();
     attrs.extend(observed_values(&aws.partition, &aws.region, &d, obs));
-    Value::Map(attrs)
+    let mut v = Value::Map(attrs);
+    crate::pricing::set(&mut v, Some(&cost(&d)));
+    v
+}
+
+/// The plan-time estimate: the NAT gateways the configuration asks for.
+fn cost(d: &Desired) -> crate::pricing::Estimate {
+    crate::pricing::network(d.topology().map(|t| t.nats.len()).unwrap_or(0))
 }
 
 fn layout_error_path(e: &layout::LayoutError) -> AttrPath {
@@ -199,6 +206,46 @@ impl Resource<Aws> for Network {
 
     fn schema(&self) -> Schema {
         schema::schema()
+    }
+
+    /// Version 0 (provider 0.1.0) had no cost estimate: it is computed from the
+    /// stored configuration, as a plan would, so the upgraded state plans empty.
+    fn upgrade_state(
+        &self,
+        version: i64,
+        raw: serde_json::Value,
+        diags: &mut Diagnostics,
+    ) -> serde_json::Value {
+        let schema = schema::schema();
+        if version > schema.version {
+            diags.error(
+                "State written by a newer provider",
+                format!("ode_network state has schema version {version}; this provider knows up to {}. Upgrade the provider.", schema.version),
+            );
+            return raw;
+        }
+        if version == schema.version {
+            return raw;
+        }
+        let ty = schema.value_type();
+        let bytes = raw.to_string();
+        let upgraded = crate::framework::codec::from_json(
+            bytes.as_bytes(),
+            &ty,
+            crate::framework::codec::Attrs::DropUnknown,
+        )
+        .and_then(|mut v| {
+            let estimate = cost(&Desired::from_value(&v));
+            crate::pricing::set(&mut v, Some(&estimate));
+            crate::framework::codec::to_json(&v, &ty)
+        });
+        match upgraded {
+            Ok(j) => j,
+            Err(e) => {
+                diags.error("Upgrading ode_network state", e.to_string());
+                raw
+            }
+        }
     }
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
@@ -378,6 +425,7 @@ impl Resource<Aws> for Network {
             .all(|a| resp.planned.get(a).is_wholly_known())
             && req.config.get("availability_zones").is_wholly_known();
         if !inputs_known {
+            crate::pricing::set(&mut resp.planned, None);
             return;
         }
         // Zones: as configured, else the first az_count the region offers.
@@ -450,6 +498,7 @@ impl Resource<Aws> for Network {
         for (name, v) in planned_values(&d, &topo, prior) {
             resp.planned.set(&name, v);
         }
+        crate::pricing::set(&mut resp.planned, Some(&cost(&d)));
     }
 
     async fn create(&self, aws: &Aws, req: CreateRequest<'_>, resp: &mut ApplyResponse) {

@@ -145,5 +145,8 @@ pub fn schema() -> Schema {
         .attr(computed("flow_log_id", Type::String, "ID of the VPC flow log (null without `flow_logs`)."))
         .attr(computed("isolation", Type::String, "`verified` when no isolated subnet can reach the internet; otherwise what breaks isolation (the next apply repairs it)."))
         .attr(computed("egress", Type::String, "`verified` when public subnets route to the internet gateway and private subnets to their NAT as configured; otherwise what is wrong (the next apply repairs it)."));
-    Schema::new(0, block)
+    let [cost, items] = crate::pricing::attributes();
+    let block = block.attr(cost).attr(items);
+    // Version 1 added the cost estimate (`estimated_monthly_cost`, `cost_items`).
+    Schema::new(1, block)
 }

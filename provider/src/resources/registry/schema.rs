@@ -1,0 +1,73 @@
+//! `ode_registry`: what users write and what they get back.
+
+use crate::framework::{Attribute, Block, Schema, Type};
+
+pub const TYPE_NAME: &str = "ode_registry";
+
+/// The platform's images, made when no `repository` block is written.
+pub const DEFAULT_REPOSITORIES: [&str; 3] = ["api", "worker", "viewer"];
+pub const KEEP_TAGGED: i64 = 30;
+pub const UNTAGGED_DAYS: i64 = 7;
+
+fn repository_block() -> Block {
+    Block::new("An ECR repository of the registry, keyed by a short name (`repository \"api\" { ... }`); the repository is `<name>-<key>`. Without any `repository` block the registry makes the platform's `api`, `worker` and `viewer`.")
+        .attr(Attribute::number("keep_tagged_images").optional().doc(
+            "Tagged images to keep (the registry's `keep_tagged_images` when null); older ones expire.",
+        ))
+        .attr(Attribute::number("untagged_expiry_days").optional().doc(
+            "Days after which untagged images expire (the registry's `untagged_expiry_days` when null).",
+        ))
+}
+
+pub fn schema() -> Schema {
+    let computed = |name: &str, ty: Type, doc: &str| {
+        Attribute::new(name, ty)
+            .computed()
+            .use_state_for_unknown()
+            .doc(doc)
+    };
+    let block = Block::new(
+        "The ECR repositories the platform's images go to, as one resource: image scanning \
+         on push (always: the seed's rule), immutable tags, encryption, a lifecycle policy \
+         and a repository policy that lets the given principals (the EKS node role) pull. \
+         Read with one batched DescribeRepositories and one round per repository; settings \
+         changed outside Terraform are drift that apply repairs.",
+    )
+    .attr(Attribute::string("name").required().requires_replace().doc(
+        "Name of the registry (e.g. `ode`): the prefix of every repository's name. Changing it replaces the registry.",
+    ))
+    .attr(Attribute::number("keep_tagged_images").default(KEEP_TAGGED).doc(
+        "Tagged images each repository keeps (default 30); older ones expire.",
+    ))
+    .attr(Attribute::number("untagged_expiry_days").default(UNTAGGED_DAYS).doc(
+        "Days after which untagged images expire (default 7).",
+    ))
+    .attr(Attribute::bool("immutable_tags").default(true).doc(
+        "Refuse to overwrite an image tag (default true).",
+    ))
+    .attr(Attribute::string("kms_key_arn").optional().requires_replace().doc(
+        "KMS key for the repositories' encryption (default: AES256 by ECR). Changing it replaces the registry.",
+    ))
+    .attr(Attribute::string_list("pull_principal_arns").optional().doc(
+        "IAM principals allowed to pull (e.g. the EKS node role): written as each repository's policy.",
+    ))
+    .attr(Attribute::bool("force_destroy").default(false).doc(
+        "Let destroy delete repositories that still hold images. Off by default: destroy refuses, before deleting anything, while a repository holds images.",
+    ))
+    .attr(Attribute::string_map("tags").optional().doc(
+        "Tags for every repository, merged over the provider's `default_tags`.",
+    ))
+    .map("repository", repository_block())
+    .single("timeouts", crate::kit::timeouts::block("20m"))
+    .attr(computed("id", Type::String, "The registry name."))
+    .attr(computed("registry_id", Type::String, "The AWS account's registry id."))
+    .attr(computed("repository_names", Type::map(Type::String), "Repository names by key."))
+    .attr(computed("repository_urls", Type::map(Type::String), "Repository URLs (for `docker push`) by key."))
+    .attr(computed("repository_arns", Type::map(Type::String), "Repository ARNs by key."))
+    .attr(Attribute::string("compliance").computed().doc(
+        "`verified` when every repository scans on push, has the configured tag mutability, lifecycle and pull policy; otherwise what differs (drift that apply repairs).",
+    ));
+    let [cost, items] = crate::pricing::attributes();
+    let block = block.attr(cost).attr(items);
+    Schema::new(0, block)
+}

@@ -1,0 +1,1 @@
+"""Offline checks of the Kubernetes manifests under examples/production/k8s."""

@@ -1,0 +1,410 @@
+"""Offline checks of the seed's Kubernetes manifests (examples/production/k8s).
+
+* Every document of the base and the secret the platform module renders
+  (modules/platform/templates/ode-secrets.yaml.tftpl, filled with sample values) is
+  valid for Kubernetes 1.29 in strict mode (kubernetes-validate, whose schemas ship in
+  the package: no cluster, and the sockets are closed while it runs). Strict mode
+  refuses unknown fields; a test shows it does.
+* kustomization.yaml lists every base file and sets the three ECR images.
+* The HPAs carry exactly the seed's "Scaling Behavior" numbers.
+* The seed's observability and shutdown promises: metrics on port 9090, ``/health``
+  probes, 120 s for a worker to finish its jobs.
+* No secret value anywhere: no Secret in the base, no credential in a URL, secret-like
+  environment variables only from ``ode-secrets``, every key read from that secret
+  either rendered by the template or optional.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import socket
+from pathlib import Path
+from typing import Any, Iterator
+
+import kubernetes_validate
+import pytest
+import yaml
+
+pytestmark = pytest.mark.lint
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+K8S = REPO_ROOT / "examples" / "production" / "k8s"
+BASE = K8S / "base"
+KUSTOMIZATION = BASE / "kustomization.yaml"
+SECRET_TEMPLATE = REPO_ROOT / "modules" / "platform" / "templates" / "ode-secrets.yaml.tftpl"
+BASE_FILES = ["00-common.yaml", "01-api.yaml", "02-worker.yaml", "03-viewer-ingress.yaml", "04-hpa.yaml"]
+
+KUBERNETES_VERSION = "1.29.0"
+# What the data tier's outputs look like: no password in either URL.
+SAMPLE_VARS = {
+    "namespace": "ode",
+    "database_url": "postgresql://odeadmin@ode-production.abc123.us-east-1.rds.amazonaws.com:5432/odedb?sslmode=require",
+    "redis_url": "rediss://master.ode-production.abc123.use1.cache.amazonaws.com:6379",
+}
+SECRET_NAME = "ode-secrets"
+
+
+# --- loading --------------------------------------------------------------------------
+
+
+def load_documents(text: str, source: str) -> list[dict[str, Any]]:
+    docs = [doc for doc in yaml.safe_load_all(text) if doc is not None]
+    for doc in docs:
+        assert isinstance(doc, dict), f"{source}: a document is not a mapping: {doc!r}"
+    return docs
+
+
+def manifest_files() -> list[Path]:
+    """Every YAML file under examples/production/k8s but kustomization files (which
+    are no Kubernetes objects: test_kustomization_lists_the_base_and_sets_the_images)."""
+    return sorted(p for p in K8S.rglob("*.y*ml") if p.name != "kustomization.yaml")
+
+
+def render_template(text: str, variables: dict[str, str]) -> str:
+    """Fill a Terraform template the way templatefile does for the forms it uses.
+
+    Only ``${name}`` and ``${jsonencode(name)}`` are understood (json.dumps quotes a
+    string as jsonencode does, up to jsonencode's escaping of <, > and &, which YAML
+    reads back the same); anything else is left in place and fails the caller's check.
+    """
+
+    def fill(match: re.Match[str]) -> str:
+        function, name = match.group("function"), match.group("name")
+        value = variables[name]
+        return json.dumps(value) if function == "jsonencode" else value
+
+    return re.sub(r"\$\{(?:(?P<function>jsonencode)\()?(?P<name>\w+)\)?\}", fill, text)
+
+
+def rendered_secret_text() -> str:
+    text = render_template(SECRET_TEMPLATE.read_text(), SAMPLE_VARS)
+    assert "${" not in text and "%{" not in text, f"template left unrendered:\n{text}"
+    return text
+
+
+def all_documents() -> list[tuple[str, dict[str, Any]]]:
+    """(source, document) for the base files and the rendered secret."""
+    found = []
+    for path in manifest_files():
+        source = str(path.relative_to(REPO_ROOT))
+        found += [(source, doc) for doc in load_documents(path.read_text(), source)]
+    found += [(f"{SECRET_TEMPLATE.name} (rendered)", doc) for doc in load_documents(rendered_secret_text(), "secret")]
+    return found
+
+
+def base_documents() -> dict[str, list[dict[str, Any]]]:
+    return {name: load_documents((BASE / name).read_text(), name) for name in BASE_FILES}
+
+
+def find(kind: str, name: str) -> dict[str, Any]:
+    matches = [
+        doc
+        for docs in base_documents().values()
+        for doc in docs
+        if doc["kind"] == kind and doc["metadata"]["name"] == name
+    ]
+    assert len(matches) == 1, f"expected one {kind} {name}, found {len(matches)}"
+    return matches[0]
+
+
+def container(deployment: str) -> dict[str, Any]:
+    containers = find("Deployment", deployment)["spec"]["template"]["spec"]["containers"]
+    assert len(containers) == 1, f"{deployment}: expected one container"
+    return containers[0]
+
+
+def strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from strings(key)
+            yield from strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from strings(item)
+
+
+# --- validation -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make any connection attempt fail loudly: the validation must need none."""
+
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError(f"network access attempted: {args!r}")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+
+
+def validate(doc: dict[str, Any]) -> str:
+    """Validate strictly for KUBERNETES_VERSION; return the schema version used.
+
+    A kind without a schema raises SchemaNotFoundError here (the CLI only warns and
+    passes it).
+    """
+    return kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
+
+
+def test_k8s_manifests_valid(no_network: None) -> None:
+    documents = all_documents()
+    kinds = {doc["kind"] for _, doc in documents}
+    # Everything the seed deploys, so that a file that stops parsing cannot shrink this test.
+    assert {"Namespace", "ServiceAccount", "Deployment", "Service", "Ingress", "HorizontalPodAutoscaler", "Secret"} <= kinds
+    problems = []
+    for source, doc in documents:
+        label = f"{source}: {doc.get('kind')}/{doc.get('metadata', {}).get('name')}"
+        try:
+            used = validate(doc)
+        except kubernetes_validate.ValidationError as error:
+            path = ".".join(str(p) for p in error.path)
+            problems.append(f"{label}: {path}: {error.message}")
+            continue
+        except kubernetes_validate.SchemaNotFoundError as error:
+            problems.append(f"{label}: {error.message}")
+            continue
+        # The package picks the newest schema not newer than the version asked for:
+        # make sure it really had 1.29's.
+        assert used == "1.29", f"{label}: validated against Kubernetes {used}, not 1.29"
+    assert not problems, "invalid manifests:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        pytest.param(lambda d: d["spec"].__setitem__("replica", 2), id="misspelt-spec-field"),
+        pytest.param(
+            lambda d: d["spec"]["template"]["spec"]["containers"][0].__setitem__("imagePullPolicyy", "Always"),
+            id="unknown-container-field",
+        ),
+        pytest.param(lambda d: d["metadata"].__setitem__("label", {"a": "b"}), id="unknown-metadata-field"),
+    ],
+)
+def test_strict_validation_rejects_unknown_fields(no_network: None, mutate: Any) -> None:
+    deployment = copy.deepcopy(find("Deployment", "ode-api"))
+    validate(deployment)
+    mutate(deployment)
+    with pytest.raises(kubernetes_validate.ValidationError, match="Additional properties are not allowed"):
+        validate(deployment)
+
+
+def test_unknown_kind_is_an_error_not_a_pass(no_network: None) -> None:
+    doc = {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscalr", "metadata": {"name": "x"}}
+    with pytest.raises(kubernetes_validate.SchemaNotFoundError):
+        validate(doc)
+
+
+def test_every_manifest_file_is_checked() -> None:
+    # A file added under k8s/ but left out of the kustomization would never be applied.
+    assert [p.relative_to(BASE).as_posix() for p in manifest_files()] == BASE_FILES
+
+
+# --- kustomization --------------------------------------------------------------------
+
+
+def test_kustomization_lists_the_base_and_sets_the_images() -> None:
+    kustomization = yaml.safe_load(KUSTOMIZATION.read_text())
+    assert kustomization["kind"] == "Kustomization"
+    assert kustomization["namespace"] == "ode"
+    assert kustomization["resources"] == BASE_FILES
+    images = {image["name"]: image for image in kustomization["images"]}
+    used = {container(name)["image"].rsplit(":", 1)[0] for name in ("ode-api", "ode-worker", "ode-viewer")}
+    assert set(images) == used == {"ECR_URL/ode-api", "ECR_URL/ode-worker", "ECR_URL/ode-viewer"}
+    for name, image in images.items():
+        repository = name.split("/", 1)[1]
+        assert re.fullmatch(rf"\d{{12}}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com/{repository}", image["newName"]), image
+        assert image.get("newTag"), f"{name}: no tag"
+    # The IRSA role ARN is set here, on the one service account that has it.
+    (patch,) = kustomization["patches"]
+    assert patch["target"] == {"kind": "ServiceAccount", "name": "ode-api"}
+    (operation,) = yaml.safe_load(patch["patch"])
+    assert operation["path"] == "/metadata/annotations/eks.amazonaws.com~1role-arn"
+    assert re.fullmatch(r"arn:aws:iam::\d{12}:role/[\w+=,.@/-]+", operation["value"])
+
+
+def test_service_account_is_annotated_for_irsa() -> None:
+    account = find("ServiceAccount", "ode-api")
+    assert account["metadata"]["namespace"] == "ode"
+    assert account["metadata"]["annotations"]["eks.amazonaws.com/role-arn"].startswith("arn:aws:iam::")
+    for name in ("ode-api", "ode-worker"):
+        assert find("Deployment", name)["spec"]["template"]["spec"]["serviceAccountName"] == "ode-api"
+
+
+# --- the seed's scaling behaviour -----------------------------------------------------
+
+
+def test_hpa_behaviour_matches_the_seed() -> None:
+    hpas = {doc["metadata"]["name"]: doc for doc in base_documents()["04-hpa.yaml"]}
+    assert set(hpas) == {"ode-worker", "ode-api"}
+    for name, hpa in hpas.items():
+        assert hpa["apiVersion"] == "autoscaling/v2"
+        assert hpa["kind"] == "HorizontalPodAutoscaler"
+        assert hpa["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": name}
+
+    # Workers: 2..20 on the Redis queue depth (> 100 pending jobs per worker), up by
+    # at most 100 % and at most 4 pods every 30 s, down by 50 % a minute after 10 min.
+    worker = hpas["ode-worker"]["spec"]
+    assert (worker["minReplicas"], worker["maxReplicas"]) == (2, 20)
+    assert worker["metrics"] == [
+        {
+            "type": "External",
+            "external": {
+                "metric": {"name": "redis_queue_depth"},
+                "target": {"type": "AverageValue", "averageValue": "100"},
+            },
+        }
+    ]
+    up, down = worker["behavior"]["scaleUp"], worker["behavior"]["scaleDown"]
+    assert up["selectPolicy"] == "Min"
+    assert up["policies"] == [
+        {"type": "Percent", "value": 100, "periodSeconds": 30},
+        {"type": "Pods", "value": 4, "periodSeconds": 30},
+    ]
+    assert up.get("stabilizationWindowSeconds", 0) == 0
+    assert down["stabilizationWindowSeconds"] == 600
+    assert down["policies"] == [{"type": "Percent", "value": 50, "periodSeconds": 60}]
+    assert down.get("selectPolicy", "Max") == "Max"
+
+    # API: 2..10 on CPU 70 % or memory 80 %, up by 100 % a minute, down by 50 % a
+    # minute after 5 min.
+    api = hpas["ode-api"]["spec"]
+    assert (api["minReplicas"], api["maxReplicas"]) == (2, 10)
+    assert api["metrics"] == [
+        {"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 70}}},
+        {"type": "Resource", "resource": {"name": "memory", "target": {"type": "Utilization", "averageUtilization": 80}}},
+    ]
+    up, down = api["behavior"]["scaleUp"], api["behavior"]["scaleDown"]
+    assert up["policies"] == [{"type": "Percent", "value": 100, "periodSeconds": 60}]
+    assert up.get("stabilizationWindowSeconds", 0) == 0
+    assert up.get("selectPolicy", "Max") == "Max"
+    assert down["stabilizationWindowSeconds"] == 300
+    assert down["policies"] == [{"type": "Percent", "value": 50, "periodSeconds": 60}]
+    assert down.get("selectPolicy", "Max") == "Max"
+
+
+def test_utilization_targets_have_requests() -> None:
+    # A Utilization target is a fraction of the requests; without them the HPA has no
+    # denominator and never scales.
+    requests = container("ode-api")["resources"]["requests"]
+    assert {"cpu", "memory"} <= set(requests)
+
+
+# --- the seed's observability and shutdown --------------------------------------------
+
+
+def port_named(c: dict[str, Any], name: str) -> int:
+    (port,) = [p["containerPort"] for p in c["ports"] if p.get("name") == name]
+    return port
+
+
+@pytest.mark.parametrize("name", ["ode-api", "ode-worker", "ode-viewer"])
+def test_metrics_on_9090_and_health_probes(name: str) -> None:
+    c = container(name)
+    assert port_named(c, "metrics") == 9090
+    for probe in ("readinessProbe", "livenessProbe"):
+        get = c[probe]["httpGet"]
+        assert get["path"] == "/health", f"{name} {probe}"
+        # The worker answers /health on its metrics listener (the seed's
+        # ode-worker...:9090/health); the others on their HTTP port 8080.
+        expected = 9090 if name == "ode-worker" else 8080
+        assert port_named(c, get["port"]) == expected, f"{name} {probe}"
+    assert c["resources"]["requests"] and c["resources"]["limits"]
+
+
+def test_api_serves_http_on_8080() -> None:
+    assert port_named(container("ode-api"), "http") == 8080
+    service = find("Service", "ode-api")["spec"]
+    assert {(p["name"], p["targetPort"]) for p in service["ports"]} == {("http", "http"), ("metrics", "metrics")}
+
+
+def test_worker_service_exposes_9090() -> None:
+    service = find("Service", "ode-worker")["spec"]
+    assert service["ports"] == [{"name": "metrics", "port": 9090, "targetPort": "metrics"}]
+    assert service["selector"] == find("Deployment", "ode-worker")["spec"]["selector"]["matchLabels"]
+
+
+def test_worker_gets_120s_to_finish_its_jobs() -> None:
+    assert find("Deployment", "ode-worker")["spec"]["template"]["spec"]["terminationGracePeriodSeconds"] == 120
+
+
+def test_ingress_routes_both_hosts_through_the_alb() -> None:
+    ingress = find("Ingress", "ode")
+    assert ingress["apiVersion"] == "networking.k8s.io/v1"
+    assert ingress["spec"]["ingressClassName"] == "alb"
+    paths = [(rule["host"], path) for rule in ingress["spec"]["rules"] for path in rule["http"]["paths"]]
+    # The 1.29 schema has no enums: a misspelt pathType would pass validation.
+    assert {(path["path"], path["pathType"]) for _, path in paths} == {("/", "Prefix")}
+    routes = {host: path["backend"]["service"] for host, path in paths}
+    assert routes["api.ode.example.com"] == {"name": "ode-api", "port": {"name": "http"}}
+    assert any(host.startswith("viewer.") and s["name"] == "ode-viewer" for host, s in routes.items())
+
+
+@pytest.mark.parametrize("name", ["ode-api", "ode-worker", "ode-viewer"])
+def test_services_select_their_deployment(name: str) -> None:
+    deployment = find("Deployment", name)["spec"]
+    assert find("Service", name)["spec"]["selector"] == deployment["selector"]["matchLabels"]
+    labels = deployment["template"]["metadata"]["labels"]
+    assert deployment["selector"]["matchLabels"].items() <= labels.items()
+
+
+# --- no secret values -----------------------------------------------------------------
+
+SECRET_LIKE = re.compile(r"PASSWORD|PASSWD|TOKEN|SECRET|CREDENTIAL|_KEY$|^DATABASE_URL$|^REDIS_URL$")
+# user:password@ in a URL.
+CREDENTIAL_IN_URL = re.compile(r"[a-z][a-z0-9+.-]*://[^/\s:@]+:[^/\s@]+@", re.IGNORECASE)
+
+
+def test_no_secret_in_the_base() -> None:
+    for name, docs in base_documents().items():
+        for doc in docs:
+            assert doc["kind"] != "Secret", f"{name}: a Secret belongs in the rendered template, not the base"
+            for text in strings(doc):
+                assert not CREDENTIAL_IN_URL.search(text), f"{name}: credential in {text!r}"
+                assert "CHANGE_ME" not in text.upper(), f"{name}: {text!r}"
+
+
+def test_secret_like_env_comes_from_ode_secrets() -> None:
+    template_keys = set(next(doc for _, doc in all_documents() if doc["kind"] == "Secret")["stringData"])
+    for name in ("ode-api", "ode-worker", "ode-viewer"):
+        for env in container(name).get("env", []):
+            if SECRET_LIKE.search(env["name"]):
+                assert "value" not in env, f"{name}: {env['name']} has a literal value"
+                assert env["valueFrom"]["secretKeyRef"]["name"] == SECRET_NAME, f"{name}: {env['name']}"
+            ref = env.get("valueFrom", {}).get("secretKeyRef")
+            if ref and ref["name"] == SECRET_NAME and not ref.get("optional"):
+                # A required key the template does not render would keep the pod from starting.
+                assert ref["key"] in template_keys, f"{name}: {env['name']} reads {ref['key']}, not rendered"
+    for name in ("ode-api", "ode-worker"):
+        refs = {
+            env["name"]: env["valueFrom"]["secretKeyRef"]
+            for env in container(name)["env"]
+            if "secretKeyRef" in env.get("valueFrom", {})
+        }
+        assert refs["DATABASE_URL"] == {"name": SECRET_NAME, "key": "database-url"}
+        assert refs["REDIS_URL"] == {"name": SECRET_NAME, "key": "redis-url"}
+        assert refs["REDIS_AUTH_TOKEN"] == {"name": SECRET_NAME, "key": "redis-auth-token", "optional": True}
+
+
+def test_rendered_secret_holds_no_password() -> None:
+    (secret,) = load_documents(rendered_secret_text(), "secret")
+    assert secret["metadata"] == {"name": SECRET_NAME, "namespace": "ode", "labels": {"app.kubernetes.io/part-of": "ode"}}
+    assert "data" not in secret
+    assert secret["stringData"] == {"database-url": SAMPLE_VARS["database_url"], "redis-url": SAMPLE_VARS["redis_url"]}
+    for text in strings(secret):
+        assert not CREDENTIAL_IN_URL.search(text), text
+    # The template takes exactly the platform module's three variables.
+    names = set(re.findall(r"\$\{(?:jsonencode\()?(\w+)\)?\}", SECRET_TEMPLATE.read_text()))
+    assert names == {"namespace", "database_url", "redis_url"}
+
+
+def test_rendered_secret_quotes_awkward_values() -> None:
+    # jsonencode keeps a value that YAML would otherwise read as something else a string.
+    awkward = dict(SAMPLE_VARS, database_url='postgresql://u@h:5432/db?x="a: b" #c', redis_url="null")
+    (secret,) = load_documents(render_template(SECRET_TEMPLATE.read_text(), awkward), "secret")
+    assert secret["stringData"] == {"database-url": awkward["database_url"], "redis-url": "null"}
