@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# make demo / make demo-destroy: examples/local (state backend, then the network
-# with remote state) on a local AWS emulator.
+# make demo / make demo-destroy: examples/local (state backend, then the whole
+# platform with remote state) on a local AWS emulator.
 #   demo.sh up     start the emulator if needed, apply step 1 and step 2, print a summary
 #   demo.sh down   destroy both steps and stop the emulator
 set -euo pipefail
@@ -11,7 +11,7 @@ WORK="$DEMO/work"
 PIDFILE="$DEMO/emulator.pid"
 PORTFILE="$DEMO/emulator.port"
 STEP1="$WORK/examples/local/1-bootstrap"
-STEP2="$WORK/examples/local/2-network"
+STEP2="$WORK/examples/local/3-platform"
 mkdir -p "$DEMO"
 
 emulator_running() {
@@ -55,7 +55,7 @@ prepare() {
   cp -R "$REPO_ROOT/modules" "$WORK/modules"
   mkdir -p "$STEP1" "$STEP2"
   cp "$REPO_ROOT"/examples/local/1-bootstrap/* "$STEP1/"
-  cp "$REPO_ROOT"/examples/local/2-network/* "$STEP2/"
+  cp "$REPO_ROOT"/examples/local/3-platform/* "$STEP2/"
   for step in "$STEP1" "$STEP2"; do
     [[ -f "$step/terraform.tfvars" ]] || cp "$step/terraform.tfvars.example" "$step/terraform.tfvars"
     # A rebuilt provider has a new checksum: let init record the current one.
@@ -85,20 +85,18 @@ case "${1:-up}" in
     prepare
     echo "== step 1: state backend (local state)"
     run_quiet "$STEP1" apply -auto-approve -input=false -no-color
-    echo "== step 2: network (state in S3, locked in DynamoDB)"
+    echo "== step 2: the platform (state in S3, locked in DynamoDB)"
     init_step2
     run_quiet "$STEP2" apply -auto-approve -input=false -no-color
     echo
     echo "== ode demo on the local AWS emulator ($ENDPOINT)"
-    echo "-- state backend (step 1):"
-    core "$STEP1" output -no-color
-    echo "-- network (step 2):"
+    core "$STEP2" show -json -no-color | "$VENV_PY" "$REPO_ROOT/scripts/topology_tree.py"
+    echo
+    echo "-- outputs:"
     core "$STEP2" output -no-color
     echo
-    echo "Created: the state bucket ode-terraform-state and lock table ode-terraform-locks;"
-    echo "         a VPC over 3 zones with public, private and isolated subnets and 3 NAT gateways."
     echo "State:   step 1 locally in $STEP1/terraform.tfstate;"
-    echo "         step 2 in s3://ode-terraform-state/ode/production/network.tfstate (locked by ode-terraform-locks)."
+    echo "         step 2 in s3://ode-terraform-state/ode/production/platform.tfstate (locked by ode-terraform-locks)."
     echo "Again:   make demo         (changes nothing when nothing changed)"
     echo "Destroy: make demo-destroy (destroys both steps and stops the emulator)"
     ;;

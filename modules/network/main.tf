@@ -18,23 +18,30 @@ resource "ode_network" "this" {
   availability_zones = var.availability_zones
   az_count           = var.availability_zones == null ? var.az_count : null
 
-  nat_gateways         = var.nat_gateways
-  enable_dns_hostnames = var.enable_dns_hostnames
-  tags                 = local.tags
+  nat_gateways                  = var.nat_gateways
+  enable_dns_hostnames          = var.enable_dns_hostnames
+  enable_dns_support            = var.enable_dns_support
+  manage_default_security_group = var.manage_default_security_group
+  tags                          = local.tags
 
   public {
     prefix_length = var.public_subnet_prefix_length
-    tags          = { "kubernetes.io/role/elb" = "1" }
+    cidrs         = length(var.public_subnet_cidrs) > 0 ? var.public_subnet_cidrs : null
+    tags          = merge({ "kubernetes.io/role/elb" = "1" }, var.public_subnet_tags)
   }
 
   private {
     prefix_length = var.private_subnet_prefix_length
-    tags          = { "kubernetes.io/role/internal-elb" = "1" }
+    cidrs         = length(var.private_subnet_cidrs) > 0 ? var.private_subnet_cidrs : null
+    tags          = merge({ "kubernetes.io/role/internal-elb" = "1" }, var.private_subnet_tags)
   }
 
   isolated {
     enabled       = var.create_isolated_subnets
     prefix_length = var.isolated_subnet_prefix_length
+    cidrs         = length(var.isolated_subnet_cidrs) > 0 ? var.isolated_subnet_cidrs : null
+    # Null rather than {} without tags, so that networks made before the variable existed plan no change.
+    tags = length(var.isolated_subnet_tags) > 0 ? var.isolated_subnet_tags : null
   }
 
   dynamic "flow_logs" {
@@ -43,6 +50,16 @@ resource "ode_network" "this" {
       destination_arn = flow_logs.value.destination_arn
       traffic_type    = flow_logs.value.traffic_type
       iam_role_arn    = flow_logs.value.iam_role_arn
+    }
+  }
+
+  dynamic "timeouts" {
+    for_each = var.timeouts == null ? [] : [var.timeouts]
+
+    content {
+      create = timeouts.value.create
+      update = timeouts.value.update
+      delete = timeouts.value.delete
     }
   }
 }

@@ -108,6 +108,42 @@ variable "isolated_subnet_prefix_length" {
   }
 }
 
+variable "public_subnet_cidrs" {
+  description = "Explicit CIDR blocks of the public subnets, keyed by availability zone (zones not listed use the layout); they must lie inside the VPC's public range."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for az, cidr in var.public_subnet_cidrs : can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]+[a-z]$", az)) && can(cidrhost(cidr, 0)) && strcontains(cidr, "/")])
+    error_message = "public_subnet_cidrs must map availability zone names (like us-east-1a) to IPv4 CIDR blocks (like 10.0.128.0/19)."
+  }
+}
+
+variable "private_subnet_cidrs" {
+  description = "Explicit CIDR blocks of the private subnets, keyed by availability zone (zones not listed use the layout); they must lie inside the VPC's private range."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for az, cidr in var.private_subnet_cidrs : can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]+[a-z]$", az)) && can(cidrhost(cidr, 0)) && strcontains(cidr, "/")])
+    error_message = "private_subnet_cidrs must map availability zone names (like us-east-1a) to IPv4 CIDR blocks (like 10.0.128.0/19)."
+  }
+}
+
+variable "isolated_subnet_cidrs" {
+  description = "Explicit CIDR blocks of the isolated subnets, keyed by availability zone (zones not listed use the layout); they must lie inside the VPC's isolated range."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for az, cidr in var.isolated_subnet_cidrs : can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]+[a-z]$", az)) && can(cidrhost(cidr, 0)) && strcontains(cidr, "/")])
+    error_message = "isolated_subnet_cidrs must map availability zone names (like us-east-1a) to IPv4 CIDR blocks (like 10.0.128.0/19)."
+  }
+}
+
 variable "create_isolated_subnets" {
   description = "Create the isolated tier (databases and caches, no internet route)."
   type        = bool
@@ -153,5 +189,70 @@ variable "flow_logs" {
   validation {
     condition     = var.flow_logs == null || try(!can(regex("^arn:aws[a-z-]*:logs:", var.flow_logs.destination_arn)) || var.flow_logs.iam_role_arn != null, false)
     error_message = "Flow logs to a CloudWatch Logs log group need flow_logs.iam_role_arn, a role the flow logs service can assume."
+  }
+}
+
+variable "enable_dns_support" {
+  description = "Enable the Amazon DNS server in the VPC (EKS and RDS endpoints need it)."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
+variable "manage_default_security_group" {
+  description = "Remove every rule from the VPC's default security group, so that nothing uses it by accident."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
+variable "public_subnet_tags" {
+  description = "Extra tags for the public subnets, merged over \"kubernetes.io/role/elb\" = \"1\" (for example \"kubernetes.io/cluster/<cluster>\" = \"shared\")."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for k, v in var.public_subnet_tags : length(k) >= 1 && length(k) <= 128 && length(v) <= 256 && !startswith(lower(k), "aws:")])
+    error_message = "Tag keys must be 1 to 128 characters and not start with \"aws:\"; values at most 256 characters."
+  }
+}
+
+variable "private_subnet_tags" {
+  description = "Extra tags for the private subnets, merged over \"kubernetes.io/role/internal-elb\" = \"1\" (for example \"kubernetes.io/cluster/<cluster>\" = \"shared\")."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for k, v in var.private_subnet_tags : length(k) >= 1 && length(k) <= 128 && length(v) <= 256 && !startswith(lower(k), "aws:")])
+    error_message = "Tag keys must be 1 to 128 characters and not start with \"aws:\"; values at most 256 characters."
+  }
+}
+
+variable "isolated_subnet_tags" {
+  description = "Extra tags for the isolated subnets."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for k, v in var.isolated_subnet_tags : length(k) >= 1 && length(k) <= 128 && length(v) <= 256 && !startswith(lower(k), "aws:")])
+    error_message = "Tag keys must be 1 to 128 characters and not start with \"aws:\"; values at most 256 characters."
+  }
+}
+
+variable "timeouts" {
+  description = "How long create, update and delete may take, as durations like 45m, 1h30m or 1.5h (at most 168h); null or a null attribute keeps the provider's 30m."
+  type = object({
+    create = optional(string)
+    update = optional(string)
+    delete = optional(string)
+  })
+  default = null
+
+  validation {
+    condition     = var.timeouts == null || alltrue([for d in [try(var.timeouts.create, null), try(var.timeouts.update, null), try(var.timeouts.delete, null)] : d == null || can(regex("^([0-9]+(\\.[0-9]+)?(h|m|s))+$", coalesce(d, "1m")))])
+    error_message = "timeouts.create, timeouts.update and timeouts.delete must be durations like 45m, 1h30m, 90s or 1.5h."
   }
 }

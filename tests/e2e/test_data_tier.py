@@ -25,7 +25,6 @@ from tests.support.core import Core, finish, write_config
 from tests.support.diagnostics import (
     assert_error_at,
     attribute_line,
-    block_line,
     destroy_errors,
     error_diagnostics,
 )
@@ -491,21 +490,17 @@ BAD_INPUTS: list[tuple[str, dict[str, str], str, str]] = [
     ("redis-one-node-failover", group(redis="num_cache_clusters = 1"), "redis.num_cache_clusters", "need at least 2 nodes"),
     ("redis-token-no-tls", group(redis=f'transit_encryption = false\n    auth_token = "{CANARY_TOKEN}"'), "redis.auth_token", "only with transit_encryption = true"),
     ("redis-snapshot-days", group(redis="snapshot_retention_days = 40"), "redis.snapshot_retention_days", "must be 0 to 35"),
-    ("bucket-key", group(body='  bucket "Docs" {}'), "", '"Docs": bucket keys are lowercase'),
-    ("lifecycle-order", group(body='  bucket "documents" {\n    transition_ia_days      = 60\n    transition_glacier_days = 30\n  }'), "bucket.transition_glacier_days", "must be at least transition_ia_days + 30"),
-    ("bucket-encryption", group(body='  bucket "documents" {\n    encryption = "des"\n  }'), "bucket.encryption", '"des": use one of'),
+    ("bucket-key", group(body='  buckets = {\n    Docs = {}\n  }'), "buckets.Docs", '"Docs": bucket keys are lowercase'),
+    ("lifecycle-order", group(body='  buckets = {\n    documents = {\n      transition_ia_days      = 60\n      transition_glacier_days = 30\n    }\n  }'), "buckets.documents", "must be at least transition_ia_days + 30"),
+    ("bucket-encryption", group(body='  buckets = {\n    documents = {\n      encryption = "des"\n    }\n  }'), "buckets.documents", '"des": use one of'),
 ]
 
 
 def bad_line(hcl: str, attribute: str) -> int:
     header = 'resource "ode_data_tier"'
-    if not attribute:
-        # A bad map-block label: both cores place the error on the resource (the
-        # message names the label).
-        return block_line(hcl, header)
-    if attribute.startswith("bucket."):
+    if attribute.startswith("buckets."):
         lines = hcl.splitlines()
-        start = next(i for i, line in enumerate(lines) if line.strip().startswith("bucket "))
+        start = next(i for i, line in enumerate(lines) if line.strip().startswith("buckets "))
         name = attribute.split(".", 1)[1]
         return next(i + 1 for i in range(start, len(lines)) if re.match(rf"\s*{name}\s*=", lines[i]))
     return attribute_line(hcl, header, attribute)

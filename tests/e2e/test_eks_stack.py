@@ -33,20 +33,21 @@ ADMIN = "arn:aws:iam::123456789012:role/platform-admin"
 
 def node_groups(worker_instance: str = "t3.large", worker_extra: str = "") -> str:
     return f"""
-  node_group "system" {{
-    instance_types = ["t3.medium"]
-    min_size       = 2
-    max_size       = 4
-    desired_size   = 2
-    labels         = {{ role = "system" }}
-  }}
-
-  node_group "worker" {{
-    instance_types = ["{worker_instance}"]
-    min_size       = 3
-    max_size       = 10
-    desired_size   = 3
+  node_groups = {{
+    system = {{
+      instance_types = ["t3.medium"]
+      min_size       = 2
+      max_size       = 4
+      desired_size   = 2
+      labels         = {{ role = "system" }}
+    }}
+    worker = {{
+      instance_types = ["{worker_instance}"]
+      min_size       = 3
+      max_size       = 10
+      desired_size   = 3
 {worker_extra}
+    }}
   }}
 """
 
@@ -58,8 +59,12 @@ def stack_config(
     version: str = "1.29",
     groups: str | None = None,
     tags: str = '{ Environment = "e2e" }',
+    addons: str = "",
+    access: str = "",
+    service_accounts: str = "",
 ) -> str:
-    """The seed's stack on a two-zone network, with ``body`` added to the stack."""
+    """The seed's stack on a two-zone network, with ``body`` added to the stack and
+    ``addons`` / ``access`` / ``service_accounts`` entries added to those maps."""
     return (
         provider_block(emulator)
         + f"""
@@ -75,14 +80,23 @@ resource "ode_eks_stack" "this" {{
   subnet_ids         = ode_network.net.private_subnet_ids
   tags               = {tags}
 {groups if groups is not None else node_groups()}
-  addon "vpc-cni" {{}}
-  addon "kube-proxy" {{}}
-  addon "coredns" {{}}
+  addons = {{
+    "vpc-cni"    = {{}}
+    "kube-proxy" = {{}}
+    "coredns"    = {{}}
+{addons}
+  }}
 
-  access_entry "{ADMIN}" {{}}
+  access_entries = {{
+    "{ADMIN}" = {{}}
+{access}
+  }}
 
-  service_account "ode/api" {{
-    policy_arns = ["arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"]
+  service_accounts = {{
+    "ode/api" = {{
+      policy_arns = ["arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"]
+    }}
+{service_accounts}
   }}
 {body}
 }}
@@ -297,10 +311,11 @@ def line_of(hcl: str, *markers: str) -> int:
 
 def group(extra: str) -> str:
     """The seed's groups with ``extra`` lines added to the worker group."""
-    return node_groups(worker_extra=extra)
+    return node_groups(worker_extra="  " + extra)
 
 
-# (case, config, markers locating the attribute, message). Each config is built from
+# (case, config, markers locating the attribute, message); an error inside an element
+# of a map attribute (node_groups, addons, ...) points at the element's line. Each config is built from
 # the valid one with one thing wrong.
 BAD_INPUTS: list[tuple[str, dict[str, str], tuple[str, ...], str]] = [
     ("version-bad", {"version": "2.0"}, ("kubernetes_version",), "is not a Kubernetes version EKS offers"),
@@ -313,28 +328,26 @@ BAD_INPUTS: list[tuple[str, dict[str, str], tuple[str, ...], str]] = [
     ("cluster-role-not-arn", {"body": 'cluster_role_arn = "admin"'}, ("cluster_role_arn",), "is not a valid iam ARN"),
     ("tag-reserved", {"tags": '{ "ode:stack" = "x" }'}, ("tags",), "reserves for its"),
     ("timeout-bad", {"body": 'timeouts {\n    create = "an hour"\n  }'}, ("timeouts", "create"), "unknown unit"),
-    ("min-over-max", {"groups": node_groups().replace("min_size       = 3", "min_size       = 11")}, ('node_group "worker"', "min_size"), "must not exceed max_size"),
-    ("desired-outside", {"groups": node_groups().replace("desired_size   = 3", "desired_size   = 20")}, ('node_group "worker"', "desired_size"), "must be between min_size"),
-    ("instance-type-bad", {"groups": node_groups(worker_instance="large")}, ('node_group "worker"', "instance_types"), "is not an EC2 instance type"),
-    ("capacity-bad", {"groups": group('    capacity_type = "CHEAP"')}, ('node_group "worker"', "capacity_type"), '"CHEAP": use one of'),
-    ("scaling-owner-bad", {"groups": group('    scaling_owner = "karpenter"')}, ('node_group "worker"', "scaling_owner"), '"karpenter": use one of'),
-    ("disk-zero", {"groups": group("    disk_size = 0")}, ('node_group "worker"', "disk_size"), "disk_size must be 1 to 16384"),
-    ("label-key-bad", {"groups": group('    labels = { "-bad" = "x" }')}, ('node_group "worker"', "labels"), "is not a Kubernetes label key"),
+    ("min-over-max", {"groups": node_groups().replace("min_size       = 3", "min_size       = 11")}, ("node_groups", "worker = {"), "must not exceed max_size"),
+    ("desired-outside", {"groups": node_groups().replace("desired_size   = 3", "desired_size   = 20")}, ("node_groups", "worker = {"), "must be between min_size"),
+    ("instance-type-bad", {"groups": node_groups(worker_instance="large")}, ("node_groups", "worker = {"), "is not an EC2 instance type"),
+    ("capacity-bad", {"groups": group('    capacity_type = "CHEAP"')}, ("node_groups", "worker = {"), '"CHEAP": use one of'),
+    ("scaling-owner-bad", {"groups": group('    scaling_owner = "karpenter"')}, ("node_groups", "worker = {"), '"karpenter": use one of'),
+    ("disk-zero", {"groups": group("    disk_size = 0")}, ("node_groups", "worker = {"), "disk_size must be 1 to 16384"),
+    ("label-key-bad", {"groups": group('    labels = { "-bad" = "x" }')}, ("node_groups", "worker = {"), "is not a Kubernetes label key"),
     (
         "taint-duplicate",
         {"groups": group('    taints = [{ key = "a", value = "1", effect = "NO_SCHEDULE" }, { key = "a", value = "2", effect = "NO_SCHEDULE" }]')},
-        ('node_group "worker"', "taints"),
+        ("node_groups", "worker = {"),
         "listed more than once",
     ),
-    ("taint-effect-bad", {"groups": group('    taints = [{ key = "a", value = "1", effect = "NEVER" }]')}, ('node_group "worker"', "taints"), '"NEVER": use one of'),
-    # A labelled block itself (not an argument in it): both cores place such a diagnostic
-    # on the resource, and the message names the label.
-    ("addon-unknown", {"body": 'addon "istio" {}'}, (), '"istio" is not an add-on this stack manages'),
-    ("addon-config-not-json", {"body": 'addon "aws-ebs-csi-driver" {\n    configuration_values = "{oops"\n  }'}, ('addon "aws-ebs-csi-driver"', "configuration_values"), "not JSON"),
-    ("access-not-arn", {"body": 'access_entry "admin" {}'}, (), '"admin" is not an IAM role or user ARN'),
-    ("sa-key-bad", {"body": 'service_account "Ode_API" {}'}, (), '"Ode_API": write namespace/name'),
-    ("sa-policy-not-json", {"body": 'service_account "ode/worker" {\n    policy_json = "allow all"\n  }'}, ('service_account "ode/worker"', "policy_json"), "not JSON"),
-    ("sa-policy-arn-bad", {"body": 'service_account "ode/worker" {\n    policy_arns = ["s3-read"]\n  }'}, ('service_account "ode/worker"', "policy_arns"), "is not a valid iam ARN"),
+    ("taint-effect-bad", {"groups": group('    taints = [{ key = "a", value = "1", effect = "NEVER" }]')}, ("node_groups", "worker = {"), '"NEVER": use one of'),
+    ("addon-unknown", {"addons": '    "istio" = {}'}, ("addons", '"istio"'), '"istio" is not an add-on this stack manages'),
+    ("addon-config-not-json", {"addons": '    "aws-ebs-csi-driver" = {\n      configuration_values = "{oops"\n    }'}, ("addons", '"aws-ebs-csi-driver"'), "not JSON"),
+    ("access-not-arn", {"access": '    "admin" = {}'}, ("access_entries", '"admin"'), '"admin" is not an IAM role or user ARN'),
+    ("sa-key-bad", {"service_accounts": '    "Ode_API" = {}'}, ("service_accounts", '"Ode_API"'), '"Ode_API": write namespace/name'),
+    ("sa-policy-not-json", {"service_accounts": '    "ode/worker" = {\n      policy_json = "allow all"\n    }'}, ("service_accounts", '"ode/worker"'), "not JSON"),
+    ("sa-policy-arn-bad", {"service_accounts": '    "ode/worker" = {\n      policy_arns = ["s3-read"]\n    }'}, ("service_accounts", '"ode/worker"'), "is not a valid iam ARN"),
 ]
 
 
@@ -350,6 +363,9 @@ def test_eks_bad_inputs(core: Core, emulator: EmulatorClient, workdir: Path, sub
                 "  " + body if body else "",
                 version=parts.get("version", "1.29"),
                 groups=parts.get("groups"),
+                addons=parts.get("addons", ""),
+                access=parts.get("access", ""),
+                service_accounts=parts.get("service_accounts", ""),
                 **({"tags": parts["tags"]} if "tags" in parts else {}),
             )
             write_config(workdir, hcl)

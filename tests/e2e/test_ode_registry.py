@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.support.core import Core, write_config
-from tests.support.diagnostics import assert_error_at, attribute_line, block_line, destroy_errors, error_diagnostics
+from tests.support.diagnostics import assert_error_at, attribute_line, destroy_errors, error_diagnostics
 from tests.support.emulator import EmulatorClient
 from tests.support.helpers import provider_block
 
@@ -133,11 +133,11 @@ def test_registry_force_destroy_guard(core: Core, emulator: EmulatorClient, work
 
 def test_registry_repositories_change(core: Core, emulator: EmulatorClient, workdir: Path) -> None:
     """Repositories named explicitly: one added, one dropped, per-repository lifecycle."""
-    apply_registry(core, emulator, workdir, '  repository "api" {}\n  repository "worker" {}')
+    apply_registry(core, emulator, workdir, "  repositories = {\n    api    = {}\n    worker = {}\n  }")
     assert repositories(emulator) == [f"{NAME}-api", f"{NAME}-worker"]
     write_config(
         workdir,
-        registry_config(emulator, '  repository "api" {\n    keep_tagged_images = 5\n  }\n  repository "renderer" {}'),
+        registry_config(emulator, "  repositories = {\n    api      = { keep_tagged_images = 5 }\n    renderer = {}\n  }"),
     )
     core.apply(workdir)
     assert repositories(emulator) == [f"{NAME}-api", f"{NAME}-renderer"]
@@ -181,8 +181,8 @@ BAD_INPUTS: list[tuple[str, str, str, str]] = [
     ("keep-zero", "  keep_tagged_images = 0", "keep_tagged_images", "must be 1 to 10000"),
     ("untagged-zero", "  untagged_expiry_days = 0", "untagged_expiry_days", "must be 1 to 3650"),
     ("kms-not-arn", '  kms_key_arn = "key"', "kms_key_arn", "is not a valid kms ARN"),
-    ("repo-key-upper", '  repository "API" {}', "", '"API": keys are lowercase'),
-    ("repo-keep-zero", '  repository "api" {\n    keep_tagged_images = 0\n  }', "repository.keep_tagged_images", "must be 1 to 10000"),
+    ("repo-key-upper", '  repositories = {\n    API = {}\n  }', "repositories.API", '"API": keys are lowercase'),
+    ("repo-keep-zero", '  repositories = {\n    api = {\n      keep_tagged_images = 0\n    }\n  }', "repositories.api", "must be 1 to 10000"),
     ("timeout-bad", '  timeouts {\n    create = "later"\n  }', "timeouts.create", "unknown unit"),
 ]
 
@@ -196,11 +196,10 @@ def test_registry_bad_inputs(core: Core, emulator: EmulatorClient, workdir: Path
         with subtests.test(case=case):
             hcl = registry_config(emulator, body)
             write_config(workdir, hcl)
-            if not attribute:
-                line = block_line(hcl, header)
-            elif attribute.startswith("repository."):
+            if attribute.startswith("repositories."):
                 lines = hcl.splitlines()
-                line = next(i + 1 for i, text in enumerate(lines) if text.strip().startswith(attribute.split(".")[1]))
+                start = next(i for i, text in enumerate(lines) if text.strip().startswith("repositories "))
+                line = next(i + 1 for i in range(start, len(lines)) if lines[i].strip().startswith(attribute.split(".")[1]))
             else:
                 line = attribute_line(hcl, header, attribute)
             assert_error_at(error_diagnostics(core, workdir), message, "main.tf", line, case=case)

@@ -64,8 +64,10 @@ def registry(tmp_path_factory: pytest.TempPathFactory, provider_bin: Path) -> It
     gnupg.mkdir(mode=0o700)
     with RegistryServer(root / "server") as server:
         server.registry.providers[VERSION] = release(root / "release", binaries, gnupg)
-        for name in ("network", "state-backend"):
+        for name in ("network", "state-backend", "eks-stack", "data-tier", "registry"):
             server.registry.add_module(REPO_ROOT / "modules" / name, name, "aws", "0.1.0", root / "modules")
+        # The umbrella calls its siblings (../network, ...): it ships with them.
+        server.registry.add_module(REPO_ROOT / "modules", "platform", "aws", "0.1.0", root / "modules", subdir="platform")
         server.release_root = root  # type: ignore[attr-defined]
         server.gnupg = gnupg  # type: ignore[attr-defined]
         yield server
@@ -203,8 +205,13 @@ def test_registry_rejects_a_wrong_signature(core: Core, registry: RegistryServer
 
 
 def test_registry_modules(core: Core, emulator: EmulatorClient, registry: RegistryServer, workdir: Path, cli_config: Path) -> None:
-    """A root module consumes the modules by registry address and version constraint,
-    with the provider from the test mirror, and applies on the emulator."""
+    """A root module consumes the modules by registry address and version constraint
+    (the state backend, and the whole platform as `<host>/ode/platform/aws`), with the
+    provider from the test mirror, and applies on the emulator."""
+    endpoints = "\n".join(
+        f'    {service} = "{emulator.url}"'
+        for service in ("ec2", "eks", "iam", "kms", "logs", "rds", "elasticache", "s3", "secretsmanager", "ecr", "dynamodb", "sts")
+    )
     write_config(
         workdir,
         f"""terraform {{
@@ -217,10 +224,7 @@ provider "ode" {{
   region            = "us-east-1"
   s3_use_path_style = true
   endpoints {{
-    ec2      = "{emulator.url}"
-    s3       = "{emulator.url}"
-    dynamodb = "{emulator.url}"
-    sts      = "{emulator.url}"
+{endpoints}
   }}
 }}
 
@@ -233,19 +237,27 @@ module "state_backend" {{
   lock_table_name = "ode-registry-modules-locks"
 }}
 
-module "network" {{
-  source      = "{registry.host}/ode/network/aws"
-  version     = "~> 0.1"
-  project     = "ode"
-  environment = "registry"
-  az_count    = 2
+module "platform" {{
+  source              = "{registry.host}/ode/platform/aws"
+  version             = "~> 0.1"
+  project             = "ode"
+  environment         = "registry"
+  az_count            = 2
+  deletion_protection = false
+  force_destroy       = true
+}}
+
+output "cluster_name" {{
+  value = module.platform.cluster_name
 }}
 """,
     )
     env = registry.environment()
     result = core.run(workdir, "init", "-input=false", env=env)
-    assert re.search(rf"Downloading {re.escape(registry.host)}/ode/network/aws 0\.1\.0", result.output), result.describe()
+    assert re.search(rf"Downloading {re.escape(registry.host)}/ode/platform/aws 0\.1\.0", result.output), result.describe()
     core.run(workdir, "apply", "-input=false", "-auto-approve", env=env)
+    assert core.output_json(workdir)["cluster_name"] == "ode-registry-cluster"
+    assert emulator.client("rds").describe_db_instances()["DBInstances"], "the platform's database is missing"
     assert core.run(workdir, "plan", "-input=false", "-detailed-exitcode", env=env).returncode == 0
     core.run(workdir, "destroy", "-input=false", "-auto-approve", env=env)
     assert_emulator_empty(emulator)

@@ -135,10 +135,19 @@ class Registry:
     providers: dict[str, ProviderRelease] = field(default_factory=dict)
     # (name, system) -> {version: tarball path}
     modules: dict[tuple[str, str], dict[str, Path]] = field(default_factory=dict)
+    # (name, system, version) -> the module's folder inside its package, if not the root
+    subdirs: dict[tuple[str, str, str], str] = field(default_factory=dict)
     requests: list[str] = field(default_factory=list)
 
-    def add_module(self, source_dir: Path, name: str, system: str, version: str, out_dir: Path) -> Path:
-        """Package ``source_dir`` as module ``NS/name/system`` at ``version``."""
+    def add_module(
+        self, source_dir: Path, name: str, system: str, version: str, out_dir: Path, subdir: str | None = None
+    ) -> Path:
+        """Package ``source_dir`` as module ``NS/name/system`` at ``version``. With
+        ``subdir``, the package is the whole tree and the module is its ``subdir``
+        (served as ``<archive>//<subdir>``): a module that calls its siblings by
+        relative path (``../network``) travels with them."""
+        if subdir is not None:
+            self.subdirs[(name, system, version)] = subdir
         out_dir.mkdir(parents=True, exist_ok=True)
         tarball = out_dir / f"{name}-{system}-{version}.tar.gz"
         with tarfile.open(tarball, "w:gz") as tar:
@@ -239,8 +248,10 @@ class _Handler(BaseHTTPRequestHandler):
             tarball = self.registry.modules.get((m.group(1), m.group(2)), {}).get(m.group(3))
             if tarball is None:
                 return self._json(404, {"errors": ["no such module version"]})
+            subdir = self.registry.subdirs.get((m.group(1), m.group(2), m.group(3)))
+            where = self._url(tarball) + (f"//{subdir}" if subdir else "") + "?archive=tar.gz"
             self.send_response(204)
-            self.send_header("X-Terraform-Get", self._url(tarball) + "?archive=tar.gz")
+            self.send_header("X-Terraform-Get", where)
             self.send_header("Content-Length", "0")
             self.end_headers()
             return None

@@ -8,10 +8,12 @@ resource "ode_eks_stack" "this" {
   name       = "ode-production-cluster"
   subnet_ids = ode_network.this.private_subnet_ids
 
-  node_group "worker" {
-    instance_types = ["t3.large"]
-    min_size       = 3
-    max_size       = 10
+  node_groups = {
+    worker = {
+      instance_types = ["t3.large"]
+      min_size       = 3
+      max_size       = 10
+    }
   }
 }
 
@@ -31,15 +33,17 @@ resource "ode_data_tier" "this" {
   # token in Secrets Manager (redis_auth_secret_arn).
   redis {}
 
-  bucket "documents" {
-    transition_ia_days         = 90
-    transition_glacier_days    = 365
-    noncurrent_expiration_days = 30
+  buckets = {
+    documents = {
+      transition_ia_days         = 90
+      transition_glacier_days    = 365
+      noncurrent_expiration_days = 30
+    }
+    exports = {
+      noncurrent_expiration_days = 7
+    }
+    fonts = {}
   }
-  bucket "exports" {
-    noncurrent_expiration_days = 7
-  }
-  bucket "fonts" {}
 
   tags = {
     Environment = "production"

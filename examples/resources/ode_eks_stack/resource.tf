@@ -8,32 +8,39 @@ resource "ode_eks_stack" "this" {
   kubernetes_version = "1.29"
   subnet_ids         = ode_network.this.private_subnet_ids
 
-  node_group "system" {
-    instance_types = ["t3.medium"]
-    min_size       = 2
-    max_size       = 4
-    desired_size   = 2
-    labels         = { role = "system" }
+  node_groups = {
+    system = {
+      instance_types = ["t3.medium"]
+      min_size       = 2
+      max_size       = 4
+      desired_size   = 2
+      labels         = { role = "system" }
+    }
+    worker = {
+      instance_types = ["t3.large"]
+      capacity_type  = "ON_DEMAND" # SPOT cuts worker costs when interruptions are fine
+      min_size       = 3
+      max_size       = 10
+      desired_size   = 3
+      scaling_owner  = "autoscaler" # the cluster autoscaler's changes are not drift
+    }
   }
 
-  node_group "worker" {
-    instance_types = ["t3.large"]
-    capacity_type  = "ON_DEMAND" # SPOT cuts worker costs when interruptions are fine
-    min_size       = 3
-    max_size       = 10
-    desired_size   = 3
-    scaling_owner  = "autoscaler" # the cluster autoscaler's changes are not drift
+  addons = {
+    "vpc-cni"    = {}
+    "kube-proxy" = {}
+    "coredns"    = {}
   }
 
-  addon "vpc-cni" {}
-  addon "kube-proxy" {}
-  addon "coredns" {}
-
-  access_entry "arn:aws:iam::123456789012:role/platform-admin" {}
+  access_entries = {
+    "arn:aws:iam::123456789012:role/platform-admin" = {}
+  }
 
   # The platform's pods reach the document buckets through this role (IRSA).
-  service_account "ode/api" {
-    policy_arns = ["arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"]
+  service_accounts = {
+    "ode/api" = {
+      policy_arns = ["arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"]
+    }
   }
 
   tags = {

@@ -85,6 +85,30 @@ run "defaults_are_the_seed_layout" {
     condition     = ode_network.this.flow_logs == null
     error_message = "Flow logs should be off by default."
   }
+
+  assert {
+    condition     = ode_network.this.enable_dns_support == true && ode_network.this.manage_default_security_group == true
+    error_message = "DNS support and the locked-down default security group should be on by default."
+  }
+
+  assert {
+    condition = (
+      ode_network.this.public.cidrs == null &&
+      ode_network.this.private.cidrs == null &&
+      ode_network.this.isolated.cidrs == null
+    )
+    error_message = "Without explicit CIDRs every subnet should come from the layout (null arguments)."
+  }
+
+  assert {
+    condition     = ode_network.this.isolated.tags == null
+    error_message = "Without isolated_subnet_tags the isolated block should carry no tags (null, as before the variable existed)."
+  }
+
+  assert {
+    condition     = ode_network.this.timeouts == null
+    error_message = "Without timeouts the provider's should apply (no timeouts block)."
+  }
 }
 
 run "name_from_project_and_environment" {
@@ -240,6 +264,100 @@ run "tags_merge_over_the_defaults" {
   }
 }
 
+run "tier_tags_merge_over_the_role_tags" {
+  command = plan
+
+  variables {
+    public_subnet_tags   = { "kubernetes.io/cluster/ode-production-cluster" = "shared" }
+    private_subnet_tags  = { "kubernetes.io/cluster/ode-production-cluster" = "shared", "kubernetes.io/role/internal-elb" = "0" }
+    isolated_subnet_tags = { Tier = "data" }
+  }
+
+  assert {
+    condition = ode_network.this.public.tags == tomap({
+      "kubernetes.io/role/elb"                       = "1"
+      "kubernetes.io/cluster/ode-production-cluster" = "shared"
+    })
+    error_message = "public_subnet_tags should be merged over the load balancer role tag: ${jsonencode(ode_network.this.public.tags)}."
+  }
+
+  assert {
+    condition = ode_network.this.private.tags == tomap({
+      "kubernetes.io/role/internal-elb"              = "0"
+      "kubernetes.io/cluster/ode-production-cluster" = "shared"
+    })
+    error_message = "private_subnet_tags should be merged over (and win against) the internal load balancer role tag: ${jsonencode(ode_network.this.private.tags)}."
+  }
+
+  assert {
+    condition     = ode_network.this.isolated.tags == tomap({ Tier = "data" })
+    error_message = "isolated_subnet_tags should reach the isolated block: ${jsonencode(ode_network.this.isolated.tags)}."
+  }
+
+  assert {
+    condition = (
+      output.subnet_tags.public["kubernetes.io/cluster/ode-production-cluster"] == "shared" &&
+      output.subnet_tags.private["kubernetes.io/role/internal-elb"] == "0" &&
+      output.subnet_tags.isolated == tomap({ Tier = "data" })
+    )
+    error_message = "subnet_tags should be the tiers' tags: ${jsonencode(output.subnet_tags)}."
+  }
+}
+
+run "explicit_cidrs_pass_through" {
+  command = plan
+
+  variables {
+    availability_zones    = ["us-east-1a", "us-east-1b"]
+    public_subnet_cidrs   = { "us-east-1a" = "10.0.0.0/22" }
+    private_subnet_cidrs  = { "us-east-1a" = "10.0.128.0/19", "us-east-1b" = "10.0.160.0/19" }
+    isolated_subnet_cidrs = { "us-east-1b" = "10.0.72.0/21" }
+  }
+
+  assert {
+    condition     = ode_network.this.public.cidrs == tomap({ "us-east-1a" = "10.0.0.0/22" })
+    error_message = "public_subnet_cidrs should reach the public block."
+  }
+
+  assert {
+    condition     = ode_network.this.private.cidrs == tomap({ "us-east-1a" = "10.0.128.0/19", "us-east-1b" = "10.0.160.0/19" })
+    error_message = "private_subnet_cidrs should reach the private block."
+  }
+
+  assert {
+    condition     = ode_network.this.isolated.cidrs == tomap({ "us-east-1b" = "10.0.72.0/21" })
+    error_message = "isolated_subnet_cidrs should reach the isolated block."
+  }
+}
+
+run "dns_default_security_group_and_timeouts_pass_through" {
+  command = plan
+
+  variables {
+    enable_dns_support            = false
+    manage_default_security_group = false
+    timeouts = {
+      create = "45m"
+      delete = "1h30m"
+    }
+  }
+
+  assert {
+    condition     = ode_network.this.enable_dns_support == false
+    error_message = "enable_dns_support should pass through."
+  }
+
+  assert {
+    condition     = ode_network.this.manage_default_security_group == false
+    error_message = "manage_default_security_group should pass through."
+  }
+
+  assert {
+    condition     = ode_network.this.timeouts.create == "45m" && ode_network.this.timeouts.update == null && ode_network.this.timeouts.delete == "1h30m"
+    error_message = "timeouts should pass through, unset ones null: ${jsonencode(ode_network.this.timeouts)}."
+  }
+}
+
 run "flow_logs_to_s3" {
   command = plan
 
@@ -306,6 +424,15 @@ run "outputs_come_from_the_resource" {
       private_route_table_ids   = ["rtb-prv-a", "rtb-prv-b"]
       vpc_id                    = "vpc-override"
       isolation                 = "verified"
+      public_subnet_cidrs       = ["10.0.0.0/21", "10.0.8.0/21"]
+      private_subnet_cidrs      = ["10.0.128.0/20", "10.0.144.0/20"]
+      isolated_subnet_cidrs     = ["10.0.64.0/21", "10.0.72.0/21"]
+      public_route_table_id     = "rtb-pub"
+      isolated_route_table_id   = "rtb-iso"
+      default_security_group_id = "sg-default"
+      egress                    = "verified"
+      estimated_monthly_cost    = 109.5
+      cost_items                = { "NAT Gateway" = 98.55, VPC = 10.95 }
     }
   }
 
@@ -351,6 +478,40 @@ run "outputs_come_from_the_resource" {
   assert {
     condition     = output.isolation == "verified"
     error_message = "isolation should be the resource's."
+  }
+
+  assert {
+    condition = (
+      output.public_subnet_cidrs == tolist(["10.0.0.0/21", "10.0.8.0/21"]) &&
+      output.private_subnet_cidrs == tolist(["10.0.128.0/20", "10.0.144.0/20"]) &&
+      output.isolated_subnet_cidrs == tolist(["10.0.64.0/21", "10.0.72.0/21"])
+    )
+    error_message = "The subnet CIDR lists should be the resource's."
+  }
+
+  assert {
+    condition     = output.public_route_table_id == "rtb-pub" && output.isolated_route_table_id == "rtb-iso"
+    error_message = "The route table ids should be the resource's."
+  }
+
+  assert {
+    condition     = output.default_security_group_id == "sg-default" && output.egress == "verified"
+    error_message = "default_security_group_id and egress should be the resource's."
+  }
+
+  assert {
+    condition     = output.name == "ode-production"
+    error_message = "name should be the resource's."
+  }
+
+  assert {
+    condition     = output.estimated_monthly_cost == 109.5
+    error_message = "estimated_monthly_cost should be the resource's."
+  }
+
+  assert {
+    condition     = output.cost_items == tomap({ "NAT Gateway" = 98.55, VPC = 10.95 })
+    error_message = "cost_items should be the resource's: ${jsonencode(output.cost_items)}."
   }
 }
 

@@ -215,3 +215,77 @@ run "rejects_flow_logs_to_a_log_group_without_a_role" {
 
   expect_failures = [var.flow_logs]
 }
+
+# -- explicit CIDRs, tier tags, timeouts -------------------------------------------------
+
+run "rejects_public_cidrs_keyed_by_a_letter" {
+  command = plan
+
+  variables {
+    public_subnet_cidrs = { a = "10.0.0.0/22" }
+  }
+
+  expect_failures = [var.public_subnet_cidrs]
+}
+
+run "rejects_private_cidrs_that_are_not_cidrs" {
+  command = plan
+
+  variables {
+    private_subnet_cidrs = { "us-east-1a" = "10.0.128.0" }
+  }
+
+  expect_failures = [var.private_subnet_cidrs]
+}
+
+run "rejects_isolated_cidrs_that_are_not_cidrs" {
+  command = plan
+
+  variables {
+    isolated_subnet_cidrs = { "us-east-1a" = "10.0.300.0/21" }
+  }
+
+  expect_failures = [var.isolated_subnet_cidrs]
+}
+
+run "rejects_public_subnet_tag_with_aws_prefix" {
+  command = plan
+
+  variables {
+    public_subnet_tags = { "aws:cloudformation:stack-name" = "x" }
+  }
+
+  expect_failures = [var.public_subnet_tags]
+}
+
+run "rejects_private_subnet_tag_key_too_long" {
+  command = plan
+
+  variables {
+    private_subnet_tags = { (join("", [for i in range(129) : "k"])) = "x" }
+  }
+
+  expect_failures = [var.private_subnet_tags]
+}
+
+run "rejects_isolated_subnet_tag_empty_key" {
+  command = plan
+
+  variables {
+    isolated_subnet_tags = { "" = "x" }
+  }
+
+  expect_failures = [var.isolated_subnet_tags]
+}
+
+run "rejects_timeouts_that_are_not_durations" {
+  command = plan
+
+  variables {
+    timeouts = {
+      create = "45 minutes"
+    }
+  }
+
+  expect_failures = [var.timeouts]
+}

@@ -36,6 +36,10 @@ pub struct Attribute {
     pub use_state_for_unknown: bool,
     /// The value planned when the configuration leaves the attribute null.
     pub default: Option<Value>,
+    /// A map of objects whose attributes are declared like a block's (a nested
+    /// attribute, `node_groups = { system = { ... } }`): unlike a labelled block,
+    /// a module can pass a whole map to it, whether its keys are known or not.
+    pub nested: Option<Vec<Attribute>>,
 }
 
 impl Attribute {
@@ -53,6 +57,22 @@ impl Attribute {
             requires_replace: false,
             use_state_for_unknown: false,
             default: None,
+            nested: None,
+        }
+    }
+
+    /// A map of objects with these attributes (each optional, required or
+    /// computed as declared), keyed by a name the user chooses.
+    pub fn map_nested(name: &str, attributes: Vec<Attribute>) -> Self {
+        let ty = Type::map(Type::object(
+            attributes
+                .iter()
+                .map(|a| (a.name.clone(), a.ty.clone()))
+                .collect::<Vec<_>>(),
+        ));
+        Attribute {
+            nested: Some(attributes),
+            ..Self::new(name, ty)
         }
     }
     pub fn string(name: &str) -> Self {
@@ -164,6 +184,15 @@ impl Block {
         });
         self
     }
+    /// This block's attributes as an optional map-nested attribute named `name`,
+    /// described by the block's description. Prefer it to a labelled [`Block::map`]
+    /// block: a module can pass a whole map to an attribute, while the labels of
+    /// `dynamic` blocks must be known when the configuration is validated.
+    pub fn into_map_attribute(self, name: &str) -> Attribute {
+        Attribute::map_nested(name, self.attributes)
+            .optional()
+            .doc(&self.description)
+    }
     /// Adds a nested block that repeats with a label, as a map keyed by the label
     /// (`node_group "system" { ... }`).
     pub fn map(mut self, name: &str, block: Block) -> Self {
@@ -178,6 +207,31 @@ impl Block {
     }
     pub fn attribute(&self, name: &str) -> Option<&Attribute> {
         self.attributes.iter().find(|a| a.name == name)
+    }
+
+    /// Points diagnostics inside an element of a map-nested attribute at the
+    /// element (`node_groups["worker"]`): cores place a path that goes further
+    /// into the element on the whole resource, but an element's path on its line.
+    /// The attribute the path went on to is named at the start of the detail.
+    pub fn point_at_map_elements(&self, diags: &mut crate::framework::Diagnostics) {
+        use crate::framework::diag::Step;
+        for d in diags.0.iter_mut() {
+            let Some(path) = d.path.as_mut() else {
+                continue;
+            };
+            let nested = match path.0.first() {
+                Some(Step::Attr(a)) => self.attribute(a).is_some_and(|a| a.nested.is_some()),
+                _ => false,
+            };
+            if nested && path.0.len() > 2 && matches!(path.0[1], Step::Key(_)) {
+                let rest = crate::framework::AttrPath(path.0.split_off(2));
+                let name = rest.to_string();
+                let name = name.trim_start_matches('.');
+                if !d.detail.starts_with(name) {
+                    d.detail = format!("{name}: {}", d.detail);
+                }
+            }
+        }
     }
 
     /// Sets every write-only attribute of `v` to null, in nested single blocks
@@ -265,6 +319,14 @@ impl Block {
             }
             if a.default.is_some() && !(a.optional && a.computed) {
                 out.push(format!("{p}: a default needs optional + computed"));
+            }
+            if let Some(nested) = &a.nested {
+                let inner = Block {
+                    attributes: nested.clone(),
+                    description: a.description.clone(),
+                    ..Default::default()
+                };
+                out.extend(inner.lint(&format!("{p}.")));
             }
         }
         for b in &self.blocks {

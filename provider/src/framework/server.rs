@@ -196,6 +196,7 @@ impl<P: Provider> Server<P> {
             }
         }
         e.resource.validate(config, &mut d);
+        e.schema.block.point_at_map_elements(&mut d);
         d
     }
 
@@ -291,6 +292,7 @@ impl<P: Provider> Server<P> {
         out.requires_replace = resp.requires_replace;
         out.planned_private = resp.planned_private;
         out.diagnostics = resp.diagnostics;
+        e.schema.block.point_at_map_elements(&mut out.diagnostics);
         out
     }
 

@@ -87,10 +87,19 @@ fn type_bytes(t: &Type) -> Vec<u8> {
 }
 
 fn attribute(a: &Attribute) -> pb::schema::Attribute {
+    let nested_type = a.nested.as_ref().map(|attrs| pb::schema::Object {
+        attributes: attrs.iter().map(attribute).collect(),
+        nesting: pb::schema::object::NestingMode::Map as i32,
+    });
     pb::schema::Attribute {
         name: a.name.clone(),
-        r#type: type_bytes(&a.ty),
-        nested_type: None,
+        // A nested attribute's type is given by its nested_type alone.
+        r#type: if nested_type.is_some() {
+            Vec::new()
+        } else {
+            type_bytes(&a.ty)
+        },
+        nested_type,
         description: a.description.clone(),
         required: a.required,
         optional: a.optional,

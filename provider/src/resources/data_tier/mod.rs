@@ -61,7 +61,7 @@ const CONFIG_ATTRS: [&str; 13] = [
     "tags",
     "postgres",
     "redis",
-    "bucket",
+    "buckets",
     "timeouts",
     "id",
 ];
@@ -386,9 +386,9 @@ fn state(aws: &Aws, base: &Value, obs: &Observed) -> Value {
     st.insert("redis".into(), rd);
 
     // Buckets: settings Terraform owns.
-    if let Some(mut buckets) = base.get("bucket").as_map().cloned() {
+    if let Some(mut buckets) = base.get("buckets").as_map().cloned() {
         buckets.retain(|k, _| obs.buckets.contains_key(k));
-        let b_schema = block_schema("bucket");
+        let b_schema = block_schema("buckets");
         for (key, bv) in buckets.iter_mut() {
             let (Some(seen), Some(spec)) = (obs.buckets.get(key), d.buckets.get(key)) else {
                 continue;
@@ -419,7 +419,7 @@ fn state(aws: &Aws, base: &Value, obs: &Observed) -> Value {
                 );
             }
         }
-        st.insert("bucket".into(), Value::Map(buckets));
+        st.insert("buckets".into(), Value::Map(buckets));
     }
 
     let db = obs.db.as_ref();
@@ -1037,9 +1037,9 @@ impl Resource<Aws> for DataTier {
 
         // buckets
         let name = config.get("name").as_str().unwrap_or("ode");
-        if let Some(buckets) = config.get("bucket").as_map() {
+        if let Some(buckets) = config.get("buckets").as_map() {
             for (key, b) in buckets {
-                let at = |n: &str| AttrPath::attr("bucket").then_key(key).then_attr(n);
+                let at = |n: &str| AttrPath::attr("buckets").then_key(key).then_attr(n);
                 let key_ok = !key.is_empty()
                     && key
                         .chars()
@@ -1047,7 +1047,7 @@ impl Resource<Aws> for DataTier {
                     && crate::aws::validate::bucket_name(&format!("{name}-{key}")).is_ok();
                 if !key_ok {
                     diags.attr_error(
-                        AttrPath::attr("bucket").then_key(key),
+                        AttrPath::attr("buckets").then_key(key),
                         "Invalid bucket key",
                         format!("{key:?}: bucket keys are lowercase letters, digits and hyphens, and \"{name}-{key}\" must be a valid bucket name."),
                     );
@@ -1094,7 +1094,7 @@ impl Resource<Aws> for DataTier {
 
     async fn modify_plan(&self, aws: &Aws, req: PlanRequest<'_>, resp: &mut PlanResponse) {
         resp.planned.set("exposure", Value::string("verified"));
-        let known = ["postgres", "redis", "bucket"]
+        let known = ["postgres", "redis", "buckets"]
             .iter()
             .all(|b| resp.planned.get(b).is_wholly_known());
         let estimate = known.then(|| cost(&Desired::from_value(&resp.planned, &Value::Null)));
@@ -1397,7 +1397,7 @@ async fn import_config(aws: &Aws, name: &str) -> Result<Value, String> {
         ),
         ("postgres", Value::Null),
         ("redis", redis),
-        ("bucket", Value::Map(BTreeMap::new())),
+        ("buckets", Value::Null),
         ("timeouts", Value::Null),
         ("id", Value::string(name)),
     ]))

@@ -141,7 +141,7 @@ impl Desired {
             None => AuthToken::None,
         };
         // No `bucket` block (the core sends an empty map): the seed's buckets.
-        let buckets = match v.get("bucket").as_map() {
+        let buckets = match v.get("buckets").as_map() {
             Some(m) if !m.is_empty() => {
                 m.iter().map(|(k, b)| (k.clone(), bucket_spec(b))).collect()
             }

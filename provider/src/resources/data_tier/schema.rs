@@ -1,6 +1,6 @@
 //! `ode_data_tier`: what users write and what they get back.
 //!
-//! The `postgres`, `redis` and `bucket` blocks hold only what the user wrote;
+//! The `postgres` and `redis` blocks and the `buckets` map hold only what the user wrote;
 //! [`super::model`] applies the defaults documented here, so a configuration that
 //! relies on them stays short and its state mirrors it.
 
@@ -28,7 +28,7 @@ pub const REDIS_SNAPSHOT_WINDOW: &str = "02:00-03:00";
 pub const REDIS_MAINTENANCE_WINDOW: &str = "sun:05:30-sun:06:30";
 pub const REDIS_PORT: i64 = 6379;
 
-/// The seed's buckets, made when no `bucket` block is written.
+/// The seed's buckets, made when `buckets` is null or empty.
 pub const DEFAULT_BUCKETS: [&str; 3] = ["documents", "exports", "fonts"];
 pub const ENCRYPTIONS: [&str; 2] = ["aws:kms", "AES256"];
 
@@ -144,7 +144,7 @@ fn redis_block() -> Block {
 }
 
 fn bucket_block() -> Block {
-    Block::new("An S3 bucket of the tier, keyed by a short name (`bucket \"documents\" { ... }`); the bucket is `<name>-<key>`. Without any `bucket` block the tier makes the seed's `documents`, `exports` and `fonts`. Public access is always blocked and only TLS requests are allowed.")
+    Block::new("The S3 buckets of the tier, keyed by a short name (`buckets = { documents = { ... } }`); a bucket is `<name>-<key>`. When null (or empty) the tier makes the seed's `documents`, `exports` and `fonts`. Public access is always blocked and only TLS requests are allowed.")
         .attr(Attribute::bool("versioning").optional().doc("Keep object versions (default true)."))
         .attr(Attribute::string("encryption").optional().doc(
             "`aws:kms` (default: the tier's KMS key) or `AES256` (SSE-S3).",
@@ -201,7 +201,7 @@ pub fn schema() -> Schema {
     ))
     .group("postgres", postgres_block())
     .group("redis", redis_block())
-    .map("bucket", bucket_block())
+    .attr(bucket_block().into_map_attribute("buckets"))
     .single("timeouts", crate::kit::timeouts::block("60m"))
     .attr(computed("id", Type::String, "The tier name."))
     .attr(computed("rds_endpoint", Type::String, "PostgreSQL host name."))

@@ -63,10 +63,10 @@ const CONFIG_ATTRS: [&str; 19] = [
     "node_role_arn",
     "authentication_mode",
     "tags",
-    "node_group",
-    "addon",
-    "access_entry",
-    "service_account",
+    "node_groups",
+    "addons",
+    "access_entries",
+    "service_accounts",
     "timeouts",
     "id",
 ];
@@ -139,7 +139,11 @@ fn state(aws: &Aws, base: &Value, obs: &Observed) -> Value {
     );
 
     // Node groups: the newest generation of each key; drift in what Terraform owns.
-    let mut groups = base.get("node_group").as_map().cloned().unwrap_or_default();
+    let mut groups = base
+        .get("node_groups")
+        .as_map()
+        .cloned()
+        .unwrap_or_default();
     let mut arns = BTreeMap::new();
     let mut versions = BTreeMap::new();
     let mut statuses = BTreeMap::new();
@@ -179,15 +183,15 @@ fn state(aws: &Aws, base: &Value, obs: &Observed) -> Value {
         }
     }
     st.insert(
-        "node_group".into(),
-        if groups.is_empty() && base.get("node_group").is_null() {
+        "node_groups".into(),
+        if groups.is_empty() && base.get("node_groups").is_null() {
             Value::Null
         } else {
             Value::Map(groups)
         },
     );
 
-    let mut addons = base.get("addon").as_map().cloned().unwrap_or_default();
+    let mut addons = base.get("addons").as_map().cloned().unwrap_or_default();
     addons.retain(|k, _| obs.addons.contains_key(k));
     let mut addon_versions = BTreeMap::new();
     for (name, av) in addons.iter_mut() {
@@ -204,8 +208,8 @@ fn state(aws: &Aws, base: &Value, obs: &Observed) -> Value {
         }
     }
     st.insert(
-        "addon".into(),
-        if addons.is_empty() && base.get("addon").is_null() {
+        "addons".into(),
+        if addons.is_empty() && base.get("addons").is_null() {
             Value::Null
         } else {
             Value::Map(addons)
@@ -213,14 +217,14 @@ fn state(aws: &Aws, base: &Value, obs: &Observed) -> Value {
     );
 
     let mut access = base
-        .get("access_entry")
+        .get("access_entries")
         .as_map()
         .cloned()
         .unwrap_or_default();
     access.retain(|p, _| obs.access.contains_key(p));
     st.insert(
-        "access_entry".into(),
-        if access.is_empty() && base.get("access_entry").is_null() {
+        "access_entries".into(),
+        if access.is_empty() && base.get("access_entries").is_null() {
             Value::Null
         } else {
             Value::Map(access)
@@ -228,14 +232,14 @@ fn state(aws: &Aws, base: &Value, obs: &Observed) -> Value {
     );
 
     let mut sas = base
-        .get("service_account")
+        .get("service_accounts")
         .as_map()
         .cloned()
         .unwrap_or_default();
     sas.retain(|k, _| obs.sa_roles.contains_key(k));
     st.insert(
-        "service_account".into(),
-        if sas.is_empty() && base.get("service_account").is_null() {
+        "service_accounts".into(),
+        if sas.is_empty() && base.get("service_accounts").is_null() {
             Value::Null
         } else {
             Value::Map(sas)
@@ -492,16 +496,16 @@ impl Resource<Aws> for EksStack {
         );
         crate::kit::timeouts::validate(config, diags);
 
-        if let Some(groups) = config.get("node_group").as_map() {
+        if let Some(groups) = config.get("node_groups").as_map() {
             for (key, g) in groups {
-                let at = |a: &str| AttrPath::attr("node_group").then_key(key).then_attr(a);
+                let at = |a: &str| AttrPath::attr("node_groups").then_key(key).then_attr(a);
                 if !(1..=63).contains(&key.len())
                     || !key
                         .chars()
                         .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
                 {
                     diags.attr_error(
-                        AttrPath::attr("node_group").then_key(key),
+                        AttrPath::attr("node_groups").then_key(key),
                         "Invalid node group name",
                         format!(
                             "{key:?}: node group names are 1 to 63 letters, digits, '-' or '_'."
@@ -657,11 +661,11 @@ impl Resource<Aws> for EksStack {
                 );
             }
         }
-        if let Some(addons) = config.get("addon").as_map() {
+        if let Some(addons) = config.get("addons").as_map() {
             for (name, a) in addons {
                 if !KNOWN_ADDONS.contains(&name.as_str()) {
                     diags.attr_error(
-                        AttrPath::attr("addon").then_key(name),
+                        AttrPath::attr("addons").then_key(name),
                         "Unknown add-on",
                         format!(
                             "{name:?} is not an add-on this stack manages; use one of {}.",
@@ -671,7 +675,7 @@ impl Resource<Aws> for EksStack {
                 }
                 string_at(
                     a.get("configuration_values"),
-                    AttrPath::attr("addon")
+                    AttrPath::attr("addons")
                         .then_key(name)
                         .then_attr("configuration_values"),
                     diags,
@@ -683,18 +687,18 @@ impl Resource<Aws> for EksStack {
                 );
             }
         }
-        if let Some(entries) = config.get("access_entry").as_map() {
+        if let Some(entries) = config.get("access_entries").as_map() {
             for (principal, e) in entries {
                 if crate::aws::validate::arn("iam")(principal).is_err() {
                     diags.attr_error(
-                        AttrPath::attr("access_entry").then_key(principal),
+                        AttrPath::attr("access_entries").then_key(principal),
                         "Invalid principal",
                         format!("{principal:?} is not an IAM role or user ARN."),
                     );
                 }
                 string_at(
                     e.get("policy_arn"),
-                    AttrPath::attr("access_entry")
+                    AttrPath::attr("access_entries")
                         .then_key(principal)
                         .then_attr("policy_arn"),
                     diags,
@@ -708,9 +712,9 @@ impl Resource<Aws> for EksStack {
                 );
             }
         }
-        if let Some(sas) = config.get("service_account").as_map() {
+        if let Some(sas) = config.get("service_accounts").as_map() {
             for (key, sa) in sas {
-                let at = AttrPath::attr("service_account").then_key(key);
+                let at = AttrPath::attr("service_accounts").then_key(key);
                 let dns = |s: &str| {
                     (1..=63).contains(&s.len())
                         && s.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
@@ -758,7 +762,7 @@ impl Resource<Aws> for EksStack {
     async fn modify_plan(&self, aws: &Aws, req: PlanRequest<'_>, resp: &mut PlanResponse) {
         // The roles' policies are enforced: drift shows as a change, apply repairs it.
         resp.planned.set("iam_policies", Value::string("verified"));
-        let known = resp.planned.get("node_group").is_wholly_known();
+        let known = resp.planned.get("node_groups").is_wholly_known();
         let estimate = known.then(|| cost(&Desired::from_value(&resp.planned)));
         crate::pricing::set(&mut resp.planned, estimate.as_ref());
         if let Some(w) = estimate.as_ref().and_then(|e| e.warning()) {
@@ -902,16 +906,16 @@ async fn check_versions(aws: &Aws, req: &PlanRequest<'_>, resp: &mut PlanRespons
             }
         }
     }
-    if let Some(groups) = planned.get("node_group").as_map() {
+    if let Some(groups) = planned.get("node_groups").as_map() {
         for (key, g) in groups {
             let v = g.get("kubernetes_version");
             let before = req
                 .prior
-                .get("node_group")
+                .get("node_groups")
                 .get(key)
                 .get("kubernetes_version");
             if let (Some(s), true) = (v.as_str(), before != v) {
-                let at = AttrPath::attr("node_group")
+                let at = AttrPath::attr("node_groups")
                     .then_key(key)
                     .then_attr("kubernetes_version");
                 wanted.push((at, s.to_string()));
@@ -965,8 +969,8 @@ async fn import_config(aws: &Aws, name: &str) -> Result<Value, String> {
     };
     let probe = Desired::from_value(&Value::object([
         ("name", Value::string(name)),
-        ("service_account", keyed(&sa_keys)),
-        ("access_entry", keyed(&principals)),
+        ("service_accounts", keyed(&sa_keys)),
+        ("access_entries", keyed(&principals)),
     ]));
     let obs = ops::read(aws, &probe).await.map_err(|e| e.to_string())?;
     let Some(c) = &obs.cluster else {
@@ -1111,10 +1115,10 @@ async fn import_config(aws: &Aws, name: &str) -> Result<Value, String> {
                 Value::string_map(user_tags.iter())
             },
         ),
-        ("node_group", map_or_null(groups)),
-        ("addon", map_or_null(addons)),
+        ("node_groups", map_or_null(groups)),
+        ("addons", map_or_null(addons)),
         (
-            "access_entry",
+            "access_entries",
             map_or_null(
                 obs.access
                     .iter()
@@ -1139,7 +1143,7 @@ async fn import_config(aws: &Aws, name: &str) -> Result<Value, String> {
             ),
         ),
         (
-            "service_account",
+            "service_accounts",
             map_or_null(
                 obs.sa_policies
                     .iter()

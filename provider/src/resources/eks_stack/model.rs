@@ -169,11 +169,11 @@ impl Desired {
                 .unwrap_or("API_AND_CONFIG_MAP")
                 .to_string(),
             tags: v.get("tags").to_string_map(),
-            node_groups: entries(v.get("node_group"))
+            node_groups: entries(v.get("node_groups"))
                 .into_iter()
                 .map(|(k, g)| (k, node_group(g)))
                 .collect(),
-            addons: entries(v.get("addon"))
+            addons: entries(v.get("addons"))
                 .into_iter()
                 .map(|(k, a)| {
                     let s = |n: &str| a.get(n).as_str().map(str::to_string);
@@ -186,7 +186,7 @@ impl Desired {
                     )
                 })
                 .collect(),
-            access: entries(v.get("access_entry"))
+            access: entries(v.get("access_entries"))
                 .into_iter()
                 .map(|(k, a)| {
                     (
@@ -202,7 +202,7 @@ impl Desired {
                     )
                 })
                 .collect(),
-            service_accounts: entries(v.get("service_account"))
+            service_accounts: entries(v.get("service_accounts"))
                 .into_iter()
                 .map(|(k, a)| {
                     let (ns, name) = k.split_once('/').unwrap_or(("default", k.as_str()));

@@ -30,7 +30,7 @@ pub const NODELESS_ADDONS: [&str; 2] = ["vpc-cni", "kube-proxy"];
 pub const KNOWN_ADDONS: [&str; 4] = ["vpc-cni", "kube-proxy", "coredns", "aws-ebs-csi-driver"];
 
 fn node_group_block() -> Block {
-    Block::new("A managed node group, keyed by its name (`node_group \"system\" { ... }`).")
+    Block::new("Managed node groups by name (`node_groups = { system = { ... } }`).")
         .attr(Attribute::string_list("instance_types").optional().doc(
             "EC2 instance types (default `[\"t3.medium\"]`). Changing them replaces the group inside the stack: the new group is ACTIVE before the old one is deleted.",
         ))
@@ -73,7 +73,7 @@ fn node_group_block() -> Block {
 }
 
 fn addon_block() -> Block {
-    Block::new("An EKS add-on, keyed by its name (`addon \"coredns\" { ... }`).")
+    Block::new("EKS add-ons by name (`addons = { coredns = {} }`).")
         .attr(Attribute::string("version").optional().doc(
             "Add-on version; when null, the version EKS names as default for the cluster's Kubernetes version (kept current across upgrades).",
         ))
@@ -83,7 +83,7 @@ fn addon_block() -> Block {
 }
 
 fn access_entry_block() -> Block {
-    Block::new("Cluster access for an IAM principal, keyed by its ARN (`access_entry \"arn:aws:iam::123456789012:role/admin\" { ... }`).")
+    Block::new("Cluster access for IAM principals, keyed by ARN (`access_entries = { \"arn:aws:iam::123456789012:role/admin\" = {} }`).")
         .attr(Attribute::string("policy_arn").optional().doc(
             "EKS access policy to associate (default `arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy`).",
         ))
@@ -93,7 +93,7 @@ fn access_entry_block() -> Block {
 }
 
 fn service_account_block() -> Block {
-    Block::new("An IAM role for a Kubernetes service account (IRSA), keyed by `namespace/name` (`service_account \"ode/api\" { ... }`).")
+    Block::new("IAM roles for Kubernetes service accounts (IRSA), keyed by `namespace/name` (`service_accounts = { \"ode/api\" = { ... } }`).")
         .attr(Attribute::string_list("policy_arns").optional().doc(
             "Managed policies to attach to the role.",
         ))
@@ -158,10 +158,10 @@ pub fn schema() -> Schema {
     .attr(Attribute::string_map("tags").optional().doc(
         "Tags for every object of the stack, merged over the provider's `default_tags`.",
     ))
-    .map("node_group", node_group_block())
-    .map("addon", addon_block())
-    .map("access_entry", access_entry_block())
-    .map("service_account", service_account_block())
+    .attr(node_group_block().into_map_attribute("node_groups"))
+    .attr(addon_block().into_map_attribute("addons"))
+    .attr(access_entry_block().into_map_attribute("access_entries"))
+    .attr(service_account_block().into_map_attribute("service_accounts"))
     .single("timeouts", crate::kit::timeouts::block("60m"))
     .attr(computed("id", Type::String, "The cluster name."))
     .attr(computed("arn", Type::String, "The cluster ARN."))

@@ -39,7 +39,7 @@ fn desired(v: &Value) -> Desired {
             .map_or(untagged, |n| n as i32),
     };
     // No `repository` block (the core sends an empty map): the platform's three.
-    let repositories = match v.get("repository").as_map() {
+    let repositories = match v.get("repositories").as_map() {
         Some(m) if !m.is_empty() => m.iter().map(|(k, r)| (k.clone(), spec(r))).collect(),
         _ => DEFAULT_REPOSITORIES
             .iter()
@@ -62,9 +62,9 @@ fn state(base: &Value, seen: &BTreeMap<String, RepoSeen>) -> Value {
     let d = desired(base);
     let mut st = base.clone();
     st.set("id", Value::string(&d.name));
-    if let Some(mut repos) = base.get("repository").as_map().cloned() {
+    if let Some(mut repos) = base.get("repositories").as_map().cloned() {
         repos.retain(|k, _| seen.contains_key(k));
-        st.set("repository", Value::Map(repos));
+        st.set("repositories", Value::Map(repos));
     }
     let by_key = |f: &dyn Fn(&RepoSeen) -> String| {
         Value::Map(
@@ -236,9 +236,9 @@ impl Resource<Aws> for Registry {
             crate::aws::validate::tag(k, v)
         });
         let name = config.get("name").as_str().unwrap_or("ode");
-        if let Some(repos) = config.get("repository").as_map() {
+        if let Some(repos) = config.get("repositories").as_map() {
             for (key, r) in repos {
-                let at = AttrPath::attr("repository").then_key(key);
+                let at = AttrPath::attr("repositories").then_key(key);
                 if name_rule(&format!("{name}-{key}")).is_err() || key.is_empty() {
                     diags.attr_error(
                         at.clone(),
@@ -264,7 +264,7 @@ impl Resource<Aws> for Registry {
 
     async fn modify_plan(&self, _aws: &Aws, req: PlanRequest<'_>, resp: &mut PlanResponse) {
         resp.planned.set("compliance", Value::string("verified"));
-        let known = resp.planned.get("repository").is_wholly_known();
+        let known = resp.planned.get("repositories").is_wholly_known();
         let estimate =
             known.then(|| crate::pricing::registry(desired(&resp.planned).repositories.len()));
         crate::pricing::set(&mut resp.planned, estimate.as_ref());
@@ -369,7 +369,7 @@ impl Resource<Aws> for Registry {
                 .cloned()
                 .collect::<std::collections::BTreeSet<_>>()
         {
-            Value::Map(BTreeMap::new())
+            Value::Null
         } else {
             Value::Map(
                 listed
@@ -415,7 +415,7 @@ impl Resource<Aws> for Registry {
                     ("pull_principal_arns", Value::Null),
                     ("force_destroy", Value::Bool(false)),
                     ("tags", Value::Null),
-                    ("repository", repo_block),
+                    ("repositories", repo_block),
                     ("timeouts", Value::Null),
                 ]);
                 resp.state = state(&base, &seen);

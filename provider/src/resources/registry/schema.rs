@@ -4,13 +4,13 @@ use crate::framework::{Attribute, Block, Schema, Type};
 
 pub const TYPE_NAME: &str = "ode_registry";
 
-/// The platform's images, made when no `repository` block is written.
+/// The platform's images, made when `repositories` is null or empty.
 pub const DEFAULT_REPOSITORIES: [&str; 3] = ["api", "worker", "viewer"];
 pub const KEEP_TAGGED: i64 = 30;
 pub const UNTAGGED_DAYS: i64 = 7;
 
 fn repository_block() -> Block {
-    Block::new("An ECR repository of the registry, keyed by a short name (`repository \"api\" { ... }`); the repository is `<name>-<key>`. Without any `repository` block the registry makes the platform's `api`, `worker` and `viewer`.")
+    Block::new("The ECR repositories of the registry, keyed by a short name (`repositories = { api = {} }`); a repository is `<name>-<key>`. When null (or empty) the registry makes the platform's `api`, `worker` and `viewer`.")
         .attr(Attribute::number("keep_tagged_images").optional().doc(
             "Tagged images to keep (the registry's `keep_tagged_images` when null); older ones expire.",
         ))
@@ -57,7 +57,7 @@ pub fn schema() -> Schema {
     .attr(Attribute::string_map("tags").optional().doc(
         "Tags for every repository, merged over the provider's `default_tags`.",
     ))
-    .map("repository", repository_block())
+    .attr(repository_block().into_map_attribute("repositories"))
     .single("timeouts", crate::kit::timeouts::block("20m"))
     .attr(computed("id", Type::String, "The registry name."))
     .attr(computed("registry_id", Type::String, "The AWS account's registry id."))
