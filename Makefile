@@ -71,6 +71,8 @@ bench: tools
 	  $(VENV)/bin/python -m tests.bench.eks_bench
 	ODE_PROVIDER_BIN=$(CARGO_TARGET_DIR)/release/terraform-provider-ode \
 	  $(VENV)/bin/python -m tests.bench.data_bench
+	ODE_PROVIDER_BIN=$(CARGO_TARGET_DIR)/release/terraform-provider-ode \
+	  $(VENV)/bin/python -m tests.bench.platform_bench
 
 ## make docs: provider docs from the schema, module README tables from the HCL.
 docs: build

@@ -278,7 +278,7 @@ def test_data_update_in_place(core: Core, emulator: EmulatorClient, workdir: Pat
             emulator,
             postgres='deletion_protection = false\n    instance_class = "db.t3.large"\n    backup_retention_days = 14\n    apply_immediately = true',
             redis='node_type = "cache.t3.large"',
-        ),
+        ).replace('tags                = { Environment = "e2e" }', 'tags                = { Environment = "e2e", Team = "data" }'),
     )
     plan = core.plan(workdir)
     assert plan.returncode == 2 and "updated in-place" in plan.stdout and "must be replaced" not in plan.stdout, plan.describe()
@@ -289,6 +289,13 @@ def test_data_update_in_place(core: Core, emulator: EmulatorClient, workdir: Pat
     assert not db.get("PendingModifiedValues"), db.get("PendingModifiedValues")
     (rg,) = emulator.client("elasticache").describe_replication_groups(ReplicationGroupId=f"{TIER}-redis")["ReplicationGroups"]
     assert rg["CacheNodeType"] == "cache.t3.large"
+    # Tags follow in place, on every kind of object.
+    assert {"Key": "Team", "Value": "data"} in db["TagList"], db["TagList"]
+    rg_tags = emulator.client("elasticache").list_tags_for_resource(ResourceName=rg["ARN"])["TagList"]
+    assert {"Key": "Team", "Value": "data"} in rg_tags, rg_tags
+    sg_id = tier(core, workdir)["security_group_ids"]["redis"]
+    sg_tags = emulator.client("ec2").describe_security_groups(GroupIds=[sg_id])["SecurityGroups"][0]["Tags"]
+    assert {"Key": "Team", "Value": "data"} in sg_tags, sg_tags
     assert tier(core, workdir)["pending_changes"] == {}
     assert_no_changes(core, workdir)
     emulator.set_data_transitions(transition_s=0)

@@ -82,6 +82,42 @@ where
     }
 }
 
+/// Retires a KMS key a composite made: its alias is deleted and the key is
+/// scheduled for deletion after the shortest window (7 days), during which it can
+/// still be cancelled. A key already gone or already scheduled counts as retired.
+pub async fn retire_key(
+    aws: &crate::aws::Aws,
+    stop: &Stop,
+    deadline: Instant,
+    alias: &str,
+    key_arn: &str,
+) -> Result<(), AwsError> {
+    use crate::aws::Op;
+    delete(stop, deadline, || async {
+        aws.kms
+            .delete_alias()
+            .alias_name(alias)
+            .send()
+            .await
+            .op("DeleteAlias")
+            .map(|_| ())
+    })
+    .await?;
+    let scheduled = aws
+        .kms
+        .schedule_key_deletion()
+        // The key id (the ARN's last part): AWS takes either, moto only the id.
+        .key_id(key_arn.rsplit('/').next().unwrap_or(key_arn))
+        .pending_window_in_days(7)
+        .send()
+        .await
+        .op("ScheduleKeyDeletion");
+    match scheduled {
+        Err(e) if !(e.is_not_found() || e.is_code(&["KMSInvalidStateException"])) => Err(e),
+        _ => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

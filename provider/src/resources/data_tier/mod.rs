@@ -1264,9 +1264,10 @@ impl DataTier {
                 .iter()
                 .any(|a| prior.get(block).get(a) != planned.get(block).get(a))
         };
-        let changes = ops::SecretChanges {
+        let changes = ops::Changes {
             password: !create && changed("postgres", ["password", "password_version"]),
             auth_token: !create && changed("redis", ["auth_token", "auth_token_version"]),
+            tags: !create && prior.get("tags") != planned.get("tags"),
         };
         match ops::reconcile(aws, stop, &d, changes, deadline).await {
             Ok(errs) => {

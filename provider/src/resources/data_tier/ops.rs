@@ -623,6 +623,11 @@ async fn ensure_sg(
             (r.group_id().unwrap_or_default().to_string(), Vec::new())
         }
     };
+    if let Some(s) = seen {
+        let tags = tier_tags(aws, d, &format!("sg/{engine}"));
+        let have = BTreeMap::from([(s.id.clone(), s.tags.clone())]);
+        ec2_tags::retag(&aws.ec2, &Stop::new(), vec![(s.id.clone(), tags)], &have).await?;
+    }
     let want = wanted_ingress(d, port);
     let add: Vec<ec2::IpPermission> = want
         .iter()
@@ -1338,11 +1343,73 @@ async fn modify_redis(
     Ok(())
 }
 
-/// What changed in secrets since the last apply (from prior and planned state).
+/// What changed since the last apply that AWS cannot show (from prior and
+/// planned state): a password or token given again, tags Redis does not report.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct SecretChanges {
+pub struct Changes {
     pub password: bool,
     pub auth_token: bool,
+    pub tags: bool,
+}
+
+/// Brings an RDS resource's tags from `have` to `want`.
+async fn retag_rds(aws: &Aws, arn: &str, have: &Tags, want: &Tags) -> Result<(), AwsError> {
+    let (set, remove) = kit::tags::diff(have, want);
+    if !set.is_empty() {
+        aws.rds
+            .add_tags_to_resource()
+            .resource_name(arn)
+            .set_tags(Some(rds_tags(&set)))
+            .send()
+            .await
+            .op("AddTagsToResource")?;
+    }
+    if !remove.is_empty() {
+        aws.rds
+            .remove_tags_from_resource()
+            .resource_name(arn)
+            .set_tag_keys(Some(remove))
+            .send()
+            .await
+            .op("RemoveTagsFromResource")?;
+    }
+    Ok(())
+}
+
+/// Brings an ElastiCache resource's tags to `want` (read first: Describe does
+/// not report them).
+async fn retag_cache(aws: &Aws, arn: &str, want: &Tags) -> Result<(), AwsError> {
+    let have: Tags = aws
+        .elasticache
+        .list_tags_for_resource()
+        .resource_name(arn)
+        .send()
+        .await
+        .op("ListTagsForResource")?
+        .tag_list()
+        .iter()
+        .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
+        .collect();
+    let (set, remove) = kit::tags::diff(&have, want);
+    if !set.is_empty() {
+        aws.elasticache
+            .add_tags_to_resource()
+            .resource_name(arn)
+            .set_tags(Some(cache_tags(&set)))
+            .send()
+            .await
+            .op("AddTagsToResource")?;
+    }
+    if !remove.is_empty() {
+        aws.elasticache
+            .remove_tags_from_resource()
+            .resource_name(arn)
+            .set_tag_keys(Some(remove))
+            .send()
+            .await
+            .op("RemoveTagsFromResource")?;
+    }
+    Ok(())
 }
 
 /// Create, update and drift repair. Returns the errors of the objects that
@@ -1351,7 +1418,7 @@ pub async fn reconcile(
     aws: &Aws,
     stop: &Stop,
     d: &Desired,
-    changes: SecretChanges,
+    changes: Changes,
     deadline: Instant,
 ) -> Result<Vec<AwsError>, TierError> {
     let obs = read(aws, d).await?;
@@ -1431,6 +1498,7 @@ pub async fn reconcile(
                 if seen.status != "available" {
                     wait_db_available(aws, stop, d, deadline).await?;
                 }
+                retag_rds(aws, &seen.arn, &seen.tags, &tier_tags(aws, d, "postgres")).await?;
                 match db_modification(aws, d, seen, sg, changes.password) {
                     Some(m) => {
                         m.send().await.op("ModifyDBInstance")?;
@@ -1453,6 +1521,9 @@ pub async fn reconcile(
             Some(seen) => {
                 if seen.status != "available" {
                     wait_redis_available(aws, stop, d, deadline).await?;
+                }
+                if changes.tags {
+                    retag_cache(aws, &seen.arn, &tier_tags(aws, d, "redis")).await?;
                 }
                 let rotate = token.clone().filter(|_| changes.auth_token);
                 modify_redis(aws, stop, d, seen, rotate, deadline).await
@@ -1729,32 +1800,8 @@ pub async fn delete(
     // The key last, and only when no final snapshot needs it: a snapshot is
     // encrypted with the tier's key and cannot be restored without it.
     if let (Some(key), None) = (&obs.own_key, snapshot) {
-        let alias = d.key_alias();
-        let r = kit::delete(stop, deadline, || async {
-            aws.kms
-                .delete_alias()
-                .alias_name(&alias)
-                .send()
-                .await
-                .op("DeleteAlias")
-                .map(|_| ())
-        })
-        .await;
-        if let Err(e) = r {
+        if let Err(e) = kit::retire_key(aws, stop, deadline, &d.key_alias(), key).await {
             return vec![e];
-        }
-        let r = aws
-            .kms
-            .schedule_key_deletion()
-            .key_id(key.rsplit('/').next().unwrap_or(key))
-            .pending_window_in_days(7)
-            .send()
-            .await
-            .op("ScheduleKeyDeletion");
-        if let Err(e) = r {
-            if !(e.is_not_found() || e.is_code(&["KMSInvalidStateException"])) {
-                return vec![e];
-            }
         }
     }
     Vec::new()

@@ -2347,32 +2347,7 @@ pub async fn delete(
     if let Some(key) = owned_key {
         let alias = format!("alias/{name}-eks-secrets");
         futs.push(Box::pin(async move {
-            kit::delete(stop, deadline, || async {
-                aws.kms
-                    .delete_alias()
-                    .alias_name(&alias)
-                    .send()
-                    .await
-                    .op("DeleteAlias")
-                    .map(|_| ())
-            })
-            .await?;
-            aws.kms
-                .schedule_key_deletion()
-                // The key id (the ARN's last part): AWS takes either, moto only the id.
-                .key_id(key.rsplit('/').next().unwrap_or(key))
-                .pending_window_in_days(7)
-                .send()
-                .await
-                .op("ScheduleKeyDeletion")
-                .map(|_| ())
-                .or_else(|e| {
-                    if e.is_not_found() || e.is_code(&["KMSInvalidStateException"]) {
-                        Ok(())
-                    } else {
-                        Err(e)
-                    }
-                })
+            kit::retire_key(aws, stop, deadline, &alias, key).await
         }));
     }
     round(stop, "delete", futs).await
