@@ -37,26 +37,33 @@ resource "ode_eks_stack" "this" {{
   kubernetes_version = "{version}"
   subnet_ids         = ode_network.net.private_subnet_ids
 
-  node_group "system" {{
-    instance_types = ["t3.medium"]
-    min_size       = 2
-    max_size       = 4
+  node_groups = {{
+    system = {{
+      instance_types = ["t3.medium"]
+      min_size       = 2
+      max_size       = 4
+    }}
+    worker = {{
+      instance_types = ["t3.large"]
+      min_size       = 3
+      max_size       = 10
+    }}
   }}
 
-  node_group "worker" {{
-    instance_types = ["t3.large"]
-    min_size       = 3
-    max_size       = 10
+  addons = {{
+    "vpc-cni"    = {{}}
+    "kube-proxy" = {{}}
+    "coredns"    = {{}}
   }}
 
-  addon "vpc-cni" {{}}
-  addon "kube-proxy" {{}}
-  addon "coredns" {{}}
+  access_entries = {{
+    "arn:aws:iam::123456789012:role/platform-admin" = {{}}
+  }}
 
-  access_entry "arn:aws:iam::123456789012:role/platform-admin" {{}}
-
-  service_account "ode/api" {{
-    policy_arns = ["arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"]
+  service_accounts = {{
+    "ode/api" = {{
+      policy_arns = ["arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"]
+    }}
   }}
 }}
 """
@@ -64,7 +71,7 @@ resource "ode_eks_stack" "this" {{
 
 def stack_calls(emulator: EmulatorClient) -> Counter:
     """Calls of the stack's services (EKS, IAM, KMS), by service; resets the recorder."""
-    by = Counter(c["service"] for c in emulator.calls() if c["service"] in ("eks", "iam", "kms"))
+    by = Counter(c["service"] for c in emulator.calls() if c["service"] in ("eks", "iam", "kms", "logs"))
     emulator.reset_calls()
     return by
 
@@ -103,7 +110,7 @@ def main() -> None:
             sampler = threading.Thread(target=peak_rss_mb, args=(stop, rss))
             sampler.start()
             print(f"ode_eks_stack benchmark (provider {binary})")
-            print("\nAWS calls (EKS, IAM, KMS) for the seed's stack (2 node groups, 3 add-ons, 1 access entry, 1 IRSA role):")
+            print("\nAWS calls (EKS, IAM, KMS, CloudWatch Logs) for the seed's stack (2 node groups, 3 add-ons, 1 access entry, 1 IRSA role):")
             core.apply(work)
             print(f"  create   {sum(stack_calls(emulator).values()):3d}")
             core.run(work, "plan", "-refresh-only")
@@ -128,7 +135,7 @@ def main() -> None:
             started = time.monotonic()
             core.apply(work)
             wall = time.monotonic() - started
-            calls = [c for c in emulator.calls() if c["service"] in ("eks", "iam", "kms", "ec2", "sts")]
+            calls = [c for c in emulator.calls() if c["service"] in ("eks", "iam", "kms", "logs", "ec2", "sts")]
             n = rounds(calls, LATENCY_MS / 1000)
             bound = n * LATENCY_MS / 1000
             print(f"\ncreate with {LATENCY_MS} ms added to every AWS call:")
