@@ -45,6 +45,34 @@ pub fn judge(tags: &BTreeMap<String, String>, fingerprint: &str) -> Owner {
     }
 }
 
+/// Says, on `name`, that a create found `what` taken by `owner` and made nothing:
+/// `kind` names the resource for people ("EKS stack"), `type_name` for the import
+/// command (`ode_eks_stack`).
+pub fn report_taken(
+    diags: &mut crate::framework::Diagnostics,
+    kind: &str,
+    type_name: &str,
+    name: &str,
+    what: &str,
+    owner: &Owner,
+) {
+    let why = match owner {
+        Owner::Managed => {
+            "already exists and belongs to another Terraform state (or was made outside this provider)"
+        }
+        _ => "is marked as being created by another configuration or workspace",
+    };
+    diags.attr_error(
+        crate::framework::AttrPath::attr("name"),
+        format!("{kind} name {name:?} is taken"),
+        format!(
+            "{what} {why}. Nothing was created or changed. Choose another name, or, if this \
+             configuration should manage that {kind}, remove it from the other state and import \
+             it here: terraform import <address of this {type_name}> {name}"
+        ),
+    );
+}
+
 /// The fingerprint of the state this provider process serves (see the module
 /// docs), computed from the working directory and the environment.
 pub fn fingerprint() -> String {

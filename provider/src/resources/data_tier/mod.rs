@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use crate::aws::{Aws, AwsError, Op};
 use crate::framework::validate::{int_at, string_at, string_attr, string_map_at};
 use crate::framework::*;
-use crate::kit::claim::Owner;
+use crate::kit::claim;
 use crate::kit::wait::deadline_in;
 use model::*;
 use ops::ENGINES;
@@ -32,19 +32,7 @@ fn report_tier(diags: &mut Diagnostics, action: &str, name: &str, e: ops::TierEr
     match e {
         ops::TierError::Aws(e) => report(diags, action, name, vec![e]),
         ops::TierError::Taken { what, owner } => {
-            let why = match owner {
-                Owner::Managed => "already exists and belongs to another Terraform state (or was made outside this provider)",
-                _ => "is marked as being created by another configuration or workspace",
-            };
-            diags.attr_error(
-                AttrPath::attr("name"),
-                format!("Data tier name {name:?} is taken"),
-                format!(
-                    "{what} {why}. Nothing was created or changed. Choose another name, or, if this \
-                     configuration should manage that tier, remove it from the other state and import \
-                     it here: terraform import <address of this ode_data_tier> {name}"
-                ),
-            );
+            claim::report_taken(diags, "Data tier", TYPE_NAME, name, &what, &owner)
         }
     }
 }

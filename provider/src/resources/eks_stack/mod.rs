@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use crate::aws::{Aws, AwsError};
 use crate::framework::validate::{int_at, string_at, string_attr, string_map_at};
 use crate::framework::*;
-use crate::kit::claim::Owner;
+use crate::kit::claim;
 use crate::kit::wait::deadline_in;
 use model::*;
 use schema::*;
@@ -31,19 +31,7 @@ fn report_claim(diags: &mut Diagnostics, action: &str, name: &str, e: ops::Claim
     match e {
         ops::ClaimError::Aws(e) => report(diags, action, name, vec![e]),
         ops::ClaimError::Taken { what, owner } => {
-            let why = match owner {
-                Owner::Managed => "already exists and belongs to another Terraform state (or was made outside this provider)",
-                _ => "is marked as being created by another configuration or workspace",
-            };
-            diags.attr_error(
-                AttrPath::attr("name"),
-                format!("EKS stack name {name:?} is taken"),
-                format!(
-                    "{what} {why}. Nothing was created. Choose another name, or, if this configuration \
-                     should manage that stack, remove it from the other state and import it here: \
-                     terraform import <address of this ode_eks_stack> {name}"
-                ),
-            );
+            claim::report_taken(diags, "EKS stack", TYPE_NAME, name, &what, &owner)
         }
     }
 }

@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use crate::aws::{Aws, AwsError};
 use crate::framework::validate::{int_at, string_at, string_attr, string_map_at};
 use crate::framework::*;
-use crate::kit::claim::Owner;
+use crate::kit::claim;
 use ops::{Desired, RepoSeen, RepoSpec};
 use schema::*;
 
@@ -151,21 +151,14 @@ impl Registry {
             Err(ops::RegistryError::Aws(e)) => {
                 report(&mut resp.diagnostics, action, &d.name, vec![e])
             }
-            Err(ops::RegistryError::Taken { what, owner }) => {
-                let why = match owner {
-                    Owner::Managed => "already exists and belongs to another Terraform state (or was made outside this provider)",
-                    _ => "is marked as being created by another configuration or workspace",
-                };
-                resp.diagnostics.attr_error(
-                    AttrPath::attr("name"),
-                    format!("Registry name {:?} is taken", d.name),
-                    format!(
-                        "{what} {why}. Nothing was created or changed. Choose another name, or import \
-                         it here after removing it from the other state: terraform import <address> {}",
-                        d.name
-                    ),
-                );
-            }
+            Err(ops::RegistryError::Taken { what, owner }) => claim::report_taken(
+                &mut resp.diagnostics,
+                "Registry",
+                TYPE_NAME,
+                &d.name,
+                &what,
+                &owner,
+            ),
         }
     }
 }
