@@ -22,7 +22,7 @@ import pytest
 
 from tests.support.core import Core, Result, write_config
 from tests.support.emulator import EmulatorClient
-from tests.support.helpers import assert_emulator_empty
+from tests.support.helpers import ENDPOINT_SERVICES, assert_emulator_empty
 from tests.support.registry import ProviderRelease, RegistryServer
 
 pytestmark = pytest.mark.e2e
@@ -208,10 +208,7 @@ def test_registry_modules(core: Core, emulator: EmulatorClient, registry: Regist
     """A root module consumes the modules by registry address and version constraint
     (the state backend, and the whole platform as `<host>/ode/platform/aws`), with the
     provider from the test mirror, and applies on the emulator."""
-    endpoints = "\n".join(
-        f'    {service} = "{emulator.url}"'
-        for service in ("ec2", "eks", "iam", "kms", "logs", "rds", "elasticache", "s3", "secretsmanager", "ecr", "dynamodb", "sts")
-    )
+    endpoints = "\n".join(f'    {service} = "{emulator.url}"' for service in ENDPOINT_SERVICES)
     write_config(
         workdir,
         f"""terraform {{

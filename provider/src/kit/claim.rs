@@ -45,6 +45,20 @@ pub fn judge(tags: &BTreeMap<String, String>, fingerprint: &str) -> Owner {
     }
 }
 
+/// Why a create could not go on: an AWS error, or an object of the resource's
+/// name that is not this instance's to adopt.
+#[derive(Debug)]
+pub enum ClaimError {
+    Aws(crate::aws::AwsError),
+    Taken { what: String, owner: Owner },
+}
+
+impl From<crate::aws::AwsError> for ClaimError {
+    fn from(e: crate::aws::AwsError) -> Self {
+        ClaimError::Aws(e)
+    }
+}
+
 /// Says, on `name`, that a create found `what` taken by `owner` and made nothing:
 /// `kind` names the resource for people ("EKS stack"), `type_name` for the import
 /// command (`ode_eks_stack`).

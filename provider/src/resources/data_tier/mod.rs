@@ -28,10 +28,10 @@ fn report(diags: &mut Diagnostics, action: &str, name: &str, errs: Vec<AwsError>
     }
 }
 
-fn report_tier(diags: &mut Diagnostics, action: &str, name: &str, e: ops::TierError) {
+fn report_tier(diags: &mut Diagnostics, action: &str, name: &str, e: claim::ClaimError) {
     match e {
-        ops::TierError::Aws(e) => report(diags, action, name, vec![e]),
-        ops::TierError::Taken { what, owner } => {
+        claim::ClaimError::Aws(e) => report(diags, action, name, vec![e]),
+        claim::ClaimError::Taken { what, owner } => {
             claim::report_taken(diags, "Data tier", TYPE_NAME, name, &what, &owner)
         }
     }
@@ -100,16 +100,6 @@ fn nulls(schema: &Block) -> Value {
             .map(|a| (a.name.clone(), Value::Null))
             .collect(),
     )
-}
-
-fn block_schema(name: &str) -> Block {
-    schema::schema()
-        .block
-        .blocks
-        .into_iter()
-        .find(|b| b.type_name == name)
-        .map(|b| b.block)
-        .unwrap_or_default()
 }
 
 /// What a violation of the tier's exposure rules looks like, for `exposure`.
@@ -196,7 +186,7 @@ fn state(aws: &Aws, base: &Value, obs: &Observed) -> Value {
     st.insert("id".into(), Value::string(&d.name));
 
     // PostgreSQL: what AWS holds (or will apply in the maintenance window).
-    let pg_schema = block_schema("postgres");
+    let pg_schema = postgres_block();
     let mut pg = base.get("postgres").clone();
     if pg.is_null() {
         pg = nulls(&pg_schema);
@@ -307,7 +297,7 @@ fn state(aws: &Aws, base: &Value, obs: &Observed) -> Value {
     st.insert("postgres".into(), pg);
 
     // Redis.
-    let rd_schema = block_schema("redis");
+    let rd_schema = redis_block();
     let mut rd = base.get("redis").clone();
     if rd.is_null() {
         rd = nulls(&rd_schema);
@@ -376,7 +366,7 @@ fn state(aws: &Aws, base: &Value, obs: &Observed) -> Value {
     // Buckets: settings Terraform owns.
     if let Some(mut buckets) = base.get("buckets").as_map().cloned() {
         buckets.retain(|k, _| obs.buckets.contains_key(k));
-        let b_schema = block_schema("buckets");
+        let b_schema = bucket_block();
         for (key, bv) in buckets.iter_mut() {
             let (Some(seen), Some(spec)) = (obs.buckets.get(key), d.buckets.get(key)) else {
                 continue;
@@ -1274,7 +1264,7 @@ impl DataTier {
                 }
             }
             // Something of that name is not ours: nothing was made, nothing is recorded.
-            Err(e @ ops::TierError::Taken { .. }) => {
+            Err(e @ claim::ClaimError::Taken { .. }) => {
                 report_tier(&mut resp.diagnostics, action, &d.name, e)
             }
             Err(e) => {

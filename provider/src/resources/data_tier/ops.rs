@@ -21,29 +21,12 @@ use super::model::*;
 use crate::aws::{found, Aws, AwsError, Op};
 use crate::framework::Stop;
 use crate::kit::bucket::{self, BucketSeen};
-use crate::kit::claim::{self, Owner, CREATING_TAG};
+use crate::kit::claim::{self, ClaimError, Owner, CREATING_TAG};
 use crate::kit::tags::{ec2 as ec2_tags, owner_key, s3 as s3_tags, Tags};
 use crate::kit::{self, first_error, round, Fut, Status, Waiter};
 
 pub const COMPONENT: &str = "data-tier";
 pub const ENGINES: [(&str, i32); 2] = [("postgres", 5432), ("redis", 6379)];
-
-/// Why a reconcile stopped before it could finish.
-#[derive(Debug)]
-pub enum TierError {
-    Aws(AwsError),
-    /// An object of this name exists and is not this tier's to adopt.
-    Taken {
-        what: String,
-        owner: Owner,
-    },
-}
-
-impl From<AwsError> for TierError {
-    fn from(e: AwsError) -> Self {
-        TierError::Aws(e)
-    }
-}
 
 /// Tags of every object of the tier; roots carry the claim while a create runs.
 pub fn tier_tags(aws: &Aws, d: &Desired, key: &str) -> Tags {
@@ -424,7 +407,7 @@ pub async fn read(aws: &Aws, d: &Desired) -> Result<Observed, AwsError> {
 
 /// A create may adopt only what an unfinished create of this very tier left.
 /// Checked on every object that carries tags, before anything is written.
-async fn check_claim(aws: &Aws, d: &Desired, obs: &Observed) -> Result<(), TierError> {
+async fn check_claim(aws: &Aws, d: &Desired, obs: &Observed) -> Result<(), ClaimError> {
     let Some(fp) = d.creating.as_deref() else {
         return Ok(());
     };
@@ -461,7 +444,7 @@ async fn check_claim(aws: &Aws, d: &Desired, obs: &Observed) -> Result<(), TierE
         match claim::judge(&tags, fp) {
             Owner::Ours if ours => {}
             owner => {
-                return Err(TierError::Taken {
+                return Err(ClaimError::Taken {
                     what,
                     owner: if ours { owner } else { Owner::Managed },
                 })
@@ -1420,7 +1403,7 @@ pub async fn reconcile(
     d: &Desired,
     changes: Changes,
     deadline: Instant,
-) -> Result<Vec<AwsError>, TierError> {
+) -> Result<Vec<AwsError>, ClaimError> {
     let obs = read(aws, d).await?;
     check_claim(aws, d, &obs).await?;
     let key = ensure_key(aws, d, &obs).await?;

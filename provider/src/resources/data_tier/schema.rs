@@ -32,7 +32,7 @@ pub const REDIS_PORT: i64 = 6379;
 pub const DEFAULT_BUCKETS: [&str; 3] = ["documents", "exports", "fonts"];
 pub const ENCRYPTIONS: [&str; 2] = ["aws:kms", "AES256"];
 
-fn postgres_block() -> Block {
+pub fn postgres_block() -> Block {
     Block::new("The PostgreSQL database (RDS). Every attribute has the seed's value as default.")
         .attr(Attribute::string("engine_version").optional().doc(
             "PostgreSQL version (default `15.4`). A minor version AWS applied by itself (with `auto_minor_version_upgrade`) is not drift; a major upgrade is an in-place modification.",
@@ -99,7 +99,7 @@ fn postgres_block() -> Block {
         ))
 }
 
-fn redis_block() -> Block {
+pub fn redis_block() -> Block {
     Block::new("The Redis replication group (ElastiCache). Every attribute has the seed's value as default.")
         .attr(Attribute::string("engine_version").optional().doc("Redis version (default `7.0`)."))
         .attr(Attribute::string("node_type").optional().doc(
@@ -143,7 +143,7 @@ fn redis_block() -> Block {
         ))
 }
 
-fn bucket_block() -> Block {
+pub fn bucket_block() -> Block {
     Block::new("The S3 buckets of the tier, keyed by a short name (`buckets = { documents = { ... } }`); a bucket is `<name>-<key>`. When null (or empty) the tier makes the seed's `documents`, `exports` and `fonts`. Public access is always blocked and only TLS requests are allowed.")
         .attr(Attribute::bool("versioning").optional().doc("Keep object versions (default true)."))
         .attr(Attribute::string("encryption").optional().doc(

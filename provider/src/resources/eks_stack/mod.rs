@@ -27,10 +27,10 @@ fn report(diags: &mut Diagnostics, action: &str, name: &str, errs: Vec<AwsError>
     }
 }
 
-fn report_claim(diags: &mut Diagnostics, action: &str, name: &str, e: ops::ClaimError) {
+fn report_claim(diags: &mut Diagnostics, action: &str, name: &str, e: claim::ClaimError) {
     match e {
-        ops::ClaimError::Aws(e) => report(diags, action, name, vec![e]),
-        ops::ClaimError::Taken { what, owner } => {
+        claim::ClaimError::Aws(e) => report(diags, action, name, vec![e]),
+        claim::ClaimError::Taken { what, owner } => {
             claim::report_taken(diags, "EKS stack", TYPE_NAME, name, &what, &owner)
         }
     }
@@ -361,7 +361,7 @@ impl EksStack {
                 }
             }
             // Something of that name is not ours: nothing was made, nothing is recorded.
-            Err(e @ ops::ClaimError::Taken { .. }) => {
+            Err(e @ claim::ClaimError::Taken { .. }) => {
                 report_claim(&mut resp.diagnostics, action, &d.name, e)
             }
             Err(e) => {

@@ -19,7 +19,7 @@ use super::model::*;
 use super::schema::NODELESS_ADDONS;
 use crate::aws::{found, Aws, AwsError, Op};
 use crate::framework::Stop;
-use crate::kit::claim::{self, Owner, CREATING_TAG};
+use crate::kit::claim::{self, ClaimError, Owner, CREATING_TAG};
 use crate::kit::tags::{owner_key, Tags};
 use crate::kit::{self, first_error, gather, round, Fut, Status, Waiter};
 
@@ -52,19 +52,6 @@ pub fn oidc_arn(aws: &Aws, cluster_arn: &str, issuer: &str) -> String {
         account_of(cluster_arn),
         issuer.trim_start_matches("https://")
     )
-}
-
-/// Why a create could not claim the stack's name.
-#[derive(Debug)]
-pub enum ClaimError {
-    Aws(AwsError),
-    Taken { what: String, owner: Owner },
-}
-
-impl From<AwsError> for ClaimError {
-    fn from(e: AwsError) -> Self {
-        ClaimError::Aws(e)
-    }
 }
 
 // ------------------------------------------------------------------ read

@@ -498,7 +498,10 @@ impl Resource<Aws> for Network {
         for (name, v) in planned_values(&d, &topo, prior) {
             resp.planned.set(&name, v);
         }
-        crate::pricing::set(&mut resp.planned, Some(&cost(&d)));
+        crate::pricing::set(
+            &mut resp.planned,
+            Some(&crate::pricing::network(topo.nats.len())),
+        );
     }
 
     async fn create(&self, aws: &Aws, req: CreateRequest<'_>, resp: &mut ApplyResponse) {

@@ -148,10 +148,10 @@ impl Registry {
                     Err(e) => report(&mut resp.diagnostics, action, &d.name, vec![e]),
                 }
             }
-            Err(ops::RegistryError::Aws(e)) => {
+            Err(claim::ClaimError::Aws(e)) => {
                 report(&mut resp.diagnostics, action, &d.name, vec![e])
             }
-            Err(ops::RegistryError::Taken { what, owner }) => claim::report_taken(
+            Err(claim::ClaimError::Taken { what, owner }) => claim::report_taken(
                 &mut resp.diagnostics,
                 "Registry",
                 TYPE_NAME,
@@ -433,26 +433,18 @@ async fn list_keys(aws: &Aws, name: &str) -> Result<std::collections::BTreeSet<S
             }
         }
     }
-    let mut keys = std::collections::BTreeSet::new();
-    for (key, arn) in arns {
-        let tags = aws
+    let tagged = futures::future::join_all(arns.iter().map(|(key, arn)| async move {
+        let r = aws
             .ecr
             .list_tags_for_resource()
-            .resource_arn(&arn)
+            .resource_arn(arn)
             .send()
             .await
             .op("ListTagsForResource")?;
-        let mine = tags
-            .tags()
-            .iter()
-            .any(|t| t.key() == "ode:stack" && t.value() == name)
-            && tags
-                .tags()
-                .iter()
-                .any(|t| t.key() == "ode:component" && t.value() == ops::COMPONENT);
-        if mine {
-            keys.insert(key);
-        }
-    }
-    Ok(keys)
+        let has = |k: &str, v: &str| r.tags().iter().any(|t| t.key() == k && t.value() == v);
+        let mine = has("ode:stack", name) && has("ode:component", ops::COMPONENT);
+        Ok::<_, AwsError>(mine.then(|| key.clone()))
+    }))
+    .await;
+    tagged.into_iter().filter_map(|r| r.transpose()).collect()
 }

@@ -14,7 +14,7 @@ use aws_sdk_ecr::types as ecr;
 
 use crate::aws::{found, Aws, AwsError, Op};
 use crate::framework::Stop;
-use crate::kit::claim::{self, Owner, CREATING_TAG};
+use crate::kit::claim::{self, ClaimError, Owner, CREATING_TAG};
 use crate::kit::tags::{owner_key, Tags};
 use crate::kit::{first_error, round, Fut};
 
@@ -249,19 +249,6 @@ pub fn violations(d: &Desired, key: &str, seen: &RepoSeen) -> Vec<String> {
     v
 }
 
-/// A repository of that name that is not this registry's to adopt.
-#[derive(Debug)]
-pub enum RegistryError {
-    Aws(AwsError),
-    Taken { what: String, owner: Owner },
-}
-
-impl From<AwsError> for RegistryError {
-    fn from(e: AwsError) -> Self {
-        RegistryError::Aws(e)
-    }
-}
-
 async fn ensure_repo(
     aws: &Aws,
     d: &Desired,
@@ -280,7 +267,8 @@ async fn ensure_repo(
     } else {
         ecr::ImageTagMutability::Mutable
     };
-    let (scan, mutable, mut lifecycle, mut policy, tags) = match seen {
+    let want_policy = pull_policy(&d.pull_principals);
+    let (scan, mutable, lifecycle, policy, tags) = match seen {
         None => {
             let encryption = match &d.kms_key_arn {
                 Some(k) => ecr::EncryptionConfiguration::builder()
@@ -305,24 +293,17 @@ async fn ensure_repo(
                 .send()
                 .await
                 .op("CreateRepository")?;
-            (false, false, true, true, false)
+            // A new repository scans and has its mutability; it needs its policies.
+            (false, false, true, want_policy.is_some(), false)
         }
         Some(s) => (
             !s.scan_on_push,
             s.immutable != d.immutable,
             s.lifecycle.as_deref() != Some(normalise(&lifecycle_policy(spec)).as_str()),
-            s.policy.as_deref().map(normalise)
-                != pull_policy(&d.pull_principals).map(|p| normalise(&p)),
+            s.policy.as_deref().map(normalise) != want_policy.as_deref().map(normalise),
             s.tags != d.tags_for(aws, key),
         ),
     };
-    let want_policy = pull_policy(&d.pull_principals);
-    if seen.is_none() && want_policy.is_none() {
-        policy = false;
-    }
-    if seen.is_none() {
-        lifecycle = true;
-    }
     let arn = seen.map(|s| s.arn.clone());
     let scan_fut = async {
         if !scan {
@@ -436,7 +417,7 @@ pub async fn reconcile(
     stop: &Stop,
     d: &Desired,
     prior_keys: &[String],
-) -> Result<Vec<AwsError>, RegistryError> {
+) -> Result<Vec<AwsError>, ClaimError> {
     let seen = read(aws, d).await?;
     if let Some(fp) = d.creating.as_deref() {
         for (key, s) in &seen {
@@ -445,7 +426,7 @@ pub async fn reconcile(
             match claim::judge(&s.tags, fp) {
                 Owner::Ours if ours => {}
                 owner => {
-                    return Err(RegistryError::Taken {
+                    return Err(ClaimError::Taken {
                         what: format!("ECR repository {}", d.repo_name(key)),
                         owner: if ours { owner } else { Owner::Managed },
                     })
