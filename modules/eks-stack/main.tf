@@ -9,6 +9,30 @@ locals {
     },
     var.tags,
   )
+
+  # The EBS CSI driver's controller creates and attaches volumes through the EC2
+  # API: unless the caller names a service account for it, it gets an IRSA role
+  # with the AWS managed policy made for it.
+  ebs_csi_service_account = "kube-system/ebs-csi-controller-sa"
+  ebs_csi_role            = var.ebs_csi_driver_role && try(var.addons["aws-ebs-csi-driver"].service_account == null, false)
+  partition               = startswith(var.aws_region, "cn-") ? "aws-cn" : startswith(var.aws_region, "us-gov-") ? "aws-us-gov" : "aws"
+
+  addons = {
+    for name, addon in var.addons : name => (
+      name == "aws-ebs-csi-driver" && local.ebs_csi_role
+      ? merge(addon, { service_account = local.ebs_csi_service_account })
+      : addon
+    )
+  }
+  service_accounts = merge(
+    local.ebs_csi_role ? {
+      (local.ebs_csi_service_account) = {
+        policy_arns = ["arn:${local.partition}:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"]
+        policy_json = null
+      }
+    } : {},
+    var.service_accounts,
+  )
 }
 
 resource "ode_eks_stack" "this" {
@@ -29,9 +53,9 @@ resource "ode_eks_stack" "this" {
   node_role_arn    = var.node_role_arn
 
   node_groups      = var.node_groups
-  addons           = var.addons
+  addons           = local.addons
   access_entries   = var.access_entries
-  service_accounts = var.service_accounts
+  service_accounts = local.service_accounts
 
   tags = local.tags
 

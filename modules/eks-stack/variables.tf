@@ -266,10 +266,11 @@ variable "node_groups" {
 }
 
 variable "addons" {
-  description = "EKS add-ons by name: vpc-cni, kube-proxy, coredns and aws-ebs-csi-driver (the default installs all four). A null version follows the default version EKS names for the cluster's Kubernetes version; configuration_values is a JSON document."
+  description = "EKS add-ons by name: vpc-cni, kube-proxy, coredns and aws-ebs-csi-driver (the default installs all four). A null version follows the default version EKS names for the cluster's Kubernetes version; configuration_values is a JSON document; service_account names a service_accounts key whose IAM role the add-on assumes (see ebs_csi_driver_role)."
   type = map(object({
     version              = optional(string)
     configuration_values = optional(string)
+    service_account      = optional(string)
   }))
   default = {
     "vpc-cni"            = {}
@@ -288,6 +289,13 @@ variable "addons" {
     condition     = alltrue([for a in values(var.addons) : a.configuration_values == null || can(jsondecode(coalesce(a.configuration_values, "{}")))])
     error_message = "addons[*].configuration_values must be a JSON document."
   }
+}
+
+variable "ebs_csi_driver_role" {
+  description = "Give the aws-ebs-csi-driver add-on an IAM role for its controller (service account kube-system/ebs-csi-controller-sa, AWS managed policy AmazonEBSCSIDriverPolicy), unless addons names a service_account for it. Without permissions the driver cannot create volumes."
+  type        = bool
+  default     = true
+  nullable    = false
 }
 
 variable "access_entries" {

@@ -270,14 +270,15 @@ def test_data_password_fallback(core: Core, emulator: EmulatorClient, workdir: P
 
 
 def test_data_update_in_place(core: Core, emulator: EmulatorClient, workdir: Path) -> None:
-    """Instance class and backup retention change in place (applied now)."""
+    """Instance class, backup retention, the Redis version and maintenance window change
+    in place (applied now); lowering an engine version is refused at plan."""
     apply_tier(core, emulator, workdir)
     write_config(
         workdir,
         tier_config(
             emulator,
             postgres='deletion_protection = false\n    instance_class = "db.t3.large"\n    backup_retention_days = 14\n    apply_immediately = true',
-            redis='node_type = "cache.t3.large"',
+            redis='node_type = "cache.t3.large"\n    engine_version = "7.1"\n    maintenance_window = "tue:03:00-tue:04:00"',
         ).replace('tags                = { Environment = "e2e" }', 'tags                = { Environment = "e2e", Team = "data" }'),
     )
     plan = core.plan(workdir)
@@ -289,6 +290,8 @@ def test_data_update_in_place(core: Core, emulator: EmulatorClient, workdir: Pat
     assert not db.get("PendingModifiedValues"), db.get("PendingModifiedValues")
     (rg,) = emulator.client("elasticache").describe_replication_groups(ReplicationGroupId=f"{TIER}-redis")["ReplicationGroups"]
     assert rg["CacheNodeType"] == "cache.t3.large"
+    (member,) = emulator.client("elasticache").describe_cache_clusters(CacheClusterId=f"{TIER}-redis-001")["CacheClusters"]
+    assert (member["EngineVersion"], member["PreferredMaintenanceWindow"]) == ("7.1", "tue:03:00-tue:04:00"), member
     # Tags follow in place, on every kind of object.
     assert {"Key": "Team", "Value": "data"} in db["TagList"], db["TagList"]
     rg_tags = emulator.client("elasticache").list_tags_for_resource(ResourceName=rg["ARN"])["TagList"]
@@ -299,6 +302,14 @@ def test_data_update_in_place(core: Core, emulator: EmulatorClient, workdir: Pat
     assert tier(core, workdir)["pending_changes"] == {}
     assert_no_changes(core, workdir)
     emulator.set_data_transitions(transition_s=0)
+
+    lowered = tier_config(emulator, postgres='deletion_protection = false\n    engine_version = "14.10"', redis='engine_version = "7.0"')
+    write_config(workdir, lowered)
+    diagnosed = error_diagnostics(core, workdir)
+    assert_error_at(diagnosed, "RDS cannot move postgres from 15.4 back to 14.10", "main.tf", attribute_line(lowered, "resource \"ode_data_tier\"", "postgres.engine_version"))
+    assert_error_at(diagnosed, "ElastiCache cannot move redis from 7.1 back to 7.0", "main.tf", attribute_line(lowered, "resource \"ode_data_tier\"", "redis.engine_version"))
+    assert len(diagnosed.errors) == 2, diagnosed.describe()
+    write_config(workdir, tier_config(emulator, postgres="deletion_protection = false", redis='engine_version = "7.1"'))
     destroy(core, workdir, emulator)
 
 
@@ -331,12 +342,34 @@ def test_data_exposure_drift(core: Core, emulator: EmulatorClient, workdir: Path
     ec2.authorize_security_group_ingress(
         GroupId=sg, IpPermissions=[{"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]
     )
+    # Both engines put into a second, wide open group; Redis's window moved.
+    vpc = ec2.describe_security_groups(GroupIds=[sg])["SecurityGroups"][0]["VpcId"]
+    open_sg = ec2.create_security_group(GroupName="wide-open", Description="outside", VpcId=vpc)["GroupId"]
+    redis_sg = t["security_group_ids"]["redis"]
+    emulator.client("rds").modify_db_instance(
+        DBInstanceIdentifier=f"{TIER}-postgres", VpcSecurityGroupIds=[sg, open_sg], ApplyImmediately=True
+    )
+    emulator.client("elasticache").modify_replication_group(
+        ReplicationGroupId=f"{TIER}-redis",
+        SecurityGroupIds=[redis_sg, open_sg],
+        PreferredMaintenanceWindow="fri:01:00-fri:02:00",
+        ApplyImmediately=True,
+    )
     plan = core.plan(workdir)
     assert plan.returncode == 2 and f"{sg} (postgres) admits 0.0.0.0/0 on 5432" in plan.stdout, plan.describe()
+    assert f"{TIER}-postgres is in security groups [{sg}, {open_sg}], not only {sg}" in plan.stdout, plan.describe()
+    assert f"{TIER}-redis is in security groups [{redis_sg}, {open_sg}], not only {redis_sg}" in plan.stdout, plan.describe()
+    assert re.search(r'maintenance_window\s+= "fri:01:00-fri:02:00" -> ', plan.stdout), plan.describe()
     core.apply(workdir)
     perms = ec2.describe_security_groups(GroupIds=[sg])["SecurityGroups"][0]["IpPermissions"]
     assert [r["CidrIp"] for p in perms for r in p["IpRanges"]] == ["10.0.0.0/16"], perms
+    (db,) = emulator.client("rds").describe_db_instances(DBInstanceIdentifier=f"{TIER}-postgres")["DBInstances"]
+    assert [g["VpcSecurityGroupId"] for g in db["VpcSecurityGroups"]] == [sg], db["VpcSecurityGroups"]
+    (member,) = emulator.client("elasticache").describe_cache_clusters(CacheClusterId=f"{TIER}-redis-001")["CacheClusters"]
+    assert [g["SecurityGroupId"] for g in member["SecurityGroups"]] == [redis_sg], member
+    assert member["PreferredMaintenanceWindow"] != "fri:01:00-fri:02:00", member
     assert tier(core, workdir)["exposure"] == "verified"
+    ec2.delete_security_group(GroupId=open_sg)
     assert_no_changes(core, workdir)
     destroy(core, workdir, emulator)
 

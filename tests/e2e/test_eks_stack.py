@@ -142,8 +142,20 @@ def apply_stack(core: Core, emulator: EmulatorClient, workdir: Path, **kw: Any) 
     return stack(core, workdir)
 
 
+#: The EBS CSI driver with the IRSA role its controller assumes.
+EBS_CSI_ADDON = '    "aws-ebs-csi-driver" = { service_account = "kube-system/ebs-csi-controller-sa" }'
+EBS_CSI_ROLE = """    "kube-system/ebs-csi-controller-sa" = {
+      policy_arns = ["arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"]
+    }"""
+
+
+AUDITOR = "arn:aws:iam::123456789012:role/auditor"
+
+
 def test_eks_basic(core: Core, emulator: EmulatorClient, workdir: Path) -> None:
-    s = apply_stack(core, emulator, workdir)
+    s = apply_stack(
+        core, emulator, workdir, addons=EBS_CSI_ADDON, service_accounts=EBS_CSI_ROLE, access=f'    "{AUDITOR}" = {{}}'
+    )
     assert s["id"] == CLUSTER
     assert re.fullmatch(rf"arn:aws:eks:us-east-1:\d{{12}}:cluster/{CLUSTER}", s["arn"]), s["arn"]
     assert s["endpoint"].startswith("https://")
@@ -153,7 +165,7 @@ def test_eks_basic(core: Core, emulator: EmulatorClient, workdir: Path) -> None:
     assert set(s["node_group_status"]) == {"system", "worker"}
     assert set(s["node_group_status"].values()) == {"ACTIVE"}
     assert set(s["node_group_versions"].values()) == {"1.29"}
-    assert set(s["addon_versions"]) == {"vpc-cni", "kube-proxy", "coredns"}
+    assert set(s["addon_versions"]) == {"vpc-cni", "kube-proxy", "coredns", "aws-ebs-csi-driver"}
     assert re.fullmatch(r"arn:aws:iam::\d{12}:role/ode/" + CLUSTER + r"/.+", s["service_account_role_arns"]["ode/api"])
     assert "aws" in s["kubeconfig"] and "get-token" in s["kubeconfig"]
     assert s["secrets_kms_key_arn"].startswith("arn:aws:kms:")
@@ -175,7 +187,29 @@ def test_eks_basic(core: Core, emulator: EmulatorClient, workdir: Path) -> None:
     condition = json.dumps(trust)
     assert "system:serviceaccount:ode:api" in condition, trust
     entries = eks.list_access_entries(clusterName=CLUSTER)["accessEntries"]
-    assert ADMIN in entries, entries
+    assert {ADMIN, AUDITOR} <= set(entries), entries
+    # The EBS CSI driver assumes its own IRSA role, which carries the driver's policy;
+    # the add-ons given no service account assume none.
+    ebs_role = s["service_account_role_arns"]["kube-system/ebs-csi-controller-sa"]
+    ebs = eks.describe_addon(clusterName=CLUSTER, addonName="aws-ebs-csi-driver")["addon"]
+    assert ebs.get("serviceAccountRoleArn") == ebs_role, ebs
+    assert not eks.describe_addon(clusterName=CLUSTER, addonName="coredns")["addon"].get("serviceAccountRoleArn")
+    ebs_policies = emulator.client("iam").list_attached_role_policies(RoleName=ebs_role.rsplit("/", 1)[1])["AttachedPolicies"]
+    assert [p["PolicyName"] for p in ebs_policies] == ["AmazonEBSCSIDriverPolicy"], ebs_policies
+    assert_no_changes(core, workdir)
+
+    # Without its service account the driver assumes no role: AWS cannot take a role
+    # from an add-on, so the stack makes it again. The role no longer needed and the
+    # auditor taken out of access_entries are deleted, not forgotten.
+    write_config(workdir, stack_config(emulator, addons='    "aws-ebs-csi-driver" = {}'))
+    core.apply(workdir)
+    ebs = eks.describe_addon(clusterName=CLUSTER, addonName="aws-ebs-csi-driver")["addon"]
+    assert not ebs.get("serviceAccountRoleArn"), ebs
+    assert "kube-system/ebs-csi-controller-sa" not in stack(core, workdir)["service_account_role_arns"]
+    roles = [r["RoleName"] for r in emulator.client("iam").list_roles(PathPrefix=f"/ode/{CLUSTER}/")["Roles"]]
+    assert ebs_role.rsplit("/", 1)[1] not in roles, roles
+    entries = eks.list_access_entries(clusterName=CLUSTER)["accessEntries"]
+    assert AUDITOR not in entries and ADMIN in entries, entries
     # The control plane's log group: made by the stack, with its retention and tags.
     logs = emulator.client("logs")
     (group,) = logs.describe_log_groups(logGroupNamePrefix=f"/aws/eks/{CLUSTER}/cluster")["logGroups"]
@@ -265,9 +299,16 @@ def test_eks_autoscaler_owner(core: Core, emulator: EmulatorClient, workdir: Pat
 
 
 def test_eks_drift(core: Core, emulator: EmulatorClient, workdir: Path) -> None:
-    """Logging turned off and an add-on deleted outside Terraform: planned, then repaired."""
-    apply_stack(core, emulator, workdir)
+    """Logging turned off, an add-on deleted and another's role detached outside
+    Terraform: planned, then repaired."""
+    s = apply_stack(core, emulator, workdir, addons=EBS_CSI_ADDON, service_accounts=EBS_CSI_ROLE)
+    ebs_role = s["service_account_role_arns"]["kube-system/ebs-csi-controller-sa"]
     eks = emulator.client("eks")
+    # The driver made to assume another role of the stack.
+    eks.update_addon(
+        clusterName=CLUSTER, addonName="aws-ebs-csi-driver", serviceAccountRoleArn=s["service_account_role_arns"]["ode/api"]
+    )
+    wait_addon_active(eks, "aws-ebs-csi-driver")
     eks.update_cluster_config(
         name=CLUSTER, logging={"clusterLogging": [{"types": ["api", "controllerManager", "scheduler"], "enabled": False}]}
     )
@@ -285,7 +326,10 @@ def test_eks_drift(core: Core, emulator: EmulatorClient, workdir: Path) -> None:
     assert "missing: AmazonEKS_CNI_Policy on the node role" in plan.stdout, plan.describe()
     assert "the use of the secrets key on the cluster role" in plan.stdout, plan.describe()
     assert re.search(r"log_retention_days\s+= 1 -> 90", plan.stdout), plan.describe()
+    assert re.search(r'service_account\s+= "ode/api" -> "kube-system/ebs-csi-controller-sa"', plan.stdout), plan.describe()
     core.apply(workdir)
+    ebs = eks.describe_addon(clusterName=CLUSTER, addonName="aws-ebs-csi-driver")["addon"]
+    assert ebs.get("serviceAccountRoleArn") == ebs_role, ebs
     (group,) = logs.describe_log_groups(logGroupNamePrefix=f"/aws/eks/{CLUSTER}/cluster")["logGroups"]
     assert group["retentionInDays"] == 90, group
     assert iam.get_role_policy(RoleName=f"{CLUSTER}-cluster", PolicyName="inline")["PolicyDocument"]
@@ -298,6 +342,15 @@ def test_eks_drift(core: Core, emulator: EmulatorClient, workdir: Path) -> None:
     assert_no_changes(core, workdir)
     core.destroy(workdir)
     assert_nothing_left(emulator)
+
+
+def wait_addon_active(eks: Any, name: str) -> None:
+    """Waits (briefly: the emulator's transitions are short) for an add-on update."""
+    for _ in range(100):
+        if eks.describe_addon(clusterName=CLUSTER, addonName=name)["addon"]["status"] == "ACTIVE":
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"add-on {name} did not become ACTIVE")
 
 
 def line_of(hcl: str, *markers: str) -> int:
@@ -343,6 +396,12 @@ BAD_INPUTS: list[tuple[str, dict[str, str], tuple[str, ...], str]] = [
     ),
     ("taint-effect-bad", {"groups": group('    taints = [{ key = "a", value = "1", effect = "NEVER" }]')}, ("node_groups", "worker = {"), '"NEVER": use one of'),
     ("addon-unknown", {"addons": '    "istio" = {}'}, ("addons", '"istio"'), '"istio" is not an add-on this stack manages'),
+    (
+        "addon-service-account-unknown",
+        {"addons": '    "aws-ebs-csi-driver" = { service_account = "kube-system/ebs" }'},
+        ("addons", '"aws-ebs-csi-driver"'),
+        '"kube-system/ebs" is not a key of service_accounts (ode/api)',
+    ),
     ("addon-config-not-json", {"addons": '    "aws-ebs-csi-driver" = {\n      configuration_values = "{oops"\n    }'}, ("addons", '"aws-ebs-csi-driver"'), "not JSON"),
     ("access-not-arn", {"access": '    "admin" = {}'}, ("access_entries", '"admin"'), '"admin" is not an IAM role or user ARN'),
     ("sa-key-bad", {"service_accounts": '    "Ode_API" = {}'}, ("service_accounts", '"Ode_API"'), '"Ode_API": write namespace/name'),

@@ -414,7 +414,7 @@ def test_tags_on_every_eks_arn(eks) -> None:
 # -- add-ons -----------------------------------------------------------------------------
 
 
-def test_addon_lifecycle(eks) -> None:
+def test_addon_lifecycle(eks, emulator: EmulatorClient) -> None:
     create_cluster(eks, version="1.31")
     role = f"arn:aws:iam::{ACCOUNT}:role/vpc-cni"
     addon = eks.create_addon(
@@ -460,6 +460,10 @@ def test_addon_lifecycle(eks) -> None:
     assert (updated["addonVersion"], updated["status"]) == ("v1.19.0-eksbuild.1", "ACTIVE")
     assert updated["serviceAccountRoleArn"] == new_role
     assert updated["configurationValues"] == addon["configurationValues"]
+    # AWS cannot take a role away by update (serviceAccountRoleArn has a minimum length).
+    raw = emulator.client("eks", validate=False)
+    no_role = lambda: raw.update_addon(clusterName="ode", addonName="vpc-cni", serviceAccountRoleArn="")
+    assert error_of(no_role) == ("InvalidParameterException", 400)
 
     assert eks.delete_addon(clusterName="ode", addonName="vpc-cni")["addon"]["status"] == "DELETING"
     assert error_of(lambda: eks.describe_addon(clusterName="ode", addonName="vpc-cni")) == (

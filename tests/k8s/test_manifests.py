@@ -6,6 +6,9 @@
   the package: no cluster, and the sockets are closed while it runs). Strict mode
   refuses unknown fields; a test shows it does.
 * kustomization.yaml lists every base file and sets the three ECR images.
+* Every IRSA role the platform module makes (its ``service_accounts`` local) has a
+  service account here, annotated, patched with its ARN by the kustomization and used
+  by a Deployment; every Deployment's account is defined here.
 * The HPAs carry exactly the seed's "Scaling Behavior" numbers.
 * The seed's observability and shutdown promises: metrics on port 9090, ``/health``
   probes, 120 s for a worker to finish its jobs.
@@ -34,6 +37,7 @@ K8S = REPO_ROOT / "examples" / "production" / "k8s"
 BASE = K8S / "base"
 KUSTOMIZATION = BASE / "kustomization.yaml"
 SECRET_TEMPLATE = REPO_ROOT / "modules" / "platform" / "templates" / "ode-secrets.yaml.tftpl"
+PLATFORM_MAIN = REPO_ROOT / "modules" / "platform" / "main.tf"
 BASE_FILES = ["00-common.yaml", "01-api.yaml", "02-worker.yaml", "03-viewer-ingress.yaml", "04-hpa.yaml"]
 
 KUBERNETES_VERSION = "1.29.0"
@@ -220,20 +224,97 @@ def test_kustomization_lists_the_base_and_sets_the_images() -> None:
         repository = name.split("/", 1)[1]
         assert re.fullmatch(rf"\d{{12}}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com/{repository}", image["newName"]), image
         assert image.get("newTag"), f"{name}: no tag"
-    # The IRSA role ARN is set here, on the one service account that has it.
-    (patch,) = kustomization["patches"]
-    assert patch["target"] == {"kind": "ServiceAccount", "name": "ode-api"}
-    (operation,) = yaml.safe_load(patch["patch"])
-    assert operation["path"] == "/metadata/annotations/eks.amazonaws.com~1role-arn"
-    assert re.fullmatch(r"arn:aws:iam::\d{12}:role/[\w+=,.@/-]+", operation["value"])
+    # The IRSA role ARNs are set here, one patch per service account.
+    assert set(role_patches()) == {"ode-api", "ode-worker"}
 
 
-def test_service_account_is_annotated_for_irsa() -> None:
-    account = find("ServiceAccount", "ode-api")
-    assert account["metadata"]["namespace"] == "ode"
-    assert account["metadata"]["annotations"]["eks.amazonaws.com/role-arn"].startswith("arn:aws:iam::")
-    for name in ("ode-api", "ode-worker"):
-        assert find("Deployment", name)["spec"]["template"]["spec"]["serviceAccountName"] == "ode-api"
+# --- service accounts and their IAM roles (IRSA) --------------------------------------
+
+ROLE_ARN_ANNOTATION = "eks.amazonaws.com/role-arn"
+ROLE_ARN = re.compile(r"arn:aws:iam::\d{12}:role/[\w+=,.@/-]+")
+
+
+def irsa_service_accounts() -> set[tuple[str, str]]:
+    """(namespace, name) of every service account the platform module makes an IAM
+    role for: the keys of its ``service_accounts = { "ns/name" = ... }`` local."""
+    text = PLATFORM_MAIN.read_text()
+    # The map literal, up to the closing brace at the indentation of its name.
+    bodies = re.findall(r"^([ \t]*)service_accounts\s*=\s*\{[ \t]*\n(.*?)^\1\}", text, re.M | re.S)
+    assert len(bodies) == 1, f"{PLATFORM_MAIN}: expected one service_accounts map, found {len(bodies)}"
+    keys = re.findall(r'^\s*"([a-z0-9.-]+)/([a-z0-9.-]+)"\s*=', bodies[0][1], re.M)
+    assert keys, f"{PLATFORM_MAIN}: no keys in service_accounts"
+    return set(keys)
+
+
+def role_patches() -> dict[str, str]:
+    """Service account name -> the role ARN kustomization.yaml patches into it."""
+    found: dict[str, str] = {}
+    for patch in yaml.safe_load(KUSTOMIZATION.read_text())["patches"]:
+        assert patch["target"].keys() == {"kind", "name"} and patch["target"]["kind"] == "ServiceAccount", patch
+        (operation,) = yaml.safe_load(patch["patch"])
+        assert operation["op"] == "replace", patch
+        assert operation["path"] == "/metadata/annotations/eks.amazonaws.com~1role-arn", patch
+        assert ROLE_ARN.fullmatch(operation["value"]), patch
+        name = patch["target"]["name"]
+        assert name not in found, f"{name}: patched twice"
+        found[name] = operation["value"]
+    return found
+
+
+def service_accounts() -> dict[tuple[str, str], dict[str, Any]]:
+    return {
+        (doc["metadata"]["namespace"], doc["metadata"]["name"]): doc
+        for docs in base_documents().values()
+        for doc in docs
+        if doc["kind"] == "ServiceAccount"
+    }
+
+
+def test_irsa_keys_are_read_from_the_platform_module() -> None:
+    assert {("ode", "ode-api"), ("ode", "ode-worker")} <= irsa_service_accounts()
+
+
+def test_deployments_run_under_service_accounts_of_the_base() -> None:
+    accounts = service_accounts()
+    used = {}
+    for docs in base_documents().values():
+        for doc in docs:
+            if doc["kind"] != "Deployment":
+                continue
+            name, spec = doc["metadata"]["name"], doc["spec"]["template"]["spec"]
+            assert "serviceAccount" not in spec, f"{name}: the deprecated serviceAccount field"
+            if "serviceAccountName" not in spec:
+                # The namespace's default account has no role: a pod on it needs no token.
+                assert spec.get("automountServiceAccountToken") is False, f"{name}: no account, token mounted"
+                continue
+            key = (doc["metadata"]["namespace"], spec["serviceAccountName"])
+            assert key in accounts, f"{name}: service account {key} is not in the base"
+            used[name] = spec["serviceAccountName"]
+    # Each workload its own role.
+    assert used == {"ode-api": "ode-api", "ode-worker": "ode-worker"}
+
+
+def test_every_irsa_role_has_an_annotated_patched_used_account() -> None:
+    accounts, patches = service_accounts(), role_patches()
+    used = {
+        (doc["metadata"]["namespace"], doc["spec"]["template"]["spec"].get("serviceAccountName"))
+        for docs in base_documents().values()
+        for doc in docs
+        if doc["kind"] == "Deployment"
+    }
+    for key in sorted(irsa_service_accounts()):
+        namespace, name = key
+        # A role without its account, or an account no pod runs under, is never assumed.
+        assert key in accounts, f"the platform module makes a role for {namespace}/{name}; the base has no such account"
+        assert key in used, f"{namespace}/{name}: no Deployment runs under it"
+        annotation = accounts[key]["metadata"].get("annotations", {}).get(ROLE_ARN_ANNOTATION, "")
+        assert annotation.startswith("arn:aws:iam::"), f"{namespace}/{name}: no {ROLE_ARN_ANNOTATION} annotation"
+        # The kustomization sets the namespace of every object, so the name alone targets it.
+        assert name in patches, f"{namespace}/{name}: kustomization.yaml does not set its role ARN"
+    # And no annotation or patch for a role the module does not make.
+    annotated = {key for key, doc in accounts.items() if ROLE_ARN_ANNOTATION in doc["metadata"].get("annotations", {})}
+    assert annotated <= irsa_service_accounts()
+    assert set(patches) <= {name for _, name in irsa_service_accounts()}
 
 
 # --- the seed's scaling behaviour -----------------------------------------------------

@@ -1136,7 +1136,9 @@ class _Handlers:
 
     def update_addon(self) -> ActionResult:
         """UpdateAddon (moto: not implemented): version, role and configuration, applied
-        when the update completes; an empty role or configuration removes it."""
+        when the update completes; an empty configuration removes it. A role cannot be
+        removed this way: like AWS (serviceAccountRoleArn has a minimum length of 1),
+        an empty role is refused."""
         backend = self.eks_backend
         cluster = _cluster(backend, self._get_param("name"))
         addon = _addon(cluster, self._get_param("addonName"))
@@ -1145,6 +1147,8 @@ class _Handlers:
         if version is not None:
             version = _addon_release(addon.addon_name, version, cluster.version)
         role, configuration = self._get_param("serviceAccountRoleArn"), self._get_param("configurationValues")
+        if role == "":
+            raise _invalid_parameter("serviceAccountRoleArn must be at least 1 character long")
         params = []
         for kind, value in (
             ("AddonVersion", version),
@@ -1159,7 +1163,7 @@ class _Handlers:
             if version is not None:
                 addon.addon_version = version
             if role is not None:
-                addon.service_account_role_arn = role or None
+                addon.service_account_role_arn = role
             if configuration is not None:
                 addon.configuration_values = configuration or None
             addon.modified_at = utcnow()

@@ -796,8 +796,10 @@ class EmulatorClient:
         """Forget all AWS state, recorded calls, latency, pending faults and transitions."""
         self._post("/_ode/reset")
 
-    def client(self, service: str):
-        """A boto3 client for ``service`` pointed at the emulator (path-style S3)."""
+    def client(self, service: str, *, validate: bool = True):
+        """A boto3 client for ``service`` pointed at the emulator (path-style S3).
+        ``validate=False`` sends what boto3 would refuse (to check the emulator's own
+        checks, as the Rust SDK does not make boto3's)."""
         import boto3
         from botocore.config import Config
 
@@ -809,7 +811,11 @@ class EmulatorClient:
         return session.client(
             service,
             endpoint_url=self.url,
-            config=Config(s3={"addressing_style": "path"}, retries={"total_max_attempts": 1, "mode": "standard"}),
+            config=Config(
+                s3={"addressing_style": "path"},
+                retries={"total_max_attempts": 1, "mode": "standard"},
+                parameter_validation=validate,
+            ),
         )
 
 

@@ -86,6 +86,11 @@ output "repository_urls" {
   value       = module.platform.repository_urls
 }
 
+output "service_account_role_arns" {
+  description = "IRSA role ARNs by service account (ode/ode-api, ode/ode-worker): the role-arn annotations k8s/ patches in."
+  value       = module.platform.service_account_role_arns
+}
+
 output "kubernetes_secret_manifest" {
   description = "The ode-secrets Secret for k8s/ (URLs without passwords)."
   value       = module.platform.kubernetes_secret_manifest

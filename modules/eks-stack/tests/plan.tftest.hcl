@@ -123,8 +123,8 @@ run "defaults_are_the_seed_cluster" {
   }
 
   assert {
-    condition     = length(ode_eks_stack.this.access_entries) == 0 && length(ode_eks_stack.this.service_accounts) == 0
-    error_message = "No access entries and no service accounts by default."
+    condition     = length(ode_eks_stack.this.access_entries) == 0 && keys(ode_eks_stack.this.service_accounts) == tolist(["kube-system/ebs-csi-controller-sa"])
+    error_message = "No access entries by default, and only the EBS CSI driver's service account."
   }
 
   assert {
@@ -500,5 +500,55 @@ run "region_in_the_kubeconfig_command" {
   assert {
     condition     = output.update_kubeconfig_command == "aws eks update-kubeconfig --name ode-production-cluster --region eu-central-1"
     error_message = "update_kubeconfig_command should name aws_region: ${output.update_kubeconfig_command}."
+  }
+}
+
+run "ebs_csi_driver_gets_its_role" {
+  command = plan
+
+  assert {
+    condition     = ode_eks_stack.this.addons["aws-ebs-csi-driver"].service_account == "kube-system/ebs-csi-controller-sa"
+    error_message = "The EBS CSI driver should assume the role of kube-system/ebs-csi-controller-sa."
+  }
+
+  assert {
+    condition     = ode_eks_stack.this.service_accounts["kube-system/ebs-csi-controller-sa"].policy_arns == tolist(["arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"])
+    error_message = "The EBS CSI driver's role should carry AmazonEBSCSIDriverPolicy."
+  }
+
+  assert {
+    condition     = ode_eks_stack.this.addons["coredns"].service_account == null
+    error_message = "Other add-ons should assume no role unless told."
+  }
+}
+
+run "ebs_csi_driver_role_turned_off" {
+  command = plan
+
+  variables {
+    ebs_csi_driver_role = false
+  }
+
+  assert {
+    condition     = ode_eks_stack.this.addons["aws-ebs-csi-driver"].service_account == null && !contains(keys(ode_eks_stack.this.service_accounts), "kube-system/ebs-csi-controller-sa")
+    error_message = "With ebs_csi_driver_role = false the module should add no role."
+  }
+}
+
+run "ebs_csi_driver_with_the_callers_role" {
+  command = plan
+
+  variables {
+    addons = {
+      "aws-ebs-csi-driver" = { service_account = "kube-system/ebs-csi-custom" }
+    }
+    service_accounts = {
+      "kube-system/ebs-csi-custom" = { policy_json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}" }
+    }
+  }
+
+  assert {
+    condition     = ode_eks_stack.this.addons["aws-ebs-csi-driver"].service_account == "kube-system/ebs-csi-custom" && keys(ode_eks_stack.this.service_accounts) == tolist(["kube-system/ebs-csi-custom"])
+    error_message = "A service account the caller names for the driver should be used as is, with no second role."
   }
 }

@@ -139,8 +139,8 @@ run "the_api_and_worker_may_use_the_document_buckets" {
   command = plan
 
   assert {
-    condition     = toset(keys(module.eks.service_accounts)) == toset(["ode/ode-api", "ode/ode-worker"])
-    error_message = "The IRSA service accounts should be ode/ode-api and ode/ode-worker: ${jsonencode(keys(module.eks.service_accounts))}."
+    condition     = toset(keys(module.eks.service_accounts)) == toset(["ode/ode-api", "ode/ode-worker", "kube-system/ebs-csi-controller-sa"])
+    error_message = "The IRSA service accounts should be ode/ode-api, ode/ode-worker and the EBS CSI driver's: ${jsonencode(keys(module.eks.service_accounts))}."
   }
 
   assert {

@@ -102,6 +102,19 @@ fn nulls(schema: &Block) -> Value {
     )
 }
 
+/// An engine in security groups other than exactly its own: their rules admit
+/// what the tier does not control.
+fn foreign_groups(what: &str, have: &[String], own: Option<&SgSeen>) -> Option<String> {
+    let own = own?;
+    (have != [own.id.clone()]).then(|| {
+        format!(
+            "{what} is in security groups [{}], not only {}",
+            have.join(", "),
+            own.id
+        )
+    })
+}
+
 /// What a violation of the tier's exposure rules looks like, for `exposure`.
 fn exposure(d: &Desired, obs: &Observed) -> Vec<String> {
     let mut v = Vec::new();
@@ -138,6 +151,11 @@ fn exposure(d: &Desired, obs: &Observed) -> Vec<String> {
             if !db.storage_encrypted {
                 v.push(format!("{} storage is not encrypted", d.db_id()));
             }
+            v.extend(foreign_groups(
+                &d.db_id(),
+                &db.security_groups,
+                obs.sgs.get("postgres"),
+            ));
         }
     }
     match &obs.redis {
@@ -145,6 +163,14 @@ fn exposure(d: &Desired, obs: &Observed) -> Vec<String> {
         Some(r) => {
             if d.redis.at_rest_encryption && !r.at_rest_encryption {
                 v.push(format!("{} is not encrypted at rest", d.rg_id()));
+            }
+            // Known when a member could be read (see ops::member_settings).
+            if !r.engine_version.is_empty() {
+                v.extend(foreign_groups(
+                    &d.rg_id(),
+                    &r.security_groups,
+                    obs.sgs.get("redis"),
+                ));
             }
         }
     }
@@ -353,6 +379,28 @@ fn state(aws: &Aws, base: &Value, obs: &Observed) -> Value {
                 &rd_schema,
                 "snapshot_window",
                 Value::string(&g.snapshot_window),
+            );
+        }
+        // Empty when no member could be read. A newer minor version than asked is
+        // ElastiCache's automatic upgrade, not drift.
+        if !g.engine_version.is_empty()
+            && !ops::version_satisfies(&g.engine_version, &r.engine_version, true)
+        {
+            drifted(
+                &mut rd,
+                &rd_schema,
+                "engine_version",
+                Value::string(&g.engine_version),
+            );
+        }
+        if !g.maintenance_window.is_empty()
+            && g.maintenance_window != r.maintenance_window.to_lowercase()
+        {
+            drifted(
+                &mut rd,
+                &rd_schema,
+                "maintenance_window",
+                Value::string(&g.maintenance_window),
             );
         }
     }
@@ -1085,6 +1133,58 @@ impl Resource<Aws> for DataTier {
             // what names them is known after apply.
             for a in REPAIRABLE_OUTPUTS {
                 resp.planned.set(a, Value::Unknown);
+            }
+        }
+        // Bucket names and ARNs follow from the tier's name and the bucket keys:
+        // known at plan, so that what depends on them (IAM policies) plans in full.
+        let buckets = resp.planned.get("buckets");
+        if resp.planned.get("name").as_str().is_some() && !buckets.is_unknown() {
+            let d = Desired::from_value(&resp.planned, &Value::Null);
+            let by_key = |f: &dyn Fn(&str) -> String| {
+                Value::Map(
+                    d.buckets
+                        .keys()
+                        .map(|k| (k.clone(), Value::string(f(k))))
+                        .collect(),
+                )
+            };
+            resp.planned
+                .set("bucket_names", by_key(&|k| d.bucket_name(k)));
+            resp.planned.set(
+                "bucket_arns",
+                by_key(&|k| crate::kit::bucket::arn(aws, &d.bucket_name(k))),
+            );
+        }
+        // Neither RDS nor ElastiCache goes back to an older engine version.
+        if !req.prior.is_null()
+            && resp.planned.get("postgres").is_wholly_known()
+            && resp.planned.get("redis").is_wholly_known()
+        {
+            let (was, now) = (
+                Desired::from_value(req.prior, &Value::Null),
+                Desired::from_value(&resp.planned, &Value::Null),
+            );
+            for (engine, from, to, service) in [
+                (
+                    "postgres",
+                    &was.postgres.engine_version,
+                    &now.postgres.engine_version,
+                    "RDS",
+                ),
+                (
+                    "redis",
+                    &was.redis.engine_version,
+                    &now.redis.engine_version,
+                    "ElastiCache",
+                ),
+            ] {
+                if ops::is_downgrade(from, to) {
+                    resp.diagnostics.attr_error(
+                        AttrPath::attr(engine).then_attr("engine_version"),
+                        "Engine version lowered",
+                        format!("{service} cannot move {engine} from {from} back to {to}. Keep {from} (or newer), or restore a snapshot into a new tier."),
+                    );
+                }
             }
         }
         if !req.prior.is_null() {

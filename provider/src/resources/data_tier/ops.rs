@@ -164,6 +164,40 @@ fn redis_seen(g: &ecache::ReplicationGroup) -> RedisSeen {
     }
 }
 
+/// One cache cluster (a member of a replication group), if it exists.
+async fn describe_member(aws: &Aws, id: String) -> Result<Option<ecache::CacheCluster>, AwsError> {
+    let r = aws
+        .elasticache
+        .describe_cache_clusters()
+        .cache_cluster_id(id)
+        .send()
+        .await
+        .op("DescribeCacheClusters");
+    Ok(
+        found(r, &["CacheClusterNotFound", "CacheClusterNotFoundFault"])?
+            .and_then(|r| r.cache_clusters().first().cloned()),
+    )
+}
+
+/// What a member shows of its group's settings and the group itself does not.
+fn member_settings(c: &ecache::CacheCluster, seen: &mut RedisSeen) {
+    seen.engine_version = c.engine_version().unwrap_or_default().to_string();
+    seen.maintenance_window = c
+        .preferred_maintenance_window()
+        .unwrap_or_default()
+        .to_lowercase();
+    seen.parameter_group = c
+        .cache_parameter_group()
+        .and_then(|g| g.cache_parameter_group_name())
+        .unwrap_or_default()
+        .to_string();
+    seen.security_groups = c
+        .security_groups()
+        .iter()
+        .filter_map(|g| g.security_group_id().map(str::to_string))
+        .collect();
+}
+
 fn sg_seen(g: &ec2::SecurityGroup) -> SgSeen {
     let mut ingress = Vec::new();
     for p in g.ip_permissions() {
@@ -205,18 +239,35 @@ pub async fn read(aws: &Aws, d: &Desired) -> Result<Observed, AwsError> {
         )
     };
     let redis = async {
-        let r = aws
-            .elasticache
-            .describe_replication_groups()
-            .replication_group_id(&rg_id)
-            .send()
-            .await
-            .op("DescribeReplicationGroups");
-        Ok::<_, AwsError>(
-            found(r, &["ReplicationGroupNotFoundFault"])?
-                .and_then(|r| r.replication_groups().first().map(redis_seen))
-                .filter(|g| g.status != "deleting"),
-        )
+        // The group, and its first member (named `<id>-001` by ElastiCache) for what
+        // only DescribeCacheClusters shows, read together.
+        let (group, member) = tokio::join!(
+            aws.elasticache
+                .describe_replication_groups()
+                .replication_group_id(&rg_id)
+                .send(),
+            describe_member(aws, format!("{rg_id}-001"))
+        );
+        let group = found(
+            group.op("DescribeReplicationGroups"),
+            &["ReplicationGroupNotFoundFault"],
+        )?
+        .and_then(|r| r.replication_groups().first().cloned())
+        .filter(|g| g.status() != Some("deleting"));
+        let Some(group) = group else {
+            return Ok(None);
+        };
+        let mut seen = redis_seen(&group);
+        let member = match (member?, group.member_clusters().first()) {
+            (Some(m), _) => Some(m),
+            // The first member was removed: read the first one the group lists.
+            (None, Some(id)) => describe_member(aws, id.clone()).await?,
+            (None, None) => None,
+        };
+        if let Some(m) = member.filter(|m| m.replication_group_id() == Some(rg_id.as_str())) {
+            member_settings(&m, &mut seen);
+        }
+        Ok::<_, AwsError>(Some(seen))
     };
     let sgs = async {
         let names: Vec<String> = ENGINES.iter().map(|(e, _)| d.sg_name(e)).collect();
@@ -1208,6 +1259,12 @@ fn db_modification(
 
 /// Whether the running version `have` satisfies the configured `want`: equal,
 /// or (with automatic minor upgrades) a later minor of the same major.
+/// Whether version `to` is older than `from` (numerically, part by part).
+pub fn is_downgrade(from: &str, to: &str) -> bool {
+    let parts = |v: &str| -> Vec<u32> { v.split('.').filter_map(|p| p.parse().ok()).collect() };
+    parts(to) < parts(from)
+}
+
 pub fn version_satisfies(have: &str, want: &str, auto_minor: bool) -> bool {
     if have == want {
         return true;
@@ -1255,11 +1312,13 @@ async fn create_redis(
 
 /// Brings an existing replication group to `d` (in place); `token` is a new
 /// AUTH token to rotate to.
+#[allow(clippy::too_many_arguments)]
 async fn modify_redis(
     aws: &Aws,
     stop: &Stop,
     d: &Desired,
     seen: &RedisSeen,
+    sg: &str,
     token: Option<String>,
     deadline: Instant,
 ) -> Result<(), AwsError> {
@@ -1290,6 +1349,29 @@ async fn modify_redis(
         m = m.snapshot_window(&r.snapshot_window);
         any = true;
     }
+    // What only the group's members show (see `member_settings`); empty when no
+    // member could be read, and then left as it is.
+    if !seen.engine_version.is_empty()
+        && !version_satisfies(&seen.engine_version, &r.engine_version, true)
+    {
+        m = m.engine_version(&r.engine_version);
+        any = true;
+    }
+    if !seen.maintenance_window.is_empty()
+        && seen.maintenance_window != r.maintenance_window.to_lowercase()
+    {
+        m = m.preferred_maintenance_window(&r.maintenance_window);
+        any = true;
+    }
+    let group = d.redis_parameter_group();
+    if !seen.parameter_group.is_empty() && seen.parameter_group != group {
+        m = m.cache_parameter_group_name(&group);
+        any = true;
+    }
+    if !seen.engine_version.is_empty() && seen.security_groups != [sg.to_string()] {
+        m = m.security_group_ids(sg);
+        any = true;
+    }
     if let Some(t) = token {
         m = m
             .auth_token(t)
@@ -1299,6 +1381,20 @@ async fn modify_redis(
     if any {
         m.send().await.op("ModifyReplicationGroup")?;
         wait_redis_available(aws, stop, d, deadline).await?;
+        // A new major version moved the group to its family's parameter group: the
+        // tier's group of the old family serves nothing now.
+        let old = &seen.parameter_group;
+        if old != &group && old.starts_with(&format!("{}-redis", d.name)) {
+            found(
+                aws.elasticache
+                    .delete_cache_parameter_group()
+                    .cache_parameter_group_name(old)
+                    .send()
+                    .await
+                    .op("DeleteCacheParameterGroup"),
+                &["CacheParameterGroupNotFound"],
+            )?;
+        }
     }
     if seen.members != r.num_cache_clusters {
         let replicas = r.num_cache_clusters - 1;
@@ -1509,7 +1605,7 @@ pub async fn reconcile(
                     retag_cache(aws, &seen.arn, &tier_tags(aws, d, "redis")).await?;
                 }
                 let rotate = token.clone().filter(|_| changes.auth_token);
-                modify_redis(aws, stop, d, seen, rotate, deadline).await
+                modify_redis(aws, stop, d, seen, sg, rotate, deadline).await
             }
         }
     };

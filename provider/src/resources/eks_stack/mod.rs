@@ -59,6 +59,20 @@ const CONFIG_ATTRS: [&str; 19] = [
     "id",
 ];
 
+/// What the state says of an add-on's role: the `service_accounts` key whose
+/// role it assumes, or the ARN of a role the stack does not own (drift).
+fn addon_service_account(obs: &Observed, seen: &AddonSeen) -> Value {
+    match &seen.role_arn {
+        None => Value::Null,
+        Some(arn) => Value::string(
+            obs.sa_roles
+                .iter()
+                .find(|(_, r)| *r == arn)
+                .map_or(arn.as_str(), |(k, _)| k.as_str()),
+        ),
+    }
+}
+
 fn sorted(mut v: Vec<String>) -> Vec<String> {
     v.sort();
     v
@@ -187,6 +201,7 @@ fn state(aws: &Aws, base: &Value, obs: &Observed) -> Value {
             continue;
         };
         addon_versions.insert(name.clone(), Value::string(&seen.version));
+        av.set("service_account", addon_service_account(obs, seen));
         if av
             .get("version")
             .as_str()
@@ -661,6 +676,26 @@ impl Resource<Aws> for EksStack {
                         ),
                     );
                 }
+                // The keys of a known map are known even where its values are not.
+                let sas = config.get("service_accounts");
+                if let (Some(sa), false) = (a.get("service_account").as_str(), sas.is_unknown()) {
+                    let keys: Vec<&str> = sas
+                        .as_map()
+                        .map(|m| m.keys().map(String::as_str).collect())
+                        .unwrap_or_default();
+                    if !keys.contains(&sa) {
+                        diags.attr_error(
+                            AttrPath::attr("addons")
+                                .then_key(name)
+                                .then_attr("service_account"),
+                            "Unknown service account",
+                            format!(
+                                "{sa:?} is not a key of service_accounts ({}); the add-on assumes the IAM role the stack makes for that entry.",
+                                if keys.is_empty() { "none declared".to_string() } else { keys.join(", ") }
+                            ),
+                        );
+                    }
+                }
                 string_at(
                     a.get("configuration_values"),
                     AttrPath::attr("addons")
@@ -1052,6 +1087,7 @@ async fn import_config(aws: &Aws, name: &str) -> Result<Value, String> {
                         "configuration_values",
                         Value::opt_string(a.configuration.clone()),
                     ),
+                    ("service_account", addon_service_account(&obs, a)),
                 ]),
             )
         })

@@ -93,6 +93,8 @@ fn node_group(v: &Value) -> NodeGroupSpec {
 pub struct AddonSpec {
     pub version: Option<String>,
     pub configuration: Option<String>,
+    /// Key of the `service_accounts` entry whose IRSA role the add-on uses.
+    pub service_account: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -182,6 +184,7 @@ impl Desired {
                         AddonSpec {
                             version: s("version"),
                             configuration: s("configuration_values"),
+                            service_account: s("service_account"),
                         },
                     )
                 })
@@ -318,6 +321,8 @@ pub struct AddonSeen {
     pub version: String,
     pub status: String,
     pub configuration: Option<String>,
+    /// The IAM role the add-on's service account assumes, if any.
+    pub role_arn: Option<String>,
 }
 
 /// Everything of one stack that AWS holds.
@@ -328,8 +333,12 @@ pub struct Observed {
     /// while a replacement runs: all are listed.
     pub node_groups: BTreeMap<String, Vec<NodeGroupSeen>>,
     pub addons: BTreeMap<String, AddonSeen>,
-    /// Principal ARN -> associated policy ARNs with their namespaces.
+    /// Principal ARN -> associated policy ARNs with their namespaces (the
+    /// principals the configuration names).
     pub access: BTreeMap<String, Vec<(String, Vec<String>)>>,
+    /// Access entries the stack made for principals the configuration no longer
+    /// names (deleted by the next apply).
+    pub stale_access: Vec<String>,
     pub oidc_provider_arn: Option<String>,
     pub cluster_role_arn: Option<String>,
     pub node_role_arn: Option<String>,
@@ -344,6 +353,9 @@ pub struct Observed {
     pub log_group: Option<Option<i32>>,
     /// IRSA role ARN by service account key.
     pub sa_roles: BTreeMap<String, String>,
+    /// Roles under the stack's IAM path that no longer serve it: the IRSA roles of
+    /// service accounts taken out of the configuration (deleted by the next apply).
+    pub stale_roles: Vec<String>,
     /// Policy ARNs attached to each IRSA role, and its inline policy, by key.
     pub sa_policies: BTreeMap<String, (Vec<String>, Option<String>)>,
 }

@@ -251,12 +251,11 @@ pub async fn read(aws: &Aws, d: &Desired) -> Result<Observed, AwsError> {
     }
     let ng_names: Vec<String> = ngs?.map(|r| r.nodegroups().to_vec()).unwrap_or_default();
     let addon_names: Vec<String> = addons?.map(|r| r.addons().to_vec()).unwrap_or_default();
-    let principals: Vec<String> = entries?
+    let (principals, others): (Vec<String>, Vec<String>) = entries?
         .map(|r| r.access_entries().to_vec())
         .unwrap_or_default()
         .into_iter()
-        .filter(|p| d.access.contains_key(p))
-        .collect();
+        .partition(|p| d.access.contains_key(p));
     let mut sa_role_names = BTreeMap::new();
     for r in roles?.roles() {
         let arn = r.arn().to_string();
@@ -272,6 +271,9 @@ pub async fn read(aws: &Aws, d: &Desired) -> Result<Observed, AwsError> {
         {
             obs.sa_roles.insert(key.clone(), arn);
             sa_role_names.insert(key.clone(), name_.to_string());
+        } else {
+            // The path is the stack's own: a role on it is one the stack made.
+            obs.stale_roles.push(name_.to_string());
         }
     }
 
@@ -312,6 +314,26 @@ pub async fn read(aws: &Aws, d: &Desired) -> Result<Observed, AwsError> {
             .op("ListAssociatedAccessPolicies")
             .map(|r| (p.clone(), r))
     });
+    // Entries the configuration does not name: those the stack made (its tags say
+    // so) were taken out of it; the others (EKS's own for the node role, or made
+    // outside the stack) are left alone. The node role's entry is not looked at.
+    let node_roles = [obs.node_role_arn.as_deref(), d.node_role_arn.as_deref()];
+    let other_futs = others
+        .iter()
+        .filter(|p| !node_roles.contains(&Some(p.as_str())))
+        .map(|p| async move {
+            let r = e
+                .describe_access_entry()
+                .cluster_name(name)
+                .principal_arn(p)
+                .send()
+                .await
+                .op("DescribeAccessEntry");
+            let ours = found(r, &["ResourceNotFoundException"])?
+                .and_then(|r| r.access_entry()?.tags()?.get(&owner_key("stack")).cloned())
+                .is_some_and(|stack| stack == d.name);
+            Ok::<_, AwsError>(ours.then(|| p.clone()))
+        });
     let sa_futs = sa_role_names.iter().map(|(key, role)| async move {
         let (attached, inline) = tokio::join!(
             aws.iam.list_attached_role_policies().role_name(role).send(),
@@ -386,10 +408,11 @@ pub async fn read(aws: &Aws, d: &Desired) -> Result<Observed, AwsError> {
                 .map(|p| normalise_json(&decode_policy(p.policy_document()))),
         )
     };
-    let (ngs, addons, access, sas, oidc, role_policies, key_use) = tokio::join!(
+    let (ngs, addons, access, others, sas, oidc, role_policies, key_use) = tokio::join!(
         futures::future::join_all(ng_futs),
         futures::future::join_all(addon_futs),
         futures::future::join_all(access_futs),
+        futures::future::join_all(other_futs),
         futures::future::join_all(sa_futs),
         oidc,
         futures::future::join_all(role_futs),
@@ -430,6 +453,10 @@ pub async fn read(aws: &Aws, d: &Desired) -> Result<Observed, AwsError> {
                     version: a.addon_version().unwrap_or_default().to_string(),
                     status,
                     configuration: a.configuration_values().map(str::to_string),
+                    role_arn: a
+                        .service_account_role_arn()
+                        .filter(|r| !r.is_empty())
+                        .map(str::to_string),
                 },
             );
         }
@@ -452,6 +479,9 @@ pub async fn read(aws: &Aws, d: &Desired) -> Result<Observed, AwsError> {
             })
             .collect();
         obs.access.insert(p, policies);
+    }
+    for r in others {
+        obs.stale_access.extend(r?);
     }
     for r in sas {
         let (key, policies) = r?;
@@ -1090,6 +1120,12 @@ async fn delete_role(
 
 // ------------------------------------------------------------- reconcile
 
+/// Add-ons created beside the node groups: those that run without nodes and
+/// assume no role (an IRSA role is made in the same round, so those wait).
+fn early_addon(name: &str, spec: &AddonSpec) -> bool {
+    NODELESS_ADDONS.contains(&name) && spec.service_account.is_none()
+}
+
 /// The add-on version EKS names as default for `k8s`.
 async fn default_addon_version(
     aws: &Aws,
@@ -1120,7 +1156,19 @@ async fn default_addon_version(
         .map(str::to_string))
 }
 
-/// Brings an add-on to its spec (create or update), then waits for it.
+/// The ARN of the IRSA role the stack makes for service account `key`.
+pub fn sa_role_arn(aws: &Aws, d: &Desired, cluster_arn: &str, key: &str) -> String {
+    format!(
+        "arn:{}:iam::{}:role{}{}",
+        aws.partition,
+        account_of(cluster_arn),
+        role_path(&d.name),
+        d.sa_role_name(key)
+    )
+}
+
+/// Brings an add-on to its spec (create or update), then waits for it. `role` is
+/// the IAM role its service account assumes (None: none).
 #[allow(clippy::too_many_arguments)]
 async fn ensure_addon(
     aws: &Aws,
@@ -1129,6 +1177,7 @@ async fn ensure_addon(
     name: &str,
     spec: &AddonSpec,
     seen: Option<&AddonSeen>,
+    role: Option<String>,
     k8s: &str,
     deadline: Instant,
 ) -> Result<(), AwsError> {
@@ -1137,6 +1186,20 @@ async fn ensure_addon(
         None => default_addon_version(aws, name, k8s).await?,
     };
     let cluster = d.name.as_str();
+    // AWS cannot take the role of an add-on away (UpdateAddon needs a role ARN):
+    // the add-on is made again without one.
+    let seen = match seen {
+        Some(s) if s.role_arn.is_some() && role.is_none() => {
+            tracing::info!(
+                cluster,
+                addon = name,
+                "re-creating the add-on without its role"
+            );
+            delete_addon(aws, stop, cluster, name, deadline).await?;
+            None
+        }
+        other => other,
+    };
     match seen {
         None => {
             aws.eks
@@ -1145,6 +1208,7 @@ async fn ensure_addon(
                 .addon_name(name)
                 .set_addon_version(version)
                 .set_configuration_values(spec.configuration.clone())
+                .set_service_account_role_arn(role)
                 .resolve_conflicts(eks::ResolveConflicts::Overwrite)
                 .set_tags(Some(
                     stack_tags(aws, d, &format!("addon/{name}"))
@@ -1158,9 +1222,13 @@ async fn ensure_addon(
         }
         Some(s) => {
             let want_version = version.unwrap_or_else(|| s.version.clone());
-            if s.version == want_version && s.configuration == spec.configuration {
+            if s.version == want_version
+                && s.configuration == spec.configuration
+                && s.role_arn == role
+            {
                 return Ok(());
             }
+            let role = role.filter(|r| s.role_arn.as_ref() != Some(r));
             let r = aws
                 .eks
                 .update_addon()
@@ -1168,6 +1236,7 @@ async fn ensure_addon(
                 .addon_name(name)
                 .addon_version(&want_version)
                 .set_configuration_values(spec.configuration.clone())
+                .set_service_account_role_arn(role)
                 .resolve_conflicts(eks::ResolveConflicts::Overwrite)
                 .send()
                 .await
@@ -1410,7 +1479,10 @@ async fn upgrade(
             .map(|(n, a)| -> Fut<'_, ()> {
                 let step = step.clone();
                 Box::pin(async move {
-                    ensure_addon(aws, stop, d, n, a, obs.addons.get(n), &step, deadline).await
+                    // The role stays as it is here; round 4 of reconcile settles it.
+                    let seen = obs.addons.get(n);
+                    let role = seen.and_then(|s| s.role_arn.clone());
+                    ensure_addon(aws, stop, d, n, a, seen, role, &step, deadline).await
                 })
             })
             .collect();
@@ -1839,7 +1911,7 @@ pub async fn reconcile(
         let futs: Vec<Fut<'_, ()>> = d
             .addons
             .iter()
-            .filter(|(n, _)| NODELESS_ADDONS.contains(&n.as_str()))
+            .filter(|(n, a)| early_addon(n, a))
             .map(|(n, a)| -> Fut<'_, ()> {
                 Box::pin(async move {
                     ensure_addon(
@@ -1849,6 +1921,7 @@ pub async fn reconcile(
                         n,
                         a,
                         obs.addons.get(n),
+                        None,
                         &cluster.version,
                         deadline,
                     )
@@ -1868,12 +1941,16 @@ pub async fn reconcile(
         return Ok(errs);
     }
 
-    // Round 4: add-ons that need nodes.
+    // Round 4: add-ons that need nodes or an IRSA role of round 3.
     let futs: Vec<Fut<'_, ()>> = d
         .addons
         .iter()
-        .filter(|(n, _)| !NODELESS_ADDONS.contains(&n.as_str()))
+        .filter(|(n, a)| !early_addon(n, a))
         .map(|(n, a)| -> Fut<'_, ()> {
+            let role = a
+                .service_account
+                .as_deref()
+                .map(|k| sa_role_arn(aws, d, &cluster.arn, k));
             Box::pin(async move {
                 ensure_addon(
                     aws,
@@ -1882,6 +1959,7 @@ pub async fn reconcile(
                     n,
                     a,
                     obs.addons.get(n),
+                    role,
                     &cluster.version,
                     deadline,
                 )
@@ -1911,7 +1989,7 @@ pub async fn reconcile(
             delete_addon(aws, stop, &d.name, name, deadline).await
         }));
     }
-    for principal in obs.access.keys().filter(|p| !d.access.contains_key(*p)) {
+    for principal in &obs.stale_access {
         futs.push(Box::pin(async move {
             kit::delete(stop, deadline, || async {
                 aws.eks
@@ -1926,14 +2004,9 @@ pub async fn reconcile(
             .await
         }));
     }
-    for key in obs
-        .sa_roles
-        .keys()
-        .filter(|k| !d.service_accounts.contains_key(*k))
-    {
-        let name = d.sa_role_name(key);
+    for name in &obs.stale_roles {
         futs.push(Box::pin(async move {
-            delete_role(aws, stop, &name, deadline).await
+            delete_role(aws, stop, name, deadline).await
         }));
     }
     Ok(round(stop, "delete", futs).await)
@@ -2247,8 +2320,12 @@ pub async fn delete(
             .await
         }));
     }
-    for key in obs.sa_roles.keys() {
-        let role = d.sa_role_name(key);
+    let roles = obs
+        .sa_roles
+        .keys()
+        .map(|key| d.sa_role_name(key))
+        .chain(obs.stale_roles.iter().cloned());
+    for role in roles {
         futs.push(Box::pin(async move {
             delete_role(aws, stop, &role, deadline).await
         }));

@@ -80,6 +80,9 @@ fn addon_block() -> Block {
         .attr(Attribute::string("configuration_values").optional().doc(
             "Add-on configuration as a JSON document.",
         ))
+        .attr(Attribute::string("service_account").optional().doc(
+            "Key of a `service_accounts` entry (`namespace/name`) whose IAM role the add-on's pods assume (EKS `serviceAccountRoleArn`), e.g. `kube-system/ebs-csi-controller-sa` for `aws-ebs-csi-driver` with `AmazonEBSCSIDriverPolicy`. The stack creates that role before the add-on.",
+        ))
 }
 
 fn access_entry_block() -> Block {
