@@ -114,9 +114,11 @@ fn db_seen(i: &rds::DbInstance) -> DbSeen {
             .and_then(|g| g.db_parameter_group_name())
             .unwrap_or_default()
             .to_string(),
+        // A group being taken away is on its way out already.
         security_groups: i
             .vpc_security_groups()
             .iter()
+            .filter(|g| !matches!(g.status(), Some("removing" | "inactive")))
             .filter_map(|g| g.vpc_security_group_id().map(str::to_string))
             .collect(),
         master_secret_arn: i
@@ -1257,14 +1259,14 @@ fn db_modification(
     any.then_some(m)
 }
 
-/// Whether the running version `have` satisfies the configured `want`: equal,
-/// or (with automatic minor upgrades) a later minor of the same major.
 /// Whether version `to` is older than `from` (numerically, part by part).
 pub fn is_downgrade(from: &str, to: &str) -> bool {
     let parts = |v: &str| -> Vec<u32> { v.split('.').filter_map(|p| p.parse().ok()).collect() };
     parts(to) < parts(from)
 }
 
+/// Whether the running version `have` satisfies the configured `want`: equal,
+/// or (with automatic minor upgrades) a later minor of the same major.
 pub fn version_satisfies(have: &str, want: &str, auto_minor: bool) -> bool {
     if have == want {
         return true;
@@ -1897,6 +1899,16 @@ mod tests {
         assert!(!version_satisfies("15.5", "15.4", false));
         assert!(!version_satisfies("16.1", "15.4", true));
         assert!(!version_satisfies("15.3", "15.4", true));
+    }
+
+    #[test]
+    fn lowering_a_version_is_a_downgrade() {
+        assert!(is_downgrade("15.4", "14.10"));
+        assert!(is_downgrade("7.1", "7.0"));
+        assert!(is_downgrade("15.10", "15.9"));
+        assert!(!is_downgrade("15.4", "15.4"));
+        assert!(!is_downgrade("15.4", "15.10"));
+        assert!(!is_downgrade("7.0", "7.1"));
     }
 
     #[test]
