@@ -344,6 +344,48 @@ def test_eks_drift(core: Core, emulator: EmulatorClient, workdir: Path) -> None:
     assert_nothing_left(emulator)
 
 
+def test_eks_cluster_deleted_outside(core: Core, emulator: EmulatorClient, workdir: Path) -> None:
+    """The cluster deleted outside Terraform, its roles left: the plan says so, apply
+    makes it again inside the stack, the IRSA role trusts the new issuer and the old
+    issuer's OIDC provider goes."""
+    s = apply_stack(core, emulator, workdir)
+    eks = emulator.client("eks")
+    iam = emulator.client("iam")
+    for group in eks.list_nodegroups(clusterName=CLUSTER)["nodegroups"]:
+        eks.delete_nodegroup(clusterName=CLUSTER, nodegroupName=group)
+    wait_until(lambda: not eks.list_nodegroups(clusterName=CLUSTER)["nodegroups"], "node groups deleted")
+    eks.delete_cluster(name=CLUSTER)
+    wait_until(lambda: CLUSTER not in eks.list_clusters()["clusters"], "cluster deleted")
+
+    plan = core.plan(workdir)
+    assert plan.returncode == 2 and "will be updated in-place" in plan.stdout, plan.describe()
+    assert "EKS cluster deleted outside Terraform" in plan.stdout + plan.stderr, plan.describe()
+    core.apply(workdir)
+    again = stack(core, workdir)
+    assert again["arn"] and again["oidc_issuer_url"] != s["oidc_issuer_url"], (s["oidc_issuer_url"], again["oidc_issuer_url"])
+    assert set(again["node_group_status"].values()) == {"ACTIVE"}
+    assert set(again["addon_versions"]) == {"vpc-cni", "kube-proxy", "coredns"}
+    assert ADMIN in eks.list_access_entries(clusterName=CLUSTER)["accessEntries"]
+    role_arn = again["service_account_role_arns"]["ode/api"]
+    assert role_arn == s["service_account_role_arns"]["ode/api"], "the IRSA role should be kept"
+    trust = iam.get_role(RoleName=role_arn.rsplit("/", 1)[1])["Role"]["AssumeRolePolicyDocument"]
+    trust = json.dumps(json.loads(trust) if isinstance(trust, str) else trust)
+    assert again["oidc_provider_arn"] in trust and s["oidc_provider_arn"] not in trust, trust
+    providers = [p["Arn"] for p in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]]
+    assert providers == [again["oidc_provider_arn"]], providers
+    assert_no_changes(core, workdir)
+    core.destroy(workdir)
+    assert_nothing_left(emulator)
+
+
+def wait_until(done: Any, what: str) -> None:
+    for _ in range(200):
+        if done():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting: {what}")
+
+
 def wait_addon_active(eks: Any, name: str) -> None:
     """Waits (briefly: the emulator's transitions are short) for an add-on update."""
     for _ in range(100):

@@ -73,6 +73,22 @@ fn addon_service_account(obs: &Observed, seen: &AddonSeen) -> Value {
     }
 }
 
+/// What only a cluster has: null in the state while the cluster is gone and the
+/// rest of the stack remains, unknown in the plan that makes it again.
+const CLUSTER_OUTPUTS: [&str; 11] = [
+    "arn",
+    "endpoint",
+    "certificate_authority_data",
+    "oidc_issuer_url",
+    "cluster_security_group_id",
+    "platform_version",
+    "kubeconfig",
+    "node_group_arns",
+    "node_group_versions",
+    "node_group_status",
+    "addon_versions",
+];
+
 fn sorted(mut v: Vec<String>) -> Vec<String> {
     v.sort();
     v
@@ -269,6 +285,15 @@ fn state(aws: &Aws, base: &Value, obs: &Observed) -> Value {
                 .collect::<Vec<_>>()
         })
         .collect();
+    for (key, have) in &obs.sa_trust {
+        let (ns, sa) = key.split_once('/').unwrap_or_default();
+        let want = ops::irsa_trust(&provider_arn, &c.issuer, ns, sa);
+        if ops::normalise_json(have) != ops::normalise_json(&want) {
+            missing.push(format!(
+                "the trust of the {key} role in this cluster's issuer"
+            ));
+        }
+    }
     if obs.cluster_role_arn.is_some() {
         if let Some(key) = &c.kms_key_arn {
             if obs.cluster_role_inline.as_deref() != Some(ops::key_policy(key).as_str()) {
@@ -812,6 +837,18 @@ impl Resource<Aws> for EksStack {
                 ),
             }
         }
+        if !req.prior.is_null() && req.prior.get("arn").is_null() && !resp.planned.is_null() {
+            for a in CLUSTER_OUTPUTS.iter().chain(&["oidc_provider_arn"]) {
+                resp.planned.set(a, Value::Unknown);
+            }
+            resp.diagnostics.warning(
+                "EKS cluster deleted outside Terraform",
+                format!(
+                    "The cluster {:?} no longer exists, while its IAM roles do. Apply makes it again inside the stack, with its node groups, add-ons and access entries; its endpoint, OIDC issuer and security group change, and the IRSA roles are made to trust the new issuer.",
+                    resp.planned.get("name").as_str().unwrap_or_default()
+                ),
+            );
+        }
         check_versions(aws, &req, resp).await;
         let key = resp.planned.get("kms_key_arn");
         if let (Some(arn), true) = (key.as_str(), req.prior.get("kms_key_arn") != key) {
@@ -855,6 +892,16 @@ impl Resource<Aws> for EksStack {
         resp.private = req.private.to_vec();
         match ops::read(aws, &d).await {
             Ok(obs) if obs.cluster.is_some() => resp.state = state(aws, req.state, &obs),
+            // Deleted outside Terraform while its roles (or log group) remain: drift
+            // that the next apply repairs by making the cluster again in the stack.
+            Ok(obs) if obs.remnants() => {
+                tracing::info!(cluster = %d.name, "the cluster is gone but the stack's roles remain");
+                let mut st = req.state.clone();
+                for a in CLUSTER_OUTPUTS {
+                    st.set(a, Value::Null);
+                }
+                resp.state = st;
+            }
             Ok(_) => {
                 tracing::info!(cluster = %d.name, "cluster is gone; removing the stack from state");
                 resp.state = Value::Null;
@@ -871,6 +918,17 @@ impl Resource<Aws> for EksStack {
         if resp.state.is_null() {
             resp.state = req.prior.clone();
         }
+        // A cluster made again has a new issuer: the old issuer's provider goes.
+        let old = req.prior.get("oidc_provider_arn").as_str();
+        let new = resp.state.get("oidc_provider_arn").as_str();
+        if let (Some(old), Some(new)) = (old, new) {
+            if old != new && !resp.state.get("arn").is_null() {
+                let d = Desired::from_value(req.planned);
+                if let Err(e) = ops::retire_oidc(aws, &d, old).await {
+                    report(&mut resp.diagnostics, "Updating", &d.name, vec![e]);
+                }
+            }
+        }
     }
 
     async fn delete(&self, aws: &Aws, req: DeleteRequest<'_>, resp: &mut DeleteResponse) {
@@ -879,7 +937,7 @@ impl Resource<Aws> for EksStack {
             Some(_) => None,
             None => req.prior.get("secrets_kms_key_arn").as_str(),
         };
-        let errs = ops::delete(
+        let mut errs = ops::delete(
             aws,
             &req.stop,
             &d,
@@ -887,6 +945,15 @@ impl Resource<Aws> for EksStack {
             deadline_in(d.timeouts.delete),
         )
         .await;
+        // Without its cluster the stack's OIDC provider cannot be found by its
+        // issuer: the state names it.
+        if let (true, true, Some(oidc)) = (
+            errs.is_empty(),
+            req.prior.get("arn").is_null(),
+            req.prior.get("oidc_provider_arn").as_str(),
+        ) {
+            errs.extend(ops::retire_oidc(aws, &d, oidc).await.err());
+        }
         report(&mut resp.diagnostics, "Deleting", &d.name, errs);
     }
 

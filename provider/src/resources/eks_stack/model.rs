@@ -353,11 +353,24 @@ pub struct Observed {
     pub log_group: Option<Option<i32>>,
     /// IRSA role ARN by service account key.
     pub sa_roles: BTreeMap<String, String>,
+    /// The trust policy (JSON) of each IRSA role, by key.
+    pub sa_trust: BTreeMap<String, String>,
     /// Roles under the stack's IAM path that no longer serve it: the IRSA roles of
     /// service accounts taken out of the configuration (deleted by the next apply).
     pub stale_roles: Vec<String>,
     /// Policy ARNs attached to each IRSA role, and its inline policy, by key.
     pub sa_policies: BTreeMap<String, (Vec<String>, Option<String>)>,
+}
+
+impl Observed {
+    /// Whether objects of the stack remain although its cluster is gone (deleted
+    /// outside Terraform): the stack is then repaired, not created anew.
+    pub fn remnants(&self) -> bool {
+        self.cluster_role_arn.is_some()
+            || self.node_role_arn.is_some()
+            || !self.sa_roles.is_empty()
+            || self.log_group.is_some()
+    }
 }
 
 /// The kubeconfig for a cluster (exec plugin: `aws eks get-token`).

@@ -246,18 +246,15 @@ pub async fn read(aws: &Aws, d: &Desired) -> Result<Observed, AwsError> {
         ..Default::default()
     };
     obs.log_group = logs?;
-    if obs.cluster.is_none() {
-        return Ok(obs);
-    }
-    let ng_names: Vec<String> = ngs?.map(|r| r.nodegroups().to_vec()).unwrap_or_default();
-    let addon_names: Vec<String> = addons?.map(|r| r.addons().to_vec()).unwrap_or_default();
-    let (principals, others): (Vec<String>, Vec<String>) = entries?
-        .map(|r| r.access_entries().to_vec())
-        .unwrap_or_default()
-        .into_iter()
-        .partition(|p| d.access.contains_key(p));
+    // The roles outlive the cluster: they are found even when it is gone, except by
+    // a create, which checks the claim on each role it meets instead.
+    let roles = roles?;
+    let roles = match (&obs.cluster, &d.creating) {
+        (None, Some(_)) => &[][..],
+        _ => roles.roles(),
+    };
     let mut sa_role_names = BTreeMap::new();
-    for r in roles?.roles() {
+    for r in roles {
         let arn = r.arn().to_string();
         let name_ = r.role_name();
         if name_ == d.role_name("cluster") {
@@ -270,12 +267,24 @@ pub async fn read(aws: &Aws, d: &Desired) -> Result<Observed, AwsError> {
             .find(|k| d.sa_role_name(k) == name_)
         {
             obs.sa_roles.insert(key.clone(), arn);
+            let trust = r.assume_role_policy_document().map(decode_policy);
+            obs.sa_trust.insert(key.clone(), trust.unwrap_or_default());
             sa_role_names.insert(key.clone(), name_.to_string());
         } else {
             // The path is the stack's own: a role on it is one the stack made.
             obs.stale_roles.push(name_.to_string());
         }
     }
+    if obs.cluster.is_none() {
+        return Ok(obs);
+    }
+    let ng_names: Vec<String> = ngs?.map(|r| r.nodegroups().to_vec()).unwrap_or_default();
+    let addon_names: Vec<String> = addons?.map(|r| r.addons().to_vec()).unwrap_or_default();
+    let (principals, others): (Vec<String>, Vec<String>) = entries?
+        .map(|r| r.access_entries().to_vec())
+        .unwrap_or_default()
+        .into_iter()
+        .partition(|p| d.access.contains_key(p));
 
     // Round 2: each child.
     let cluster_arn = obs
@@ -926,7 +935,8 @@ fn trust(service: &str) -> String {
     .to_string()
 }
 
-fn irsa_trust(provider_arn: &str, issuer: &str, ns: &str, name: &str) -> String {
+/// The trust policy of an IRSA role: this cluster's service account `ns/name` only.
+pub fn irsa_trust(provider_arn: &str, issuer: &str, ns: &str, name: &str) -> String {
     let host = issuer.trim_start_matches("https://");
     serde_json::json!({
         "Version": "2012-10-17",
@@ -1775,7 +1785,20 @@ pub async fn reconcile(
                 Box::pin(async move {
                     let name = d.sa_role_name(key);
                     let trust_doc = irsa_trust(&provider_arn, &issuer, &sa.namespace, &sa.name);
-                    if !obs.sa_roles.contains_key(key) {
+                    let trusted = obs.sa_trust.get(key).map(|t| normalise_json(t));
+                    if obs.sa_roles.contains_key(key) {
+                        // A cluster made again has a new issuer; or the trust was
+                        // edited outside Terraform.
+                        if trusted != Some(normalise_json(&trust_doc)) {
+                            aws.iam
+                                .update_assume_role_policy()
+                                .role_name(&name)
+                                .policy_document(&trust_doc)
+                                .send()
+                                .await
+                                .op("UpdateAssumeRolePolicy")?;
+                        }
+                    } else {
                         ensure_role(aws, d, &name, &format!("sa/{key}"), trust_doc)
                             .await
                             .map_err(|e| match e {
@@ -2012,7 +2035,7 @@ pub async fn reconcile(
     Ok(round(stop, "delete", futs).await)
 }
 
-fn normalise_json(s: &str) -> String {
+pub fn normalise_json(s: &str) -> String {
     serde_json::from_str::<serde_json::Value>(s)
         .map(|v| v.to_string())
         .unwrap_or_else(|_| s.to_string())
@@ -2044,8 +2067,11 @@ async fn ensure_key(aws: &Aws, d: &Desired) -> Result<String, ClaimError> {
             .iter()
             .map(|t| (t.tag_key().to_string(), t.tag_value().to_string()))
             .collect();
+        let ours = tags.get(&owner_key("stack")) == Some(&d.name);
         return match claim::judge(&tags, d.creating.as_deref().unwrap_or_default()) {
             Owner::Ours => Ok(arn),
+            // An update that makes the cluster again: the key is the stack's own.
+            Owner::Managed if ours && d.creating.is_none() => Ok(arn),
             owner => Err(ClaimError::Taken {
                 what: format!("KMS key {alias}"),
                 owner,
@@ -2270,6 +2296,37 @@ async fn cluster_blockers(aws: &Aws, name: &str) -> Vec<String> {
 }
 
 /// Deletes the whole stack in a safe order. Already-deleted children are fine.
+/// Deletes an OIDC provider of this stack that no longer serves it (its cluster
+/// was made again, with a new issuer). A provider not tagged as the stack's is left.
+pub async fn retire_oidc(aws: &Aws, d: &Desired, arn: &str) -> Result<(), AwsError> {
+    let r = aws
+        .iam
+        .get_open_id_connect_provider()
+        .open_id_connect_provider_arn(arn)
+        .send()
+        .await
+        .op("GetOpenIDConnectProvider");
+    let Some(r) = found(r, &["NoSuchEntity"])? else {
+        return Ok(());
+    };
+    let stack = owner_key("stack");
+    if !r
+        .tags()
+        .iter()
+        .any(|t| t.key() == stack && t.value() == d.name)
+    {
+        return Ok(());
+    }
+    let r = aws
+        .iam
+        .delete_open_id_connect_provider()
+        .open_id_connect_provider_arn(arn)
+        .send()
+        .await
+        .op("DeleteOpenIDConnectProvider");
+    found(r, &["NoSuchEntity"]).map(|_| ())
+}
+
 pub async fn delete(
     aws: &Aws,
     stop: &Stop,

@@ -175,7 +175,7 @@ pub fn schema() -> Schema {
     .attr(computed("cluster_security_group_id", Type::String, "The security group EKS created for the cluster and its nodes (allow it at the data tier)."))
     .attr(computed("secrets_kms_key_arn", Type::String, "The KMS key that encrypts Kubernetes secrets."))
     .attr(Attribute::string("iam_policies").computed().doc(
-        "`verified` when the cluster and node roles the stack made carry their managed policies (and the cluster role its use of the secrets key); otherwise what is missing (drift that apply repairs).",
+        "`verified` when the cluster and node roles the stack made carry their managed policies (and the cluster role its use of the secrets key) and each IRSA role trusts the cluster's issuer; otherwise what is missing (drift that apply repairs).",
     ))
     .attr(volatile("platform_version", Type::String, "The EKS platform version."))
     .attr(volatile("node_group_arns", Type::map(Type::String), "Node group ARNs by key."))
