@@ -180,6 +180,26 @@ def test_data_basic(core: Core, emulator: EmulatorClient, workdir: Path) -> None
     state = json.dumps(core.show_json(workdir))
     token = emulator.client("secretsmanager").get_secret_value(SecretId=t["redis_auth_secret_arn"])["SecretString"]
     assert token not in state
+    # The finished create left its claim on nothing: not on the roots, nor on the
+    # groups, the key and the secret.
+    rds_prefix, cache_prefix = t["rds_arn"].rsplit(":db:", 1)[0], rg["ARN"].rsplit(":replicationgroup:", 1)[0]
+    tagged = {
+        arn: emulator.client(client).list_tags_for_resource(ResourceName=arn)["TagList"]
+        for client, arn in [
+            ("rds", t["rds_arn"]),
+            ("rds", f"{rds_prefix}:subgrp:{TIER}-postgres"),
+            ("rds", f"{rds_prefix}:pg:{TIER}-postgres15"),
+            ("elasticache", f"{cache_prefix}:subnetgroup:{TIER}-redis"),
+            ("elasticache", f"{cache_prefix}:parametergroup:{TIER}-redis7"),
+        ]
+    }
+    tagged["key"] = [
+        {"Key": tag["TagKey"]} for tag in emulator.client("kms").list_resource_tags(KeyId=t["secrets_kms_key_arn"])["Tags"]
+    ]
+    tagged["secret"] = emulator.client("secretsmanager").describe_secret(SecretId=t["redis_auth_secret_arn"])["Tags"]
+    assert all(tags for tags in tagged.values()), tagged
+    claimed = [what for what, tags in tagged.items() if any(tag["Key"] == "ode:creating" for tag in tags)]
+    assert not claimed, claimed
 
     assert_no_changes(core, workdir)
     emulator.set_data_transitions(transition_s=0)
@@ -299,6 +319,16 @@ def test_data_update_in_place(core: Core, emulator: EmulatorClient, workdir: Pat
     sg_id = tier(core, workdir)["security_group_ids"]["redis"]
     sg_tags = emulator.client("ec2").describe_security_groups(GroupIds=[sg_id])["SecurityGroups"][0]["Tags"]
     assert {"Key": "Team", "Value": "data"} in sg_tags, sg_tags
+    # ... and on the subnet and parameter groups, whose Describe calls carry no tags.
+    rds_prefix, cache_prefix = db["DBInstanceArn"].rsplit(":db:", 1)[0], rg["ARN"].rsplit(":replicationgroup:", 1)[0]
+    for client, arn in [
+        ("rds", f"{rds_prefix}:subgrp:{TIER}-postgres"),
+        ("rds", f"{rds_prefix}:pg:{TIER}-postgres15"),
+        ("elasticache", f"{cache_prefix}:subnetgroup:{TIER}-redis"),
+        ("elasticache", f"{cache_prefix}:parametergroup:{TIER}-redis7"),
+    ]:
+        group_tags = emulator.client(client).list_tags_for_resource(ResourceName=arn)["TagList"]
+        assert {"Key": "Team", "Value": "data"} in group_tags, (arn, group_tags)
     assert tier(core, workdir)["pending_changes"] == {}
     assert_no_changes(core, workdir)
     emulator.set_data_transitions(transition_s=0)

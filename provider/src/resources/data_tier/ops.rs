@@ -28,13 +28,16 @@ use crate::kit::{self, first_error, round, Fut, Status, Waiter};
 pub const COMPONENT: &str = "data-tier";
 pub const ENGINES: [(&str, i32); 2] = [("postgres", 5432), ("redis", 6379)];
 
-/// Tags of every object of the tier; roots carry the claim while a create runs.
+/// Tags of every object of the tier; the roots (the objects a create's claim check
+/// reads, and `release_claim` clears) carry the claim while a create runs.
 pub fn tier_tags(aws: &Aws, d: &Desired, key: &str) -> Tags {
     let mut t = aws.tags_all(&d.tags);
     t.insert(owner_key("stack"), d.name.clone());
     t.insert(owner_key("component"), COMPONENT.into());
     t.insert(owner_key("key"), key.to_string());
-    if let Some(fp) = &d.creating {
+    let root =
+        matches!(key, "postgres" | "redis") || key.starts_with("sg/") || key.starts_with("bucket/");
+    if let (true, Some(fp)) = (root, &d.creating) {
         t.insert(CREATING_TAG.into(), fp.clone());
     }
     t
@@ -1580,6 +1583,28 @@ pub async fn reconcile(
                     wait_db_available(aws, stop, d, deadline).await?;
                 }
                 retag_rds(aws, &seen.arn, &seen.tags, &tier_tags(aws, d, "postgres")).await?;
+                if changes.tags {
+                    // The subnet and parameter groups (their Describe calls carry no tags).
+                    let prefix = seen.arn.rsplit_once(":db:").map_or("", |(p, _)| p);
+                    for (kind, name, key) in [
+                        ("subgrp", d.db_id(), "subnets/postgres"),
+                        ("pg", d.pg_parameter_group(), "parameters/postgres"),
+                    ] {
+                        let arn = format!("{prefix}:{kind}:{name}");
+                        let have: Tags = aws
+                            .rds
+                            .list_tags_for_resource()
+                            .resource_name(&arn)
+                            .send()
+                            .await
+                            .op("ListTagsForResource")?
+                            .tag_list()
+                            .iter()
+                            .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
+                            .collect();
+                        retag_rds(aws, &arn, &have, &tier_tags(aws, d, key)).await?;
+                    }
+                }
                 match db_modification(aws, d, seen, sg, changes.password) {
                     Some(m) => {
                         m.send().await.op("ModifyDBInstance")?;
@@ -1605,6 +1630,21 @@ pub async fn reconcile(
                 }
                 if changes.tags {
                     retag_cache(aws, &seen.arn, &tier_tags(aws, d, "redis")).await?;
+                    let prefix = seen
+                        .arn
+                        .rsplit_once(":replicationgroup:")
+                        .map_or("", |(p, _)| p);
+                    for (kind, name, key) in [
+                        ("subnetgroup", d.rg_id(), "subnets/redis"),
+                        (
+                            "parametergroup",
+                            d.redis_parameter_group(),
+                            "parameters/redis",
+                        ),
+                    ] {
+                        let arn = format!("{prefix}:{kind}:{name}");
+                        retag_cache(aws, &arn, &tier_tags(aws, d, key)).await?;
+                    }
                 }
                 let rotate = token.clone().filter(|_| changes.auth_token);
                 modify_redis(aws, stop, d, seen, sg, rotate, deadline).await
