@@ -481,17 +481,7 @@ async fn check_claim(aws: &Aws, d: &Desired, obs: &Observed) -> Result<(), Claim
         owned.push((format!("bucket {}", d.bucket_name(key)), b.tags.clone()));
     }
     if let Some(g) = &obs.redis {
-        let tags = aws
-            .elasticache
-            .list_tags_for_resource()
-            .resource_name(&g.arn)
-            .send()
-            .await
-            .op("ListTagsForResource")?
-            .tag_list()
-            .iter()
-            .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
-            .collect();
+        let tags = cache_tags_of(aws, &g.arn).await?;
         owned.push((format!("replication group {}", d.rg_id()), tags));
     }
     for (what, tags) in owned {
@@ -1460,10 +1450,9 @@ async fn retag_rds(aws: &Aws, arn: &str, have: &Tags, want: &Tags) -> Result<(),
     Ok(())
 }
 
-/// Brings an ElastiCache resource's tags to `want` (read first: Describe does
-/// not report them).
-async fn retag_cache(aws: &Aws, arn: &str, want: &Tags) -> Result<(), AwsError> {
-    let have: Tags = aws
+/// The tags of an ElastiCache resource.
+async fn cache_tags_of(aws: &Aws, arn: &str) -> Result<Tags, AwsError> {
+    Ok(aws
         .elasticache
         .list_tags_for_resource()
         .resource_name(arn)
@@ -1473,7 +1462,28 @@ async fn retag_cache(aws: &Aws, arn: &str, want: &Tags) -> Result<(), AwsError> 
         .tag_list()
         .iter()
         .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
-        .collect();
+        .collect())
+}
+
+/// The tags of an RDS resource.
+async fn rds_tags_of(aws: &Aws, arn: &str) -> Result<Tags, AwsError> {
+    Ok(aws
+        .rds
+        .list_tags_for_resource()
+        .resource_name(arn)
+        .send()
+        .await
+        .op("ListTagsForResource")?
+        .tag_list()
+        .iter()
+        .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
+        .collect())
+}
+
+/// Brings an ElastiCache resource's tags to `want` (read first: Describe does
+/// not report them).
+async fn retag_cache(aws: &Aws, arn: &str, want: &Tags) -> Result<(), AwsError> {
+    let have = cache_tags_of(aws, arn).await?;
     let (set, remove) = kit::tags::diff(&have, want);
     if !set.is_empty() {
         aws.elasticache
@@ -1591,17 +1601,7 @@ pub async fn reconcile(
                         ("pg", d.pg_parameter_group(), "parameters/postgres"),
                     ] {
                         let arn = format!("{prefix}:{kind}:{name}");
-                        let have: Tags = aws
-                            .rds
-                            .list_tags_for_resource()
-                            .resource_name(&arn)
-                            .send()
-                            .await
-                            .op("ListTagsForResource")?
-                            .tag_list()
-                            .iter()
-                            .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
-                            .collect();
+                        let have = rds_tags_of(aws, &arn).await?;
                         retag_rds(aws, &arn, &have, &tier_tags(aws, d, key)).await?;
                     }
                 }
