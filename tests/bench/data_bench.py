@@ -16,8 +16,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from tests.bench.eks_bench import peak_rss_mb
-from tests.bench.network_bench import rounds
+from tests.bench.common import peak_rss_mb, report_latency
 from tests.support.core import CORE_BINARIES, Core, write_config
 from tests.support.emulator import EmulatorClient, running_emulator
 from tests.support.helpers import provider_block
@@ -106,14 +105,7 @@ def main() -> None:
             core.apply(work)
             wall = time.monotonic() - started
             calls = [c for c in emulator.calls() if c["service"] in SERVICES + ("sts",)]
-            n = rounds(calls, LATENCY_MS / 1000)
-            bound = n * LATENCY_MS / 1000
-            print(f"\ncreate with {LATENCY_MS} ms added to every AWS call:")
-            print(f"  {len(calls)} calls in {n} dependent rounds: critical path {bound:.2f} s")
-            print(
-                f"  apply wall time {wall:.2f} s; less the same apply without latency ({base:.2f} s): "
-                f"{wall - base:.2f} s = {(wall - base) / bound:.2f}x the critical path (goal <= 1.3x)"
-            )
+            report_latency("create", LATENCY_MS, calls, wall, base)
             emulator.set_latency(0)
             core.destroy(work)
 

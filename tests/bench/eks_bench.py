@@ -15,7 +15,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from tests.bench.network_bench import rounds
+from tests.bench.common import peak_rss_mb, report_latency
 from tests.support.core import CORE_BINARIES, Core, write_config
 from tests.support.emulator import EmulatorClient, running_emulator
 from tests.support.helpers import provider_block
@@ -76,23 +76,6 @@ def stack_calls(emulator: EmulatorClient) -> Counter:
     return by
 
 
-def peak_rss_mb(stop: threading.Event, out: list[float]) -> None:
-    """Samples the RSS of every running terraform-provider-ode process."""
-    peak = 0.0
-    while not stop.is_set():
-        for status in Path("/proc").glob("[0-9]*/status"):
-            try:
-                text = status.read_text()
-            except OSError:
-                continue
-            if "Name:\tterraform-provi" in text:  # /proc truncates names to 15 bytes
-                for line in text.splitlines():
-                    if line.startswith("VmRSS:"):
-                        peak = max(peak, int(line.split()[1]) / 1024)
-        time.sleep(0.05)
-    out.append(peak)
-
-
 def main() -> None:
     binary = provider_binary()
     with tempfile.TemporaryDirectory() as tmp_s:
@@ -136,12 +119,7 @@ def main() -> None:
             core.apply(work)
             wall = time.monotonic() - started
             calls = [c for c in emulator.calls() if c["service"] in ("eks", "iam", "kms", "logs", "ec2", "sts")]
-            n = rounds(calls, LATENCY_MS / 1000)
-            bound = n * LATENCY_MS / 1000
-            print(f"\ncreate with {LATENCY_MS} ms added to every AWS call:")
-            print(f"  {len(calls)} calls in {n} dependent rounds: critical path {bound:.2f} s")
-            print(f"  apply wall time {wall:.2f} s; less the same apply without latency ({base:.2f} s): "
-                  f"{wall - base:.2f} s = {(wall - base) / bound:.2f}x the critical path (goal <= 1.3x)")
+            report_latency("create", LATENCY_MS, calls, wall, base)
             emulator.set_latency(0)
             core.destroy(work)
 

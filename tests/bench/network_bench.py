@@ -13,6 +13,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from tests.bench.common import rounds
 from tests.support.core import CORE_BINARIES, Core, write_config
 from tests.support.emulator import EmulatorClient, running_emulator
 from tests.support.helpers import provider_block
@@ -32,16 +33,6 @@ def count(emulator: EmulatorClient) -> tuple[int, int, Counter]:
     ec2 = sum(1 for c in calls if c["service"] == "ec2")
     emulator.reset_calls()
     return len(calls), ec2, by_action
-
-
-def rounds(calls: list[dict], latency_s: float) -> int:
-    """Dependent rounds: calls that start together (within half a latency) form one."""
-    starts = sorted(c["t_start"] for c in calls)
-    n, first = 0, None
-    for t in starts:
-        if first is None or t > first + latency_s / 2:
-            n, first = n + 1, t
-    return n
 
 
 def main() -> None:

@@ -15,8 +15,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from tests.bench.eks_bench import peak_rss_mb
-from tests.bench.network_bench import rounds
+from tests.bench.common import peak_rss_mb, report_latency
 from tests.e2e.test_platform import Platform
 from tests.support.core import CORE_BINARIES, Core
 from tests.support.emulator import EmulatorClient, running_emulator
@@ -74,14 +73,7 @@ def main() -> None:
             emulator.reset_calls()
             wall = timed(lambda: core.apply(p.step3, env=p.env))
             calls = emulator.calls()
-            n = rounds(calls, LATENCY_MS / 1000)
-            bound = n * LATENCY_MS / 1000
-            print(f"\napply with {LATENCY_MS} ms added to every AWS call:")
-            print(f"  {len(calls)} calls in {n} dependent rounds: critical path {bound:.2f} s")
-            print(
-                f"  apply wall time {wall:.2f} s; less the same apply without latency ({apply_s:.2f} s): "
-                f"{wall - apply_s:.2f} s = {(wall - apply_s) / bound:.2f}x the critical path (goal <= 1.3x)"
-            )
+            report_latency("apply", LATENCY_MS, calls, wall, apply_s)
             emulator.set_latency(0)
             p.down()
 

@@ -118,6 +118,19 @@ impl Attribute {
         self.use_state_for_unknown = true;
         self
     }
+    /// A computed attribute that keeps its value while the object lives (ids,
+    /// ARNs, endpoints): known in every plan but the one that makes the object.
+    pub fn output(name: &str, ty: Type, doc: &str) -> Self {
+        Attribute::new(name, ty)
+            .computed()
+            .use_state_for_unknown()
+            .doc(doc)
+    }
+    /// A computed attribute that any change may move (statuses, versions):
+    /// unknown in every plan that changes the object.
+    pub fn volatile_output(name: &str, ty: Type, doc: &str) -> Self {
+        Attribute::new(name, ty).computed().doc(doc)
+    }
     /// Optional with a default: the attribute is also computed so the default can be planned.
     pub fn default(mut self, v: impl Into<Value>) -> Self {
         self.optional = true;

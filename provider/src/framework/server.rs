@@ -21,6 +21,7 @@ use super::schema::Schema;
 use super::stop::StopSource;
 use super::types::Type;
 use super::value::Value;
+use crate::framework::codec;
 
 /// A resource with its schema and value type computed once.
 struct Entry<D> {
@@ -415,8 +416,32 @@ impl<P: Provider> Server<P> {
             return (raw, unknown_type(name));
         };
         let mut d = Diagnostics::default();
-        let out = e.resource.upgrade_state(version, raw, &mut d);
-        (out, d)
+        let current = e.schema.version;
+        if version > current {
+            d.error(
+                "State written by a newer provider",
+                format!(
+                    "{name} state has schema version {version}, but this provider knows only up \
+                     to {current}. Upgrade the provider."
+                ),
+            );
+            return (raw, d);
+        }
+        if version == current {
+            return (raw, d);
+        }
+        let upgraded =
+            codec::from_json(raw.to_string().as_bytes(), &e.ty, codec::Attrs::DropUnknown)
+                .map_err(|err| err.to_string())
+                .and_then(|v| e.resource.upgrade_state(version, v))
+                .and_then(|v| codec::to_json(&v, &e.ty).map_err(|err| err.to_string()));
+        match upgraded {
+            Ok(j) => (j, d),
+            Err(why) => {
+                d.error(format!("Upgrading {name} state"), why);
+                (raw, d)
+            }
+        }
     }
 
     pub fn call_function(&self, name: &str, args: &[Value]) -> Result<Value, FunctionError> {

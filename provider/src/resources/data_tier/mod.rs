@@ -55,7 +55,7 @@ const CONFIG_ATTRS: [&str; 13] = [
 ];
 
 /// Computed attributes a repair of missing objects can change.
-const REPAIRABLE_OUTPUTS: [&str; 15] = [
+const REPAIRABLE_OUTPUTS: [&str; 13] = [
     "rds_endpoint",
     "rds_reader_endpoint",
     "rds_arn",
@@ -66,8 +66,6 @@ const REPAIRABLE_OUTPUTS: [&str; 15] = [
     "secrets_kms_key_arn",
     "security_group_ids",
     "subnet_group_names",
-    "bucket_names",
-    "bucket_arns",
     "database_url",
     "redis_url",
     "pending_changes",
@@ -1120,10 +1118,11 @@ impl Resource<Aws> for DataTier {
 
     async fn modify_plan(&self, aws: &Aws, req: PlanRequest<'_>, resp: &mut PlanResponse) {
         resp.planned.set("exposure", Value::string("verified"));
+        let now = Desired::from_value(&resp.planned, &Value::Null);
         let known = ["postgres", "redis", "buckets"]
             .iter()
             .all(|b| resp.planned.get(b).is_wholly_known());
-        let estimate = known.then(|| cost(&Desired::from_value(&resp.planned, &Value::Null)));
+        let estimate = known.then(|| cost(&now));
         crate::pricing::set(&mut resp.planned, estimate.as_ref());
         if let Some(w) = estimate.as_ref().and_then(|e| e.warning()) {
             resp.diagnostics.warning("Cost estimate incomplete", w);
@@ -1137,33 +1136,31 @@ impl Resource<Aws> for DataTier {
         }
         // Bucket names and ARNs follow from the tier's name and the bucket keys:
         // known at plan, so that what depends on them (IAM policies) plans in full.
-        let buckets = resp.planned.get("buckets");
-        if resp.planned.get("name").as_str().is_some() && !buckets.is_unknown() {
-            let d = Desired::from_value(&resp.planned, &Value::Null);
-            let by_key = |f: &dyn Fn(&str) -> String| {
-                Value::Map(
-                    d.buckets
-                        .keys()
-                        .map(|k| (k.clone(), Value::string(f(k))))
-                        .collect(),
-                )
-            };
-            resp.planned
-                .set("bucket_names", by_key(&|k| d.bucket_name(k)));
-            resp.planned.set(
-                "bucket_arns",
-                by_key(&|k| crate::kit::bucket::arn(aws, &d.bucket_name(k))),
-            );
-        }
+        let names_known = resp.planned.get("name").as_str().is_some()
+            && !resp.planned.get("buckets").is_unknown();
+        let by_key = |f: &dyn Fn(&str) -> String| {
+            if !names_known {
+                return Value::Unknown;
+            }
+            Value::Map(
+                now.buckets
+                    .keys()
+                    .map(|k| (k.clone(), Value::string(f(k))))
+                    .collect(),
+            )
+        };
+        resp.planned
+            .set("bucket_names", by_key(&|k| now.bucket_name(k)));
+        resp.planned.set(
+            "bucket_arns",
+            by_key(&|k| crate::kit::bucket::arn(aws, &now.bucket_name(k))),
+        );
         // Neither RDS nor ElastiCache goes back to an older engine version.
         if !req.prior.is_null()
             && resp.planned.get("postgres").is_wholly_known()
             && resp.planned.get("redis").is_wholly_known()
         {
-            let (was, now) = (
-                Desired::from_value(req.prior, &Value::Null),
-                Desired::from_value(&resp.planned, &Value::Null),
-            );
+            let was = Desired::from_value(req.prior, &Value::Null);
             for (engine, from, to, service) in [
                 (
                     "postgres",

@@ -161,13 +161,8 @@ pub fn bucket_block() -> Block {
 }
 
 pub fn schema() -> Schema {
-    let computed = |name: &str, ty: Type, doc: &str| {
-        Attribute::new(name, ty)
-            .computed()
-            .use_state_for_unknown()
-            .doc(doc)
-    };
-    let volatile = |name: &str, ty: Type, doc: &str| Attribute::new(name, ty).computed().doc(doc);
+    let computed = Attribute::output;
+    let volatile = Attribute::volatile_output;
     let block = Block::new(
         "The ODE data tier as one resource: PostgreSQL (RDS), Redis (ElastiCache) and the \
          document buckets, with their security groups, subnet groups, parameter groups and \

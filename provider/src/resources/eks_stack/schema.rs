@@ -106,13 +106,8 @@ fn service_account_block() -> Block {
 }
 
 pub fn schema() -> Schema {
-    let computed = |name: &str, ty: Type, doc: &str| {
-        Attribute::new(name, ty)
-            .computed()
-            .use_state_for_unknown()
-            .doc(doc)
-    };
-    let volatile = |name: &str, ty: Type, doc: &str| Attribute::new(name, ty).computed().doc(doc);
+    let computed = Attribute::output;
+    let volatile = Attribute::volatile_output;
     let block = Block::new(
         "The ODE EKS stack as one resource: the cluster, its IAM roles, secrets encryption \
          key, OIDC provider, access entries, managed node groups, add-ons and IAM roles for \

@@ -210,42 +210,10 @@ impl Resource<Aws> for Network {
 
     /// Version 0 (provider 0.1.0) had no cost estimate: it is computed from the
     /// stored configuration, as a plan would, so the upgraded state plans empty.
-    fn upgrade_state(
-        &self,
-        version: i64,
-        raw: serde_json::Value,
-        diags: &mut Diagnostics,
-    ) -> serde_json::Value {
-        let schema = schema::schema();
-        if version > schema.version {
-            diags.error(
-                "State written by a newer provider",
-                format!("ode_network state has schema version {version}; this provider knows up to {}. Upgrade the provider.", schema.version),
-            );
-            return raw;
-        }
-        if version == schema.version {
-            return raw;
-        }
-        let ty = schema.value_type();
-        let bytes = raw.to_string();
-        let upgraded = crate::framework::codec::from_json(
-            bytes.as_bytes(),
-            &ty,
-            crate::framework::codec::Attrs::DropUnknown,
-        )
-        .and_then(|mut v| {
-            let estimate = cost(&Desired::from_value(&v));
-            crate::pricing::set(&mut v, Some(&estimate));
-            crate::framework::codec::to_json(&v, &ty)
-        });
-        match upgraded {
-            Ok(j) => j,
-            Err(e) => {
-                diags.error("Upgrading ode_network state", e.to_string());
-                raw
-            }
-        }
+    fn upgrade_state(&self, _version: i64, mut state: Value) -> Result<Value, String> {
+        let estimate = cost(&Desired::from_value(&state));
+        crate::pricing::set(&mut state, Some(&estimate));
+        Ok(state)
     }
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {

@@ -111,12 +111,7 @@ pub fn schema() -> Schema {
             )),
     );
     block = block.single("timeouts", crate::kit::timeouts::block("30m"));
-    let computed = |name: &str, ty: Type, doc: &str| {
-        Attribute::new(name, ty)
-            .computed()
-            .use_state_for_unknown()
-            .doc(doc)
-    };
+    let computed = Attribute::output;
     block = block
         .attr(computed("id", Type::String, "The VPC ID."))
         .attr(computed("vpc_id", Type::String, "The VPC ID."))

@@ -20,12 +20,7 @@ fn repository_block() -> Block {
 }
 
 pub fn schema() -> Schema {
-    let computed = |name: &str, ty: Type, doc: &str| {
-        Attribute::new(name, ty)
-            .computed()
-            .use_state_for_unknown()
-            .doc(doc)
-    };
+    let computed = Attribute::output;
     let block = Block::new(
         "The ECR repositories the platform's images go to, as one resource: image scanning \
          on push (always: the seed's rule), immutable tags, encryption, a lifecycle policy \
