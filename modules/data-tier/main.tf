@@ -24,9 +24,12 @@ resource "ode_data_tier" "this" {
   tags          = local.tags
 
   postgres {
-    database_name       = var.database_name
-    username            = var.database_username
-    password            = var.database_password
+    database_name = var.database_name
+    username      = var.database_username
+    # Whether a password is given is no secret; unmarking that (and not the
+    # password) keeps a null password unmarked, so that a plan right after an
+    # import on Terraform 1.5 has no sensitivity change to record.
+    password            = nonsensitive(var.database_password == null) ? null : var.database_password
     deletion_protection = var.deletion_protection
 
     engine_version             = var.postgres.engine_version
@@ -47,7 +50,7 @@ resource "ode_data_tier" "this" {
   }
 
   redis {
-    auth_token = var.redis_auth_token
+    auth_token = nonsensitive(var.redis_auth_token == null) ? null : var.redis_auth_token
 
     engine_version          = var.redis.engine_version
     node_type               = var.redis.node_type

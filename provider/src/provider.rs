@@ -131,6 +131,7 @@ fn settings(config: &Value) -> Settings {
             .as_bool()
             .unwrap_or(false),
         s3_use_path_style: config.get("s3_use_path_style").as_bool().unwrap_or(false),
+        fingerprint: crate::kit::claim::fingerprint(),
     }
 }
 

@@ -143,7 +143,16 @@ def test_data_basic(core: Core, emulator: EmulatorClient, workdir: Path) -> None
     """The seed's settings: Multi-AZ PostgreSQL 15.4 with 7-day backups, a 2-node Redis
     7.0 group, three encrypted buckets; the outputs; an empty second plan."""
     emulator.set_data_transitions(transition_s=0.5)
-    t = apply_tier(core, emulator, workdir)
+    apply_tier(core, emulator, workdir)
+    assert_seed_tier(core, emulator, workdir)
+    emulator.set_data_transitions(transition_s=0)
+    destroy(core, workdir, emulator)
+
+
+def assert_seed_tier(core: Core, emulator: EmulatorClient, workdir: Path) -> None:
+    """What a tier with the seed's settings is, in AWS and in its outputs; a second
+    plan is empty."""
+    t = tier(core, workdir)
     rds = emulator.client("rds")
     (db,) = rds.describe_db_instances(DBInstanceIdentifier=f"{TIER}-postgres")["DBInstances"]
     assert db["Engine"] == "postgres" and db["EngineVersion"] == "15.4"
@@ -161,6 +170,14 @@ def test_data_basic(core: Core, emulator: EmulatorClient, workdir: Path) -> None
 
     assert t["rds_endpoint"] == db["Endpoint"]["Address"] and t["rds_port"] == 5432
     assert t["master_secret_arn"] == db["MasterUserSecret"]["SecretArn"]
+    # One key serves the database, Redis, the buckets and the tier's secrets.
+    assert db["MasterUserSecret"]["KmsKeyId"] == t["secrets_kms_key_arn"], db["MasterUserSecret"]
+    secret = emulator.client("secretsmanager").describe_secret(SecretId=t["master_secret_arn"])
+    assert secret.get("KmsKeyId") == t["secrets_kms_key_arn"], secret
+    assert db["KmsKeyId"] == t["secrets_kms_key_arn"] and db["PreferredMaintenanceWindow"] == "sun:04:30-sun:05:30"
+    assert db["DBParameterGroups"][0]["DBParameterGroupName"] == f"{TIER}-postgres15"
+    assert [g["VpcSecurityGroupId"] for g in db["VpcSecurityGroups"]] == [t["security_group_ids"]["postgres"]]
+    assert db["DBSubnetGroup"]["DBSubnetGroupName"] == f"{TIER}-postgres"
     assert t["redis_endpoint"] and t["redis_port"] == 6379 and t["redis_reader_endpoint"]
     assert t["database_url"] == f"postgresql://odeadmin@{t['rds_endpoint']}:5432/odedb?sslmode=require"
     assert t["redis_url"] == f"rediss://{t['redis_endpoint']}:6379"
@@ -202,8 +219,6 @@ def test_data_basic(core: Core, emulator: EmulatorClient, workdir: Path) -> None
     assert not claimed, claimed
 
     assert_no_changes(core, workdir)
-    emulator.set_data_transitions(transition_s=0)
-    destroy(core, workdir, emulator)
 
 
 def secret_free(text: str, *secrets: str) -> list[str]:
@@ -434,19 +449,22 @@ def test_data_deletion_protection(core: Core, emulator: EmulatorClient, workdir:
     assert_nothing_left(emulator)
 
 
-def test_data_restore_from_snapshot(core: Core, emulator: EmulatorClient, workdir: Path) -> None:
-    """The seed's restore procedure as code: a tier created from a final snapshot."""
+def test_data_restore_matches_create(core: Core, emulator: EmulatorClient, workdir: Path) -> None:
+    """The seed's restore procedure as code: a tier created from a final snapshot is
+    what a created tier is (every property test_data_basic checks, the master-user
+    secret under the tier's key included); another snapshot replaces it."""
     apply_tier(core, emulator, workdir)
     core.destroy(workdir)
     (snapshot,) = final_snapshots(emulator)
     pg = f'deletion_protection = false\n    final_snapshot = false\n    restore_from_snapshot = "{snapshot}"'
     write_config(workdir, tier_config(emulator, postgres=pg))
+    emulator.set_data_transitions(transition_s=0.5)
     core.apply(workdir)
+    emulator.set_data_transitions(transition_s=0)
     rds = emulator.client("rds")
     (db,) = rds.describe_db_instances(DBInstanceIdentifier=f"{TIER}-postgres")["DBInstances"]
     assert db["DBInstanceStatus"] == "available"
-    assert tier(core, workdir)["rds_endpoint"] == db["Endpoint"]["Address"]
-    assert_no_changes(core, workdir)
+    assert_seed_tier(core, emulator, workdir)
     # Another snapshot means another database: the plan replaces it.
     write_config(workdir, tier_config(emulator, postgres=pg.replace(snapshot, snapshot + "-other")))
     plan = core.plan(workdir)
@@ -615,3 +633,32 @@ def test_data_bad_inputs(core: Core, emulator: EmulatorClient, workdir: Path, su
     # Nothing was created: only reads reached the data services.
     writes = [a for s, a in emulator.call_names() if s in ("rds", "elasticache", "s3", "kms", "secretsmanager") and not a.startswith(("Describe", "List", "Get", "Head"))]
     assert not writes, writes
+
+
+def test_data_storage_shrink_refused(core: Core, emulator: EmulatorClient, workdir: Path) -> None:
+    """Storage only grows: a smaller allocated_storage is refused at plan, on the
+    attribute, naming the current size; nothing is sent to RDS. RDS (the emulator)
+    refuses the same request."""
+    apply_tier(core, emulator, workdir, postgres="deletion_protection = false\n    allocated_storage = 100")
+    hcl = tier_config(emulator, postgres="deletion_protection = false\n    allocated_storage = 50")
+    write_config(workdir, hcl)
+    emulator.reset_calls()
+    assert_error_at(
+        error_diagnostics(core, workdir),
+        "The database has 100 GiB; RDS cannot reduce allocated storage to 50 GiB",
+        "main.tf",
+        attribute_line(hcl, 'resource "ode_data_tier"', "postgres.allocated_storage"),
+    )
+    assert not [a for s, a in emulator.call_names() if a.startswith("Modify")]
+    rds = emulator.client("rds")
+    with pytest.raises(rds.exceptions.ClientError) as refused:
+        rds.modify_db_instance(DBInstanceIdentifier=f"{TIER}-postgres", AllocatedStorage=50, ApplyImmediately=True)
+    assert refused.value.response["Error"]["Code"] == "InvalidParameterCombination"
+    (db,) = rds.describe_db_instances(DBInstanceIdentifier=f"{TIER}-postgres")["DBInstances"]
+    assert db["AllocatedStorage"] == 100 and "AllocatedStorage" not in db.get("PendingModifiedValues", {})
+    # Growing is fine.
+    write_config(workdir, tier_config(emulator, postgres="deletion_protection = false\n    allocated_storage = 120\n    apply_immediately = true"))
+    core.apply(workdir)
+    (db,) = rds.describe_db_instances(DBInstanceIdentifier=f"{TIER}-postgres")["DBInstances"]
+    assert db["AllocatedStorage"] == 120
+    destroy(core, workdir, emulator)

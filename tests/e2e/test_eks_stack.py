@@ -613,3 +613,49 @@ def test_eks_destroy_blocked(core: Core, emulator: EmulatorClient, workdir: Path
     eks.delete_fargate_profile(clusterName=CLUSTER, fargateProfileName="outside")
     core.destroy(workdir)
     assert_nothing_left(emulator)
+
+
+# (cluster version, worker pin, what the plan says). A pin newer than the cluster,
+# older than the skew EKS allows, or, for a group about to be made, any version but
+# the cluster's (EKS makes node groups at the cluster's version) is refused.
+SKEW_CASES = [
+    ("1.29", "1.30", "1.30 is newer than the cluster's 1.29"),
+    ("1.32", "1.28", "at most 3 minor versions older than a 1.32 cluster: 1.28 is too old"),
+    ("1.29", "1.28", "EKS makes a node group at its cluster's Kubernetes version only (1.29)"),
+]
+
+
+def test_eks_version_skew_refused(core: Core, emulator: EmulatorClient, workdir: Path, subtests) -> None:
+    """Node group version skew is checked at plan on the pin, nothing is created; EKS
+    (the emulator) refuses the same requests."""
+    write_config(workdir, stack_config(emulator))
+    core.init(workdir)
+    emulator.reset_calls()
+    for version, pin, message in SKEW_CASES:
+        with subtests.test(cluster=version, pin=pin):
+            hcl = stack_config(emulator, version=version, groups=group(f'    kubernetes_version = "{pin}"'))
+            write_config(workdir, hcl)
+            assert_error_at(
+                error_diagnostics(core, workdir), message, "main.tf", line_of(hcl, "node_groups", "worker = {")
+            )
+    assert not [a for a in eks_calls(emulator) if not a.startswith("GET")], eks_calls(emulator)
+    assert emulator.client("ec2").describe_vpcs(Filters=[{"Name": "tag:ode:stack", "Values": ["ode-e2e-eks-net"]}])["Vpcs"] == []
+
+    # EKS itself: a node group is made at its cluster's version, and updated only
+    # within the skew.
+    apply_stack(core, emulator, workdir)
+    client = emulator.client("eks")
+    network = core.state_resource(workdir, "ode_network.net")
+    role = stack(core, workdir)["node_role_arn"]
+    for pin in ("1.30", "1.28"):
+        with pytest.raises(client.exceptions.InvalidParameterException):
+            client.create_nodegroup(
+                clusterName=CLUSTER, nodegroupName=f"outside-{pin}", nodeRole=role,
+                subnets=network["private_subnet_ids"], version=pin,
+            )
+    (worker,) = [n for n in client.list_nodegroups(clusterName=CLUSTER)["nodegroups"] if n.startswith("worker")]
+    with pytest.raises(client.exceptions.InvalidParameterException):
+        client.update_nodegroup_version(clusterName=CLUSTER, nodegroupName=worker, version="1.30")
+    assert sorted(client.list_nodegroups(clusterName=CLUSTER)["nodegroups"]) == ["system", "worker"]
+    core.destroy(workdir)
+    assert_nothing_left(emulator)

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.test_data_tier import leftovers as data_leftovers
-from tests.modules.layout import copy_hcl_tree
+from tests.modules.layout import REPO_ROOT, copy_hcl_tree
 from tests.support.core import Core
 from tests.support.emulator import EmulatorClient
 from tests.support.helpers import assert_emulator_empty
@@ -155,6 +155,115 @@ force_destroy       = true
     plan = p.plan()
     assert plan.returncode == 0, "expected an empty plan\n" + plan.describe()
     p.down()
+    assert_emulator_empty(emulator)
+
+
+def everything(emulator: EmulatorClient) -> dict[str, Any]:
+    """What the emulator holds, object by object, for before/after comparisons."""
+    ec2 = emulator.client("ec2")
+    eks = emulator.client("eks")
+    s3 = emulator.client("s3")
+    buckets = {}
+    for b in s3.list_buckets()["Buckets"]:
+        versions = s3.list_object_versions(Bucket=b["Name"])
+        buckets[b["Name"]] = len(versions.get("Versions", [])) + len(versions.get("DeleteMarkers", []))
+    clusters = {
+        c: {
+            "node_groups": sorted(eks.list_nodegroups(clusterName=c)["nodegroups"]),
+            "addons": sorted(eks.list_addons(clusterName=c)["addons"]),
+            "fargate": sorted(eks.list_fargate_profiles(clusterName=c)["fargateProfileNames"]),
+        }
+        for c in eks.list_clusters()["clusters"]
+    }
+    ecr = emulator.client("ecr")
+    return {
+        "vpcs": sorted(v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"]),
+        "subnets": sorted(s["SubnetId"] for s in ec2.describe_subnets()["Subnets"]),
+        "nat_gateways": sorted(n["NatGatewayId"] for n in ec2.describe_nat_gateways()["NatGateways"] if n["State"] == "available"),
+        "security_groups": sorted(g["GroupId"] for g in ec2.describe_security_groups()["SecurityGroups"]),
+        "clusters": clusters,
+        "roles": sorted(r["RoleName"] for r in emulator.client("iam").list_roles()["Roles"]),
+        "db_instances": sorted(d["DBInstanceIdentifier"] for d in emulator.client("rds").describe_db_instances()["DBInstances"]),
+        "replication_groups": sorted(
+            g["ReplicationGroupId"] for g in emulator.client("elasticache").describe_replication_groups()["ReplicationGroups"]
+        ),
+        "buckets": buckets,
+        "tables": sorted(emulator.client("dynamodb").list_tables()["TableNames"]),
+        "repositories": {
+            r["repositoryName"]: len(ecr.list_images(repositoryName=r["repositoryName"])["imageIds"])
+            for r in ecr.describe_repositories()["repositories"]
+        },
+        "keys": sorted(
+            k["KeyId"]
+            for k in emulator.client("kms").list_keys()["Keys"]
+            if emulator.client("kms").describe_key(KeyId=k["KeyId"])["KeyMetadata"]["KeyState"] == "Enabled"
+        ),
+    }
+
+
+def assert_refused_deleting_nothing(p: Platform, step: Path, message: str) -> None:
+    """Destroy of ``step`` fails at plan, saying ``message``; AWS and the state are
+    as they were, and no delete call was made."""
+    before, listed = everything(p.emulator), p.core.run(step, "state", "list", env=p.env).stdout
+    p.emulator.reset_calls()
+    refused = p.core.destroy(step, check=False, env=p.env)
+    assert refused.returncode != 0, refused.describe()
+    text = " ".join(refused.output.split())
+    assert message in text, refused.describe()
+    # DeleteItem is the core releasing its state lock in the lock table.
+    deletes = [
+        a
+        for _, a in p.emulator.call_names()
+        if a.startswith(("Delete", "DELETE", "Schedule", "Terminate", "Release")) and a != "DeleteItem"
+    ]
+    assert not deletes, deletes
+    assert everything(p.emulator) == before
+    assert p.core.run(step, "state", "list", env=p.env).stdout == listed
+
+
+def test_platform_destroy_refused_deletes_nothing(core: Core, emulator: EmulatorClient, tmp_path: Path) -> None:
+    """Every destroy guard is checked when the core plans the destroy: with any of
+    them in the way, destroy fails and nothing anywhere in the run is deleted (not the
+    registry beside a protected database, not the network under a cluster)."""
+    example = (REPO_ROOT / "examples/local/3-platform/terraform.tfvars.example").read_text()
+    # The platform's defaults: deletion protection on, no force_destroy.
+    tfvars = "\n".join(line for line in example.splitlines() if not line.startswith(("deletion_protection", "force_destroy")))
+    assert tfvars != example
+    p = Platform(core, emulator, tmp_path, tfvars)
+    p.up()
+    # 1. The seed's default: the database's deletion protection is on.
+    assert_refused_deleting_nothing(p, p.step3, "Data tier \"ode-production\" cannot be destroyed yet; nothing was deleted")
+    rds = emulator.client("rds")
+    rds.modify_db_instance(DBInstanceIdentifier="ode-production-postgres", DeletionProtection=False, ApplyImmediately=True)
+    # 2. An image in a repository.
+    ecr = emulator.client("ecr")
+    manifest = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json", "config": {}, "layers": []})
+    ecr.put_image(repositoryName="ode-api", imageManifest=manifest, imageTag="1.0.0")
+    assert_refused_deleting_nothing(p, p.step3, "Registry \"ode\" cannot be destroyed yet; nothing was deleted")
+    ecr.batch_delete_image(repositoryName="ode-api", imageIds=[{"imageTag": "1.0.0"}])
+    # 3. A document in a bucket.
+    s3 = emulator.client("s3")
+    s3.put_object(Bucket="ode-production-documents", Key="contract.pdf", Body=b"%PDF")
+    assert_refused_deleting_nothing(p, p.step3, "Bucket ode-production-documents still holds")
+    for v in s3.list_object_versions(Bucket="ode-production-documents").get("Versions", []):
+        s3.delete_object(Bucket="ode-production-documents", Key=v["Key"], VersionId=v["VersionId"])
+    # 4. A Fargate profile made outside Terraform keeps the cluster.
+    eks = emulator.client("eks")
+    network = emulator.client("ec2").describe_subnets(Filters=[{"Name": "tag:ode:key", "Values": ["subnet/private/us-east-1a"]}])
+    eks.create_fargate_profile(
+        fargateProfileName="outside",
+        clusterName="ode-production-cluster",
+        podExecutionRoleArn="arn:aws:iam::123456789012:role/fargate",
+        subnets=[s["SubnetId"] for s in network["Subnets"]],
+        selectors=[{"namespace": "batch"}],
+    )
+    assert_refused_deleting_nothing(p, p.step3, "still has Fargate profile outside created outside Terraform")
+    eks.delete_fargate_profile(clusterName="ode-production-cluster", fargateProfileName="outside")
+    # 5. The state bucket still holds the platform's state.
+    assert_refused_deleting_nothing(p, p.step1, "State bucket \"ode-terraform-state\" is not empty")
+    p.down()
+    assert inventory(emulator)["clusters"] == []
+    assert emulator.client("ecr").describe_repositories()["repositories"] == []
     assert_emulator_empty(emulator)
 
 

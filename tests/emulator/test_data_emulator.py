@@ -422,6 +422,195 @@ def test_rds_delete_with_a_final_snapshot_and_restore_it(rds) -> None:
     assert (db["Engine"], db["EngineVersion"], db["MasterUsername"]) == ("postgres", "15.4", "app")
 
 
+def test_rds_modify_refuses_to_shrink_storage(emulator: EmulatorClient, rds) -> None:
+    create_db(rds, BackupRetentionPeriod=1)
+    emulator.set_data_transitions(LONG_S)
+    shrink = lambda **kwargs: lambda: rds.modify_db_instance(DBInstanceIdentifier="db", **kwargs)
+    assert error_of(shrink(AllocatedStorage=10)) == (
+        "InvalidParameterCombination",
+        "Invalid storage size for DB instance db: the allocated storage can't be reduced, "
+        "and 10 GiB is less than its current allocated storage of 20 GiB.",
+    )
+    # Refused before anything applies or waits for the maintenance window.
+    refused = shrink(AllocatedStorage=19, ApplyImmediately=True, BackupRetentionPeriod=9, MultiAZ=True)
+    assert code_of(refused) == "InvalidParameterCombination"
+    db = describe_db(rds)
+    assert (db["AllocatedStorage"], db["BackupRetentionPeriod"]) == (20, 1)
+    assert (db["DBInstanceStatus"], db["PendingModifiedValues"]) == ("available", {})
+
+    # A pending increase is the floor too.
+    emulator.set_data_transitions(0)
+    rds.modify_db_instance(DBInstanceIdentifier="db", AllocatedStorage=40)
+    assert error_of(shrink(AllocatedStorage=30, DBInstanceClass="db.t3.small")) == (
+        "InvalidParameterCombination",
+        "Invalid storage size for DB instance db: the allocated storage can't be reduced, "
+        "and 30 GiB is less than its pending allocated storage of 40 GiB.",
+    )
+    assert code_of(shrink(AllocatedStorage=30, ApplyImmediately=True)) == "InvalidParameterCombination"
+    db = describe_db(rds)
+    assert (db["AllocatedStorage"], db["PendingModifiedValues"]) == (20, {"AllocatedStorage": 40})
+
+    # The same size, or more, is accepted.
+    rds.modify_db_instance(DBInstanceIdentifier="db", AllocatedStorage=40, ApplyImmediately=True)
+    rds.modify_db_instance(DBInstanceIdentifier="db", AllocatedStorage=40, ApplyImmediately=True)
+    grown = rds.modify_db_instance(DBInstanceIdentifier="db", AllocatedStorage=50, ApplyImmediately=True)
+    db = grown["DBInstance"]
+    assert (db["AllocatedStorage"], db["PendingModifiedValues"]) == (50, {})
+
+
+def test_rds_restore_keeps_its_settings(emulator: EmulatorClient, rds, subnets: list[str]) -> None:
+    ec2 = emulator.client("ec2")
+    [subnet] = ec2.describe_subnets(SubnetIds=subnets[:1])["Subnets"]
+    group_id = ec2.create_security_group(GroupName="ode-db", Description="ODE", VpcId=subnet["VpcId"])[
+        "GroupId"
+    ]
+    rds.create_db_subnet_group(DBSubnetGroupName="ode-db", DBSubnetGroupDescription="d", SubnetIds=subnets)
+    rds.create_db_parameter_group(
+        DBParameterGroupName="ode-pg15", DBParameterGroupFamily="postgres15", Description="d"
+    )
+    # The source has the opposite of every setting the restore gives.
+    create_db(
+        rds,
+        name="source",
+        MultiAZ=True,
+        PubliclyAccessible=True,
+        AutoMinorVersionUpgrade=True,
+        CopyTagsToSnapshot=True,
+        BackupRetentionPeriod=7,
+        Tags=tags(("team", "source")),
+    )
+    rds.create_db_snapshot(DBInstanceIdentifier="source", DBSnapshotIdentifier="snap")
+    request = {
+        "DBInstanceIdentifier": "db",
+        "DBSnapshotIdentifier": "snap",
+        "DBInstanceClass": "db.t3.small",
+        "AllocatedStorage": 30,
+        "StorageType": "gp3",
+        "Port": 5433,
+        "MultiAZ": False,
+        "PubliclyAccessible": False,
+        "AutoMinorVersionUpgrade": False,
+        "CopyTagsToSnapshot": False,
+        "DeletionProtection": True,
+        "BackupRetentionPeriod": 0,
+        "PreferredBackupWindow": "03:00-03:30",
+        "DBSubnetGroupName": "ode-db",
+        "DBParameterGroupName": "ode-pg15",
+        "VpcSecurityGroupIds": [group_id],
+        "Tags": tags(("team", "restored")),
+    }
+    answered = rds.restore_db_instance_from_db_snapshot(**request)["DBInstance"]
+    for db in (answered, describe_db(rds)):
+        assert (db["DBInstanceClass"], db["AllocatedStorage"]) == ("db.t3.small", 30)
+        assert db["StorageType"] == "gp3"
+        assert db["Endpoint"]["Port"] == 5433
+        assert not (db["MultiAZ"] or db["PubliclyAccessible"] or db["AutoMinorVersionUpgrade"])
+        assert (db["CopyTagsToSnapshot"], db["DeletionProtection"]) == (False, True)
+        assert (db["BackupRetentionPeriod"], db["PreferredBackupWindow"]) == (0, "03:00-03:30")
+        assert db["DBSubnetGroup"]["DBSubnetGroupName"] == "ode-db"
+        assert [g["DBParameterGroupName"] for g in db["DBParameterGroups"]] == ["ode-pg15"]
+        assert [g["VpcSecurityGroupId"] for g in db["VpcSecurityGroups"]] == [group_id]
+        assert db["TagList"] == tags(("team", "restored"))
+        assert "MasterUserSecret" not in db
+    # And the other way round: what the source lacked, the restore turns on.
+    create_db(rds, name="plain")
+    rds.create_db_snapshot(DBInstanceIdentifier="plain", DBSnapshotIdentifier="plain-snap")
+    rds.restore_db_instance_from_db_snapshot(
+        DBInstanceIdentifier="copy", DBSnapshotIdentifier="plain-snap", MultiAZ=True, BackupRetentionPeriod=5
+    )
+    db = describe_db(rds, "copy")
+    assert (db["MultiAZ"], db["BackupRetentionPeriod"], db["DeletionProtection"]) == (True, 5, False)
+
+
+def test_rds_restore_without_managed_password_has_no_secret(emulator: EmulatorClient, rds) -> None:
+    secrets = emulator.client("secretsmanager")
+    rds.create_db_instance(
+        DBInstanceIdentifier="source",
+        DBInstanceClass="db.t3.micro",
+        Engine="postgres",
+        AllocatedStorage=20,
+        MasterUsername="app",
+        ManageMasterUserPassword=True,
+    )
+    source_secret = describe_db(rds, "source")["MasterUserSecret"]["SecretArn"]
+    rds.create_db_snapshot(DBInstanceIdentifier="source", DBSnapshotIdentifier="snap")
+    restored = rds.restore_db_instance_from_db_snapshot(
+        DBInstanceIdentifier="db", DBSnapshotIdentifier="snap"
+    )
+    assert "MasterUserSecret" not in restored["DBInstance"]
+    assert "MasterUserSecret" not in describe_db(rds)
+    assert [s["ARN"] for s in secrets.list_secrets()["SecretList"]] == [source_secret]
+    # The source keeps its managed password.
+    assert describe_db(rds, "source")["MasterUserSecret"]["SecretArn"] == source_secret
+
+
+def test_rds_restore_managed_password_is_for_oracle_only(emulator: EmulatorClient, rds) -> None:
+    kms, secrets = emulator.client("kms"), emulator.client("secretsmanager")
+    key = kms.create_key()["KeyMetadata"]["Arn"]
+    create_db(rds, name="source")
+    rds.create_db_snapshot(DBInstanceIdentifier="source", DBSnapshotIdentifier="snap")
+    managed = lambda: rds.restore_db_instance_from_db_snapshot(
+        DBInstanceIdentifier="db",
+        DBSnapshotIdentifier="snap",
+        ManageMasterUserPassword=True,
+        MasterUserSecretKmsKeyId=key,
+    )
+    assert error_of(managed) == (
+        "InvalidParameterValue",
+        "The parameter ManageMasterUserPassword is not valid for engine: postgres. "
+        "Restore the DB instance, then turn on ManageMasterUserPassword with ModifyDBInstance.",
+    )
+    assert code_of(lambda: describe_db(rds)) == "DBInstanceNotFound"
+    assert secrets.list_secrets()["SecretList"] == []
+
+    # What PostgreSQL does instead: restore, then have RDS manage the password.
+    rds.restore_db_instance_from_db_snapshot(DBInstanceIdentifier="db", DBSnapshotIdentifier="snap")
+    rds.modify_db_instance(
+        DBInstanceIdentifier="db", ManageMasterUserPassword=True, MasterUserSecretKmsKeyId=key
+    )
+    secret = describe_db(rds)["MasterUserSecret"]
+    assert (secret["KmsKeyId"], secret["SecretStatus"] in ("creating", "active")) == (key, True)
+    described = secrets.describe_secret(SecretId=secret["SecretArn"])
+    assert (described["KmsKeyId"], described["OwningService"]) == (key, "rds")
+
+
+def test_rds_restore_oracle_with_managed_password(emulator: EmulatorClient, rds) -> None:
+    kms, secrets = emulator.client("kms"), emulator.client("secretsmanager")
+    key = kms.create_key()["KeyMetadata"]["Arn"]
+    aws_managed = kms.describe_key(KeyId="alias/aws/secretsmanager")["KeyMetadata"]["Arn"]
+    rds.create_db_instance(
+        DBInstanceIdentifier="source",
+        DBInstanceClass="db.t3.small",
+        Engine="oracle-ee",
+        LicenseModel="bring-your-own-license",
+        AllocatedStorage=20,
+        MasterUsername="app",
+        MasterUserPassword="not-a-real-password",
+    )
+    rds.create_db_snapshot(DBInstanceIdentifier="source", DBSnapshotIdentifier="snap")
+
+    restored = rds.restore_db_instance_from_db_snapshot(
+        DBInstanceIdentifier="db",
+        DBSnapshotIdentifier="snap",
+        ManageMasterUserPassword=True,
+        MasterUserSecretKmsKeyId=key,
+    )["DBInstance"]
+    secret = restored["MasterUserSecret"]
+    assert set(secret) == {"SecretArn", "SecretStatus", "KmsKeyId"}
+    assert secret["KmsKeyId"] == key
+    assert describe_db(rds)["MasterUserSecret"]["SecretArn"] == secret["SecretArn"]
+    described = secrets.describe_secret(SecretId=secret["SecretArn"])
+    assert (described["KmsKeyId"], described["OwningService"]) == (key, "rds")
+
+    # Without a key: the AWS managed key of Secrets Manager, which DescribeSecret omits.
+    default = rds.restore_db_instance_from_db_snapshot(
+        DBInstanceIdentifier="db2", DBSnapshotIdentifier="snap", ManageMasterUserPassword=True
+    )["DBInstance"]["MasterUserSecret"]
+    assert default["KmsKeyId"] == aws_managed
+    assert "KmsKeyId" not in secrets.describe_secret(SecretId=default["SecretArn"])
+    assert len(secrets.list_secrets()["SecretList"]) == 2
+
+
 def test_rds_transitions(emulator: EmulatorClient, rds) -> None:
     create_db(rds, name="first")
     rds.create_db_snapshot(DBInstanceIdentifier="first", DBSnapshotIdentifier="snap")

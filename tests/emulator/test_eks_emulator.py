@@ -70,6 +70,28 @@ def error_of(call: Callable[[], Any]) -> tuple[str, int]:
     return response["Error"]["Code"], response["ResponseMetadata"]["HTTPStatusCode"]
 
 
+def refusal_of(call: Callable[[], Any]) -> tuple[str, int, str]:
+    """(code, HTTP status, message) of the ClientError that ``call`` raises."""
+    with pytest.raises(ClientError) as info:
+        call()
+    response = info.value.response
+    return (
+        response["Error"]["Code"],
+        response["ResponseMetadata"]["HTTPStatusCode"],
+        response["Error"]["Message"],
+    )
+
+
+def lagging_nodegroup(eks, cluster_version: str) -> None:
+    """Cluster ``ode`` at ``cluster_version`` with node group ``system`` one minor behind:
+    created at the cluster's version (the only one CreateNodegroup takes), then left
+    behind by UpdateClusterVersion."""
+    major, minor = cluster_version.split(".")
+    create_cluster(eks, version=f"{major}.{int(minor) - 1}")
+    create_nodegroup(eks)
+    eks.update_cluster_version(name="ode", version=cluster_version)
+
+
 def wait_past_transitions() -> None:
     """Wait until changes started by the calls that have answered are complete.
 
@@ -203,9 +225,8 @@ def test_update_cluster_version_one_minor_up_only(eks) -> None:
 
 
 def test_update_cluster_version_needs_node_groups_on_the_cluster_version(eks) -> None:
-    create_cluster(eks, version="1.30")
-    create_nodegroup(eks, version="1.29")
-    assert error_of(lambda: eks.update_cluster_version(name="ode", version="1.31")) == (
+    lagging_nodegroup(eks, "1.31")
+    assert error_of(lambda: eks.update_cluster_version(name="ode", version="1.32")) == (
         "InvalidRequestException",
         400,
     )
@@ -293,8 +314,54 @@ def test_nodegroup_gets_the_cluster_version(eks) -> None:
     assert nodegroup["version"] == "1.30"
     assert nodegroup["releaseVersion"].startswith("1.30.")
     assert "remoteAccess" not in nodegroup
-    older = create_nodegroup(eks, name="older", version="1.29")
-    assert (older["version"], older["releaseVersion"][:5]) == ("1.29", "1.29.")
+    explicit = create_nodegroup(eks, name="explicit", version="1.30")
+    assert (explicit["version"], explicit["releaseVersion"][:5]) == ("1.30", "1.30.")
+
+
+def test_create_nodegroup_takes_the_cluster_version_only(eks) -> None:
+    create_cluster(eks, version="1.32")
+    create = lambda version: lambda: create_nodegroup(eks, name="pinned", version=version)
+    # Newer than the cluster, older than the skew a 1.32 cluster allows (1.29 to 1.32).
+    assert refusal_of(create("1.33")) == (
+        "InvalidParameterException",
+        400,
+        "Requested Kubernetes version 1.33 is newer than the cluster's version 1.32",
+    )
+    assert refusal_of(create("1.28")) == (
+        "InvalidParameterException",
+        400,
+        "Requested Kubernetes version 1.28 is more than 3 minor versions older than "
+        "the cluster's version 1.32",
+    )
+    # Within the skew, but CreateNodegroup takes the cluster's version only.
+    assert refusal_of(create("1.29")) == (
+        "InvalidParameterException",
+        400,
+        "Requested Nodegroup Kubernetes version 1.29 is invalid. Allowed Kubernetes version is 1.32",
+    )
+    assert error_of(create("2.32")) == ("InvalidParameterException", 400)
+    assert eks.list_nodegroups(clusterName="ode")["nodegroups"] == []
+    assert create("1.32")()["version"] == "1.32"
+    assert eks.list_nodegroups(clusterName="ode")["nodegroups"] == ["pinned"]
+
+
+def test_create_nodegroup_skew_before_kubernetes_1_28(eks) -> None:
+    create_cluster(eks, version="1.27")
+    refused = lambda: create_nodegroup(eks, version="1.24")
+    assert refusal_of(refused) == (
+        "InvalidParameterException",
+        400,
+        "Requested Kubernetes version 1.24 is more than 2 minor versions older than "
+        "the cluster's version 1.27",
+    )
+    assert eks.list_nodegroups(clusterName="ode")["nodegroups"] == []
+    assert create_nodegroup(eks)["version"] == "1.27"
+
+
+def test_allowed_skew() -> None:
+    from tests.support.eks_emulator import allowed_skew
+
+    assert [allowed_skew(v) for v in ("1.25", "1.27", "1.28", "1.32", "1.35")] == [2, 2, 3, 3, 3]
 
 
 def test_update_nodegroup_config(eks) -> None:
@@ -345,8 +412,7 @@ def test_update_nodegroup_config(eks) -> None:
 
 
 def test_update_nodegroup_version(eks) -> None:
-    create_cluster(eks, version="1.31")
-    create_nodegroup(eks, version="1.30")
+    lagging_nodegroup(eks, "1.31")
     update = eks.update_nodegroup_version(clusterName="ode", nodegroupName="system", version="1.31")["update"]
     check_update(update, "VersionUpdate")
     params = {p["type"]: p["value"] for p in update["params"]}
@@ -374,14 +440,47 @@ def test_update_nodegroup_version(eks) -> None:
 
 
 def test_update_nodegroup_version_refusals(eks) -> None:
-    create_cluster(eks, version="1.31")
-    create_nodegroup(eks, version="1.30")
-    # Newer than the cluster, a rollback, a release of another Kubernetes version.
-    for request in ({"version": "1.32"}, {"version": "1.29"}, {"releaseVersion": "1.29.0-20240101"}):
+    lagging_nodegroup(eks, "1.31")
+    # Newer than the cluster, older than the skew (1.28 to 1.31 for a 1.31 cluster), a
+    # rollback, a release of another Kubernetes version.
+    for request in (
+        {"version": "1.32"},
+        {"version": "1.27"},
+        {"version": "1.29"},
+        {"releaseVersion": "1.29.0-20240101"},
+    ):
         call = lambda: eks.update_nodegroup_version(clusterName="ode", nodegroupName="system", **request)
         assert error_of(call) == ("InvalidParameterException", 400), request
+    update = lambda version: lambda: eks.update_nodegroup_version(
+        clusterName="ode", nodegroupName="system", version=version
+    )
+    assert refusal_of(update("1.32"))[2] == (
+        "Requested Kubernetes version 1.32 is newer than the cluster's version 1.31"
+    )
+    assert refusal_of(update("1.27"))[2] == (
+        "Requested Kubernetes version 1.27 is more than 3 minor versions older than "
+        "the cluster's version 1.31"
+    )
     assert eks.describe_nodegroup(clusterName="ode", nodegroupName="system")["nodegroup"]["version"] == "1.30"
     assert eks.list_updates(name="ode", nodegroupName="system")["updateIds"] == []
+    # The accepted case: within the skew, up to the cluster's version.
+    check_update(update("1.31")()["update"], "VersionUpdate")
+    assert eks.describe_nodegroup(clusterName="ode", nodegroupName="system")["nodegroup"]["version"] == "1.31"
+
+
+def test_update_nodegroup_version_skew_before_kubernetes_1_28(eks) -> None:
+    lagging_nodegroup(eks, "1.27")
+    update = lambda version: lambda: eks.update_nodegroup_version(
+        clusterName="ode", nodegroupName="system", version=version
+    )
+    assert refusal_of(update("1.24")) == (
+        "InvalidParameterException",
+        400,
+        "Requested Kubernetes version 1.24 is more than 2 minor versions older than "
+        "the cluster's version 1.27",
+    )
+    assert eks.list_updates(name="ode", nodegroupName="system")["updateIds"] == []
+    check_update(update("1.27")()["update"], "VersionUpdate")
 
 
 # -- tags --------------------------------------------------------------------------------

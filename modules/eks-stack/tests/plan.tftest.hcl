@@ -33,6 +33,13 @@ variables {
 run "defaults_are_the_seed_cluster" {
   command = plan
 
+  # A setting the module leaves null is the provider's to decide (computed): this
+  # stands for its decision, so the run can tell that the module left it null.
+  override_resource {
+    target = ode_eks_stack.this
+    values = { public_access_cidrs = ["provider-default"] }
+  }
+
   assert {
     condition     = ode_eks_stack.this.name == "ode-production-cluster"
     error_message = "The default name should be <project>-<environment>-cluster, got ${ode_eks_stack.this.name}."
@@ -62,7 +69,7 @@ run "defaults_are_the_seed_cluster" {
     condition = (
       ode_eks_stack.this.endpoint_private_access == true &&
       ode_eks_stack.this.endpoint_public_access == true &&
-      ode_eks_stack.this.public_access_cidrs == null &&
+      ode_eks_stack.this.public_access_cidrs == tolist(["provider-default"]) &&
       ode_eks_stack.this.authentication_mode == "API_AND_CONFIG_MAP"
     )
     error_message = "Unexpected default endpoint access or authentication mode."

@@ -23,6 +23,17 @@ mock_provider "ode" {
 run "defaults_are_the_seed_layout" {
   command = plan
 
+  # A setting the module leaves null is the provider's to decide (computed): this
+  # stands for its decision, so the run can tell that the module left it null.
+  override_resource {
+    target = ode_network.this
+    values = {
+      public   = { prefix_length = -1 }
+      private  = { prefix_length = -1 }
+      isolated = { prefix_length = -1 }
+    }
+  }
+
   assert {
     condition     = ode_network.this.name == "ode-production"
     error_message = "The default name should be <project>-<environment>, got ${ode_network.this.name}."
@@ -74,9 +85,9 @@ run "defaults_are_the_seed_layout" {
 
   assert {
     condition = (
-      ode_network.this.public.prefix_length == null &&
-      ode_network.this.private.prefix_length == null &&
-      ode_network.this.isolated.prefix_length == null
+      ode_network.this.public.prefix_length == -1 &&
+      ode_network.this.private.prefix_length == -1 &&
+      ode_network.this.isolated.prefix_length == -1
     )
     error_message = "Without prefix lengths the layout's defaults should apply (null arguments)."
   }
@@ -202,13 +213,20 @@ run "explicit_zones_replace_az_count" {
     az_count           = 5
   }
 
+  # A setting the module leaves null is the provider's to decide (computed): this
+  # stands for its decision, so the run can tell that the module left it null.
+  override_resource {
+    target = ode_network.this
+    values = { az_count = -1 }
+  }
+
   assert {
     condition     = ode_network.this.availability_zones == tolist(["us-east-1a", "us-east-1c"])
     error_message = "availability_zones should pass through in order."
   }
 
   assert {
-    condition     = ode_network.this.az_count == null
+    condition     = ode_network.this.az_count == -1
     error_message = "With availability_zones given, az_count should not be passed."
   }
 }

@@ -130,7 +130,7 @@ run "nodes_pull_from_the_registry" {
   command = plan
 
   assert {
-    condition     = module.registry.pull_principal_arns == tolist(["arn:aws:iam::123456789012:role/ode/ode-production-cluster/node"])
+    condition     = module.registry.pull_principal_arns == toset(["arn:aws:iam::123456789012:role/ode/ode-production-cluster/node"])
     error_message = "The node role should be allowed to pull: ${jsonencode(module.registry.pull_principal_arns)}."
   }
 }

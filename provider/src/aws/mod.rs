@@ -52,6 +52,9 @@ pub struct Settings {
     pub max_retries: Option<u32>,
     pub skip_credentials_validation: bool,
     pub s3_use_path_style: bool,
+    /// The claim fingerprint of the state this process serves (the provider
+    /// computes it; see `kit::claim`).
+    pub fingerprint: String,
 }
 
 /// Builds one service client from the shared SDK config, at the service's
@@ -74,7 +77,7 @@ pub struct Aws {
     pub region: String,
     pub partition: String,
     pub default_tags: BTreeMap<String, String>,
-    /// This process's claim fingerprint (see [`crate::kit::claim`]).
+    /// This process's claim fingerprint (given in [`Settings`]).
     pub fingerprint: String,
     pub ec2: aws_sdk_ec2::Client,
     pub eks: aws_sdk_eks::Client,
@@ -164,7 +167,7 @@ impl Aws {
             region,
             partition,
             default_tags: s.default_tags.clone(),
-            fingerprint: crate::kit::claim::fingerprint(),
+            fingerprint: s.fingerprint.clone(),
             ec2: client!(aws_sdk_ec2, &base, &e.ec2),
             eks: client!(aws_sdk_eks, &base, &e.eks),
             iam: client!(aws_sdk_iam, &base, &e.iam),

@@ -8,6 +8,8 @@
 //!    reported, and computed attributes null in config become unknown, except
 //!    those marked `use_state_for_unknown` (unless the object is replaced).
 //! 5. Write-only attributes are never planned (always null).
+//! 6. Attributes with an implied value that the configuration leaves null keep a
+//!    prior value of the same effect (a spelled-out default), else plan null.
 //!
 //! The resource's own `modify_plan` hook runs after this.
 
@@ -38,12 +40,13 @@ pub fn plan(block: &Block, prior: &Value, proposed: &Value, config: &Value) -> P
         }
     }
     block.null_write_only(&mut planned);
+    block.settle_implied(config, prior, &mut planned);
 
     let mut requires_replace = Vec::new();
     if prior.is_null() {
         for a in attrs
             .iter()
-            .filter(|a| a.computed && a.default.is_none() && config_null(a))
+            .filter(|a| a.computed && a.default.is_none() && a.implied.is_none() && config_null(a))
         {
             planned.set(&a.name, Value::Unknown);
         }
@@ -56,7 +59,7 @@ pub fn plan(block: &Block, prior: &Value, proposed: &Value, config: &Value) -> P
         let replacing = !requires_replace.is_empty();
         for a in attrs
             .iter()
-            .filter(|a| a.computed && a.default.is_none() && config_null(a))
+            .filter(|a| a.computed && a.default.is_none() && a.implied.is_none() && config_null(a))
         {
             if replacing || !a.use_state_for_unknown {
                 planned.set(&a.name, Value::Unknown);

@@ -35,6 +35,15 @@ pub struct PlanResponse {
     pub diagnostics: Diagnostics,
 }
 
+/// The core plans to destroy the object (PlanResourceChange with a null proposed state).
+pub struct DestroyPlanRequest<'a> {
+    /// Cancelled when the core asks the provider to stop (Ctrl-C).
+    pub stop: Stop,
+    /// The state about to be destroyed (refreshed, unless the core was told not to).
+    pub prior: &'a Value,
+    pub prior_private: &'a [u8],
+}
+
 pub struct CreateRequest<'a> {
     /// Cancelled when the core asks the provider to stop (Ctrl-C).
     pub stop: Stop,
@@ -117,6 +126,17 @@ pub trait Resource<D>: Send + Sync {
 
     /// Resource-level plan hook, run after the schema-driven pipeline.
     async fn modify_plan(&self, _data: &D, _req: PlanRequest<'_>, _resp: &mut PlanResponse) {}
+
+    /// Destroy guards, checked when the core plans a destroy: an error here fails
+    /// the plan, so nothing anywhere in that run is deleted. `delete` checks the
+    /// same guards again (the world may change between plan and apply).
+    async fn plan_destroy(
+        &self,
+        _data: &D,
+        _req: DestroyPlanRequest<'_>,
+        _diags: &mut Diagnostics,
+    ) {
+    }
 
     async fn create(&self, data: &D, req: CreateRequest<'_>, resp: &mut ApplyResponse);
 

@@ -196,6 +196,7 @@ impl<P: Provider> Server<P> {
                 );
             }
         }
+        e.schema.block.run_checks(config, &AttrPath::root(), &mut d);
         e.resource.validate(config, &mut d);
         e.schema.block.point_at_map_elements(&mut d);
         d
@@ -266,6 +267,21 @@ impl<P: Provider> Server<P> {
         let base = plan(&e.schema.block, prior, proposed, config);
         if base.planned.is_null() {
             out.planned_private = prior_private.to_vec();
+            if prior.is_null() {
+                return out;
+            }
+            let Some(data) = self.data(&mut out.diagnostics).await else {
+                return out;
+            };
+            let req = DestroyPlanRequest {
+                prior,
+                prior_private,
+                stop: self.stops.token(),
+            };
+            let guard = e.resource.plan_destroy(&data, req, &mut out.diagnostics);
+            if let Err(bug) = guarded(guard).await {
+                out.diagnostics = bug.report(name, "destroy plan");
+            }
             return out;
         }
         let Some(data) = self.data(&mut out.diagnostics).await else {
@@ -289,6 +305,12 @@ impl<P: Provider> Server<P> {
         }
         resp.requires_replace.sort();
         resp.requires_replace.dedup();
+        if !prior.is_null() {
+            // Paths only, never values: they may be secrets.
+            if let Some(at) = find_plan_mismatch(&resp.planned, prior, AttrPath::root()) {
+                tracing::debug!(resource = name, first_change = %at, "the plan changes the object");
+            }
+        }
         out.planned = resp.planned;
         out.requires_replace = resp.requires_replace;
         out.planned_private = resp.planned_private;
@@ -452,5 +474,291 @@ impl<P: Provider> Server<P> {
                 argument: None,
             }),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The server's safety nets, through a fake provider whose one resource
+    //! misbehaves as its `mode` attribute says.
+
+    use super::*;
+    use crate::framework::schema::{Attribute, Block};
+
+    struct Fake;
+
+    #[async_trait::async_trait]
+    impl Resource<()> for Fake {
+        fn type_name(&self) -> &'static str {
+            "fake_thing"
+        }
+
+        fn schema(&self) -> Schema {
+            Schema::new(
+                0,
+                Block::new("A fake.")
+                    .attr(
+                        Attribute::string("mode")
+                            .required()
+                            .doc("How to misbehave."),
+                    )
+                    .attr(Attribute::bool("guard").optional().doc("Refuse destroy."))
+                    .attr(Attribute::output("out", Type::String, "An output.")),
+            )
+        }
+
+        async fn plan_destroy(&self, _: &(), req: DestroyPlanRequest<'_>, diags: &mut Diagnostics) {
+            match req.prior.get("mode").as_str() {
+                Some("panic") => panic!("destroy plan went wrong"),
+                _ if req.prior.get("guard").as_bool() == Some(true) => {
+                    diags.error("Guarded", "nothing was deleted")
+                }
+                _ => {}
+            }
+        }
+
+        async fn create(&self, _: &(), req: CreateRequest<'_>, resp: &mut ApplyResponse) {
+            let mut state = req.planned.clone();
+            match req.planned.get("mode").as_str().unwrap_or_default() {
+                "panic" => panic!("create went wrong"),
+                "differ" => {
+                    state.set("mode", Value::string("something else"));
+                    state.set("out", Value::string("made"));
+                }
+                "unknown" => {}
+                "wait" => {
+                    req.stop.stopped().await;
+                    state.set("out", Value::string("made before the stop"));
+                    resp.diagnostics.error("Interrupted", "stopped by the core");
+                }
+                "fail-partial" => {
+                    resp.diagnostics.error("Creating", "half made");
+                }
+                _ => state.set("out", Value::string("made")),
+            }
+            resp.state = state;
+        }
+
+        async fn read(&self, _: &(), req: ReadRequest<'_>, resp: &mut ReadResponse) {
+            resp.state = req.state.clone();
+        }
+
+        async fn update(&self, _: &(), req: UpdateRequest<'_>, resp: &mut ApplyResponse) {
+            resp.state = req.planned.clone();
+        }
+
+        async fn delete(&self, _: &(), req: DeleteRequest<'_>, resp: &mut DeleteResponse) {
+            if req.prior.get("mode").as_str() == Some("stuck") {
+                resp.diagnostics.error("Deleting", "AWS refused");
+            }
+        }
+    }
+
+    struct FakeProvider;
+
+    #[async_trait::async_trait]
+    impl Provider for FakeProvider {
+        type Data = ();
+
+        fn schema(&self) -> Schema {
+            Schema::new(0, Block::new("The fake provider."))
+        }
+
+        async fn configure(&self, _: ConfigureRequest<'_>, _: &mut Diagnostics) -> Option<()> {
+            Some(())
+        }
+
+        fn resources(&self) -> Vec<Arc<dyn Resource<()>>> {
+            vec![Arc::new(Fake)]
+        }
+    }
+
+    async fn server() -> Server<FakeProvider> {
+        let s = Server::new(FakeProvider);
+        assert!(s.configure("1.12.6", &Value::Null).await.is_empty());
+        s
+    }
+
+    fn thing(mode: &str) -> Value {
+        Value::object([
+            ("mode", Value::string(mode)),
+            ("guard", Value::Null),
+            ("out", Value::Unknown),
+        ])
+    }
+
+    fn said(d: &Diagnostics) -> String {
+        d.0.iter()
+            .map(|d| format!("{} {}", d.summary, d.detail))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    #[tokio::test]
+    async fn a_panicking_call_is_reported_and_the_server_keeps_serving() {
+        let s = server().await;
+        let r = s
+            .apply(
+                "fake_thing",
+                &Value::Null,
+                &thing("panic"),
+                &thing("panic"),
+                &[],
+            )
+            .await;
+        assert!(said(&r.diagnostics).contains("Provider bug during create of fake_thing"));
+        assert!(said(&r.diagnostics).contains("create went wrong"));
+        assert!(r.state.is_null(), "nothing is claimed to exist");
+        let ok = s
+            .apply(
+                "fake_thing",
+                &Value::Null,
+                &thing("fine"),
+                &thing("fine"),
+                &[],
+            )
+            .await;
+        assert!(!ok.diagnostics.has_errors(), "{}", said(&ok.diagnostics));
+        assert_eq!(ok.state.get("out"), &Value::string("made"));
+    }
+
+    #[tokio::test]
+    async fn an_applied_value_that_differs_from_the_plan_is_named() {
+        let s = server().await;
+        let r = s
+            .apply(
+                "fake_thing",
+                &Value::Null,
+                &thing("differ"),
+                &thing("differ"),
+                &[],
+            )
+            .await;
+        let d = r.diagnostics.0.first().expect("a diagnostic");
+        assert_eq!(
+            d.summary,
+            "Provider produced a result that differs from its plan"
+        );
+        assert_eq!(d.path, Some(AttrPath::attr("mode")));
+    }
+
+    #[tokio::test]
+    async fn values_left_unknown_after_apply_are_an_error() {
+        let s = server().await;
+        let r = s
+            .apply(
+                "fake_thing",
+                &Value::Null,
+                &thing("unknown"),
+                &thing("unknown"),
+                &[],
+            )
+            .await;
+        assert!(said(&r.diagnostics).contains("Provider left values unknown after apply"));
+    }
+
+    #[tokio::test]
+    async fn a_partial_failure_keeps_what_exists_with_unknowns_as_null() {
+        let s = server().await;
+        let p = thing("fail-partial");
+        let r = s.apply("fake_thing", &Value::Null, &p, &p, &[]).await;
+        assert!(said(&r.diagnostics).contains("half made"));
+        assert_eq!(r.state.get("mode"), &Value::string("fail-partial"));
+        assert!(
+            r.state.get("out").is_null(),
+            "unknown becomes null so the core keeps the object"
+        );
+    }
+
+    #[tokio::test]
+    async fn stop_reaches_a_call_in_flight() {
+        let s = Arc::new(server().await);
+        let running = {
+            let s = s.clone();
+            tokio::spawn(async move {
+                s.apply(
+                    "fake_thing",
+                    &Value::Null,
+                    &thing("wait"),
+                    &thing("wait"),
+                    &[],
+                )
+                .await
+            })
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        s.stop();
+        let r = tokio::time::timeout(std::time::Duration::from_secs(5), running)
+            .await
+            .expect("the call ends once stopped")
+            .expect("the task ran");
+        assert!(said(&r.diagnostics).contains("Interrupted"));
+        assert_eq!(r.state.get("out"), &Value::string("made before the stop"));
+        // A call made after the stop gets a fresh token.
+        let after = s
+            .apply(
+                "fake_thing",
+                &Value::Null,
+                &thing("fine"),
+                &thing("fine"),
+                &[],
+            )
+            .await;
+        assert!(!after.diagnostics.has_errors());
+    }
+
+    #[tokio::test]
+    async fn destroy_guards_run_when_the_destroy_is_planned() {
+        let s = server().await;
+        let mut guarded = thing("fine");
+        guarded.set("guard", Value::Bool(true));
+        guarded.set("out", Value::string("made"));
+        let refused = s
+            .plan(
+                "fake_thing",
+                &guarded,
+                &Value::Null,
+                &Value::Null,
+                b"private",
+            )
+            .await;
+        assert!(said(&refused.diagnostics).contains("nothing was deleted"));
+        assert!(refused.planned.is_null());
+        let mut open = guarded.clone();
+        open.set("guard", Value::Bool(false));
+        let planned = s
+            .plan("fake_thing", &open, &Value::Null, &Value::Null, b"private")
+            .await;
+        assert!(
+            planned.diagnostics.is_empty(),
+            "{}",
+            said(&planned.diagnostics)
+        );
+        assert!(planned.planned.is_null());
+        assert_eq!(planned.planned_private, b"private");
+        // Nothing to destroy and nothing to make: no guard runs.
+        let nothing = s
+            .plan("fake_thing", &Value::Null, &Value::Null, &Value::Null, &[])
+            .await;
+        assert!(nothing.diagnostics.is_empty());
+        let mut panicking = open.clone();
+        panicking.set("mode", Value::string("panic"));
+        let bug = s
+            .plan("fake_thing", &panicking, &Value::Null, &Value::Null, &[])
+            .await;
+        assert!(said(&bug.diagnostics).contains("Provider bug during destroy plan of fake_thing"));
+    }
+
+    #[tokio::test]
+    async fn a_failed_delete_keeps_the_object_in_state() {
+        let s = server().await;
+        let mut prior = thing("stuck");
+        prior.set("out", Value::string("made"));
+        let r = s
+            .apply("fake_thing", &prior, &Value::Null, &Value::Null, b"p")
+            .await;
+        assert!(said(&r.diagnostics).contains("AWS refused"));
+        assert_eq!(r.state, prior);
+        assert_eq!(r.private, b"p");
     }
 }

@@ -63,6 +63,28 @@ pub fn string_map_at(
     }
 }
 
+/// A string that must be one of `choices`; the message lists them.
+pub fn one_of(choices: &'static [&'static str]) -> impl Fn(&str) -> Result<(), String> {
+    move |s| {
+        if choices.contains(&s) {
+            Ok(())
+        } else {
+            Err(format!("{s:?}: use one of {}.", choices.join(", ")))
+        }
+    }
+}
+
+/// A whole number in `lo..=hi`.
+pub fn range(lo: i64, hi: i64) -> impl Fn(i64) -> Result<(), String> {
+    move |n| {
+        if (lo..=hi).contains(&n) {
+            Ok(())
+        } else {
+            Err(format!("must be {lo} to {hi}, not {n}."))
+        }
+    }
+}
+
 /// Accepts strings of `min..=max` characters.
 pub fn length(min: usize, max: usize) -> impl Fn(&str) -> Result<(), String> {
     move |s| {

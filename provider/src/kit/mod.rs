@@ -27,6 +27,6 @@ pub mod tags;
 pub mod timeouts;
 pub mod wait;
 
-pub use retry::{delete, propagated, retire_key, retry_when};
+pub use retry::{delete, delete_and_wait, propagated, retire_key, retry_when};
 pub use rounds::{first_error, gather, round, Fut};
 pub use wait::{Backoff, Status, Waiter};

@@ -82,6 +82,25 @@ where
     }
 }
 
+/// Deletes an object ([`delete`]: already gone is fine), then waits until
+/// `exists` no longer finds it.
+pub async fn delete_and_wait<D, Df, E, Ef>(
+    stop: &Stop,
+    what: String,
+    deadline: Instant,
+    op: D,
+    exists: E,
+) -> Result<(), AwsError>
+where
+    D: FnMut() -> Df,
+    Df: Future<Output = Result<(), AwsError>>,
+    E: FnMut() -> Ef,
+    Ef: Future<Output = Result<bool, AwsError>>,
+{
+    delete(stop, deadline, op).await?;
+    super::wait::gone(stop, what, deadline, exists).await
+}
+
 /// Retires a KMS key a composite made: its alias is deleted and the key is
 /// scheduled for deletion after the shortest window (7 days), during which it can
 /// still be cancelled. A key already gone or already scheduled counts as retired.

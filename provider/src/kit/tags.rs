@@ -17,6 +17,35 @@ pub fn owner_key(name: &str) -> String {
     format!("{OWNERSHIP_PREFIX}{name}")
 }
 
+/// The tag on a composite's root that records the settings AWS cannot report
+/// (the provider's own behaviour, such as `force_destroy`, and creation-only
+/// choices), so that an import reads them back instead of guessing.
+pub fn settings_key() -> String {
+    owner_key("settings")
+}
+
+/// Encodes settings as `name=value` words (a tag value: no spaces inside a
+/// value, at most 256 characters); None when there is nothing to record.
+pub fn encode_settings(pairs: &[(&str, Option<String>)]) -> Option<String> {
+    let words: Vec<String> = pairs
+        .iter()
+        .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={v}")))
+        .collect();
+    (!words.is_empty()).then(|| words.join(" "))
+}
+
+/// The settings recorded in `tags` by [`encode_settings`].
+pub fn decode_settings(tags: &Tags) -> BTreeMap<String, String> {
+    tags.get(&settings_key())
+        .map(|v| {
+            v.split_whitespace()
+                .filter_map(|w| w.split_once('='))
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// Splits observed tags into user-visible tags and this provider's ownership tags.
 pub fn split(tags: Tags) -> (Tags, Tags) {
     tags.into_iter()
@@ -249,6 +278,28 @@ pub mod dynamodb {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn settings_round_trip() {
+        let v = encode_settings(&[
+            ("force_destroy", Some("true".into())),
+            ("final_snapshot", None),
+            ("restore_from_snapshot", Some("snap-1".into())),
+        ]);
+        assert_eq!(
+            v.as_deref(),
+            Some("force_destroy=true restore_from_snapshot=snap-1")
+        );
+        let tags: Tags = [(settings_key(), v.unwrap())].into();
+        let back = decode_settings(&tags);
+        assert_eq!(back.get("force_destroy").map(String::as_str), Some("true"));
+        assert_eq!(
+            back.get("restore_from_snapshot").map(String::as_str),
+            Some("snap-1")
+        );
+        assert!(encode_settings(&[("x", None)]).is_none());
+        assert!(decode_settings(&Tags::new()).is_empty());
+    }
+
     use super::*;
 
     #[test]

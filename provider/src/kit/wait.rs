@@ -137,6 +137,34 @@ impl Waiter {
     }
 }
 
+/// Waits until `exists` says the object is gone; a not-found answer counts as gone.
+pub async fn gone<F, Fu>(
+    stop: &Stop,
+    what: String,
+    deadline: Instant,
+    exists: F,
+) -> Result<(), AwsError>
+where
+    F: FnMut() -> Fu,
+    Fu: Future<Output = Result<bool, AwsError>>,
+{
+    let mut exists = exists;
+    Waiter::new("Delete", format!("{what} to be deleted"), deadline)
+        .not_found_grace(Duration::ZERO)
+        .wait(stop, || {
+            let f = exists();
+            async move {
+                match f.await {
+                    Ok(true) => Ok(Status::Pending("deleting".into())),
+                    Ok(false) => Ok(Status::Ready(())),
+                    Err(e) if e.is_not_found() => Ok(Status::Ready(())),
+                    Err(e) => Err(e),
+                }
+            }
+        })
+        .await
+}
+
 /// `now + d`, saturating far in the future instead of overflowing.
 pub fn deadline_in(d: Duration) -> Instant {
     let now = Instant::now();

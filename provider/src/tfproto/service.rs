@@ -492,7 +492,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
 
 fn capabilities() -> pb::ServerCapabilities {
     pb::ServerCapabilities {
-        plan_destroy: false,
+        plan_destroy: true,
         get_provider_schema_optional: false,
         move_resource_state: false,
         generate_resource_config: false,

@@ -3,6 +3,7 @@
 
 pub mod model;
 pub mod ops;
+mod rules;
 pub mod schema;
 
 use std::collections::BTreeMap;
@@ -10,12 +11,12 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 
 use crate::aws::{Aws, AwsError, Op};
-use crate::framework::validate::{int_at, string_at, string_attr, string_map_at};
 use crate::framework::*;
 use crate::kit::claim;
 use crate::kit::wait::deadline_in;
 use model::*;
 use ops::ENGINES;
+use rules::{daily_window, overlaps, weekly_window};
 use schema::*;
 
 pub use schema::TYPE_NAME;
@@ -79,6 +80,20 @@ const REPLACING: [(&str, &str); 5] = [
     ("redis", "at_rest_encryption"),
     ("redis", "transit_encryption"),
 ];
+
+/// Whether a setting that replaces the tier differs between two effective views.
+fn replacing_differs(was: &Desired, now: &Desired, block: &str, attr: &str) -> bool {
+    let (a, b) = (&was.postgres, &now.postgres);
+    let (r, q) = (&was.redis, &now.redis);
+    match (block, attr) {
+        ("postgres", "database_name") => a.database_name != b.database_name,
+        ("postgres", "username") => a.username != b.username,
+        ("postgres", "restore_from_snapshot") => a.restore_from_snapshot != b.restore_from_snapshot,
+        ("redis", "at_rest_encryption") => r.at_rest_encryption != q.at_rest_encryption,
+        ("redis", "transit_encryption") => r.transit_encryption != q.transit_encryption,
+        _ => true,
+    }
+}
 
 /// Records in `block` (a `postgres` or `redis` value, null when not written)
 /// that AWS holds `v` for `attr`, where that differs from what was asked.
@@ -569,109 +584,6 @@ fn cost(d: &Desired) -> crate::pricing::Estimate {
     )
 }
 
-/// `hh:mm-hh:mm` -> minutes of the day (start, end).
-fn daily_window(s: &str) -> Option<(u32, u32)> {
-    let (a, b) = s.split_once('-')?;
-    Some((hhmm(a)?, hhmm(b)?))
-}
-
-fn hhmm(s: &str) -> Option<u32> {
-    let (h, m) = s.split_once(':')?;
-    if h.len() != 2 || m.len() != 2 {
-        return None;
-    }
-    let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
-    (h < 24 && m < 60).then_some(h * 60 + m)
-}
-
-const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
-
-/// `ddd:hh:mm-ddd:hh:mm` -> minutes of the week (start, end).
-fn weekly_window(s: &str) -> Option<(u32, u32)> {
-    let lower = s.to_lowercase();
-    let (a, b) = lower.split_once('-')?;
-    let at = |p: &str| -> Option<u32> {
-        let (day, time) = p.split_once(':')?;
-        let d = DAYS.iter().position(|x| *x == day)? as u32;
-        Some(d * 1440 + hhmm(time)?)
-    };
-    Some((at(a)?, at(b)?))
-}
-
-/// Whether a daily window overlaps a weekly one (every day's copy of it).
-fn overlaps(daily: (u32, u32), weekly: (u32, u32)) -> bool {
-    let week = 7 * 1440;
-    let span = |(s, e): (u32, u32), len: u32| if e > s { (s, e) } else { (s, e + len) };
-    let (ws, we) = span(weekly, week);
-    let (ds, de) = span(daily, 1440);
-    (0..8).any(|day| {
-        let (s, e) = (ds + day * 1440, de + day * 1440);
-        [0, week]
-            .iter()
-            .any(|shift| s < we + shift && ws + shift < e)
-    })
-}
-
-/// An integer check: `lo..=hi`.
-fn range(lo: i64, hi: i64) -> impl Fn(i64) -> Result<(), String> {
-    move |n| {
-        if (lo..=hi).contains(&n) {
-            Ok(())
-        } else {
-            Err(format!("must be {lo} to {hi}, not {n}."))
-        }
-    }
-}
-
-fn one_of(choices: &'static [&'static str]) -> impl Fn(&str) -> Result<(), String> {
-    move |s| {
-        if choices.contains(&s) {
-            Ok(())
-        } else {
-            Err(format!("{s:?}: use one of {}.", choices.join(", ")))
-        }
-    }
-}
-
-fn engine_version(
-    majors: std::ops::RangeInclusive<u32>,
-    example: &'static str,
-) -> impl Fn(&str) -> Result<(), String> {
-    move |s| {
-        let parts: Vec<&str> = s.split('.').collect();
-        let ok = (1..=3).contains(&parts.len())
-            && parts
-                .iter()
-                .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
-            && parts[0].parse::<u32>().is_ok_and(|m| majors.contains(&m));
-        if ok {
-            Ok(())
-        } else {
-            Err(format!(
-                "{s:?} is not a version this tier supports (majors {} to {}, like \"{example}\").",
-                majors.start(),
-                majors.end()
-            ))
-        }
-    }
-}
-
-fn class(prefix: &'static str) -> impl Fn(&str) -> Result<(), String> {
-    move |s| {
-        let rest = s.strip_prefix(prefix).unwrap_or_default();
-        let parts: Vec<&str> = rest.split('.').collect();
-        if parts.len() == 2
-            && parts
-                .iter()
-                .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric()))
-        {
-            Ok(())
-        } else {
-            Err(format!("{s:?} is not a class like \"{prefix}t3.medium\"."))
-        }
-    }
-}
-
 #[async_trait]
 impl Resource<Aws> for DataTier {
     fn type_name(&self) -> &'static str {
@@ -682,74 +594,16 @@ impl Resource<Aws> for DataTier {
         schema::schema()
     }
 
+    /// The rules that span attributes; each attribute's own rules are declared
+    /// with it in the schema (`rules.rs`) and run by the server.
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
         crate::kit::timeouts::validate(config, diags);
-        string_attr(config, "name", diags, |s| {
-            let ok = (1..=30).contains(&s.len())
-                && s.starts_with(|c: char| c.is_ascii_lowercase())
-                && !s.ends_with('-')
-                && !s.contains("--")
-                && s.chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-            if ok {
-                Ok(())
-            } else {
-                Err(format!("{s:?}: a tier name is 1 to 30 lowercase letters, digits and single hyphens, starting with a letter (it prefixes DB, Redis and bucket names)."))
-            }
-        });
-        string_attr(config, "vpc_id", diags, |s| {
-            if s.starts_with("vpc-") {
-                Ok(())
-            } else {
-                Err(format!("{s:?} is not a VPC ID (vpc-...)."))
-            }
-        });
         if let Some(subnets) = config.get("subnet_ids").as_list() {
             if config.get("subnet_ids").is_wholly_known() && subnets.len() < 2 {
                 diags.attr_error(
                     AttrPath::attr("subnet_ids"),
                     "Not enough subnets",
                     "RDS and ElastiCache subnet groups need subnets in at least two availability zones; list at least two.",
-                );
-            }
-            for (i, s) in subnets.iter().enumerate() {
-                string_at(s, AttrPath::attr("subnet_ids").then_index(i), diags, |s| {
-                    if s.starts_with("subnet-") {
-                        Ok(())
-                    } else {
-                        Err(format!("{s:?} is not a subnet ID (subnet-...)."))
-                    }
-                });
-            }
-        }
-        if let Some(list) = config.get("allowed_security_group_ids").as_list() {
-            for (i, s) in list.iter().enumerate() {
-                string_at(
-                    s,
-                    AttrPath::attr("allowed_security_group_ids").then_index(i),
-                    diags,
-                    |s| {
-                        if s.starts_with("sg-") {
-                            Ok(())
-                        } else {
-                            Err(format!("{s:?} is not a security group ID (sg-...)."))
-                        }
-                    },
-                );
-            }
-        }
-        if let Some(list) = config.get("allowed_cidr_blocks").as_list() {
-            for (i, s) in list.iter().enumerate() {
-                string_at(
-                    s,
-                    AttrPath::attr("allowed_cidr_blocks").then_index(i),
-                    diags,
-                    |s| {
-                        if s == "0.0.0.0/0" || s == "::/0" {
-                            return Err(format!("{s:?} opens the databases to everyone; list the networks that need them."));
-                        }
-                        crate::resources::network::layout::Cidr::parse(s).map(|_| ())
-                    },
                 );
             }
         }
@@ -763,43 +617,10 @@ impl Resource<Aws> for DataTier {
                 "Neither allowed_security_group_ids nor allowed_cidr_blocks lists a source, so no client can reach PostgreSQL or Redis.",
             );
         }
-        string_attr(
-            config,
-            "kms_key_arn",
-            diags,
-            crate::aws::validate::arn("kms"),
-        );
-        string_map_at(config.get("tags"), AttrPath::attr("tags"), diags, |k, v| {
-            crate::aws::validate::tag(k, v)
-        });
 
         // postgres
         let pg = config.get("postgres");
         let at = |n: &str| AttrPath::attr("postgres").then_attr(n);
-        string_at(
-            pg.get("engine_version"),
-            at("engine_version"),
-            diags,
-            engine_version(12..=17, "15.4"),
-        );
-        string_at(
-            pg.get("instance_class"),
-            at("instance_class"),
-            diags,
-            class("db."),
-        );
-        int_at(
-            pg.get("allocated_storage"),
-            at("allocated_storage"),
-            diags,
-            range(20, 65536),
-        );
-        int_at(
-            pg.get("max_allocated_storage"),
-            at("max_allocated_storage"),
-            diags,
-            range(20, 65536),
-        );
         if let (Some(a), Some(m)) = (
             pg.get("allocated_storage").as_i64(),
             pg.get("max_allocated_storage").as_i64(),
@@ -814,55 +635,6 @@ impl Resource<Aws> for DataTier {
                 );
             }
         }
-        string_at(
-            pg.get("storage_type"),
-            at("storage_type"),
-            diags,
-            one_of(&STORAGE_TYPES),
-        );
-        string_at(pg.get("database_name"), at("database_name"), diags, |s| {
-            let ok = (1..=63).contains(&s.len())
-                && s.starts_with(|c: char| c.is_ascii_alphabetic())
-                && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-            if ok {
-                Ok(())
-            } else {
-                Err(format!("{s:?}: a database name is 1 to 63 letters, digits or '_', starting with a letter."))
-            }
-        });
-        string_at(pg.get("username"), at("username"), diags, |s| {
-            let ok = (1..=63).contains(&s.len())
-                && s.starts_with(|c: char| c.is_ascii_alphabetic())
-                && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-            if !ok {
-                Err(format!(
-                    "{s:?}: a user name is 1 to 63 letters, digits or '_', starting with a letter."
-                ))
-            } else if ["rdsadmin", "postgres", "admin", "root"].contains(&s.to_lowercase().as_str())
-            {
-                Err(format!(
-                    "{s:?} is reserved; choose another master user name."
-                ))
-            } else {
-                Ok(())
-            }
-        });
-        let password_rule = |s: &str| {
-            if !(8..=128).contains(&s.chars().count()) {
-                Err("a master password is 8 to 128 characters.".to_string())
-            } else if s.chars().any(|c| "/\"@ ".contains(c)) {
-                Err("a master password may not contain '/', '\"', '@' or spaces.".to_string())
-            } else {
-                Ok(())
-            }
-        };
-        string_at(pg.get("password"), at("password"), diags, password_rule);
-        string_at(
-            pg.get("password_wo"),
-            at("password_wo"),
-            diags,
-            password_rule,
-        );
         if !pg.get("password").is_null() && !pg.get("password_wo").is_null() {
             diags.attr_error(
                 at("password_wo"),
@@ -877,34 +649,6 @@ impl Resource<Aws> for DataTier {
                 "A write-only password needs password_version: raise it to send a new password.",
             );
         }
-        int_at(
-            pg.get("backup_retention_days"),
-            at("backup_retention_days"),
-            diags,
-            range(1, 35),
-        );
-        string_at(
-            pg.get("backup_window"),
-            at("backup_window"),
-            diags,
-            |s| match daily_window(s) {
-                Some((a, b)) if (b + 1440 - a) % 1440 >= 30 => Ok(()),
-                Some(_) => Err(format!(
-                    "{s:?}: the backup window must last at least 30 minutes."
-                )),
-                None => Err(format!("{s:?} is not a window like \"03:00-04:00\" (UTC).")),
-            },
-        );
-        string_at(
-            pg.get("maintenance_window"),
-            at("maintenance_window"),
-            diags,
-            |s| {
-                weekly_window(s).map(|_| ()).ok_or_else(|| {
-                    format!("{s:?} is not a window like \"sun:04:30-sun:05:30\" (UTC).")
-                })
-            },
-        );
         let backup = pg.get("backup_window").as_str().unwrap_or(PG_BACKUP_WINDOW);
         let maintenance = pg
             .get("maintenance_window")
@@ -922,49 +666,10 @@ impl Resource<Aws> for DataTier {
                 );
             }
         }
-        string_map_at(pg.get("parameters"), at("parameters"), diags, |k, _| {
-            if !k.is_empty()
-                && k.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "._".contains(c))
-            {
-                Ok(())
-            } else {
-                Err(format!("{k:?} is not a PostgreSQL parameter name."))
-            }
-        });
-        string_at(
-            pg.get("restore_from_snapshot"),
-            at("restore_from_snapshot"),
-            diags,
-            |s| {
-                let ok = (1..=255).contains(&s.len())
-                    && s.starts_with(|c: char| c.is_ascii_alphabetic())
-                    && s.chars()
-                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == ':');
-                if ok {
-                    Ok(())
-                } else {
-                    Err(format!("{s:?} is not a DB snapshot identifier."))
-                }
-            },
-        );
 
         // redis
         let rd = config.get("redis");
         let at = |n: &str| AttrPath::attr("redis").then_attr(n);
-        string_at(
-            rd.get("engine_version"),
-            at("engine_version"),
-            diags,
-            engine_version(6..=7, "7.0"),
-        );
-        string_at(rd.get("node_type"), at("node_type"), diags, class("cache."));
-        int_at(
-            rd.get("num_cache_clusters"),
-            at("num_cache_clusters"),
-            diags,
-            range(1, 6),
-        );
         if let Some(n) = rd.get("num_cache_clusters").as_i64() {
             let failover = rd.get("automatic_failover").as_bool().unwrap_or(true);
             let multi_az = rd.get("multi_az").as_bool().unwrap_or(true);
@@ -994,19 +699,6 @@ impl Resource<Aws> for DataTier {
                     "Redis takes an AUTH token only with transit_encryption = true (the token would travel in clear text).",
                 );
             }
-            string_at(rd.get(token), at(token), diags, |s| {
-                let n = s.chars().count();
-                if !(16..=128).contains(&n) {
-                    Err("an AUTH token is 16 to 128 characters.".to_string())
-                } else if !s
-                    .chars()
-                    .all(|c| c.is_ascii_graphic() && !"/\"@".contains(c))
-                {
-                    Err("an AUTH token is printable ASCII without '/', '\"' or '@'.".to_string())
-                } else {
-                    Ok(())
-                }
-            });
         }
         if !rd.get("auth_token").is_null() && !rd.get("auth_token_wo").is_null() {
             diags.attr_error(
@@ -1022,44 +714,8 @@ impl Resource<Aws> for DataTier {
                 "A write-only AUTH token needs auth_token_version: raise it to rotate the token.",
             );
         }
-        int_at(
-            rd.get("snapshot_retention_days"),
-            at("snapshot_retention_days"),
-            diags,
-            range(0, 35),
-        );
-        string_at(
-            rd.get("snapshot_window"),
-            at("snapshot_window"),
-            diags,
-            |s| {
-                daily_window(s)
-                    .map(|_| ())
-                    .ok_or_else(|| format!("{s:?} is not a window like \"02:00-03:00\" (UTC)."))
-            },
-        );
-        string_at(
-            rd.get("maintenance_window"),
-            at("maintenance_window"),
-            diags,
-            |s| {
-                weekly_window(s).map(|_| ()).ok_or_else(|| {
-                    format!("{s:?} is not a window like \"sun:05:30-sun:06:30\" (UTC).")
-                })
-            },
-        );
-        string_map_at(rd.get("parameters"), at("parameters"), diags, |k, _| {
-            if !k.is_empty()
-                && k.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "-_".contains(c))
-            {
-                Ok(())
-            } else {
-                Err(format!("{k:?} is not a Redis parameter name."))
-            }
-        });
 
-        // buckets
+        // buckets: a key must make a bucket name with the tier's name.
         let name = config.get("name").as_str().unwrap_or("ode");
         if let Some(buckets) = config.get("buckets").as_map() {
             for (key, b) in buckets {
@@ -1076,30 +732,6 @@ impl Resource<Aws> for DataTier {
                         format!("{key:?}: bucket keys are lowercase letters, digits and hyphens, and \"{name}-{key}\" must be a valid bucket name."),
                     );
                 }
-                string_at(
-                    b.get("encryption"),
-                    at("encryption"),
-                    diags,
-                    one_of(&ENCRYPTIONS),
-                );
-                int_at(
-                    b.get("transition_ia_days"),
-                    at("transition_ia_days"),
-                    diags,
-                    range(30, 36500),
-                );
-                int_at(
-                    b.get("transition_glacier_days"),
-                    at("transition_glacier_days"),
-                    diags,
-                    range(1, 36500),
-                );
-                int_at(
-                    b.get("noncurrent_expiration_days"),
-                    at("noncurrent_expiration_days"),
-                    diags,
-                    range(1, 36500),
-                );
                 if let (Some(ia), Some(glacier)) = (
                     b.get("transition_ia_days").as_i64(),
                     b.get("transition_glacier_days").as_i64(),
@@ -1183,10 +815,34 @@ impl Resource<Aws> for DataTier {
                     );
                 }
             }
+            // RDS storage only grows.
+            let (had, asked) = (
+                was.postgres.allocated_storage,
+                now.postgres.allocated_storage,
+            );
+            if asked < had {
+                resp.diagnostics.attr_error(
+                    AttrPath::attr("postgres").then_attr("allocated_storage"),
+                    "Storage cannot shrink",
+                    format!("The database has {had} GiB; RDS cannot reduce allocated storage to {asked} GiB. Keep {had} or more, or restore a snapshot into a new tier with less."),
+                );
+            }
         }
         if !req.prior.is_null() {
+            // Settings compared as they take effect: a default left null and the
+            // same value written out (as an import records it) are one setting.
+            let (was, now) = (
+                Desired::from_value(req.prior, &Value::Null),
+                Desired::from_value(&resp.planned, &Value::Null),
+            );
             for (block, attr) in REPLACING {
-                if req.prior.get(block).get(attr) != resp.planned.get(block).get(attr) {
+                let (before, after) = (
+                    req.prior.get(block).get(attr),
+                    resp.planned.get(block).get(attr),
+                );
+                if before != after
+                    && (after.is_unknown() || replacing_differs(&was, &now, block, attr))
+                {
                     resp.requires_replace
                         .push(AttrPath::attr(block).then_attr(attr));
                 }
@@ -1244,31 +900,17 @@ impl Resource<Aws> for DataTier {
         }
     }
 
+    async fn plan_destroy(&self, aws: &Aws, req: DestroyPlanRequest<'_>, diags: &mut Diagnostics) {
+        let d = Desired::from_value(req.prior, &Value::Null);
+        destroy_guards(aws, &d, diags).await;
+    }
+
     async fn delete(&self, aws: &Aws, req: DeleteRequest<'_>, resp: &mut DeleteResponse) {
         let d = Desired::from_value(req.prior, &Value::Null);
-        let obs = match ops::read(aws, &d).await {
-            Ok(o) => o,
-            Err(e) => return report(&mut resp.diagnostics, "Deleting", &d.name, vec![e]),
-        };
-        // Everything that would refuse is said before anything is deleted.
-        let contents = match ops::bucket_contents(aws, &d, &obs).await {
-            Ok(c) => c,
-            Err(e) => return report(&mut resp.diagnostics, "Deleting", &d.name, vec![e]),
-        };
-        let refusals = ops::refusals(&d, &obs, &contents);
-        if !refusals.is_empty() {
-            for (attr, why) in refusals {
-                resp.diagnostics.attr_error(
-                    AttrPath::attr(&attr),
-                    format!(
-                        "Data tier {:?} cannot be destroyed yet; nothing was deleted",
-                        d.name
-                    ),
-                    why,
-                );
-            }
+        // Checked at plan already; again here, as the world may have changed since.
+        let Some(obs) = destroy_guards(aws, &d, &mut resp.diagnostics).await else {
             return;
-        }
+        };
         let snapshot =
             (d.postgres.final_snapshot && obs.db.is_some()).then(|| ops::final_snapshot_id(&d));
         let errs = ops::delete(
@@ -1302,7 +944,10 @@ impl Resource<Aws> for DataTier {
             Ok(config) => {
                 let d = Desired::from_value(&config, &Value::Null);
                 match ops::read(aws, &d).await {
-                    Ok(obs) if obs.db.is_some() => resp.state = state(aws, &config, &obs),
+                    Ok(obs) if obs.db.is_some() => {
+                        resp.state = state(aws, &config, &obs);
+                        schema().block.spell_out_implied(&mut resp.state);
+                    }
                     Ok(_) => resp.diagnostics.error(
                         format!("Cannot import data tier {name:?}"),
                         "Its DB instance does not exist.",
@@ -1315,6 +960,36 @@ impl Resource<Aws> for DataTier {
                 .error(format!("Cannot import data tier {name:?}"), why),
         }
     }
+}
+
+/// The destroy guards (deletion protection, buckets holding objects without
+/// `force_destroy`), every refusal said at once. `None` when the tier must not be
+/// deleted (or could not be read); otherwise what exists, for the delete.
+async fn destroy_guards(aws: &Aws, d: &Desired, diags: &mut Diagnostics) -> Option<Observed> {
+    let checked = async {
+        let obs = ops::read(aws, d).await?;
+        let contents = ops::bucket_contents(aws, d, &obs).await?;
+        Ok::<_, AwsError>((obs, contents))
+    };
+    let (obs, contents) = match checked.await {
+        Ok(c) => c,
+        Err(e) => {
+            report(diags, "Deleting", &d.name, vec![e]);
+            return None;
+        }
+    };
+    let refusals = ops::refusals(d, &obs, &contents);
+    for (attr, why) in &refusals {
+        diags.attr_error(
+            AttrPath::attr(attr),
+            format!(
+                "Data tier {:?} cannot be destroyed yet; nothing was deleted",
+                d.name
+            ),
+            why.clone(),
+        );
+    }
+    refusals.is_empty().then_some(obs)
 }
 
 impl DataTier {
@@ -1377,8 +1052,10 @@ impl DataTier {
 }
 
 /// The configuration of a tier this provider created, rebuilt from AWS for
-/// import: settings equal to their defaults stay null, as a configuration that
-/// relies on the defaults writes them.
+/// import: what AWS reports (defaults are spelled out afterwards, see
+/// `Block::spell_out_implied`), and from the DB instance's settings tag what it
+/// cannot (`force_destroy`, `final_snapshot`, versions of write-only values,
+/// the snapshot it was restored from).
 async fn import_config(aws: &Aws, name: &str) -> Result<Value, String> {
     let db_id = format!("{name}-postgres");
     let r = aws
@@ -1415,14 +1092,31 @@ async fn import_config(aws: &Aws, name: &str) -> Result<Value, String> {
                 .collect()
         })
         .unwrap_or_default();
+    let settings = crate::kit::tags::decode_settings(&tags);
+    let setting = |k: &str| settings.get(k).map(String::as_str);
+    let number = |k: &str| {
+        setting(k)
+            .and_then(|n| n.parse::<i64>().ok())
+            .map_or(Value::Null, Value::int)
+    };
     let user_tags: BTreeMap<String, String> = tags
         .into_iter()
         .filter(|(k, _)| !k.starts_with(crate::aws::OWNERSHIP_PREFIX))
         .filter(|(k, _)| !aws.default_tags.contains_key(k))
         .collect();
+    let bucket_keys = ops::bucket_keys(aws, name)
+        .await
+        .map_err(|e| e.to_string())?;
+    let buckets = Value::Map(
+        bucket_keys
+            .iter()
+            .map(|k| (k.clone(), Value::Map(BTreeMap::new())))
+            .collect(),
+    );
     let probe = Value::object([
         ("name", Value::string(name)),
         ("vpc_id", Value::string(&vpc)),
+        ("buckets", buckets.clone()),
     ]);
     let d = Desired::from_value(&probe, &Value::Null);
     let obs = ops::read(aws, &d).await.map_err(|e| e.to_string())?;
@@ -1448,12 +1142,45 @@ async fn import_config(aws: &Aws, name: &str) -> Result<Value, String> {
     } else {
         Value::opt_string(i.kms_key_id().map(str::to_string))
     };
-    let redis = match &obs.redis {
-        // A tier without a generated token: the token is the user's (not importable).
-        Some(g) if g.auth_token_enabled && obs.auth_secret_arn.is_none() => {
-            Value::object([("auth_token_version", Value::int(1))])
+    let postgres = Value::object([
+        (
+            "database_name",
+            Value::string(i.db_name().unwrap_or(PG_DATABASE)),
+        ),
+        (
+            "username",
+            Value::string(i.master_username().unwrap_or(PG_USERNAME)),
+        ),
+        (
+            "final_snapshot",
+            Value::Bool(setting("final_snapshot") != Some("false")),
+        ),
+        (
+            "apply_immediately",
+            Value::Bool(setting("apply_immediately") == Some("true")),
+        ),
+        ("password_version", number("password_version")),
+        (
+            "restore_from_snapshot",
+            Value::opt_string(setting("restore_from_snapshot")),
+        ),
+    ]);
+    let mut redis = Value::object([("auth_token_version", number("auth_token_version"))]);
+    if let Some(g) = &obs.redis {
+        redis.set("at_rest_encryption", Value::Bool(g.at_rest_encryption));
+        // A token the tier did not generate is the user's; a tier made before the
+        // settings tag does not say its version.
+        if g.auth_token_enabled
+            && obs.auth_secret_arn.is_none()
+            && setting("auth_token_version").is_none()
+        {
+            redis.set("auth_token_version", Value::int(1));
         }
-        _ => Value::Null,
+    }
+    let buckets = if bucket_keys.is_empty() {
+        Value::Null
+    } else {
+        buckets
     };
     Ok(Value::object([
         ("name", Value::string(name)),
@@ -1462,7 +1189,10 @@ async fn import_config(aws: &Aws, name: &str) -> Result<Value, String> {
         ("allowed_security_group_ids", list(sgs)),
         ("allowed_cidr_blocks", list(cidrs)),
         ("kms_key_arn", kms),
-        ("force_destroy", Value::Bool(false)),
+        (
+            "force_destroy",
+            Value::Bool(setting("force_destroy") == Some("true")),
+        ),
         (
             "tags",
             if user_tags.is_empty() {
@@ -1471,48 +1201,10 @@ async fn import_config(aws: &Aws, name: &str) -> Result<Value, String> {
                 string_map(&user_tags)
             },
         ),
-        ("postgres", Value::Null),
+        ("postgres", postgres),
         ("redis", redis),
-        ("buckets", Value::Null),
+        ("buckets", buckets),
         ("timeouts", Value::Null),
         ("id", Value::string(name)),
     ]))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn windows_parse_and_overlap() {
-        assert_eq!(daily_window("03:00-04:00"), Some((180, 240)));
-        assert_eq!(daily_window("3:00-04:00"), None);
-        assert_eq!(
-            weekly_window("sun:04:30-sun:05:30"),
-            Some((6 * 1440 + 270, 6 * 1440 + 330))
-        );
-        assert_eq!(weekly_window("funday:04:30-sun:05:30"), None);
-        let m = weekly_window("sun:04:30-sun:05:30").unwrap();
-        assert!(!overlaps(daily_window("03:00-04:00").unwrap(), m));
-        assert!(overlaps(daily_window("04:00-05:00").unwrap(), m));
-        // Windows across midnight and across the week's end.
-        assert!(overlaps(
-            daily_window("23:30-00:30").unwrap(),
-            weekly_window("mon:00:00-mon:01:00").unwrap()
-        ));
-        assert!(overlaps(
-            daily_window("00:10-00:50").unwrap(),
-            weekly_window("sun:23:30-mon:00:30").unwrap()
-        ));
-    }
-
-    #[test]
-    fn versions_and_classes() {
-        assert!(engine_version(12..=17, "15.4")("15.4").is_ok());
-        assert!(engine_version(12..=17, "15.4")("9.6").is_err());
-        assert!(engine_version(12..=17, "15.4")("15.x").is_err());
-        assert!(class("db.")("db.t3.medium").is_ok());
-        assert!(class("db.")("t3.medium").is_err());
-        assert!(class("cache.")("cache.r7g.large").is_ok());
-    }
 }

@@ -94,6 +94,9 @@ pub struct Desired {
     pub timeouts: Timeouts,
     /// While a create runs: the claim fingerprint (see `kit::claim`).
     pub creating: Option<String>,
+    /// What AWS cannot report, recorded on the DB instance for an import
+    /// (`kit::tags::encode_settings`).
+    pub settings: Option<String>,
 }
 
 fn int(v: &Value, name: &str, default: i64) -> i32 {
@@ -194,6 +197,7 @@ impl Desired {
                 snapshot_window: string(rd, "snapshot_window", REDIS_SNAPSHOT_WINDOW),
                 maintenance_window: string(rd, "maintenance_window", REDIS_MAINTENANCE_WINDOW),
             },
+            settings: settings(v),
             buckets,
             timeouts: Timeouts::from_value(v, DEFAULT_TIMEOUT),
             creating: None,
@@ -240,6 +244,34 @@ impl Desired {
     pub fn sg_name(&self, engine: &str) -> String {
         format!("{}-{engine}", self.name)
     }
+}
+
+/// The settings of a tier that AWS cannot report, as recorded in its tag; only
+/// those that differ from their defaults.
+fn settings(v: &Value) -> Option<String> {
+    let (pg, rd) = (v.get("postgres"), v.get("redis"));
+    let when = |on: bool, word: &str| on.then(|| word.to_string());
+    let number = |n: &Value| n.as_i64().map(|n| n.to_string());
+    crate::kit::tags::encode_settings(&[
+        (
+            "force_destroy",
+            when(flag(v, "force_destroy", false), "true"),
+        ),
+        (
+            "final_snapshot",
+            when(!flag(pg, "final_snapshot", true), "false"),
+        ),
+        (
+            "apply_immediately",
+            when(flag(pg, "apply_immediately", false), "true"),
+        ),
+        ("password_version", number(pg.get("password_version"))),
+        ("auth_token_version", number(rd.get("auth_token_version"))),
+        (
+            "restore_from_snapshot",
+            pg.get("restore_from_snapshot").as_str().map(str::to_string),
+        ),
+    ])
 }
 
 fn bucket_spec(b: &Value) -> BucketSpec {

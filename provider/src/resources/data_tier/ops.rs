@@ -40,6 +40,9 @@ pub fn tier_tags(aws: &Aws, d: &Desired, key: &str) -> Tags {
     if let (true, Some(fp)) = (root, &d.creating) {
         t.insert(CREATING_TAG.into(), fp.clone());
     }
+    if let (true, Some(settings)) = (key == "postgres", &d.settings) {
+        t.insert(kit::tags::settings_key(), settings.clone());
+    }
     t
 }
 
@@ -56,6 +59,22 @@ fn cache_tags(tags: &Tags) -> Vec<ecache::Tag> {
 }
 
 // ------------------------------------------------------------------- read
+
+/// The tier's DB instance (None when it does not exist or is being deleted).
+async fn describe_db(aws: &Aws, d: &Desired) -> Result<Option<DbSeen>, AwsError> {
+    let r = aws
+        .rds
+        .describe_db_instances()
+        .db_instance_identifier(d.db_id())
+        .send()
+        .await
+        .op("DescribeDBInstances");
+    Ok(
+        found(r, &["DBInstanceNotFound", "DBInstanceNotFoundFault"])?
+            .and_then(|r| r.db_instances().first().map(db_seen))
+            .filter(|i| i.status != "deleting"),
+    )
+}
 
 fn db_seen(i: &rds::DbInstance) -> DbSeen {
     let p = i.pending_modified_values();
@@ -229,20 +248,7 @@ fn sg_seen(g: &ec2::SecurityGroup) -> SgSeen {
 pub async fn read(aws: &Aws, d: &Desired) -> Result<Observed, AwsError> {
     let db_id = d.db_id();
     let rg_id = d.rg_id();
-    let db = async {
-        let r = aws
-            .rds
-            .describe_db_instances()
-            .db_instance_identifier(&db_id)
-            .send()
-            .await
-            .op("DescribeDBInstances");
-        Ok::<_, AwsError>(
-            found(r, &["DBInstanceNotFound", "DBInstanceNotFoundFault"])?
-                .and_then(|r| r.db_instances().first().map(db_seen))
-                .filter(|i| i.status != "deleting"),
-        )
-    };
+    let db = describe_db(aws, d);
     let redis = async {
         // The group, and its first member (named `<id>-001` by ElastiCache) for what
         // only DescribeCacheClusters shows, read together.
@@ -1079,12 +1085,19 @@ async fn create_db(aws: &Aws, d: &Desired, sg: &str, key: &str) -> Result<(), Aw
     let p = &d.postgres;
     let tags = rds_tags(&tier_tags(aws, d, "postgres"));
     if let Some(snapshot) = &p.restore_from_snapshot {
+        // Everything the create passes that a restore takes; the rest goes in a
+        // modification once the restored instance is available: the maintenance
+        // window, Performance Insights, storage autoscaling, and the password (a
+        // restore manages the master password only for Oracle, so RDS is asked to
+        // manage it, under the tier's key, by ModifyDBInstance).
         aws.rds
             .restore_db_instance_from_db_snapshot()
             .db_instance_identifier(d.db_id())
             .db_snapshot_identifier(snapshot)
             .db_instance_class(&p.instance_class)
+            .allocated_storage(p.allocated_storage)
             .storage_type(&p.storage_type)
+            .port(5432)
             .multi_az(p.multi_az)
             .db_subnet_group_name(d.db_id())
             .db_parameter_group_name(d.pg_parameter_group())
@@ -1146,6 +1159,7 @@ fn db_modification(
     d: &Desired,
     seen: &DbSeen,
     sg: &str,
+    key: &str,
     password_changed: bool,
 ) -> Option<aws_sdk_rds::operation::modify_db_instance::builders::ModifyDBInstanceFluentBuilder> {
     let p = &d.postgres;
@@ -1237,7 +1251,9 @@ fn db_modification(
     }
     match (&p.password, seen.master_secret_arn.is_some()) {
         (Password::Managed, false) => {
-            m = m.manage_master_user_password(true);
+            m = m
+                .manage_master_user_password(true)
+                .master_user_secret_kms_key_id(key);
             any = true;
         }
         (Password::Given(pw), managed) if !pw.is_empty() && (managed || password_changed) => {
@@ -1586,7 +1602,24 @@ pub async fn reconcile(
         match &obs.db {
             None => {
                 create_db(aws, d, sg, key).await?;
-                wait_db_available(aws, stop, d, deadline).await
+                wait_db_available(aws, stop, d, deadline).await?;
+                if d.postgres.restore_from_snapshot.is_none() {
+                    return Ok(());
+                }
+                let Some(seen) = describe_db(aws, d).await? else {
+                    return Ok(());
+                };
+                let given = matches!(d.postgres.password, Password::Given(_));
+                match db_modification(aws, d, &seen, sg, key, given) {
+                    Some(m) => {
+                        m.apply_immediately(true)
+                            .send()
+                            .await
+                            .op("ModifyDBInstance")?;
+                        wait_db_available(aws, stop, d, deadline).await
+                    }
+                    None => Ok(()),
+                }
             }
             Some(seen) => {
                 if seen.status != "available" {
@@ -1605,7 +1638,7 @@ pub async fn reconcile(
                         retag_rds(aws, &arn, &have, &tier_tags(aws, d, key)).await?;
                     }
                 }
-                match db_modification(aws, d, seen, sg, changes.password) {
+                match db_modification(aws, d, seen, sg, key, changes.password) {
                     Some(m) => {
                         m.send().await.op("ModifyDBInstance")?;
                         wait_db_available(aws, stop, d, deadline).await
@@ -1688,6 +1721,44 @@ pub fn refusals(
         }
     }
     out
+}
+
+/// The keys of the tier's buckets, for an import: buckets named `<name>-<key>`
+/// whose tags say this tier made them.
+pub async fn bucket_keys(aws: &Aws, name: &str) -> Result<Vec<String>, AwsError> {
+    let prefix = format!("{name}-");
+    let listed = aws
+        .s3
+        .list_buckets()
+        .prefix(&prefix)
+        .send()
+        .await
+        .op("ListBuckets")?;
+    let candidates: Vec<String> = listed
+        .buckets()
+        .iter()
+        .filter_map(|b| b.name())
+        .filter(|n| n.starts_with(&prefix))
+        .map(str::to_string)
+        .collect();
+    let tagged = futures::future::join_all(candidates.iter().map(|b| async move {
+        let tags = found(s3_tags::get(&aws.s3, b).await, &["NoSuchBucket"])?.unwrap_or_default();
+        let ours = tags.get(&owner_key("stack")).map(String::as_str) == Some(name)
+            && tags.get(&owner_key("component")).map(String::as_str) == Some(COMPONENT);
+        Ok::<_, AwsError>(
+            tags.get(&owner_key("key"))
+                .and_then(|k| k.strip_prefix("bucket/"))
+                .filter(|_| ours)
+                .map(str::to_string),
+        )
+    }))
+    .await;
+    let mut keys = Vec::new();
+    for k in tagged {
+        keys.extend(k?);
+    }
+    keys.sort();
+    Ok(keys)
 }
 
 /// Object versions in each bucket of the tier (a page at most).

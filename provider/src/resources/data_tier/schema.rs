@@ -4,7 +4,10 @@
 //! [`super::model`] applies the defaults documented here, so a configuration that
 //! relies on them stays short and its state mirrors it.
 
-use crate::framework::{Attribute, Block, Schema, Type};
+use super::rules::*;
+use crate::aws::validate as awsv;
+use crate::framework::validate::one_of;
+use crate::framework::{Attribute, Block, Schema, Type, Value};
 
 pub const TYPE_NAME: &str = "ode_data_tier";
 
@@ -34,128 +37,138 @@ pub const ENCRYPTIONS: [&str; 2] = ["aws:kms", "AES256"];
 
 pub fn postgres_block() -> Block {
     Block::new("The PostgreSQL database (RDS). Every attribute has the seed's value as default.")
-        .attr(Attribute::string("engine_version").optional().doc(
+        .attr(Attribute::string("engine_version").implied(PG_VERSION).check_str(engine_version(12..=17, "15.4")).doc(
             "PostgreSQL version (default `15.4`). A minor version AWS applied by itself (with `auto_minor_version_upgrade`) is not drift; a major upgrade is an in-place modification.",
         ))
-        .attr(Attribute::string("instance_class").optional().doc(
+        .attr(Attribute::string("instance_class").implied(PG_CLASS).check_str(class("db.")).doc(
             "Instance class (default `db.t3.medium`). Changed in place; without `apply_immediately` AWS applies it in the maintenance window and `pending_changes` shows it until then.",
         ))
-        .attr(Attribute::number("allocated_storage").optional().doc(
+        .attr(Attribute::number("allocated_storage").implied(Value::int(PG_STORAGE)).check_int(range(20, 65536)).doc(
             "Storage in GiB (default 100, at least 20; it can only grow).",
         ))
-        .attr(Attribute::number("max_allocated_storage").optional().doc(
+        .attr(Attribute::number("max_allocated_storage").optional().check_int(range(20, 65536)).doc(
             "Upper bound for storage autoscaling in GiB (default: no autoscaling).",
         ))
-        .attr(Attribute::string("storage_type").optional().doc(
+        .attr(Attribute::string("storage_type").implied(PG_STORAGE_TYPE).check_str(one_of(&STORAGE_TYPES)).doc(
             "`gp3` (default), `gp2`, `io1` or `io2`.",
         ))
-        .attr(Attribute::bool("multi_az").optional().doc(
+        .attr(Attribute::bool("multi_az").implied(true).doc(
             "A standby in a second availability zone (default true; needs subnets in two zones).",
         ))
-        .attr(Attribute::string("database_name").optional().doc(
+        .attr(Attribute::string("database_name").implied(PG_DATABASE).check_str(database_name).doc(
             "Name of the database created with the instance (default `odedb`, the seed's). Changing it replaces the tier.",
         ))
-        .attr(Attribute::string("username").optional().doc(
+        .attr(Attribute::string("username").implied(PG_USERNAME).check_str(username).doc(
             "Master user name (default `odeadmin`, the seed's). Changing it replaces the tier.",
         ))
-        .attr(Attribute::string("password").optional().sensitive().doc(
+        .attr(Attribute::string("password").optional().sensitive().check_str(password).doc(
             "Master password, kept (sensitive) in state: the fallback for Terraform 1.5. Prefer leaving every password attribute null (RDS keeps the password in Secrets Manager; see `master_secret_arn`) or `password_wo`.",
         ))
-        .attr(Attribute::string("password_wo").optional().sensitive().write_only().doc(
+        .attr(Attribute::string("password_wo").optional().sensitive().write_only().check_str(password).doc(
             "Master password as a write-only argument (Terraform and OpenTofu 1.11 or later): never in plan or state. Raise `password_version` to set a new one.",
         ))
         .attr(Attribute::number("password_version").optional().doc(
             "Changing it sends `password_wo` to RDS again (the only way a write-only value is known to have changed).",
         ))
-        .attr(Attribute::number("backup_retention_days").optional().doc(
+        .attr(Attribute::number("backup_retention_days").implied(Value::int(PG_BACKUP_DAYS)).check_int(range(1, 35)).doc(
             "Days of automated backups (default 7; 1 to 35).",
         ))
-        .attr(Attribute::string("backup_window").optional().doc(
+        .attr(Attribute::string("backup_window").implied(PG_BACKUP_WINDOW).check_str(backup_window).doc(
             "Daily backup window, UTC `hh:mm-hh:mm` (default `03:00-04:00`); at least 30 minutes, not overlapping the maintenance window.",
         ))
-        .attr(Attribute::string("maintenance_window").optional().doc(
+        .attr(Attribute::string("maintenance_window").implied(PG_MAINTENANCE_WINDOW).check_str(maintenance_window(PG_MAINTENANCE_WINDOW)).doc(
             "Weekly maintenance window, UTC `ddd:hh:mm-ddd:hh:mm` (default `sun:04:30-sun:05:30`).",
         ))
-        .attr(Attribute::bool("deletion_protection").optional().doc(
+        .attr(Attribute::bool("deletion_protection").implied(true).doc(
             "Refuse to delete the database (default true). Destroy fails, before anything is deleted, until it is set to false and applied.",
         ))
-        .attr(Attribute::bool("final_snapshot").optional().doc(
+        .attr(Attribute::bool("final_snapshot").implied(true).doc(
             "Take a final snapshot on destroy (default true); its identifier (`<name>-postgres-final-<UTC time>`) is reported by destroy.",
         ))
-        .attr(Attribute::string_map("parameters").optional().doc(
+        .attr(Attribute::string_map("parameters").optional().check_entries(postgres_parameter).doc(
             "PostgreSQL parameters for the tier's parameter group (e.g. `{ \"rds.force_ssl\" = \"1\" }`).",
         ))
-        .attr(Attribute::bool("performance_insights").optional().doc(
+        .attr(Attribute::bool("performance_insights").implied(false).doc(
             "Enable Performance Insights (default false).",
         ))
-        .attr(Attribute::bool("auto_minor_version_upgrade").optional().doc(
+        .attr(Attribute::bool("auto_minor_version_upgrade").implied(true).doc(
             "Let AWS apply minor versions in the maintenance window (default true).",
         ))
-        .attr(Attribute::bool("apply_immediately").optional().doc(
+        .attr(Attribute::bool("apply_immediately").implied(false).doc(
             "Apply modifications now instead of in the maintenance window (default false).",
         ))
-        .attr(Attribute::string("restore_from_snapshot").optional().doc(
+        .attr(Attribute::string("restore_from_snapshot").optional().check_str(snapshot_id).doc(
             "Create the database from this DB snapshot identifier (the seed's restore procedure as code). Changing it replaces the tier.",
         ))
 }
 
 pub fn redis_block() -> Block {
     Block::new("The Redis replication group (ElastiCache). Every attribute has the seed's value as default.")
-        .attr(Attribute::string("engine_version").optional().doc("Redis version (default `7.0`)."))
-        .attr(Attribute::string("node_type").optional().doc(
+        .attr(Attribute::string("engine_version").implied(REDIS_VERSION).check_str(engine_version(6..=7, "7.0")).doc("Redis version (default `7.0`)."))
+        .attr(Attribute::string("node_type").implied(REDIS_NODE).check_str(class("cache.")).doc(
             "Node type (default `cache.t3.medium`); changed in place.",
         ))
-        .attr(Attribute::number("num_cache_clusters").optional().doc(
+        .attr(Attribute::number("num_cache_clusters").implied(Value::int(REDIS_NODES)).check_int(range(1, 6)).doc(
             "Nodes in the group: one primary, the rest replicas (default 2; 2 or more with automatic failover).",
         ))
-        .attr(Attribute::bool("automatic_failover").optional().doc(
+        .attr(Attribute::bool("automatic_failover").implied(true).doc(
             "Promote a replica when the primary fails (default true).",
         ))
-        .attr(Attribute::bool("multi_az").optional().doc(
+        .attr(Attribute::bool("multi_az").implied(true).doc(
             "Spread the nodes over zones (default true).",
         ))
-        .attr(Attribute::bool("at_rest_encryption").optional().doc(
+        .attr(Attribute::bool("at_rest_encryption").implied(true).doc(
             "Encrypt data at rest with the tier's KMS key (default true). Changing it replaces the tier.",
         ))
-        .attr(Attribute::bool("transit_encryption").optional().doc(
+        .attr(Attribute::bool("transit_encryption").implied(true).doc(
             "TLS between clients and Redis (default true). Changing it replaces the tier.",
         ))
-        .attr(Attribute::string("auth_token").optional().sensitive().doc(
+        .attr(Attribute::string("auth_token").optional().sensitive().check_str(auth_token).doc(
             "AUTH token kept (sensitive) in state: the fallback for Terraform 1.5. With every token attribute null and transit encryption on, the tier generates one and keeps it in Secrets Manager (`redis_auth_secret_arn`).",
         ))
-        .attr(Attribute::string("auth_token_wo").optional().sensitive().write_only().doc(
+        .attr(Attribute::string("auth_token_wo").optional().sensitive().write_only().check_str(auth_token).doc(
             "AUTH token as a write-only argument (Terraform and OpenTofu 1.11 or later). Raise `auth_token_version` to rotate it.",
         ))
         .attr(Attribute::number("auth_token_version").optional().doc(
             "Changing it rotates the AUTH token to `auth_token_wo`.",
         ))
-        .attr(Attribute::string_map("parameters").optional().doc(
+        .attr(Attribute::string_map("parameters").optional().check_entries(redis_parameter).doc(
             "Redis parameters for the tier's parameter group (e.g. `{ \"maxmemory-policy\" = \"allkeys-lru\" }`).",
         ))
-        .attr(Attribute::number("snapshot_retention_days").optional().doc(
+        .attr(Attribute::number("snapshot_retention_days").implied(Value::int(REDIS_SNAPSHOT_DAYS)).check_int(range(0, 35)).doc(
             "Days of daily snapshots (default 7; 0 turns them off; at most 35).",
         ))
-        .attr(Attribute::string("snapshot_window").optional().doc(
+        .attr(Attribute::string("snapshot_window").implied(REDIS_SNAPSHOT_WINDOW).check_str(snapshot_window).doc(
             "Daily snapshot window, UTC `hh:mm-hh:mm` (default `02:00-03:00`).",
         ))
-        .attr(Attribute::string("maintenance_window").optional().doc(
+        .attr(Attribute::string("maintenance_window").implied(REDIS_MAINTENANCE_WINDOW).check_str(maintenance_window(REDIS_MAINTENANCE_WINDOW)).doc(
             "Weekly maintenance window, UTC `ddd:hh:mm-ddd:hh:mm` (default `sun:05:30-sun:06:30`).",
         ))
 }
 
+/// The `buckets` a null stands for: the seed's, each with its defaults.
+pub fn default_buckets() -> Value {
+    Value::Map(
+        DEFAULT_BUCKETS
+            .iter()
+            .map(|k| (k.to_string(), Value::Map(Default::default())))
+            .collect(),
+    )
+}
+
 pub fn bucket_block() -> Block {
     Block::new("The S3 buckets of the tier, keyed by a short name (`buckets = { documents = { ... } }`); a bucket is `<name>-<key>`. When null (or empty) the tier makes the seed's `documents`, `exports` and `fonts`. Public access is always blocked and only TLS requests are allowed.")
-        .attr(Attribute::bool("versioning").optional().doc("Keep object versions (default true)."))
-        .attr(Attribute::string("encryption").optional().doc(
+        .attr(Attribute::bool("versioning").implied(true).doc("Keep object versions (default true)."))
+        .attr(Attribute::string("encryption").implied(ENCRYPTIONS[0]).check_str(one_of(&ENCRYPTIONS)).doc(
             "`aws:kms` (default: the tier's KMS key) or `AES256` (SSE-S3).",
         ))
-        .attr(Attribute::number("transition_ia_days").optional().doc(
+        .attr(Attribute::number("transition_ia_days").optional().check_int(range(30, 36500)).doc(
             "Move objects to STANDARD_IA after this many days (at least 30).",
         ))
-        .attr(Attribute::number("transition_glacier_days").optional().doc(
+        .attr(Attribute::number("transition_glacier_days").optional().check_int(range(1, 36500)).doc(
             "Move objects to GLACIER after this many days (after `transition_ia_days`).",
         ))
-        .attr(Attribute::number("noncurrent_expiration_days").optional().doc(
+        .attr(Attribute::number("noncurrent_expiration_days").optional().check_int(range(1, 36500)).doc(
             "Delete non-current versions this many days after they were replaced.",
         ))
 }
@@ -170,33 +183,33 @@ pub fn schema() -> Schema {
          one round, modified in place where AWS allows, and deleted only when deletion \
          protection is off (with a final snapshot unless told otherwise).",
     )
-    .attr(Attribute::string("name").required().requires_replace().doc(
+    .attr(Attribute::string("name").required().requires_replace().check_str(tier_name).doc(
         "Name of the tier (e.g. `ode-production`): the prefix of every object's name. Lowercase letters, digits and hyphens, at most 30 characters. Changing it replaces the tier.",
     ))
-    .attr(Attribute::string("vpc_id").required().requires_replace().doc(
+    .attr(Attribute::string("vpc_id").required().requires_replace().check_str(id("vpc-", "VPC")).doc(
         "The VPC of the subnets (the tier's security groups live there).",
     ))
-    .attr(Attribute::string_list("subnet_ids").required().doc(
+    .attr(Attribute::string_list("subnet_ids").required().check_str(id("subnet-", "subnet")).doc(
         "Subnets for the database and Redis: the isolated subnets of at least two availability zones.",
     ))
-    .attr(Attribute::string_list("allowed_security_group_ids").optional().doc(
+    .attr(Attribute::string_list("allowed_security_group_ids").implied(Value::List(Vec::new())).check_str(id("sg-", "security group")).doc(
         "Security groups whose members may reach PostgreSQL (5432) and Redis (6379), e.g. the EKS cluster security group.",
     ))
-    .attr(Attribute::string_list("allowed_cidr_blocks").optional().doc(
+    .attr(Attribute::string_list("allowed_cidr_blocks").implied(Value::List(Vec::new())).check_str(allowed_cidr).doc(
         "CIDR blocks that may reach PostgreSQL and Redis. With neither this nor `allowed_security_group_ids` nothing can connect (a warning says so).",
     ))
-    .attr(Attribute::string("kms_key_arn").optional().requires_replace().doc(
+    .attr(Attribute::string("kms_key_arn").optional().requires_replace().check_str(awsv::arn("kms")).doc(
         "One KMS key for RDS, Redis, the buckets and the tier's secrets; when null the tier creates one (`alias/<name>-data`, deletion scheduled on destroy).",
     ))
     .attr(Attribute::bool("force_destroy").default(false).doc(
         "Let destroy delete buckets that still hold objects. Off by default: destroy refuses, before deleting anything, while a bucket holds objects.",
     ))
-    .attr(Attribute::string_map("tags").optional().doc(
+    .attr(Attribute::string_map("tags").implied(Value::Map(Default::default())).check_entries(awsv::tag).doc(
         "Tags for every object of the tier, merged over the provider's `default_tags`.",
     ))
     .group("postgres", postgres_block())
     .group("redis", redis_block())
-    .attr(bucket_block().into_map_attribute("buckets"))
+    .attr(bucket_block().into_map_attribute("buckets").implied(default_buckets()))
     .single("timeouts", crate::kit::timeouts::block("60m"))
     .attr(computed("id", Type::String, "The tier name."))
     .attr(computed("rds_endpoint", Type::String, "PostgreSQL host name."))

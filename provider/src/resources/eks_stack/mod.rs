@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 
 use crate::aws::{Aws, AwsError};
-use crate::framework::validate::{int_at, string_at, string_attr, string_map_at};
+use crate::framework::validate::{one_of, string_at};
 use crate::framework::*;
 use crate::kit::claim;
 use crate::kit::wait::deadline_in;
@@ -423,12 +423,28 @@ impl EksStack {
     }
 }
 
-fn one_of(choices: &'static [&'static str]) -> impl Fn(&str) -> Result<(), String> {
-    move |s| {
-        if choices.contains(&s) {
-            Ok(())
-        } else {
-            Err(format!("{s:?}: use one of {}.", choices.join(", ")))
+/// The destroy guard: false (with the reason said) when the stack must not be
+/// deleted now, or its cluster could not be read.
+async fn destroy_guard(aws: &Aws, d: &Desired, diags: &mut Diagnostics) -> bool {
+    match ops::destroy_blockers(aws, d).await {
+        Ok(blockers) if blockers.is_empty() => true,
+        Ok(blockers) => {
+            diags.error(
+                format!(
+                    "EKS stack {:?} cannot be destroyed yet; nothing was deleted",
+                    d.name
+                ),
+                format!(
+                    "The cluster {} still has {} created outside Terraform, which keep EKS from deleting it. Delete them, then run destroy again.",
+                    d.name,
+                    blockers.join(", ")
+                ),
+            );
+            false
+        }
+        Err(e) => {
+            report(diags, "Deleting", &d.name, vec![e]);
+            false
         }
     }
 }
@@ -443,24 +459,9 @@ impl Resource<Aws> for EksStack {
         schema::schema()
     }
 
+    /// The rules that span attributes (and keys of the maps); each attribute's own
+    /// rules are declared with it in the schema.
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
-        string_attr(config, "name", diags, |s| {
-            let ok = (1..=100).contains(&s.len())
-                && s.starts_with(|c: char| c.is_ascii_alphanumeric())
-                && s.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-            if ok {
-                Ok(())
-            } else {
-                Err(format!("{s:?}: cluster names are 1 to 100 letters, digits, '-' or '_', starting with a letter or digit."))
-            }
-        });
-        string_attr(config, "kubernetes_version", diags, |s| match minor(s) {
-            Some((1, m)) if (23..=40).contains(&m) => Ok(()),
-            _ => Err(format!(
-                "{s:?} is not a Kubernetes version EKS offers (like \"1.29\")."
-            )),
-        });
         if let Some(subnets) = config.get("subnet_ids").as_list() {
             if config.get("subnet_ids").is_wholly_known() && subnets.len() < 2 {
                 diags.attr_error(
@@ -469,59 +470,7 @@ impl Resource<Aws> for EksStack {
                     "EKS needs subnets in at least two availability zones; list at least two.",
                 );
             }
-            for (i, s) in subnets.iter().enumerate() {
-                string_at(s, AttrPath::attr("subnet_ids").then_index(i), diags, |s| {
-                    if s.starts_with("subnet-") {
-                        Ok(())
-                    } else {
-                        Err(format!("{s:?} is not a subnet ID (subnet-...)."))
-                    }
-                });
-            }
         }
-        if let Some(days) = config.get("log_retention_days").as_i64() {
-            if !LOG_RETENTION_DAYS.contains(&days) {
-                diags.attr_error(
-                    AttrPath::attr("log_retention_days"),
-                    "Invalid log retention",
-                    format!(
-                        "CloudWatch Logs keeps logs for one of {} days, not {days}.",
-                        LOG_RETENTION_DAYS.map(|d| d.to_string()).join(", ")
-                    ),
-                );
-            }
-        }
-        if let Some(types) = config.get("enabled_log_types").as_list() {
-            for (i, t) in types.iter().enumerate() {
-                string_at(
-                    t,
-                    AttrPath::attr("enabled_log_types").then_index(i),
-                    diags,
-                    one_of(&LOG_TYPES),
-                );
-            }
-        }
-        if let Some(cidrs) = config.get("public_access_cidrs").as_list() {
-            for (i, c) in cidrs.iter().enumerate() {
-                string_at(
-                    c,
-                    AttrPath::attr("public_access_cidrs").then_index(i),
-                    diags,
-                    |s| crate::resources::network::layout::Cidr::parse(s).map(|_| ()),
-                );
-            }
-        }
-        string_attr(config, "authentication_mode", diags, one_of(&AUTH_MODES));
-        for a in ["kms_key_arn", "cluster_role_arn", "node_role_arn"] {
-            let service = if a == "kms_key_arn" { "kms" } else { "iam" };
-            string_attr(config, a, diags, crate::aws::validate::arn(service));
-        }
-        string_map_at(
-            config.get("tags"),
-            AttrPath::attr("tags"),
-            diags,
-            crate::aws::validate::tag,
-        );
         crate::kit::timeouts::validate(config, diags);
 
         if let Some(groups) = config.get("node_groups").as_map() {
@@ -548,54 +497,12 @@ impl Resource<Aws> for EksStack {
                             "List at least one instance type.",
                         );
                     }
-                    for (i, t) in types.iter().enumerate() {
-                        string_at(t, at("instance_types").then_index(i), diags, |s| {
-                            let ok = s.split_once('.').is_some_and(|(f, size)| {
-                                !f.is_empty()
-                                    && !size.is_empty()
-                                    && s.chars()
-                                        .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
-                            });
-                            if ok {
-                                Ok(())
-                            } else {
-                                Err(format!(
-                                    "{s:?} is not an EC2 instance type (like \"t3.medium\")."
-                                ))
-                            }
-                        });
-                    }
                 }
-                string_at(
-                    g.get("capacity_type"),
-                    at("capacity_type"),
-                    diags,
-                    one_of(&CAPACITY_TYPES),
-                );
-                string_at(
-                    g.get("scaling_owner"),
-                    at("scaling_owner"),
-                    diags,
-                    one_of(&SCALING_OWNERS),
-                );
                 let (min, max, desired) = (
                     g.get("min_size").as_i64(),
                     g.get("max_size").as_i64(),
                     g.get("desired_size").as_i64(),
                 );
-                for (attr, v) in [
-                    ("min_size", min),
-                    ("max_size", max),
-                    ("desired_size", desired),
-                ] {
-                    if v.is_some_and(|n| !(0..=1000).contains(&n)) {
-                        diags.attr_error(
-                            at(attr),
-                            "Invalid size",
-                            format!("{attr} must be 0 to 1000."),
-                        );
-                    }
-                }
                 if let (Some(min), Some(max)) = (min, max) {
                     if min > max {
                         diags.attr_error(
@@ -616,39 +523,6 @@ impl Resource<Aws> for EksStack {
                         }
                     }
                 }
-                int_at(g.get("disk_size"), at("disk_size"), diags, |n| {
-                    if (1..=16384).contains(&n) {
-                        Ok(())
-                    } else {
-                        Err(format!("disk_size must be 1 to 16384 GiB; got {n}."))
-                    }
-                });
-                int_at(
-                    g.get("max_unavailable"),
-                    at("max_unavailable"),
-                    diags,
-                    |n| {
-                        if (1..=100).contains(&n) {
-                            Ok(())
-                        } else {
-                            Err(format!("max_unavailable must be 1 to 100; got {n}."))
-                        }
-                    },
-                );
-                string_map_at(g.get("labels"), at("labels"), diags, |k, _| {
-                    let name = k.rsplit('/').next().unwrap_or(k);
-                    let ok = (1..=63).contains(&name.len())
-                        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
-                        && name.ends_with(|c: char| c.is_ascii_alphanumeric())
-                        && name
-                            .chars()
-                            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
-                    if ok {
-                        Ok(())
-                    } else {
-                        Err(format!("{k:?} is not a Kubernetes label key."))
-                    }
-                });
                 if let Some(taints) = g.get("taints").as_list() {
                     let mut seen = std::collections::BTreeSet::new();
                     for (i, t) in taints.iter().enumerate() {
@@ -676,17 +550,6 @@ impl Resource<Aws> for EksStack {
                         }
                     }
                 }
-                string_at(
-                    g.get("kubernetes_version"),
-                    at("kubernetes_version"),
-                    diags,
-                    |s| match minor(s) {
-                        Some((1, _)) => Ok(()),
-                        _ => Err(format!(
-                            "{s:?} is not a Kubernetes version (like \"1.29\")."
-                        )),
-                    },
-                );
             }
         }
         if let Some(addons) = config.get("addons").as_map() {
@@ -721,22 +584,10 @@ impl Resource<Aws> for EksStack {
                         );
                     }
                 }
-                string_at(
-                    a.get("configuration_values"),
-                    AttrPath::attr("addons")
-                        .then_key(name)
-                        .then_attr("configuration_values"),
-                    diags,
-                    |s| {
-                        serde_json::from_str::<serde_json::Value>(s)
-                            .map(|_| ())
-                            .map_err(|e| format!("not JSON: {e}"))
-                    },
-                );
             }
         }
         if let Some(entries) = config.get("access_entries").as_map() {
-            for (principal, e) in entries {
+            for principal in entries.keys() {
                 if crate::aws::validate::arn("iam")(principal).is_err() {
                     diags.attr_error(
                         AttrPath::attr("access_entries").then_key(principal),
@@ -744,24 +595,10 @@ impl Resource<Aws> for EksStack {
                         format!("{principal:?} is not an IAM role or user ARN."),
                     );
                 }
-                string_at(
-                    e.get("policy_arn"),
-                    AttrPath::attr("access_entries")
-                        .then_key(principal)
-                        .then_attr("policy_arn"),
-                    diags,
-                    |s| {
-                        if s.starts_with("arn:") && s.contains(":cluster-access-policy/") {
-                            Ok(())
-                        } else {
-                            Err(format!("{s:?} is not an EKS access policy ARN."))
-                        }
-                    },
-                );
             }
         }
         if let Some(sas) = config.get("service_accounts").as_map() {
-            for (key, sa) in sas {
+            for key in sas.keys() {
                 let at = AttrPath::attr("service_accounts").then_key(key);
                 let dns = |s: &str| {
                     (1..=63).contains(&s.len())
@@ -779,35 +616,12 @@ impl Resource<Aws> for EksStack {
                         format!("{key:?}: write namespace/name, each a lowercase DNS label (like \"ode/api\")."),
                     ),
                 }
-                if let Some(list) = sa.get("policy_arns").as_list() {
-                    for (i, p) in list.iter().enumerate() {
-                        string_at(
-                            p,
-                            at.clone().then_attr("policy_arns").then_index(i),
-                            diags,
-                            crate::aws::validate::arn("iam"),
-                        );
-                    }
-                }
-                string_at(
-                    sa.get("policy_json"),
-                    at.clone().then_attr("policy_json"),
-                    diags,
-                    |s| {
-                        let v: serde_json::Value =
-                            serde_json::from_str(s).map_err(|e| format!("not JSON: {e}"))?;
-                        if v.get("Statement").is_some() {
-                            Ok(())
-                        } else {
-                            Err("a policy document needs a \"Statement\".".into())
-                        }
-                    },
-                );
             }
         }
     }
 
     async fn modify_plan(&self, aws: &Aws, req: PlanRequest<'_>, resp: &mut PlanResponse) {
+        settle_derived_defaults(aws, &req, &mut resp.planned).await;
         // The roles' policies are enforced: drift shows as a change, apply repairs it.
         resp.planned.set("iam_policies", Value::string("verified"));
         let known = resp.planned.get("node_groups").is_wholly_known();
@@ -850,6 +664,7 @@ impl Resource<Aws> for EksStack {
             );
         }
         check_versions(aws, &req, resp).await;
+        check_skew(req.prior, &resp.planned, &mut resp.diagnostics);
         let key = resp.planned.get("kms_key_arn");
         if let (Some(arn), true) = (key.as_str(), req.prior.get("kms_key_arn") != key) {
             if let Err(why) = ops::check_supplied_key(aws, arn).await {
@@ -931,8 +746,16 @@ impl Resource<Aws> for EksStack {
         }
     }
 
+    async fn plan_destroy(&self, aws: &Aws, req: DestroyPlanRequest<'_>, diags: &mut Diagnostics) {
+        destroy_guard(aws, &Desired::from_value(req.prior), diags).await;
+    }
+
     async fn delete(&self, aws: &Aws, req: DeleteRequest<'_>, resp: &mut DeleteResponse) {
         let d = Desired::from_value(req.prior);
+        // Checked at plan already; again here, as the cluster may have changed since.
+        if !destroy_guard(aws, &d, &mut resp.diagnostics).await {
+            return;
+        }
         let owned_key = match req.prior.get("kms_key_arn").as_str() {
             Some(_) => None,
             None => req.prior.get("secrets_kms_key_arn").as_str(),
@@ -963,7 +786,10 @@ impl Resource<Aws> for EksStack {
             Ok(config) => {
                 let d = Desired::from_value(&config);
                 match ops::read(aws, &d).await {
-                    Ok(obs) if obs.cluster.is_some() => resp.state = state(aws, &config, &obs),
+                    Ok(obs) if obs.cluster.is_some() => {
+                        resp.state = state(aws, &config, &obs);
+                        schema::schema().block.spell_out_implied(&mut resp.state);
+                    }
                     Ok(_) => resp
                         .diagnostics
                         .error(format!("Cannot import {name}"), "No such cluster."),
@@ -973,6 +799,105 @@ impl Resource<Aws> for EksStack {
             Err(why) => resp
                 .diagnostics
                 .error(format!("Cannot import EKS stack {name:?}"), why),
+        }
+    }
+}
+
+/// Settings whose default follows other settings (a group's size follows
+/// `min_size`, its version the cluster's, an add-on's version the one EKS names as
+/// default for the cluster's version): where the configuration leaves one null, a
+/// prior value equal to that default is kept (an import records every value), and
+/// anything else goes back to null, the default.
+async fn settle_derived_defaults(aws: &Aws, req: &PlanRequest<'_>, planned: &mut Value) {
+    let cluster = planned
+        .get("kubernetes_version")
+        .as_str()
+        .map(str::to_string);
+    let keep_if = |prior: &Value, default: bool| {
+        if default && !prior.is_null() {
+            prior.clone()
+        } else {
+            Value::Null
+        }
+    };
+    if let Some(mut groups) = planned.get("node_groups").as_map().cloned() {
+        for (key, g) in groups.iter_mut() {
+            let cfg = req.config.get("node_groups").get(key);
+            let prior = req.prior.get("node_groups").get(key);
+            if cfg.is_unknown() {
+                continue;
+            }
+            if cfg.get("desired_size").is_null() {
+                let p = prior.get("desired_size");
+                g.set("desired_size", keep_if(p, p == g.get("min_size")));
+            }
+            if cfg.get("kubernetes_version").is_null() {
+                let p = prior.get("kubernetes_version");
+                g.set(
+                    "kubernetes_version",
+                    keep_if(p, p.as_str() == cluster.as_deref()),
+                );
+            }
+        }
+        planned.set("node_groups", Value::Map(groups));
+    }
+    if let Some(mut addons) = planned.get("addons").as_map().cloned() {
+        for (name, a) in addons.iter_mut() {
+            let cfg = req.config.get("addons").get(name);
+            if cfg.is_unknown() || !cfg.get("version").is_null() {
+                continue;
+            }
+            let p = req.prior.get("addons").get(name).get("version");
+            let default = match (p.as_str(), cluster.as_deref()) {
+                (Some(v), Some(k8s)) => ops::default_addon_version(aws, name, k8s)
+                    .await
+                    .ok()
+                    .flatten()
+                    .is_some_and(|d| d == v),
+                _ => false,
+            };
+            a.set("version", keep_if(p, default));
+        }
+        planned.set("addons", Value::Map(addons));
+    }
+}
+
+/// Node groups pinned to a version EKS would refuse under the planned cluster
+/// version fail the plan on the pin: newer than the cluster, older than the
+/// allowed skew, or, for a group about to be made (new, or replaced because an
+/// immutable setting changed), any version but the cluster's (EKS makes node
+/// groups at their cluster's version only; a pin keeps a group behind while the
+/// cluster is upgraded).
+fn check_skew(prior: &Value, planned: &Value, diags: &mut Diagnostics) {
+    let Some(cluster) = planned.get("kubernetes_version").as_str() else {
+        return;
+    };
+    let was = Desired::from_value(prior);
+    let now = Desired::from_value(planned);
+    for (key, g) in planned.get("node_groups").as_map().into_iter().flatten() {
+        let Some(pin) = g.get("kubernetes_version").as_str() else {
+            continue;
+        };
+        let at = AttrPath::attr("node_groups")
+            .then_key(key)
+            .then_attr("kubernetes_version");
+        if let Some(why) = skew_error(cluster, pin) {
+            diags.attr_error(at, "Node group version outside the allowed skew", why);
+            continue;
+        }
+        let made = match (was.node_groups.get(key), now.node_groups.get(key)) {
+            (Some(before), Some(after)) => before.immutable() != after.immutable(),
+            _ => true,
+        };
+        let known = g.is_wholly_known() && prior.get("kubernetes_version").is_wholly_known();
+        if made && known && pin != cluster {
+            diags.attr_error(
+                at,
+                "New node groups run the cluster's version",
+                format!(
+                    "EKS makes a node group at its cluster's Kubernetes version only ({cluster}); this group would be made now, so it cannot be pinned to {pin}. Leave kubernetes_version null (or {cluster}); a pin keeps an existing group behind while the cluster is upgraded."
+                ),
+            );
         }
     }
 }
@@ -1077,37 +1002,32 @@ async fn import_config(aws: &Aws, name: &str) -> Result<Value, String> {
                 .into(),
         );
     }
-    let opt_int = |v: i32, default: i64| {
-        if i64::from(v) == default {
-            Value::Null
-        } else {
-            Value::int(i64::from(v))
-        }
-    };
-    let opt_str = |v: &str, default: &str| {
-        if v == default {
-            Value::Null
-        } else {
-            Value::string(v)
-        }
-    };
     let groups: BTreeMap<String, Value> = obs
         .node_groups
         .iter()
         .filter_map(|(k, v)| v.last().map(|g| (k.clone(), g)))
         .map(|(k, g)| {
             let s = &g.spec;
+            let settings = crate::kit::tags::decode_settings(&g.tags);
+            let autoscaler =
+                settings.get("scaling_owner").map(String::as_str) == Some("autoscaler");
+            // The autoscaler moves the size: the configuration's is the recorded one.
+            let desired = settings
+                .get("desired_size")
+                .filter(|_| autoscaler)
+                .and_then(|n| n.parse::<i64>().ok())
+                .unwrap_or(i64::from(s.desired_size));
             let v = Value::object([
                 (
                     "instance_types",
                     Value::string_list(s.instance_types.clone()),
                 ),
-                ("capacity_type", opt_str(&s.capacity_type, "ON_DEMAND")),
+                ("capacity_type", Value::string(&s.capacity_type)),
                 ("min_size", Value::int(i64::from(s.min_size))),
                 ("max_size", Value::int(i64::from(s.max_size))),
-                ("desired_size", Value::int(i64::from(s.desired_size))),
-                ("disk_size", opt_int(s.disk_size, DEFAULT_DISK)),
-                ("ami_type", opt_str(&s.ami_type, DEFAULT_AMI)),
+                ("desired_size", Value::int(desired)),
+                ("disk_size", Value::int(i64::from(s.disk_size))),
+                ("ami_type", Value::string(&s.ami_type)),
                 (
                     "labels",
                     if s.labels.is_empty() {
@@ -1135,9 +1055,16 @@ async fn import_config(aws: &Aws, name: &str) -> Result<Value, String> {
                         )
                     },
                 ),
-                ("max_unavailable", opt_int(s.max_unavailable, 1)),
-                ("scaling_owner", Value::Null),
-                ("kubernetes_version", opt_str(&g.version, &c.version)),
+                ("max_unavailable", Value::int(i64::from(s.max_unavailable))),
+                (
+                    "scaling_owner",
+                    Value::string(if autoscaler {
+                        "autoscaler"
+                    } else {
+                        "terraform"
+                    }),
+                ),
+                ("kubernetes_version", Value::string(&g.version)),
             ]);
             (k, v)
         })
@@ -1149,7 +1076,7 @@ async fn import_config(aws: &Aws, name: &str) -> Result<Value, String> {
             (
                 n.clone(),
                 Value::object([
-                    ("version", Value::Null),
+                    ("version", Value::string(&a.version)),
                     (
                         "configuration_values",
                         Value::opt_string(a.configuration.clone()),
@@ -1182,7 +1109,10 @@ async fn import_config(aws: &Aws, name: &str) -> Result<Value, String> {
         ("subnet_ids", Value::string_list(c.subnet_ids.clone())),
         ("endpoint_private_access", Value::Bool(c.private_access)),
         ("endpoint_public_access", Value::Bool(c.public_access)),
-        ("public_access_cidrs", Value::Null),
+        (
+            "public_access_cidrs",
+            Value::string_list(c.public_cidrs.clone()),
+        ),
         ("enabled_log_types", Value::string_list(c.log_types.clone())),
         ("kms_key_arn", kms),
         ("cluster_role_arn", Value::string(&c.role_arn)),
@@ -1218,7 +1148,10 @@ async fn import_config(aws: &Aws, name: &str) -> Result<Value, String> {
                         (
                             p.clone(),
                             Value::object([
-                                ("policy_arn", opt_str(&policy, ADMIN_POLICY)),
+                                (
+                                    "policy_arn",
+                                    Value::opt_string(Some(policy).filter(|p| !p.is_empty())),
+                                ),
                                 (
                                     "namespaces",
                                     if ns.is_empty() {

@@ -33,6 +33,18 @@ pub struct NodeGroupSpec {
 }
 
 impl NodeGroupSpec {
+    /// What AWS cannot report about the group, recorded in its settings tag for an
+    /// import: that the cluster autoscaler owns its size, and the size the
+    /// configuration started it with.
+    pub fn settings(&self) -> Option<String> {
+        self.autoscaler.then(|| {
+            crate::kit::tags::encode_settings(&[
+                ("scaling_owner", Some("autoscaler".into())),
+                ("desired_size", Some(self.desired_size.to_string())),
+            ])
+        })?
+    }
+
     /// What AWS cannot change in place: a change means a new group.
     pub fn immutable(&self) -> String {
         format!(
@@ -271,6 +283,35 @@ pub fn minor(v: &str) -> Option<(u32, u32)> {
     Some((a.parse().ok()?, b.parse().ok()?))
 }
 
+/// How many minors older than its cluster a managed node group may run: three from
+/// Kubernetes 1.28 on (the kubelet skew policy), two before.
+pub fn allowed_skew(cluster: (u32, u32)) -> u32 {
+    if cluster >= (1, 28) {
+        3
+    } else {
+        2
+    }
+}
+
+/// Why a node group pinned to `group` cannot run under a cluster at `cluster`
+/// (newer than the cluster, or older than the allowed skew); None when it can.
+pub fn skew_error(cluster: &str, group: &str) -> Option<String> {
+    let (c, g) = (minor(cluster)?, minor(group)?);
+    if g > c {
+        return Some(format!(
+            "A node group cannot run a newer Kubernetes version than its cluster: {group} is newer than the cluster's {cluster}. Pin {cluster} or older, or leave kubernetes_version null to follow the cluster."
+        ));
+    }
+    let skew = allowed_skew(c);
+    if c.0 != g.0 || c.1 - g.1 > skew {
+        let oldest = format!("{}.{}", c.0, c.1.saturating_sub(skew));
+        return Some(format!(
+            "EKS lets a node group run at most {skew} minor versions older than a {cluster} cluster: {group} is too old. Pin {oldest} to {cluster}, or leave kubernetes_version null to follow the cluster."
+        ));
+    }
+    None
+}
+
 /// The versions an upgrade from `from` to `to` passes through, one minor at a time
 /// (empty when `to` is not newer).
 pub fn upgrade_steps(from: &str, to: &str) -> Vec<String> {
@@ -382,6 +423,17 @@ pub fn kubeconfig(name: &str, region: &str, endpoint: &str, ca: &str) -> String 
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn node_group_skew() {
+        assert_eq!(skew_error("1.29", "1.29"), None);
+        assert_eq!(skew_error("1.32", "1.29"), None);
+        assert_eq!(skew_error("1.27", "1.25"), None);
+        assert!(skew_error("1.29", "1.30").unwrap().contains("newer"));
+        assert!(skew_error("1.32", "1.28").unwrap().contains("1.29 to 1.32"));
+        assert!(skew_error("1.27", "1.24").unwrap().contains("at most 2"));
+        assert_eq!(skew_error("1.29", "latest"), None);
+    }
+
     use super::*;
 
     #[test]

@@ -890,34 +890,6 @@ async fn wait_addon(
     .await
 }
 
-/// Waits until `probe` says the object is gone.
-async fn wait_gone<F, Fu>(
-    stop: &Stop,
-    what: String,
-    deadline: Instant,
-    probe: F,
-) -> Result<(), AwsError>
-where
-    F: FnMut() -> Fu,
-    Fu: std::future::Future<Output = Result<bool, AwsError>>,
-{
-    let mut probe = probe;
-    Waiter::new("Delete", format!("{what} to be deleted"), deadline)
-        .not_found_grace(std::time::Duration::ZERO)
-        .wait(stop, || {
-            let f = probe();
-            async move {
-                match f.await {
-                    Ok(true) => Ok(Status::Pending("deleting".into())),
-                    Ok(false) => Ok(Status::Ready(())),
-                    Err(e) if e.is_not_found() => Ok(Status::Ready(())),
-                    Err(e) => Err(e),
-                }
-            }
-        })
-        .await
-}
-
 // ------------------------------------------------------------------ IAM
 
 const CLUSTER_POLICIES: [&str; 1] = ["AmazonEKSClusterPolicy"];
@@ -1137,7 +1109,7 @@ fn early_addon(name: &str, spec: &AddonSpec) -> bool {
 }
 
 /// The add-on version EKS names as default for `k8s`.
-async fn default_addon_version(
+pub async fn default_addon_version(
     aws: &Aws,
     addon: &str,
     k8s: &str,
@@ -1295,6 +1267,39 @@ fn generation_name(key: &str, spec: &NodeGroupSpec, existing: &[NodeGroupSeen]) 
     format!("{key}-{:06x}", h & 0xff_ffff)
 }
 
+/// Brings the settings tag of an EKS object to `want` (removed when None).
+async fn sync_settings_tag(
+    aws: &Aws,
+    arn: &str,
+    have: &BTreeMap<String, String>,
+    want: Option<String>,
+) -> Result<(), AwsError> {
+    let key = kit::tags::settings_key();
+    if have.get(&key) == want.as_ref() {
+        return Ok(());
+    }
+    match want {
+        Some(v) => aws
+            .eks
+            .tag_resource()
+            .resource_arn(arn)
+            .tags(key, v)
+            .send()
+            .await
+            .op("TagResource")
+            .map(|_| ()),
+        None => aws
+            .eks
+            .untag_resource()
+            .resource_arn(arn)
+            .tag_keys(key)
+            .send()
+            .await
+            .op("UntagResource")
+            .map(|_| ()),
+    }
+}
+
 /// Creates, updates in place, or replaces (create-before-destroy) one node group.
 /// Returns the EKS names of older generations to delete once this one is ACTIVE.
 #[allow(clippy::too_many_arguments)]
@@ -1322,6 +1327,9 @@ async fn ensure_nodegroup(
             let eks_name = generation_name(key, spec, seen);
             let mut tags = stack_tags(aws, d, &format!("nodegroup/{key}"));
             tags.insert(owner_key("spec"), spec.immutable());
+            if let Some(settings) = spec.settings() {
+                tags.insert(kit::tags::settings_key(), settings);
+            }
             let r = aws
                 .eks
                 .create_nodegroup()
@@ -1361,6 +1369,7 @@ async fn ensure_nodegroup(
             wait_nodegroup(aws, stop, cluster, &eks_name, deadline).await?;
         }
         Some(s) => {
+            sync_settings_tag(aws, &s.arn, &s.tags, spec.settings()).await?;
             let size_drift = s.spec.min_size != spec.min_size
                 || s.spec.max_size != spec.max_size
                 || (!spec.autoscaler && s.spec.desired_size != spec.desired_size);
@@ -2180,28 +2189,6 @@ pub async fn release_claim(aws: &Aws, d: &Desired, obs: &Observed) -> Result<(),
 
 // ---------------------------------------------------------------- delete
 
-/// Deletes one child of the cluster (already gone is fine) and waits until
-/// `describe` no longer finds it.
-async fn delete_and_wait<D, Df, P, Pf, T>(
-    stop: &Stop,
-    what: String,
-    deadline: Instant,
-    delete: D,
-    describe: P,
-) -> Result<(), AwsError>
-where
-    D: FnMut() -> Df,
-    Df: std::future::Future<Output = Result<(), AwsError>>,
-    P: Fn() -> Pf,
-    Pf: std::future::Future<Output = Result<T, AwsError>>,
-{
-    kit::delete(stop, deadline, delete).await?;
-    wait_gone(stop, what, deadline, || async {
-        Ok(found(describe().await, &["ResourceNotFoundException"])?.is_some())
-    })
-    .await
-}
-
 async fn delete_nodegroup(
     aws: &Aws,
     stop: &Stop,
@@ -2210,7 +2197,7 @@ async fn delete_nodegroup(
     deadline: Instant,
 ) -> Result<(), AwsError> {
     let e = &aws.eks;
-    delete_and_wait(
+    kit::delete_and_wait(
         stop,
         format!("node group {ng}"),
         deadline,
@@ -2224,12 +2211,14 @@ async fn delete_nodegroup(
                 .map(|_| ())
         },
         || async {
-            e.describe_nodegroup()
+            let r = e
+                .describe_nodegroup()
                 .cluster_name(cluster)
                 .nodegroup_name(ng)
                 .send()
                 .await
-                .op("DescribeNodegroup")
+                .op("DescribeNodegroup");
+            Ok(found(r, &["ResourceNotFoundException"])?.is_some())
         },
     )
     .await
@@ -2243,7 +2232,7 @@ async fn delete_addon(
     deadline: Instant,
 ) -> Result<(), AwsError> {
     let e = &aws.eks;
-    delete_and_wait(
+    kit::delete_and_wait(
         stop,
         format!("add-on {addon}"),
         deadline,
@@ -2257,15 +2246,55 @@ async fn delete_addon(
                 .map(|_| ())
         },
         || async {
-            e.describe_addon()
+            let r = e
+                .describe_addon()
                 .cluster_name(cluster)
                 .addon_name(addon)
                 .send()
                 .await
-                .op("DescribeAddon")
+                .op("DescribeAddon");
+            Ok(found(r, &["ResourceNotFoundException"])?.is_some())
         },
     )
     .await
+}
+
+/// The destroy guard: node groups and Fargate profiles made outside Terraform keep
+/// the cluster from being deleted, so the stack is not deleted at all while they
+/// exist (nothing of it would be left working). Names them; empty when none.
+pub async fn destroy_blockers(aws: &Aws, d: &Desired) -> Result<Vec<String>, AwsError> {
+    let obs = read(aws, d).await?;
+    if obs.cluster.is_none() {
+        return Ok(Vec::new());
+    }
+    let ours: std::collections::BTreeSet<&str> = obs
+        .node_groups
+        .values()
+        .flatten()
+        .map(|g| g.eks_name.as_str())
+        .collect();
+    let (ngs, fargate) = tokio::join!(
+        aws.eks.list_nodegroups().cluster_name(&d.name).send(),
+        aws.eks.list_fargate_profiles().cluster_name(&d.name).send(),
+    );
+    let ngs = found(ngs.op("ListNodegroups"), &["ResourceNotFoundException"])?;
+    let fargate = found(
+        fargate.op("ListFargateProfiles"),
+        &["ResourceNotFoundException"],
+    )?;
+    let mut out: Vec<String> = ngs
+        .iter()
+        .flat_map(|r| r.nodegroups())
+        .filter(|n| !ours.contains(n.as_str()))
+        .map(|n| format!("node group {n}"))
+        .collect();
+    out.extend(
+        fargate
+            .iter()
+            .flat_map(|r| r.fargate_profile_names())
+            .map(|f| format!("Fargate profile {f}")),
+    );
+    Ok(out)
 }
 
 /// What keeps a cluster from being deleted: its node groups and Fargate profiles.
@@ -2429,7 +2458,7 @@ pub async fn delete(
             }
             return vec![e];
         }
-        if let Err(e) = wait_gone(stop, format!("cluster {name}"), deadline, || async {
+        if let Err(e) = kit::wait::gone(stop, format!("cluster {name}"), deadline, || async {
             Ok(describe_cluster(aws, name).await?.is_some())
         })
         .await

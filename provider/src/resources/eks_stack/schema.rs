@@ -1,5 +1,9 @@
 //! `ode_eks_stack`: what users write and what they get back.
 
+use super::model::minor;
+use super::model::{ADMIN_POLICY, DEFAULT_AMI, DEFAULT_DISK, DEFAULT_INSTANCE_TYPE};
+use crate::aws::validate as awsv;
+use crate::framework::validate::one_of;
 use crate::framework::{Attribute, Block, Schema, Type, Value};
 
 pub const TYPE_NAME: &str = "ode_eks_stack";
@@ -29,26 +33,164 @@ pub const TAINT_EFFECTS: [&str; 3] = ["NO_SCHEDULE", "NO_EXECUTE", "PREFER_NO_SC
 pub const NODELESS_ADDONS: [&str; 2] = ["vpc-cni", "kube-proxy"];
 pub const KNOWN_ADDONS: [&str; 4] = ["vpc-cni", "kube-proxy", "coredns", "aws-ebs-csi-driver"];
 
+// ------------------------------------------------------------------ rules
+// Rules for single values, attached to their attributes below and run by the
+// server; `validate` keeps the rules that span attributes.
+
+fn cluster_name(s: &str) -> Result<(), String> {
+    let ok = (1..=100).contains(&s.len())
+        && s.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("{s:?}: cluster names are 1 to 100 letters, digits, '-' or '_', starting with a letter or digit."))
+    }
+}
+
+fn cluster_version(s: &str) -> Result<(), String> {
+    match minor(s) {
+        Some((1, m)) if (23..=40).contains(&m) => Ok(()),
+        _ => Err(format!(
+            "{s:?} is not a Kubernetes version EKS offers (like \"1.29\")."
+        )),
+    }
+}
+
+fn group_version(s: &str) -> Result<(), String> {
+    match minor(s) {
+        Some((1, _)) => Ok(()),
+        _ => Err(format!(
+            "{s:?} is not a Kubernetes version (like \"1.29\")."
+        )),
+    }
+}
+
+fn subnet_id(s: &str) -> Result<(), String> {
+    if s.starts_with("subnet-") {
+        Ok(())
+    } else {
+        Err(format!("{s:?} is not a subnet ID (subnet-...)."))
+    }
+}
+
+fn log_retention(days: i64) -> Result<(), String> {
+    if LOG_RETENTION_DAYS.contains(&days) {
+        Ok(())
+    } else {
+        Err(format!(
+            "CloudWatch Logs keeps logs for one of {} days, not {days}.",
+            LOG_RETENTION_DAYS.map(|d| d.to_string()).join(", ")
+        ))
+    }
+}
+
+fn cidr(s: &str) -> Result<(), String> {
+    crate::resources::network::layout::Cidr::parse(s).map(|_| ())
+}
+
+fn instance_type(s: &str) -> Result<(), String> {
+    let ok = s.split_once('.').is_some_and(|(f, size)| {
+        !f.is_empty()
+            && !size.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{s:?} is not an EC2 instance type (like \"t3.medium\")."
+        ))
+    }
+}
+
+/// A node count, named in the message.
+fn size(attr: &'static str) -> impl Fn(i64) -> Result<(), String> {
+    move |n| {
+        if (0..=1000).contains(&n) {
+            Ok(())
+        } else {
+            Err(format!("{attr} must be 0 to 1000."))
+        }
+    }
+}
+
+fn disk_size(n: i64) -> Result<(), String> {
+    if (1..=16384).contains(&n) {
+        Ok(())
+    } else {
+        Err(format!("disk_size must be 1 to 16384 GiB; got {n}."))
+    }
+}
+
+fn max_unavailable(n: i64) -> Result<(), String> {
+    if (1..=100).contains(&n) {
+        Ok(())
+    } else {
+        Err(format!("max_unavailable must be 1 to 100; got {n}."))
+    }
+}
+
+fn label_key(k: &str, _: Option<&str>) -> Result<(), String> {
+    let name = k.rsplit('/').next().unwrap_or(k);
+    let ok = (1..=63).contains(&name.len())
+        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && name.ends_with(|c: char| c.is_ascii_alphanumeric())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("{k:?} is not a Kubernetes label key."))
+    }
+}
+
+fn json(s: &str) -> Result<(), String> {
+    serde_json::from_str::<serde_json::Value>(s)
+        .map(|_| ())
+        .map_err(|e| format!("not JSON: {e}"))
+}
+
+fn access_policy(s: &str) -> Result<(), String> {
+    if s.starts_with("arn:") && s.contains(":cluster-access-policy/") {
+        Ok(())
+    } else {
+        Err(format!("{s:?} is not an EKS access policy ARN."))
+    }
+}
+
+fn policy_document(s: &str) -> Result<(), String> {
+    let v: serde_json::Value = serde_json::from_str(s).map_err(|e| format!("not JSON: {e}"))?;
+    if v.get("Statement").is_some() {
+        Ok(())
+    } else {
+        Err("a policy document needs a \"Statement\".".into())
+    }
+}
+
 fn node_group_block() -> Block {
     Block::new("Managed node groups by name (`node_groups = { system = { ... } }`).")
-        .attr(Attribute::string_list("instance_types").optional().doc(
+        .attr(Attribute::string_list("instance_types").implied(Value::string_list([DEFAULT_INSTANCE_TYPE])).check_str(instance_type).doc(
             "EC2 instance types (default `[\"t3.medium\"]`). Changing them replaces the group inside the stack: the new group is ACTIVE before the old one is deleted.",
         ))
-        .attr(Attribute::string("capacity_type").optional().doc(
+        .attr(Attribute::string("capacity_type").implied(CAPACITY_TYPES[0]).check_str(one_of(&CAPACITY_TYPES)).doc(
             "`ON_DEMAND` (default) or `SPOT`. Changing it replaces the group inside the stack.",
         ))
-        .attr(Attribute::number("min_size").required().doc("Minimum number of nodes."))
-        .attr(Attribute::number("max_size").required().doc("Maximum number of nodes."))
-        .attr(Attribute::number("desired_size").optional().doc(
+        .attr(Attribute::number("min_size").required().check_int(size("min_size")).doc("Minimum number of nodes."))
+        .attr(Attribute::number("max_size").required().check_int(size("max_size")).doc("Maximum number of nodes."))
+        .attr(Attribute::number("desired_size").optional().computed().check_int(size("desired_size")).doc(
             "Desired number of nodes (default `min_size`). With `scaling_owner = \"autoscaler\"` only the initial size: later changes made by the cluster autoscaler are not drift.",
         ))
-        .attr(Attribute::number("disk_size").optional().doc(
+        .attr(Attribute::number("disk_size").implied(Value::int(DEFAULT_DISK)).check_int(disk_size).doc(
             "Root volume size in GiB (default 20). Changing it replaces the group inside the stack.",
         ))
-        .attr(Attribute::string("ami_type").optional().doc(
+        .attr(Attribute::string("ami_type").implied(DEFAULT_AMI).doc(
             "AMI type, e.g. `AL2023_x86_64_STANDARD` (default) or `BOTTLEROCKET_x86_64`. Changing it replaces the group inside the stack.",
         ))
-        .attr(Attribute::string_map("labels").optional().doc("Kubernetes labels for the nodes."))
+        .attr(Attribute::string_map("labels").optional().check_entries(label_key).doc("Kubernetes labels for the nodes."))
         .attr(
             Attribute::new(
                 "taints",
@@ -61,23 +203,23 @@ fn node_group_block() -> Block {
             .optional()
             .doc("Kubernetes taints for the nodes: objects with `key`, `value` and `effect` (`NO_SCHEDULE`, `NO_EXECUTE`, `PREFER_NO_SCHEDULE`)."),
         )
-        .attr(Attribute::number("max_unavailable").optional().doc(
+        .attr(Attribute::number("max_unavailable").implied(Value::int(1)).check_int(max_unavailable).doc(
             "How many nodes may be unavailable during a version update (default 1).",
         ))
-        .attr(Attribute::string("scaling_owner").optional().doc(
+        .attr(Attribute::string("scaling_owner").implied(SCALING_OWNERS[0]).check_str(one_of(&SCALING_OWNERS)).doc(
             "Who owns `desired_size` after creation: `terraform` (default; a size changed outside Terraform is drift) or `autoscaler` (the cluster autoscaler's changes are kept).",
         ))
-        .attr(Attribute::string("kubernetes_version").optional().doc(
+        .attr(Attribute::string("kubernetes_version").optional().computed().check_str(group_version).doc(
             "Pin the group to an older Kubernetes version within the allowed skew (default: follow the cluster).",
         ))
 }
 
 fn addon_block() -> Block {
     Block::new("EKS add-ons by name (`addons = { coredns = {} }`).")
-        .attr(Attribute::string("version").optional().doc(
+        .attr(Attribute::string("version").optional().computed().doc(
             "Add-on version; when null, the version EKS names as default for the cluster's Kubernetes version (kept current across upgrades).",
         ))
-        .attr(Attribute::string("configuration_values").optional().doc(
+        .attr(Attribute::string("configuration_values").optional().check_str(json).doc(
             "Add-on configuration as a JSON document.",
         ))
         .attr(Attribute::string("service_account").optional().doc(
@@ -87,7 +229,7 @@ fn addon_block() -> Block {
 
 fn access_entry_block() -> Block {
     Block::new("Cluster access for IAM principals, keyed by ARN (`access_entries = { \"arn:aws:iam::123456789012:role/admin\" = {} }`).")
-        .attr(Attribute::string("policy_arn").optional().doc(
+        .attr(Attribute::string("policy_arn").implied(ADMIN_POLICY).check_str(access_policy).doc(
             "EKS access policy to associate (default `arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy`).",
         ))
         .attr(Attribute::string_list("namespaces").optional().doc(
@@ -97,10 +239,10 @@ fn access_entry_block() -> Block {
 
 fn service_account_block() -> Block {
     Block::new("IAM roles for Kubernetes service accounts (IRSA), keyed by `namespace/name` (`service_accounts = { \"ode/api\" = { ... } }`).")
-        .attr(Attribute::string_list("policy_arns").optional().doc(
+        .attr(Attribute::string_list("policy_arns").optional().check_str(awsv::arn("iam")).doc(
             "Managed policies to attach to the role.",
         ))
-        .attr(Attribute::string("policy_json").optional().doc(
+        .attr(Attribute::string("policy_json").optional().check_str(policy_document).doc(
             "An inline policy document (JSON) for the role.",
         ))
 }
@@ -115,13 +257,13 @@ pub fn schema() -> Schema {
          upgraded in place one minor version at a time (control plane, then node groups, \
          then add-ons), and deleted in a safe order.",
     )
-    .attr(Attribute::string("name").required().requires_replace().doc(
+    .attr(Attribute::string("name").required().requires_replace().check_str(cluster_name).doc(
         "Cluster name (e.g. `ode-production-cluster`). Changing it replaces the stack.",
     ))
-    .attr(Attribute::string("kubernetes_version").default(DEFAULT_VERSION).doc(
+    .attr(Attribute::string("kubernetes_version").default(DEFAULT_VERSION).check_str(cluster_version).doc(
         "Kubernetes version (`1.29`). Raising it upgrades in place, one minor at a time within one apply; lowering it is refused.",
     ))
-    .attr(Attribute::string_list("subnet_ids").required().doc(
+    .attr(Attribute::string_list("subnet_ids").required().check_str(subnet_id).doc(
         "Subnets for the control plane's network interfaces and the node groups: the private subnets of at least two availability zones.",
     ))
     .attr(Attribute::bool("endpoint_private_access").default(true).doc(
@@ -130,36 +272,37 @@ pub fn schema() -> Schema {
     .attr(Attribute::bool("endpoint_public_access").default(true).doc(
         "Reach the API server from the internet (limited by `public_access_cidrs`).",
     ))
-    .attr(Attribute::string_list("public_access_cidrs").optional().doc(
+    .attr(Attribute::string_list("public_access_cidrs").implied(Value::string_list(["0.0.0.0/0"])).check_str(cidr).doc(
         "CIDR blocks allowed to reach the public endpoint (default: anywhere).",
     ))
     .attr(
         Attribute::string_list("enabled_log_types")
+            .check_str(one_of(&LOG_TYPES))
             .default(Value::string_list(DEFAULT_LOG_TYPES))
             .doc("Control plane log types sent to CloudWatch Logs: `api`, `audit`, `authenticator`, `controllerManager`, `scheduler`."),
     )
-    .attr(Attribute::number("log_retention_days").default(Value::int(DEFAULT_LOG_RETENTION_DAYS)).doc(
+    .attr(Attribute::number("log_retention_days").default(Value::int(DEFAULT_LOG_RETENTION_DAYS)).check_int(log_retention).doc(
         "Days CloudWatch Logs keeps the control plane logs. The stack owns the log group `/aws/eks/<name>/cluster` (created before the cluster, deleted after it); one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653.",
     ))
-    .attr(Attribute::string("kms_key_arn").optional().requires_replace().doc(
+    .attr(Attribute::string("kms_key_arn").optional().requires_replace().check_str(awsv::arn("kms")).doc(
         "KMS key for envelope encryption of Kubernetes secrets; when null the stack creates one (and schedules its deletion on destroy). A supplied key must be an enabled symmetric encryption key (checked at plan); a cluster role the stack creates is granted its use (`kms:Encrypt`, `kms:Decrypt`, `kms:ListGrants`, `kms:DescribeKey` on that key only).",
     ))
-    .attr(Attribute::string("cluster_role_arn").optional().computed().use_state_for_unknown().requires_replace().doc(
+    .attr(Attribute::string("cluster_role_arn").optional().computed().use_state_for_unknown().requires_replace().check_str(awsv::arn("iam")).doc(
         "IAM role of the control plane; when null the stack creates one with AmazonEKSClusterPolicy.",
     ))
-    .attr(Attribute::string("node_role_arn").optional().computed().use_state_for_unknown().requires_replace().doc(
+    .attr(Attribute::string("node_role_arn").optional().computed().use_state_for_unknown().requires_replace().check_str(awsv::arn("iam")).doc(
         "IAM role of the nodes; when null the stack creates one with the worker node, CNI and ECR read-only policies.",
     ))
-    .attr(Attribute::string("authentication_mode").default("API_AND_CONFIG_MAP").doc(
+    .attr(Attribute::string("authentication_mode").default("API_AND_CONFIG_MAP").check_str(one_of(&AUTH_MODES)).doc(
         "How principals authenticate: `API`, `API_AND_CONFIG_MAP` (default) or `CONFIG_MAP`.",
     ))
-    .attr(Attribute::string_map("tags").optional().doc(
+    .attr(Attribute::string_map("tags").implied(Value::Map(Default::default())).check_entries(awsv::tag).doc(
         "Tags for every object of the stack, merged over the provider's `default_tags`.",
     ))
-    .attr(node_group_block().into_map_attribute("node_groups"))
-    .attr(addon_block().into_map_attribute("addons"))
-    .attr(access_entry_block().into_map_attribute("access_entries"))
-    .attr(service_account_block().into_map_attribute("service_accounts"))
+    .attr(node_group_block().into_map_attribute("node_groups").implied(Value::Map(Default::default())))
+    .attr(addon_block().into_map_attribute("addons").implied(Value::Map(Default::default())))
+    .attr(access_entry_block().into_map_attribute("access_entries").implied(Value::Map(Default::default())))
+    .attr(service_account_block().into_map_attribute("service_accounts").implied(Value::Map(Default::default())))
     .single("timeouts", crate::kit::timeouts::block("60m"))
     .attr(computed("id", Type::String, "The cluster name."))
     .attr(computed("arn", Type::String, "The cluster ARN."))

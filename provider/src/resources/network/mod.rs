@@ -10,14 +10,14 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 
-use crate::aws::{validate as awsv, Aws, AwsError};
-use crate::framework::validate::{int_at, string_at, string_attr, string_map_at};
+use crate::aws::{Aws, AwsError};
+use crate::framework::validate::string_at;
 use crate::framework::*;
 use crate::kit::claim::Owner;
 use crate::kit::wait::deadline_in;
 use layout::{Cidr, Tier};
 use model::*;
-use schema::{NAT_NONE, NAT_ONE_PER_AZ, NAT_SINGLE};
+use schema::NAT_NONE;
 
 pub use schema::TYPE_NAME;
 
@@ -40,6 +40,29 @@ const CONFIG_ATTRS: [&str; 14] = [
     "flow_logs",
     "timeouts",
 ];
+
+/// A tier's prefix length defaults to the largest its slot holds: where the
+/// configuration leaves it null, a prior value equal to that default is kept (an
+/// import records every value), anything else goes back to null, the default.
+fn settle_prefixes(req: &PlanRequest<'_>, planned: &mut Value) {
+    let Some(Ok(vpc)) = planned.get("cidr_block").as_str().map(Cidr::parse) else {
+        return;
+    };
+    for tier in Tier::ALL {
+        let config = req.config.get(tier.name());
+        if config.is_unknown() || !config.get("prefix_length").is_null() {
+            continue;
+        }
+        let prior = req.prior.get(tier.name()).get("prefix_length");
+        let keep = prior.as_i64() == Some(i64::from(layout::default_prefix(vpc, tier)));
+        let mut block = planned.get(tier.name()).clone();
+        block.set(
+            "prefix_length",
+            if keep { prior.clone() } else { Value::Null },
+        );
+        planned.set(tier.name(), block);
+    }
+}
 
 fn report(diags: &mut Diagnostics, action: &str, name: &str, errs: Vec<AwsError>) {
     for e in errs {
@@ -210,36 +233,27 @@ impl Resource<Aws> for Network {
 
     /// Version 0 (provider 0.1.0) had no cost estimate: it is computed from the
     /// stored configuration, as a plan would, so the upgraded state plans empty.
-    fn upgrade_state(&self, _version: i64, mut state: Value) -> Result<Value, String> {
-        let estimate = cost(&Desired::from_value(&state));
-        crate::pricing::set(&mut state, Some(&estimate));
+    fn upgrade_state(&self, version: i64, mut state: Value) -> Result<Value, String> {
+        if version < 1 {
+            let estimate = cost(&Desired::from_value(&state));
+            crate::pricing::set(&mut state, Some(&estimate));
+        }
+        if version < 2 {
+            for tier in Tier::ALL {
+                if state.get(tier.name()).is_null() {
+                    let nulls =
+                        ["enabled", "prefix_length", "cidrs", "tags"].map(|a| (a, Value::Null));
+                    state.set(tier.name(), Value::object(nulls));
+                }
+            }
+        }
         Ok(state)
     }
 
+    /// The rules that span attributes (and the zones, whose duplicates are found
+    /// before each zone is checked); each attribute's own rules are declared with
+    /// it in the schema.
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
-        string_attr(config, "name", diags, |s| {
-            let ok = (1..=64).contains(&s.len())
-                && s.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-            if ok {
-                Ok(())
-            } else {
-                Err(format!(
-                    "{s:?}: names are 1 to 64 letters, digits, '-' or '_'."
-                ))
-            }
-        });
-        string_attr(config, "cidr_block", diags, |s| {
-            let c = Cidr::parse(s)?;
-            if (16..=layout::MAX_PREFIX).contains(&c.prefix) {
-                Ok(())
-            } else {
-                Err(format!(
-                    "The VPC's prefix length must be between 16 and 28; got /{}.",
-                    c.prefix
-                ))
-            }
-        });
         let azs = config.get("availability_zones");
         let given = |v: &Value| !v.is_null() && !v.is_unknown();
         if given(azs) && given(config.get("az_count")) {
@@ -273,24 +287,6 @@ impl Resource<Aws> for Network {
                 }
             }
         }
-        int_at(
-            config.get("az_count"),
-            AttrPath::attr("az_count"),
-            diags,
-            |n| {
-                if (1..=8).contains(&n) {
-                    Ok(())
-                } else {
-                    Err(format!("az_count must be 1 to 8; got {n}."))
-                }
-            },
-        );
-        string_attr(config, "nat_gateways", diags, |s| match s {
-            NAT_ONE_PER_AZ | NAT_SINGLE | NAT_NONE => Ok(()),
-            _ => Err(format!(
-                "{s:?} is not a NAT strategy: use \"one_per_az\", \"single\" or \"none\"."
-            )),
-        });
         let tier_on =
             |t: Tier| config.get(t.name()).block().get("enabled").as_bool() != Some(false);
         if config.get("nat_gateways").as_str() == Some(NAT_NONE) && tier_on(Tier::Private) {
@@ -310,53 +306,8 @@ impl Resource<Aws> for Network {
                 "NAT gateways live in the public tier: enable it, or set nat_gateways = \"none\".",
             );
         }
-        for tier in Tier::ALL {
-            let b = config.get(tier.name()).block();
-            let at = |a: &str| AttrPath::attr(tier.name()).then_attr(a);
-            int_at(b.get("prefix_length"), at("prefix_length"), diags, |n| {
-                if (16..=28).contains(&n) {
-                    Ok(())
-                } else {
-                    Err(format!("Subnet prefix lengths are 16 to 28; got {n}."))
-                }
-            });
-            string_map_at(b.get("cidrs"), at("cidrs"), diags, |_, v| {
-                v.map_or(Ok(()), |c| Cidr::parse(c).map(|_| ()))
-            });
-            string_map_at(b.get("tags"), at("tags"), diags, awsv::tag);
-        }
-        string_map_at(config.get("tags"), AttrPath::attr("tags"), diags, awsv::tag);
         let flow = config.get("flow_logs").block();
         let at = |a: &str| AttrPath::attr("flow_logs").then_attr(a);
-        string_at(
-            flow.get("destination_arn"),
-            at("destination_arn"),
-            diags,
-            |s| {
-                if s.starts_with("arn:aws") && (s.contains(":s3:::") || s.contains(":logs:")) {
-                    Ok(())
-                } else {
-                    Err(format!(
-                        "{s:?} is neither an S3 bucket ARN nor a CloudWatch Logs log group ARN."
-                    ))
-                }
-            },
-        );
-        string_at(
-            flow.get("traffic_type"),
-            at("traffic_type"),
-            diags,
-            |s| match s {
-                "ALL" | "ACCEPT" | "REJECT" => Ok(()),
-                _ => Err(format!("{s:?}: use ALL, ACCEPT or REJECT.")),
-            },
-        );
-        string_at(
-            flow.get("iam_role_arn"),
-            at("iam_role_arn"),
-            diags,
-            awsv::arn("iam"),
-        );
         if flow
             .get("destination_arn")
             .as_str()
@@ -387,15 +338,18 @@ impl Resource<Aws> for Network {
     }
 
     async fn modify_plan(&self, aws: &Aws, req: PlanRequest<'_>, resp: &mut PlanResponse) {
+        // Zones and their count are computed: what the configuration says of them.
+        let computed = ["availability_zones", "az_count"];
         let inputs_known = CONFIG_ATTRS
             .iter()
-            .filter(|a| **a != "availability_zones")
+            .filter(|a| !computed.contains(*a))
             .all(|a| resp.planned.get(a).is_wholly_known())
-            && req.config.get("availability_zones").is_wholly_known();
+            && computed.iter().all(|a| req.config.get(a).is_wholly_known());
         if !inputs_known {
             crate::pricing::set(&mut resp.planned, None);
             return;
         }
+        settle_prefixes(&req, &mut resp.planned);
         // Zones: as configured, else the first az_count the region offers.
         let region_zones = match ops::availability_zones(aws).await {
             Ok(z) => z,
@@ -449,6 +403,14 @@ impl Resource<Aws> for Network {
         };
         if resp.diagnostics.has_errors() {
             return;
+        }
+        // az_count left null: a prior count of the zones the plan uses is kept (an
+        // import records it), anything else goes back to null.
+        if req.config.get("az_count").is_null() {
+            let prior = req.prior.get("az_count");
+            let keep = prior.as_i64() == i64::try_from(azs.len()).ok();
+            resp.planned
+                .set("az_count", if keep { prior.clone() } else { Value::Null });
         }
         resp.planned
             .set("availability_zones", Value::string_list(azs));
@@ -543,5 +505,6 @@ impl Resource<Aws> for Network {
         };
         let config = model::config_from_observed(aws, &name, &tags, &obs);
         resp.state = state(aws, &config, &obs);
+        schema::schema().block.spell_out_implied(&mut resp.state);
     }
 }

@@ -749,7 +749,10 @@ pub fn config_from_observed(
         ("name", Value::string(name)),
         ("cidr_block", Value::string(&vpc.cidr)),
         ("availability_zones", Value::string_list(azs.clone())),
-        ("az_count", Value::Null),
+        (
+            "az_count",
+            Value::int(i64::try_from(azs.len()).unwrap_or(0)),
+        ),
         ("nat_gateways", Value::string(nat)),
         ("enable_dns_support", Value::Bool(vpc.dns_support)),
         ("enable_dns_hostnames", Value::Bool(vpc.dns_hostnames)),
@@ -805,21 +808,25 @@ pub fn config_from_observed(
                 })
             })
         };
-        let v = if fits(None) {
-            if tier_tags.is_null() {
-                Value::Null
-            } else {
-                block(Value::Null, Value::Null, Value::Null, tier_tags)
-            }
-        } else if prefixes.len() == 1 && fits(prefixes.first().copied()) {
+        // Spelled out: the prefix every subnet has, or the CIDRs of the subnets
+        // that are not where the layout puts them.
+        let on = Value::Bool(true);
+        let v = if prefixes.len() == 1 && fits(prefixes.first().copied()) {
             let p = i64::from(*prefixes.first().unwrap_or(&0));
-            block(Value::Null, Value::int(p), Value::Null, tier_tags)
+            block(on, Value::int(p), Value::Null, tier_tags)
         } else {
             let cidrs = subnets
                 .iter()
+                .filter(|(k, s)| {
+                    vpc_cidr
+                        .and_then(|v| layout::subnet_cidr(v, tier, &k.az, None).ok())
+                        .map(|c| c.to_string())
+                        .as_deref()
+                        != Some(s.cidr.as_str())
+                })
                 .map(|(k, s)| (k.az.clone(), Value::string(&s.cidr)))
                 .collect();
-            block(Value::Null, Value::Null, Value::Map(cidrs), tier_tags)
+            block(on, Value::Null, Value::Map(cidrs), tier_tags)
         };
         attrs.push((tier.name(), v));
     }

@@ -1,7 +1,80 @@
 //! `ode_network`: what users write and what they get back.
 
 use super::layout::Tier;
-use crate::framework::{Attribute, Block, Schema, Type};
+use super::layout::{self, Cidr};
+use crate::aws::validate as awsv;
+use crate::framework::{Attribute, Block, Schema, Type, Value};
+
+fn network_name(s: &str) -> Result<(), String> {
+    let ok = (1..=64).contains(&s.len())
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{s:?}: names are 1 to 64 letters, digits, '-' or '_'."
+        ))
+    }
+}
+
+fn vpc_cidr(s: &str) -> Result<(), String> {
+    let c = Cidr::parse(s)?;
+    if (16..=layout::MAX_PREFIX).contains(&c.prefix) {
+        Ok(())
+    } else {
+        Err(format!(
+            "The VPC's prefix length must be between 16 and 28; got /{}.",
+            c.prefix
+        ))
+    }
+}
+
+fn az_count(n: i64) -> Result<(), String> {
+    if (1..=8).contains(&n) {
+        Ok(())
+    } else {
+        Err(format!("az_count must be 1 to 8; got {n}."))
+    }
+}
+
+fn nat_strategy(s: &str) -> Result<(), String> {
+    match s {
+        NAT_ONE_PER_AZ | NAT_SINGLE | NAT_NONE => Ok(()),
+        _ => Err(format!(
+            "{s:?} is not a NAT strategy: use \"one_per_az\", \"single\" or \"none\"."
+        )),
+    }
+}
+
+fn subnet_prefix(n: i64) -> Result<(), String> {
+    if (16..=28).contains(&n) {
+        Ok(())
+    } else {
+        Err(format!("Subnet prefix lengths are 16 to 28; got {n}."))
+    }
+}
+
+fn subnet_cidr(s: &str) -> Result<(), String> {
+    Cidr::parse(s).map(|_| ())
+}
+
+fn flow_destination(s: &str) -> Result<(), String> {
+    if s.starts_with("arn:aws") && (s.contains(":s3:::") || s.contains(":logs:")) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{s:?} is neither an S3 bucket ARN nor a CloudWatch Logs log group ARN."
+        ))
+    }
+}
+
+fn traffic_type(s: &str) -> Result<(), String> {
+    match s {
+        "ALL" | "ACCEPT" | "REJECT" => Ok(()),
+        _ => Err(format!("{s:?}: use ALL, ACCEPT or REJECT.")),
+    }
+}
 
 pub const TYPE_NAME: &str = "ode_network";
 
@@ -23,19 +96,26 @@ fn tier_block(tier: Tier) -> Block {
     Block::new(what)
         .attr(
             Attribute::bool("enabled")
-                .optional()
+                .implied(true)
                 .doc("Create this tier (default true)."),
         )
-        .attr(Attribute::number("prefix_length").optional().doc(
-            "Prefix length of each subnet (default: the largest the layout gives the tier, \
+        .attr(
+            Attribute::number("prefix_length")
+                .optional()
+                .computed()
+                .check_int(subnet_prefix)
+                .doc(
+                "Prefix length of each subnet (default: the largest the layout gives the tier, \
              /21 for public and isolated and /20 for private in a /16 VPC).",
-        ))
-        .attr(Attribute::string_map("cidrs").optional().doc(
+            ),
+        )
+        .attr(Attribute::string_map("cidrs").optional().check_str(subnet_cidr).doc(
             "Explicit CIDR blocks keyed by availability zone; zones not listed use the layout.",
         ))
         .attr(
             Attribute::string_map("tags")
                 .optional()
+                .check_entries(awsv::tag)
                 .doc("Extra tags for this tier's subnets."),
         )
 }
@@ -75,19 +155,19 @@ pub fn schema() -> Schema {
          concurrently, refreshed in a few batched calls, repaired when they drift, and \
          tagged so that an interrupted apply is adopted instead of duplicated.",
     )
-    .attr(Attribute::string("name").required().requires_replace().doc(
+    .attr(Attribute::string("name").required().requires_replace().check_str(network_name).doc(
         "Name of the network, used in Name tags and ownership tags. Must be unique per account and region. Changing it replaces the network.",
     ))
-    .attr(Attribute::string("cidr_block").default("10.0.0.0/16").requires_replace().doc(
+    .attr(Attribute::string("cidr_block").default("10.0.0.0/16").requires_replace().check_str(vpc_cidr).doc(
         "IPv4 CIDR block of the VPC (/16 to /28). Changing it replaces the network.",
     ))
     .attr(Attribute::string_list("availability_zones").optional().computed().doc(
         "Availability zones to use. When null, the first `az_count` zones the region offers.",
     ))
-    .attr(Attribute::number("az_count").optional().doc(
+    .attr(Attribute::number("az_count").optional().computed().check_int(az_count).doc(
         "How many zones to use when `availability_zones` is null (default 3).",
     ))
-    .attr(Attribute::string("nat_gateways").default(NAT_ONE_PER_AZ).doc(
+    .attr(Attribute::string("nat_gateways").default(NAT_ONE_PER_AZ).check_str(nat_strategy).doc(
         "NAT strategy: `one_per_az` (each zone's private subnets leave through their own NAT), `single` (one NAT in the first zone) or `none`.",
     ))
     .attr(Attribute::bool("enable_dns_support").default(true).doc("Enable the Amazon DNS server in the VPC."))
@@ -95,18 +175,20 @@ pub fn schema() -> Schema {
     .attr(Attribute::bool("manage_default_security_group").default(true).doc(
         "Remove every rule from the VPC's default security group, so nothing can use it by accident.",
     ))
-    .attr(Attribute::string_map("tags").optional().doc("Tags for every object of the network, merged over the provider's `default_tags`."));
+    .attr(Attribute::string_map("tags").implied(Value::Map(Default::default())).check_entries(awsv::tag).doc("Tags for every object of the network, merged over the provider's `default_tags`."));
+    // Group blocks: a tier left out is one with every default, so an imported
+    // network (which spells its tiers out) plans no change either way.
     for tier in Tier::ALL {
-        block = block.single(tier.name(), tier_block(tier));
+        block = block.group(tier.name(), tier_block(tier));
     }
     block = block.single(
         "flow_logs",
         Block::new("Capture the VPC's IP traffic with VPC flow logs.")
-            .attr(Attribute::string("destination_arn").required().doc(
+            .attr(Attribute::string("destination_arn").required().check_str(flow_destination).doc(
                 "Where the logs go: an S3 bucket ARN (`arn:aws:s3:::bucket`) or a CloudWatch Logs log group ARN.",
             ))
-            .attr(Attribute::string("traffic_type").optional().doc("`ALL` (default), `ACCEPT` or `REJECT`."))
-            .attr(Attribute::string("iam_role_arn").optional().doc(
+            .attr(Attribute::string("traffic_type").optional().check_str(traffic_type).doc("`ALL` (default), `ACCEPT` or `REJECT`."))
+            .attr(Attribute::string("iam_role_arn").optional().check_str(awsv::arn("iam")).doc(
                 "Role that lets the flow logs service write to CloudWatch Logs (required for log group destinations).",
             )),
     );
@@ -142,6 +224,7 @@ pub fn schema() -> Schema {
         .attr(computed("egress", Type::String, "`verified` when public subnets route to the internet gateway and private subnets to their NAT as configured; otherwise what is wrong (the next apply repairs it)."));
     let [cost, items] = crate::pricing::attributes();
     let block = block.attr(cost).attr(items);
-    // Version 1 added the cost estimate (`estimated_monthly_cost`, `cost_items`).
-    Schema::new(1, block)
+    // Version 1 added the cost estimate (`estimated_monthly_cost`, `cost_items`);
+    // version 2 made the tiers group blocks (never null).
+    Schema::new(2, block)
 }

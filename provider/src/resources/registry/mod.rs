@@ -8,7 +8,6 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 
 use crate::aws::{Aws, AwsError};
-use crate::framework::validate::{int_at, string_at, string_attr, string_map_at};
 use crate::framework::*;
 use crate::kit::claim;
 use ops::{Desired, RepoSeen, RepoSpec};
@@ -54,6 +53,8 @@ fn desired(v: &Value) -> Desired {
         force_destroy: v.get("force_destroy").as_bool().unwrap_or(false),
         tags: v.get("tags").to_string_map(),
         repositories,
+        keep_tagged: keep,
+        untagged_days: untagged,
         creating: None,
     }
 }
@@ -163,6 +164,47 @@ impl Registry {
     }
 }
 
+/// The destroy guard: without `force_destroy`, no repository may hold images.
+/// `None` when the registry must not be deleted (or could not be read); otherwise
+/// the names of its repositories that exist.
+async fn destroy_guard(aws: &Aws, d: &Desired, diags: &mut Diagnostics) -> Option<Vec<String>> {
+    let seen = match ops::read(aws, d).await {
+        Ok(s) => s,
+        Err(e) => {
+            report(diags, "Deleting", &d.name, vec![e]);
+            return None;
+        }
+    };
+    let names: Vec<String> = seen.keys().map(|k| d.repo_name(k)).collect();
+    if d.force_destroy {
+        return Some(names);
+    }
+    let counts = match ops::image_counts(aws, &names).await {
+        Ok(c) => c,
+        Err(e) => {
+            report(diags, "Deleting", &d.name, vec![e]);
+            return None;
+        }
+    };
+    let full: Vec<String> = counts
+        .iter()
+        .filter(|(_, n)| **n > 0)
+        .map(|(name, n)| format!("{name} ({n} images)"))
+        .collect();
+    if full.is_empty() {
+        return Some(names);
+    }
+    diags.attr_error(
+        AttrPath::attr("force_destroy"),
+        format!("Registry {:?} cannot be destroyed yet; nothing was deleted", d.name),
+        format!(
+            "These repositories still hold images: {}. Delete the images, or set force_destroy = true and apply, then destroy again.",
+            full.join(", ")
+        ),
+    );
+    None
+}
+
 #[async_trait]
 impl Resource<Aws> for Registry {
     fn type_name(&self) -> &'static str {
@@ -173,84 +215,21 @@ impl Resource<Aws> for Registry {
         schema::schema()
     }
 
+    /// The rule that spans attributes: a repository key must make a repository
+    /// name with the registry's name. Each attribute's own rules are declared with
+    /// it in the schema.
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
         crate::kit::timeouts::validate(config, diags);
-        let name_rule = |s: &str| {
-            let ok = (2..=200).contains(&s.len())
-                && s.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
-                && !s.ends_with(['-', '_', '.', '/'])
-                && s.chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-_./".contains(c));
-            if ok {
-                Ok(())
-            } else {
-                Err(format!("{s:?}: repository names are lowercase letters, digits and - _ . /, starting with a letter or digit."))
-            }
-        };
-        string_attr(config, "name", diags, name_rule);
-        let range = |lo: i64, hi: i64| {
-            move |n: i64| {
-                if (lo..=hi).contains(&n) {
-                    Ok(())
-                } else {
-                    Err(format!("must be {lo} to {hi}, not {n}."))
-                }
-            }
-        };
-        int_at(
-            config.get("keep_tagged_images"),
-            AttrPath::attr("keep_tagged_images"),
-            diags,
-            range(1, 10000),
-        );
-        int_at(
-            config.get("untagged_expiry_days"),
-            AttrPath::attr("untagged_expiry_days"),
-            diags,
-            range(1, 3650),
-        );
-        string_attr(
-            config,
-            "kms_key_arn",
-            diags,
-            crate::aws::validate::arn("kms"),
-        );
-        if let Some(list) = config.get("pull_principal_arns").as_list() {
-            for (i, p) in list.iter().enumerate() {
-                string_at(
-                    p,
-                    AttrPath::attr("pull_principal_arns").then_index(i),
-                    diags,
-                    crate::aws::validate::arn("iam"),
-                );
-            }
-        }
-        string_map_at(config.get("tags"), AttrPath::attr("tags"), diags, |k, v| {
-            crate::aws::validate::tag(k, v)
-        });
         let name = config.get("name").as_str().unwrap_or("ode");
         if let Some(repos) = config.get("repositories").as_map() {
-            for (key, r) in repos {
-                let at = AttrPath::attr("repositories").then_key(key);
-                if name_rule(&format!("{name}-{key}")).is_err() || key.is_empty() {
+            for key in repos.keys() {
+                if repository_name(&format!("{name}-{key}")).is_err() || key.is_empty() {
                     diags.attr_error(
-                        at.clone(),
+                        AttrPath::attr("repositories").then_key(key),
                         "Invalid repository key",
                         format!("{key:?}: keys are lowercase letters, digits and - _ . /, and \"{name}-{key}\" must be a repository name."),
                     );
                 }
-                int_at(
-                    r.get("keep_tagged_images"),
-                    at.clone().then_attr("keep_tagged_images"),
-                    diags,
-                    range(1, 10000),
-                );
-                int_at(
-                    r.get("untagged_expiry_days"),
-                    at.clone().then_attr("untagged_expiry_days"),
-                    diags,
-                    range(1, 3650),
-                );
             }
         }
     }
@@ -307,35 +286,16 @@ impl Resource<Aws> for Registry {
         }
     }
 
+    async fn plan_destroy(&self, aws: &Aws, req: DestroyPlanRequest<'_>, diags: &mut Diagnostics) {
+        destroy_guard(aws, &desired(req.prior), diags).await;
+    }
+
     async fn delete(&self, aws: &Aws, req: DeleteRequest<'_>, resp: &mut DeleteResponse) {
         let d = desired(req.prior);
-        let seen = match ops::read(aws, &d).await {
-            Ok(s) => s,
-            Err(e) => return report(&mut resp.diagnostics, "Deleting", &d.name, vec![e]),
+        // Checked at plan already; again here, as images may have been pushed since.
+        let Some(names) = destroy_guard(aws, &d, &mut resp.diagnostics).await else {
+            return;
         };
-        let names: Vec<String> = seen.keys().map(|k| d.repo_name(k)).collect();
-        if !d.force_destroy {
-            match ops::image_counts(aws, &names).await {
-                Ok(counts) => {
-                    let full: Vec<String> = counts
-                        .iter()
-                        .filter(|(_, n)| **n > 0)
-                        .map(|(name, n)| format!("{name} ({n} images)"))
-                        .collect();
-                    if !full.is_empty() {
-                        return resp.diagnostics.attr_error(
-                            AttrPath::attr("force_destroy"),
-                            format!("Registry {:?} cannot be destroyed yet; nothing was deleted", d.name),
-                            format!(
-                                "These repositories still hold images: {}. Delete the images, or set force_destroy = true and apply, then destroy again.",
-                                full.join(", ")
-                            ),
-                        );
-                    }
-                }
-                Err(e) => return report(&mut resp.diagnostics, "Deleting", &d.name, vec![e]),
-            }
-        }
         let errs = ops::delete_repos(aws, &req.stop, &names, d.force_destroy).await;
         report(&mut resp.diagnostics, "Deleting", &d.name, errs);
     }
@@ -355,30 +315,6 @@ impl Resource<Aws> for Registry {
                 "No ECR repository carries this registry's ode:* ownership tags; only registries ode_registry created can be imported.",
             );
         }
-        let defaults: Vec<String> = DEFAULT_REPOSITORIES.iter().map(|s| s.to_string()).collect();
-        let repo_block = if listed
-            == defaults
-                .iter()
-                .cloned()
-                .collect::<std::collections::BTreeSet<_>>()
-        {
-            Value::Null
-        } else {
-            Value::Map(
-                listed
-                    .iter()
-                    .map(|k| {
-                        (
-                            k.clone(),
-                            Value::object([
-                                ("keep_tagged_images", Value::Null),
-                                ("untagged_expiry_days", Value::Null),
-                            ]),
-                        )
-                    })
-                    .collect(),
-            )
-        };
         d.repositories = listed
             .iter()
             .map(|k| {
@@ -393,25 +329,8 @@ impl Resource<Aws> for Registry {
             .collect();
         match ops::read(aws, &d).await {
             Ok(seen) => {
-                let base = Value::object([
-                    ("name", Value::string(name)),
-                    ("keep_tagged_images", Value::int(KEEP_TAGGED)),
-                    ("untagged_expiry_days", Value::int(UNTAGGED_DAYS)),
-                    (
-                        "immutable_tags",
-                        Value::Bool(seen.values().all(|s| s.immutable)),
-                    ),
-                    (
-                        "kms_key_arn",
-                        Value::opt_string(seen.values().find_map(|s| s.kms_key.clone())),
-                    ),
-                    ("pull_principal_arns", Value::Null),
-                    ("force_destroy", Value::Bool(false)),
-                    ("tags", Value::Null),
-                    ("repositories", repo_block),
-                    ("timeouts", Value::Null),
-                ]);
-                resp.state = state(&base, &seen);
+                resp.state = state(&import_config(aws, name, &seen), &seen);
+                schema::schema().block.spell_out_implied(&mut resp.state);
             }
             Err(e) => report(&mut resp.diagnostics, "Importing", name, vec![e]),
         }
@@ -419,6 +338,113 @@ impl Resource<Aws> for Registry {
 }
 
 /// The keys of the repositories tagged as registry `name`'s.
+/// The configuration of a registry this provider made, rebuilt from its
+/// repositories for an import: lifecycle settings (the registry's are those most
+/// repositories share; a repository differing from them says so), pull
+/// principals, tags, and from the settings tag `force_destroy`.
+fn import_config(aws: &Aws, name: &str, seen: &BTreeMap<String, RepoSeen>) -> Value {
+    let lifecycles: BTreeMap<&String, (i64, i64)> = seen
+        .iter()
+        .map(|(k, s)| {
+            let l = s.lifecycle.as_deref().and_then(ops::lifecycle_settings);
+            (k, l.unwrap_or((UNTAGGED_DAYS, KEEP_TAGGED)))
+        })
+        .collect();
+    let mut counts: BTreeMap<(i64, i64), usize> = BTreeMap::new();
+    for l in lifecycles.values() {
+        *counts.entry(*l).or_default() += 1;
+    }
+    let first = seen.values().next();
+    let tags = first.map(|s| s.tags.clone()).unwrap_or_default();
+    let settings = crate::kit::tags::decode_settings(&tags);
+    let recorded = |k: &str, default: i64| {
+        settings
+            .get(k)
+            .and_then(|n| n.parse::<i64>().ok())
+            .unwrap_or(default)
+    };
+    // The registry's own values are recorded; a registry made before the settings
+    // tag has those most repositories share.
+    let defaults = (UNTAGGED_DAYS, KEEP_TAGGED);
+    let shared = counts
+        .iter()
+        .max_by_key(|(l, n)| (**n, **l == defaults))
+        .map_or(defaults, |(l, _)| *l);
+    let (untagged, keep) = if settings.is_empty() {
+        shared
+    } else {
+        (
+            recorded("untagged_expiry_days", UNTAGGED_DAYS),
+            recorded("keep_tagged_images", KEEP_TAGGED),
+        )
+    };
+    let differs = |v: i64, registry: i64| {
+        if v == registry {
+            Value::Null
+        } else {
+            Value::int(v)
+        }
+    };
+    let repositories = Value::Map(
+        lifecycles
+            .iter()
+            .map(|(k, (u, n))| {
+                (
+                    k.to_string(),
+                    Value::object([
+                        ("keep_tagged_images", differs(*n, keep)),
+                        ("untagged_expiry_days", differs(*u, untagged)),
+                    ]),
+                )
+            })
+            .collect(),
+    );
+    let principals = first
+        .and_then(|s| s.policy.as_deref())
+        .map(ops::pull_principals)
+        .unwrap_or_default();
+    let (user_tags, _) = crate::kit::tags::split(tags);
+    let user_tags: BTreeMap<String, String> = user_tags
+        .into_iter()
+        .filter(|(k, v)| aws.default_tags.get(k) != Some(v))
+        .collect();
+    Value::object([
+        ("name", Value::string(name)),
+        ("keep_tagged_images", Value::int(keep)),
+        ("untagged_expiry_days", Value::int(untagged)),
+        (
+            "immutable_tags",
+            Value::Bool(seen.values().all(|s| s.immutable)),
+        ),
+        (
+            "kms_key_arn",
+            Value::opt_string(seen.values().find_map(|s| s.kms_key.clone())),
+        ),
+        (
+            "pull_principal_arns",
+            if principals.is_empty() {
+                Value::Null
+            } else {
+                Value::string_list(principals)
+            },
+        ),
+        (
+            "force_destroy",
+            Value::Bool(settings.get("force_destroy").map(String::as_str) == Some("true")),
+        ),
+        (
+            "tags",
+            if user_tags.is_empty() {
+                Value::Null
+            } else {
+                Value::string_map(user_tags.iter())
+            },
+        ),
+        ("repositories", repositories),
+        ("timeouts", Value::Null),
+    ])
+}
+
 async fn list_keys(aws: &Aws, name: &str) -> Result<std::collections::BTreeSet<String>, AwsError> {
     use crate::aws::Op;
     let prefix = format!("{name}-");

@@ -18,6 +18,8 @@ use crate::kit::claim::{self, ClaimError, Owner, CREATING_TAG};
 use crate::kit::tags::{owner_key, Tags};
 use crate::kit::{first_error, round, Fut};
 
+use super::schema::{KEEP_TAGGED, UNTAGGED_DAYS};
+
 pub const COMPONENT: &str = "registry";
 /// What a pull needs; nothing more is granted.
 const PULL_ACTIONS: [&str; 3] = [
@@ -41,6 +43,10 @@ pub struct Desired {
     pub force_destroy: bool,
     pub tags: BTreeMap<String, String>,
     pub repositories: BTreeMap<String, RepoSpec>,
+    /// The registry's own lifecycle settings (what a repository without its own
+    /// gets), recorded for an import.
+    pub keep_tagged: i32,
+    pub untagged_days: i32,
     /// While a create runs: the claim fingerprint.
     pub creating: Option<String>,
 }
@@ -58,8 +64,60 @@ impl Desired {
         if let Some(fp) = &self.creating {
             t.insert(CREATING_TAG.into(), fp.clone());
         }
+        // What ECR cannot report, for an import.
+        let settings = crate::kit::tags::encode_settings(&[
+            ("force_destroy", self.force_destroy.then(|| "true".into())),
+            (
+                "keep_tagged_images",
+                (i64::from(self.keep_tagged) != KEEP_TAGGED).then(|| self.keep_tagged.to_string()),
+            ),
+            (
+                "untagged_expiry_days",
+                (i64::from(self.untagged_days) != UNTAGGED_DAYS)
+                    .then(|| self.untagged_days.to_string()),
+            ),
+        ]);
+        if let Some(settings) = settings {
+            t.insert(crate::kit::tags::settings_key(), settings);
+        }
         t
     }
+}
+
+/// The principals a repository policy written by [`pull_policy`] lets pull.
+pub fn pull_principals(policy: &str) -> Vec<String> {
+    let v: serde_json::Value = serde_json::from_str(policy).unwrap_or_default();
+    let mut out: Vec<String> = v["Statement"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|st| st["Sid"] == "OdePull")
+        .flat_map(|st| match &st["Principal"]["AWS"] {
+            serde_json::Value::String(p) => vec![p.clone()],
+            serde_json::Value::Array(ps) => ps
+                .iter()
+                .filter_map(|p| p.as_str().map(str::to_string))
+                .collect(),
+            _ => Vec::new(),
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The (untagged expiry days, tagged images kept) of a lifecycle policy written by
+/// [`lifecycle_policy`].
+pub fn lifecycle_settings(policy: &str) -> Option<(i64, i64)> {
+    let v: serde_json::Value = serde_json::from_str(policy).ok()?;
+    let rules = v["rules"].as_array()?;
+    let count = |status: &str| {
+        rules
+            .iter()
+            .find(|r| r["selection"]["tagStatus"] == status)
+            .and_then(|r| r["selection"]["countNumber"].as_i64())
+    };
+    Some((count("untagged")?, count("any")?))
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]

@@ -1,6 +1,22 @@
 //! `ode_registry`: what users write and what they get back.
 
-use crate::framework::{Attribute, Block, Schema, Type};
+use crate::aws::validate as awsv;
+use crate::framework::validate::range;
+use crate::framework::{Attribute, Block, Schema, Type, Value};
+
+/// An ECR repository name: what the registry's name and each `<name>-<key>` must be.
+pub fn repository_name(s: &str) -> Result<(), String> {
+    let ok = (2..=200).contains(&s.len())
+        && s.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && !s.ends_with(['-', '_', '.', '/'])
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-_./".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("{s:?}: repository names are lowercase letters, digits and - _ . /, starting with a letter or digit."))
+    }
+}
 
 pub const TYPE_NAME: &str = "ode_registry";
 
@@ -11,10 +27,10 @@ pub const UNTAGGED_DAYS: i64 = 7;
 
 fn repository_block() -> Block {
     Block::new("The ECR repositories of the registry, keyed by a short name (`repositories = { api = {} }`); a repository is `<name>-<key>`. When null (or empty) the registry makes the platform's `api`, `worker` and `viewer`.")
-        .attr(Attribute::number("keep_tagged_images").optional().doc(
+        .attr(Attribute::number("keep_tagged_images").optional().check_int(range(1, 10000)).doc(
             "Tagged images to keep (the registry's `keep_tagged_images` when null); older ones expire.",
         ))
-        .attr(Attribute::number("untagged_expiry_days").optional().doc(
+        .attr(Attribute::number("untagged_expiry_days").optional().check_int(range(1, 3650)).doc(
             "Days after which untagged images expire (the registry's `untagged_expiry_days` when null).",
         ))
 }
@@ -28,31 +44,36 @@ pub fn schema() -> Schema {
          Read with one batched DescribeRepositories and one round per repository; settings \
          changed outside Terraform are drift that apply repairs.",
     )
-    .attr(Attribute::string("name").required().requires_replace().doc(
+    .attr(Attribute::string("name").required().requires_replace().check_str(repository_name).doc(
         "Name of the registry (e.g. `ode`): the prefix of every repository's name. Changing it replaces the registry.",
     ))
-    .attr(Attribute::number("keep_tagged_images").default(KEEP_TAGGED).doc(
+    .attr(Attribute::number("keep_tagged_images").default(KEEP_TAGGED).check_int(range(1, 10000)).doc(
         "Tagged images each repository keeps (default 30); older ones expire.",
     ))
-    .attr(Attribute::number("untagged_expiry_days").default(UNTAGGED_DAYS).doc(
+    .attr(Attribute::number("untagged_expiry_days").default(UNTAGGED_DAYS).check_int(range(1, 3650)).doc(
         "Days after which untagged images expire (default 7).",
     ))
     .attr(Attribute::bool("immutable_tags").default(true).doc(
         "Refuse to overwrite an image tag (default true).",
     ))
-    .attr(Attribute::string("kms_key_arn").optional().requires_replace().doc(
+    .attr(Attribute::string("kms_key_arn").optional().requires_replace().check_str(awsv::arn("kms")).doc(
         "KMS key for the repositories' encryption (default: AES256 by ECR). Changing it replaces the registry.",
     ))
-    .attr(Attribute::string_list("pull_principal_arns").optional().doc(
-        "IAM principals allowed to pull (e.g. the EKS node role): written as each repository's policy.",
+    .attr(Attribute::new("pull_principal_arns", Type::set(Type::String)).implied(Value::List(Vec::new())).check_str(awsv::arn("iam")).doc(
+        "IAM principals allowed to pull (e.g. the EKS node role), a set: written as each repository's policy.",
     ))
     .attr(Attribute::bool("force_destroy").default(false).doc(
         "Let destroy delete repositories that still hold images. Off by default: destroy refuses, before deleting anything, while a repository holds images.",
     ))
-    .attr(Attribute::string_map("tags").optional().doc(
+    .attr(Attribute::string_map("tags").implied(Value::Map(Default::default())).check_entries(awsv::tag).doc(
         "Tags for every repository, merged over the provider's `default_tags`.",
     ))
-    .attr(repository_block().into_map_attribute("repositories"))
+    .attr(repository_block().into_map_attribute("repositories").implied(Value::Map(
+        DEFAULT_REPOSITORIES
+            .iter()
+            .map(|k| (k.to_string(), Value::Map(Default::default())))
+            .collect(),
+    )))
     .single("timeouts", crate::kit::timeouts::block("20m"))
     .attr(computed("id", Type::String, "The registry name."))
     .attr(computed("registry_id", Type::String, "The AWS account's registry id."))

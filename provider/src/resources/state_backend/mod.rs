@@ -8,7 +8,6 @@ mod schema;
 use async_trait::async_trait;
 
 use crate::aws::{validate as awsv, Aws};
-use crate::framework::validate::{string_attr, string_map_at};
 use crate::framework::*;
 use model::*;
 use ops::Failure;
@@ -63,21 +62,8 @@ impl Resource<Aws> for StateBackend {
         schema::schema()
     }
 
+    /// Each attribute's rules are declared with it in the schema.
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
-        string_attr(config, "bucket", diags, awsv::bucket_name);
-        string_attr(config, "lock_table", diags, awsv::table_name);
-        string_attr(config, "state_key", diags, |s| {
-            if s.is_empty() || s.starts_with('/') || s.len() > 1024 {
-                Err(
-                    "The state key must be 1 to 1024 characters and must not start with '/'."
-                        .into(),
-                )
-            } else {
-                Ok(())
-            }
-        });
-        string_attr(config, "kms_key_arn", diags, awsv::arn("kms"));
-        string_map_at(config.get("tags"), AttrPath::attr("tags"), diags, awsv::tag);
         crate::kit::timeouts::validate(config, diags);
     }
 
@@ -174,6 +160,13 @@ impl Resource<Aws> for StateBackend {
         self.finish(aws, &d, "Updating", resp).await;
     }
 
+    async fn plan_destroy(&self, aws: &Aws, req: DestroyPlanRequest<'_>, diags: &mut Diagnostics) {
+        let d = Desired::from_value(req.prior);
+        if let Err(f) = ops::destroy_guard(aws, &d).await {
+            report(diags, "Deleting", &d, f);
+        }
+    }
+
     async fn delete(&self, aws: &Aws, req: DeleteRequest<'_>, resp: &mut DeleteResponse) {
         let d = Desired::from_value(req.prior);
         let owns_table = !req.prior.get("lock_table_arn").is_null();
@@ -228,7 +221,10 @@ impl Resource<Aws> for StateBackend {
                     .filter(|(k, v)| aws.default_tags.get(k) != Some(v))
                     .collect();
                 d.tags = (!own.is_empty()).then_some(own);
+                let settings = crate::kit::tags::decode_settings(&seen.bucket.tags);
+                d.force_destroy = settings.get("force_destroy").map(String::as_str) == Some("true");
                 resp.state = state(aws, &d, &seen);
+                schema::schema().block.spell_out_implied(&mut resp.state);
             }
             Ok(None) => resp.diagnostics.error(
                 format!("Cannot import state backend {bucket:?}"),

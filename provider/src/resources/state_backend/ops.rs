@@ -62,6 +62,14 @@ fn bucket_tags(aws: &Aws, d: &Desired) -> Tags {
     t.insert(owner_key("component"), COMPONENT.into());
     t.insert(owner_key("lock-table"), d.lock_table.clone());
     t.insert(owner_key("state-key"), d.state_key.clone());
+    // What AWS cannot report, for an import.
+    let settings = crate::kit::tags::encode_settings(&[(
+        "force_destroy",
+        d.force_destroy.then(|| "true".into()),
+    )]);
+    if let Some(settings) = settings {
+        t.insert(crate::kit::tags::settings_key(), settings);
+    }
     if let Some(fp) = &d.creating {
         t.insert(CREATING_TAG.into(), fp.clone());
     }
@@ -431,15 +439,20 @@ pub async fn update(aws: &Aws, stop: &Stop, d: &Desired, seen: &Seen) -> Result<
 
 /// Deletes the backend. A non-empty bucket is refused unless `force_destroy`.
 /// The table is deleted only when state says it is this backend's (`owns_table`).
+/// The destroy guard: without `force_destroy`, the bucket must hold nothing (it
+/// may hold state still in use). Returns how many versions it holds.
+pub async fn destroy_guard(aws: &Aws, d: &Desired) -> Result<usize, Failure> {
+    let n = bucket::count_versions(aws, &d.bucket).await?.unwrap_or(0);
+    if n > 0 && !d.force_destroy {
+        return Err(Failure::NotEmpty { versions: n });
+    }
+    Ok(n)
+}
+
 pub async fn delete(aws: &Aws, stop: &Stop, d: &Desired, owns_table: bool) -> Result<(), Failure> {
-    if let Some(n) = bucket::count_versions(aws, &d.bucket).await? {
-        if n > 0 {
-            if !d.force_destroy {
-                return Err(Failure::NotEmpty { versions: n });
-            }
-            let deadline = crate::kit::wait::deadline_in(d.timeouts.delete);
-            bucket::empty(aws, stop, &d.bucket, deadline).await?;
-        }
+    if destroy_guard(aws, d).await? > 0 {
+        let deadline = crate::kit::wait::deadline_in(d.timeouts.delete);
+        bucket::empty(aws, stop, &d.bucket, deadline).await?;
     }
     let bucket = async {
         let r = aws

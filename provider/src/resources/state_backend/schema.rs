@@ -1,6 +1,16 @@
 //! `ode_state_backend`: what users write and what they get back.
 
-use crate::framework::{Attribute, Block, Schema};
+use crate::aws::validate as awsv;
+use crate::framework::{Attribute, Block, Schema, Value};
+
+/// The key of the state object in the bucket.
+fn state_key(s: &str) -> Result<(), String> {
+    if s.is_empty() || s.starts_with('/') || s.len() > 1024 {
+        Err("The state key must be 1 to 1024 characters and must not start with '/'.".into())
+    } else {
+        Ok(())
+    }
+}
 
 pub const TYPE_NAME: &str = "ode_state_backend";
 
@@ -15,22 +25,26 @@ pub fn schema() -> Schema {
         Attribute::string("bucket")
             .required()
             .requires_replace()
+            .check_str(awsv::bucket_name)
             .doc("Name of the S3 bucket that holds state files. Changing it replaces the backend."),
     )
     .attr(
         Attribute::string("lock_table")
             .required()
             .requires_replace()
+            .check_str(awsv::table_name)
             .doc("Name of the DynamoDB table used for state locking. Changing it replaces the backend."),
     )
     .attr(
         Attribute::string("state_key")
             .default("terraform.tfstate")
+            .check_str(state_key)
             .doc("State object key written into `backend_config`."),
     )
     .attr(
         Attribute::string("kms_key_arn")
             .optional()
+            .check_str(awsv::arn("kms"))
             .doc("ARN of a KMS key for SSE-KMS on the bucket. When null, the bucket uses SSE-S3 (AES256)."),
     )
     .attr(
@@ -40,7 +54,8 @@ pub fn schema() -> Schema {
     )
     .attr(
         Attribute::string_map("tags")
-            .optional()
+            .implied(Value::Map(Default::default()))
+            .check_entries(awsv::tag)
             .doc("Tags for the bucket and the table, merged over the provider's `default_tags`."),
     )
     .single("timeouts", crate::kit::timeouts::block("10m"))
