@@ -587,6 +587,13 @@ mod tests {
         ])
     }
 
+    /// Asks the server to create a thing that behaves as `mode` says.
+    async fn create(s: &Server<FakeProvider>, mode: &str) -> ApplyResponse {
+        let planned = thing(mode);
+        s.apply("fake_thing", &Value::Null, &planned, &planned, &[])
+            .await
+    }
+
     fn said(d: &Diagnostics) -> String {
         d.0.iter()
             .map(|d| format!("{} {}", d.summary, d.detail))
@@ -597,27 +604,11 @@ mod tests {
     #[tokio::test]
     async fn a_panicking_call_is_reported_and_the_server_keeps_serving() {
         let s = server().await;
-        let r = s
-            .apply(
-                "fake_thing",
-                &Value::Null,
-                &thing("panic"),
-                &thing("panic"),
-                &[],
-            )
-            .await;
+        let r = create(&s, "panic").await;
         assert!(said(&r.diagnostics).contains("Provider bug during create of fake_thing"));
         assert!(said(&r.diagnostics).contains("create went wrong"));
         assert!(r.state.is_null(), "nothing is claimed to exist");
-        let ok = s
-            .apply(
-                "fake_thing",
-                &Value::Null,
-                &thing("fine"),
-                &thing("fine"),
-                &[],
-            )
-            .await;
+        let ok = create(&s, "fine").await;
         assert!(!ok.diagnostics.has_errors(), "{}", said(&ok.diagnostics));
         assert_eq!(ok.state.get("out"), &Value::string("made"));
     }
@@ -625,15 +616,7 @@ mod tests {
     #[tokio::test]
     async fn an_applied_value_that_differs_from_the_plan_is_named() {
         let s = server().await;
-        let r = s
-            .apply(
-                "fake_thing",
-                &Value::Null,
-                &thing("differ"),
-                &thing("differ"),
-                &[],
-            )
-            .await;
+        let r = create(&s, "differ").await;
         let d = r.diagnostics.0.first().expect("a diagnostic");
         assert_eq!(
             d.summary,
@@ -645,15 +628,7 @@ mod tests {
     #[tokio::test]
     async fn values_left_unknown_after_apply_are_an_error() {
         let s = server().await;
-        let r = s
-            .apply(
-                "fake_thing",
-                &Value::Null,
-                &thing("unknown"),
-                &thing("unknown"),
-                &[],
-            )
-            .await;
+        let r = create(&s, "unknown").await;
         assert!(said(&r.diagnostics).contains("Provider left values unknown after apply"));
     }
 
@@ -675,16 +650,7 @@ mod tests {
         let s = Arc::new(server().await);
         let running = {
             let s = s.clone();
-            tokio::spawn(async move {
-                s.apply(
-                    "fake_thing",
-                    &Value::Null,
-                    &thing("wait"),
-                    &thing("wait"),
-                    &[],
-                )
-                .await
-            })
+            tokio::spawn(async move { create(&s, "wait").await })
         };
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         s.stop();
@@ -695,15 +661,7 @@ mod tests {
         assert!(said(&r.diagnostics).contains("Interrupted"));
         assert_eq!(r.state.get("out"), &Value::string("made before the stop"));
         // A call made after the stop gets a fresh token.
-        let after = s
-            .apply(
-                "fake_thing",
-                &Value::Null,
-                &thing("fine"),
-                &thing("fine"),
-                &[],
-            )
-            .await;
+        let after = create(&s, "fine").await;
         assert!(!after.diagnostics.has_errors());
     }
 
