@@ -8,12 +8,25 @@
 //!   drift repair and adoption after a crash are all the same reconcile.
 //! - [`delete`] tears down in dependency order with bounded retries, naming
 //!   whatever outside Terraform blocks it.
+//!
+//! The VPC (and its claim), NAT gateways, routes and flow logs have files of
+//! their own; subnets and route tables are made by `reconcile` itself.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use aws_sdk_ec2::types as ec2;
 use tokio::time::Instant;
+
+mod flow_logs;
+mod nat;
+mod routes;
+mod vpc;
+
+use flow_logs::*;
+use nat::*;
+use routes::*;
+pub use vpc::*;
 
 use super::layout::Tier;
 use super::model::*;
@@ -98,25 +111,6 @@ enum Made {
 }
 
 // ------------------------------------------------------------------ read
-
-/// The VPCs tagged as this stack's, with their tags (sorted by id).
-async fn stack_vpcs(aws: &Aws, stack: &str) -> Result<Vec<(String, Tags)>, AwsError> {
-    let r = aws
-        .ec2
-        .describe_vpcs()
-        .filters(stack_filter(stack))
-        .filters(filter(&format!("tag:{}", owner_key("key")), "vpc"))
-        .send()
-        .await
-        .op("DescribeVpcs")?;
-    let mut vpcs: Vec<(String, Tags)> = r
-        .vpcs()
-        .iter()
-        .filter_map(|v| Some((v.vpc_id()?.to_string(), tags::map(v.tags()))))
-        .collect();
-    vpcs.sort();
-    Ok(vpcs)
-}
 
 /// Refreshes every child of the network in one concurrent round (8 calls).
 /// Returns an empty observation (no VPC) when the VPC is gone.
@@ -335,106 +329,6 @@ pub async fn read_all(
     Ok(obs)
 }
 
-/// The VPC's flow log that this network created, if any (one call).
-pub async fn read_flow_log(
-    aws: &Aws,
-    stack: &str,
-    vpc_id: &str,
-) -> Result<Option<FlowLogSeen>, AwsError> {
-    let r = aws
-        .ec2
-        .describe_flow_logs()
-        .filter(filter("resource-id", vpc_id))
-        .send()
-        .await
-        .op("DescribeFlowLogs")?;
-    Ok(r.flow_logs()
-        .iter()
-        .find(|f| child_key(&tags::map(f.tags()), stack) == Some(ChildKey::FlowLog))
-        .map(|f| FlowLogSeen {
-            id: f.flow_log_id().unwrap_or_default().to_string(),
-            destination: f.log_destination().unwrap_or_default().to_string(),
-            traffic: f
-                .traffic_type()
-                .map(|t| t.as_str().to_string())
-                .unwrap_or_default(),
-        }))
-}
-
-async fn create_flow_log(
-    aws: &Aws,
-    d: &Desired,
-    spec: &FlowLogSpec,
-    vpc_id: &str,
-) -> Result<(), AwsError> {
-    let tags = child_tags(aws, d, "flowlog", "flow-log", &none());
-    let r = aws
-        .ec2
-        .create_flow_logs()
-        .resource_ids(vpc_id)
-        .resource_type(ec2::FlowLogsResourceType::Vpc)
-        .traffic_type(ec2::TrafficType::from(spec.traffic.as_str()))
-        .log_destination_type(ec2::LogDestinationType::from(spec.destination_type()))
-        .log_destination(&spec.destination)
-        .set_deliver_logs_permission_arn(spec.role.clone())
-        .tag_specifications(tags::spec(ec2::ResourceType::VpcFlowLog, &tags))
-        .send()
-        .await
-        .op("CreateFlowLogs")?;
-    match r.unsuccessful().first() {
-        Some(u) => Err(AwsError::new(
-            "CreateFlowLogs",
-            u.error().and_then(|e| e.code()).unwrap_or("Unsuccessful"),
-            u.error()
-                .and_then(|e| e.message())
-                .unwrap_or("unsuccessful"),
-        )),
-        None => Ok(()),
-    }
-}
-
-async fn delete_flow_log(aws: &Aws, id: &str) -> Result<(), AwsError> {
-    aws.ec2
-        .delete_flow_logs()
-        .flow_log_ids(id)
-        .send()
-        .await
-        .op("DeleteFlowLogs")
-        .map(|_| ())
-}
-
-/// Elastic IPs of the stack by zone (read only when applying, not on refresh).
-async fn read_eips(aws: &Aws, stack: &str) -> Result<Eips, AwsError> {
-    let r = aws
-        .ec2
-        .describe_addresses()
-        .filters(stack_filter(stack))
-        .send()
-        .await
-        .op("DescribeAddresses")?;
-    let mut eips = Eips::default();
-    for a in r.addresses() {
-        let tags = tags::map(a.tags());
-        let (Some(ChildKey::Eip(az)), Some(alloc)) = (child_key(&tags, stack), a.allocation_id())
-        else {
-            continue;
-        };
-        eips.by_az.insert(
-            az,
-            (alloc.to_string(), a.association_id().map(str::to_string)),
-        );
-        eips.tags.insert(alloc.to_string(), tags);
-    }
-    Ok(eips)
-}
-
-/// The stack's elastic IPs: (allocation id, association id) by zone, and their tags.
-#[derive(Default)]
-struct Eips {
-    by_az: BTreeMap<String, (String, Option<String>)>,
-    tags: BTreeMap<String, BTreeMap<String, String>>,
-}
-
 /// The zones the region offers, in name order.
 pub async fn availability_zones(aws: &Aws) -> Result<Vec<String>, AwsError> {
     let r = aws
@@ -455,168 +349,6 @@ pub async fn availability_zones(aws: &Aws) -> Result<Vec<String>, AwsError> {
 }
 
 // -------------------------------------------------------------- reconcile
-
-/// Why a create could not claim the stack's name.
-#[derive(Debug)]
-pub enum ClaimError {
-    Aws(AwsError),
-    /// A VPC of this stack exists and is not ours to adopt.
-    Taken {
-        vpc_id: String,
-        owner: Owner,
-    },
-}
-
-impl From<AwsError> for ClaimError {
-    fn from(e: AwsError) -> Self {
-        ClaimError::Aws(e)
-    }
-}
-
-/// How often a create that met a concurrent create of the same name backs off
-/// and looks again before giving up.
-const CLAIM_ATTEMPTS: u32 = 6;
-
-/// Creates the VPC, or adopts the one an unfinished create of this very
-/// resource left (see [`crate::kit::claim`]). Returns the VPC id and, for a
-/// VPC created just now, what it is known to hold (so the first reconcile
-/// round needs no read).
-///
-/// Two creates of one name may race: each creates its VPC marked
-/// `ode:creating`, then lists the stack's VPCs again. One that sees only its
-/// own VPC has won (the other's VPC did not exist yet, so the other will see
-/// it). One that sees another deletes its own, still empty VPC, waits a
-/// random moment and starts over, where it finds the winner's VPC and fails.
-pub async fn ensure_vpc(
-    aws: &Aws,
-    stop: &Stop,
-    d: &Desired,
-) -> Result<(String, Option<Observed>), ClaimError> {
-    let fp = d.creating.clone().unwrap_or_default();
-    for attempt in 0..CLAIM_ATTEMPTS {
-        let existing = stack_vpcs(aws, &d.name).await?;
-        // Anything that is not ours to adopt wins over our own leftovers.
-        for (id, tags) in &existing {
-            let owner = claim::judge(tags, &fp);
-            if owner != Owner::Ours {
-                return Err(ClaimError::Taken {
-                    vpc_id: id.clone(),
-                    owner,
-                });
-            }
-        }
-        if let Some((id, _)) = existing.into_iter().next() {
-            tracing::info!(vpc = %id, stack = %d.name, "adopting the VPC an unfinished create of this network left");
-            return Ok((id, None));
-        }
-        if stop.is_stopped() {
-            return Err(AwsError::stopped("CreateVpc").into());
-        }
-        let tags = child_tags(aws, d, "vpc", "", &none());
-        let r = aws
-            .ec2
-            .create_vpc()
-            .cidr_block(&d.cidr)
-            .tag_specifications(tags::spec(ec2::ResourceType::Vpc, &tags))
-            .send()
-            .await
-            .op("CreateVpc")?;
-        let id = r
-            .vpc()
-            .and_then(|v| v.vpc_id())
-            .unwrap_or_default()
-            .to_string();
-        let rivals = stack_vpcs(aws, &d.name).await?;
-        if rivals.iter().all(|(other, _)| *other == id) {
-            return Ok((id.clone(), Some(fresh_vpc(&r, d, &id, tags))));
-        }
-        tracing::info!(vpc = %id, stack = %d.name, attempt, "another create of this network is running; backing off");
-        kit::delete(
-            stop,
-            kit::wait::deadline_in(Duration::from_secs(60)),
-            || async {
-                aws.ec2
-                    .delete_vpc()
-                    .vpc_id(&id)
-                    .send()
-                    .await
-                    .op("DeleteVpc")
-                    .map(|_| ())
-            },
-        )
-        .await?;
-        if !stop.sleep(jitter(attempt)).await {
-            return Err(AwsError::stopped("CreateVpc").into());
-        }
-    }
-    Err(AwsError::new(
-        "CreateVpc",
-        "ConcurrentCreate",
-        format!(
-            "another create of network {:?} kept racing this one; nothing was kept. Apply again.",
-            d.name
-        ),
-    )
-    .into())
-}
-
-/// A random wait of 0.2 to ~1.7 s, longer with each attempt.
-fn jitter(attempt: u32) -> Duration {
-    let seed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0)
-        ^ std::process::id().wrapping_mul(2_654_435_761);
-    Duration::from_millis(200 + u64::from(seed % 1500) + 200 * u64::from(attempt))
-}
-
-/// What a VPC created just now holds: AWS's defaults (DNS support on,
-/// hostnames off, a default security group that allows egress, only its main
-/// route table).
-fn fresh_vpc(
-    r: &aws_sdk_ec2::operation::create_vpc::CreateVpcOutput,
-    d: &Desired,
-    id: &str,
-    tags: Tags,
-) -> Observed {
-    let mut fresh = Observed {
-        vpc: Some(VpcSeen {
-            id: id.to_string(),
-            owner: r
-                .vpc()
-                .and_then(|v| v.owner_id())
-                .unwrap_or_default()
-                .to_string(),
-            cidr: d.cidr.clone(),
-            dns_support: true,
-            dns_hostnames: false,
-        }),
-        default_sg: Some(SgSeen {
-            id: String::new(),
-            has_rules: true,
-        }),
-        ..Default::default()
-    };
-    fresh.tags.insert(id.to_string(), tags);
-    fresh
-}
-
-/// Ends a successful create: the VPC loses its `ode:creating` mark, so that no
-/// later create adopts it.
-pub async fn release_claim(aws: &Aws, vpc_id: &str) -> Result<(), AwsError> {
-    aws.ec2
-        .delete_tags()
-        .resources(vpc_id)
-        .tags(ec2::Tag::builder().key(CREATING_TAG).build())
-        .send()
-        .await
-        .op("DeleteTags")
-        .map(|_| ())
-}
-
-fn bool_attr(v: bool) -> ec2::AttributeBooleanValue {
-    ec2::AttributeBooleanValue::builder().value(v).build()
-}
 
 /// Brings the network in `vpc_id` to `topo`. Returns the errors of the first
 /// round that failed (later rounds depend on earlier ones and are skipped).
@@ -1131,105 +863,6 @@ fn nonce() -> String {
     format!("{n:x}")
 }
 
-async fn set_default_route(
-    aws: &Aws,
-    rt: &str,
-    have: Option<String>,
-    want: Option<String>,
-) -> Result<(), AwsError> {
-    let c = &aws.ec2;
-    match (have, want) {
-        (_, None) => delete_route(aws, rt, "0.0.0.0/0").await,
-        (None, Some(t)) => {
-            let r = c
-                .create_route()
-                .route_table_id(rt)
-                .destination_cidr_block("0.0.0.0/0");
-            let r = if t.starts_with("nat-") {
-                r.nat_gateway_id(t)
-            } else {
-                r.gateway_id(t)
-            };
-            r.send().await.op("CreateRoute").map(|_| ())
-        }
-        (Some(_), Some(t)) => {
-            let r = c
-                .replace_route()
-                .route_table_id(rt)
-                .destination_cidr_block("0.0.0.0/0");
-            let r = if t.starts_with("nat-") {
-                r.nat_gateway_id(t)
-            } else {
-                r.gateway_id(t)
-            };
-            r.send().await.op("ReplaceRoute").map(|_| ())
-        }
-    }
-}
-
-async fn delete_route(aws: &Aws, rt: &str, dest: &str) -> Result<(), AwsError> {
-    let r = aws.ec2.delete_route().route_table_id(rt);
-    let r = if dest.contains(':') {
-        r.destination_ipv6_cidr_block(dest)
-    } else {
-        r.destination_cidr_block(dest)
-    };
-    match r.send().await.op("DeleteRoute") {
-        Err(e) if e.is_code(&["InvalidRoute.NotFound"]) => Ok(()),
-        other => other.map(|_| ()),
-    }
-}
-
-/// Removes every rule of the VPC's default security group (`group_id` may be
-/// empty when not known yet).
-async fn lock_down_sg(
-    c: &aws_sdk_ec2::Client,
-    vpc_id: &str,
-    group_id: &str,
-) -> Result<(), AwsError> {
-    let req = c.describe_security_groups();
-    let req = if group_id.is_empty() {
-        req.filters(filter("vpc-id", vpc_id))
-            .filters(filter("group-name", "default"))
-    } else {
-        req.group_ids(group_id)
-    };
-    let g = req.send().await.op("DescribeSecurityGroups")?;
-    let Some(g) = g.security_groups().first() else {
-        return Ok(());
-    };
-    let group_id = g.group_id().unwrap_or_default();
-    let (ingress, egress) = (
-        g.ip_permissions().to_vec(),
-        g.ip_permissions_egress().to_vec(),
-    );
-    let i = async {
-        if ingress.is_empty() {
-            return Ok(());
-        }
-        c.revoke_security_group_ingress()
-            .group_id(group_id)
-            .set_ip_permissions(Some(ingress))
-            .send()
-            .await
-            .op("RevokeSecurityGroupIngress")
-            .map(|_| ())
-    };
-    let e = async {
-        if egress.is_empty() {
-            return Ok(());
-        }
-        c.revoke_security_group_egress()
-            .group_id(group_id)
-            .set_ip_permissions(Some(egress))
-            .send()
-            .await
-            .op("RevokeSecurityGroupEgress")
-            .map(|_| ())
-    };
-    tokio::try_join!(i, e).map(|_| ())
-}
-
 /// Brings every existing child's tags to what the configuration says.
 async fn retag(
     aws: &Aws,
@@ -1268,168 +901,7 @@ async fn retag(
 
 // ------------------------------------------------------------- waiting
 
-/// Waits until the NAT gateways `ids` are available; a failed one ends the
-/// wait with its FailureCode and FailureMessage.
-async fn wait_nats(
-    aws: &Aws,
-    stop: &Stop,
-    ids: &[String],
-    deadline: Instant,
-) -> Result<(), AwsError> {
-    if ids.is_empty() {
-        return Ok(());
-    }
-    let what = format!("NAT gateway(s) {} to become available", ids.join(", "));
-    Waiter::new("CreateNatGateway", what, deadline)
-        .wait(stop, || async {
-            let r = aws
-                .ec2
-                .describe_nat_gateways()
-                .set_nat_gateway_ids(Some(ids.to_vec()))
-                .send()
-                .await
-                .op("DescribeNatGateways")?;
-            let mut pending = Vec::new();
-            for n in r.nat_gateways() {
-                let id = n.nat_gateway_id().unwrap_or("?");
-                match n.state() {
-                    Some(ec2::NatGatewayState::Available) => {}
-                    Some(ec2::NatGatewayState::Failed) => {
-                        return Ok(Status::Failed(format!(
-                            "{id}: {}: {}",
-                            n.failure_code().unwrap_or("no failure code"),
-                            n.failure_message().unwrap_or("no failure message")
-                        )))
-                    }
-                    other => pending.push(format!(
-                        "{id} {}",
-                        other.map(|s| s.as_str()).unwrap_or("unknown")
-                    )),
-                }
-            }
-            if r.nat_gateways().len() < ids.len() {
-                pending.push("some not listed yet".into());
-            }
-            Ok(if pending.is_empty() {
-                Status::Ready(())
-            } else {
-                Status::Pending(pending.join(", "))
-            })
-        })
-        .await
-}
-
-/// Frees an elastic IP still associated with a NAT gateway that is gone or
-/// going: EC2 releases it once the gateway is deleted; emulators may need an
-/// explicit disassociation.
-async fn free_eip(
-    aws: &Aws,
-    stop: &Stop,
-    alloc: &str,
-    assoc: &str,
-    deadline: Instant,
-) -> Result<(), AwsError> {
-    let what = format!("elastic IP {alloc} to be released by the NAT gateway that held it");
-    Waiter::new("CreateNatGateway", what, deadline)
-        .wait(stop, || async {
-            let dis = aws
-                .ec2
-                .disassociate_address()
-                .association_id(assoc)
-                .send()
-                .await
-                .op("DisassociateAddress");
-            match dis {
-                Ok(_) => return Ok(Status::Ready(())),
-                Err(e) if e.is_permission() => return Err(e),
-                Err(_) => {}
-            }
-            let r = aws
-                .ec2
-                .describe_addresses()
-                .allocation_ids(alloc)
-                .send()
-                .await
-                .op("DescribeAddresses")?;
-            Ok(
-                if r.addresses().iter().all(|a| a.association_id().is_none()) {
-                    Status::Ready(())
-                } else {
-                    Status::Pending("still associated".into())
-                },
-            )
-        })
-        .await
-}
-
 // ---------------------------------------------------------------- delete
-
-async fn delete_nats(aws: &Aws, ids: &[String], stop: &Stop, deadline: Instant) -> Vec<AwsError> {
-    let c = &aws.ec2;
-    let futs: Vec<Fut<'_, ()>> = ids
-        .iter()
-        .map(|id| -> Fut<'_, ()> {
-            Box::pin(kit::delete(stop, deadline, move || async move {
-                c.delete_nat_gateway()
-                    .nat_gateway_id(id)
-                    .send()
-                    .await
-                    .op("DeleteNatGateway")
-                    .map(|_| ())
-            }))
-        })
-        .collect();
-    let errs = round(stop, "DeleteNatGateway", futs).await;
-    if !errs.is_empty() {
-        return errs;
-    }
-    let what = format!("NAT gateway(s) {} to be deleted", ids.join(", "));
-    let waited = Waiter::new("DeleteNatGateway", what, deadline)
-        .wait(stop, || async {
-            let r = match c
-                .describe_nat_gateways()
-                .set_nat_gateway_ids(Some(ids.to_vec()))
-                .send()
-                .await
-                .op("DescribeNatGateways")
-            {
-                Ok(r) => r,
-                Err(e) if e.is_not_found() => return Ok(Status::Ready(())),
-                Err(e) => return Err(e),
-            };
-            let left: Vec<String> = r
-                .nat_gateways()
-                .iter()
-                .filter(|n| n.state() != Some(&ec2::NatGatewayState::Deleted))
-                .map(|n| n.nat_gateway_id().unwrap_or("?").to_string())
-                .collect();
-            Ok(if left.is_empty() {
-                Status::Ready(())
-            } else {
-                Status::Pending(format!("{} still deleting", left.join(", ")))
-            })
-        })
-        .await;
-    waited.err().into_iter().collect()
-}
-
-async fn release_eip(
-    aws: &Aws,
-    allocation: &str,
-    stop: &Stop,
-    deadline: Instant,
-) -> Result<(), AwsError> {
-    kit::delete(stop, deadline, || async {
-        aws.ec2
-            .release_address()
-            .allocation_id(allocation)
-            .send()
-            .await
-            .op("ReleaseAddress")
-            .map(|_| ())
-    })
-    .await
-}
 
 /// Names the network interfaces that keep `filter` (a subnet or VPC) from being deleted.
 async fn blockers(aws: &Aws, filter_name: &str, id: &str) -> String {
@@ -1501,85 +973,6 @@ async fn delete_subnet(
     })
     .await;
     explain_blocked(aws, r, &format!("Subnet {id}"), "subnet-id", id).await
-}
-
-/// Deletes a route table after removing its subnet associations (EC2 keeps an
-/// association whose subnet is gone from blocking the delete in some cases).
-async fn delete_route_table(
-    aws: &Aws,
-    rt: &RouteTableSeen,
-    stop: &Stop,
-    deadline: Instant,
-) -> Result<(), AwsError> {
-    let c = &aws.ec2;
-    let disassociate: Vec<Fut<'_, ()>> = rt
-        .associations
-        .iter()
-        .map(|(assoc, _)| -> Fut<'_, ()> {
-            Box::pin(kit::delete(stop, deadline, move || async move {
-                c.disassociate_route_table()
-                    .association_id(assoc)
-                    .send()
-                    .await
-                    .op("DisassociateRouteTable")
-                    .map(|_| ())
-            }))
-        })
-        .collect();
-    first_error(round(stop, "DisassociateRouteTable", disassociate).await)?;
-    let id = rt.id.as_str();
-    kit::delete(stop, deadline, || async {
-        c.delete_route_table()
-            .route_table_id(id)
-            .send()
-            .await
-            .op("DeleteRouteTable")
-            .map(|_| ())
-    })
-    .await
-}
-
-async fn delete_igw(
-    aws: &Aws,
-    id: &str,
-    vpc_id: &str,
-    stop: &Stop,
-    deadline: Instant,
-) -> Result<(), AwsError> {
-    let detach = kit::delete(stop, deadline, || async {
-        match aws
-            .ec2
-            .detach_internet_gateway()
-            .internet_gateway_id(id)
-            .vpc_id(vpc_id)
-            .send()
-            .await
-            .op("DetachInternetGateway")
-        {
-            Err(e) if e.is_code(&["Gateway.NotAttached"]) => Ok(()),
-            other => other.map(|_| ()),
-        }
-    })
-    .await;
-    if let Err(mut e) = detach {
-        if e.is_code(&["DependencyViolation"]) || e.message.contains("mapped public address") {
-            e.message = format!(
-                "Internet gateway {id} cannot be detached while addresses in the VPC are mapped to it (elastic IPs or public IPs of instances created outside Terraform). ({})",
-                e.message
-            );
-        }
-        return Err(e);
-    }
-    kit::delete(stop, deadline, || async {
-        aws.ec2
-            .delete_internet_gateway()
-            .internet_gateway_id(id)
-            .send()
-            .await
-            .op("DeleteInternetGateway")
-            .map(|_| ())
-    })
-    .await
 }
 
 /// Deletes the whole network in dependency order. Already-deleted children are fine.
@@ -1662,20 +1055,4 @@ pub async fn delete(
         .err()
         .into_iter()
         .collect()
-}
-
-/// A VPC's tags; `None` when it does not exist.
-pub async fn vpc_tags(aws: &Aws, vpc_id: &str) -> Result<Option<Tags>, AwsError> {
-    match aws
-        .ec2
-        .describe_vpcs()
-        .vpc_ids(vpc_id)
-        .send()
-        .await
-        .op("DescribeVpcs")
-    {
-        Ok(r) => Ok(r.vpcs().first().map(|v| tags::map(v.tags()))),
-        Err(e) if e.is_code(&["InvalidVpcID.NotFound"]) => Ok(None),
-        Err(e) => Err(e),
-    }
 }

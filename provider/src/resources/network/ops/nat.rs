@@ -1,0 +1,201 @@
+//! NAT gateways and their Elastic IPs: read, waited for, deleted and released.
+
+use super::*;
+
+/// Elastic IPs of the stack by zone (read only when applying, not on refresh).
+pub(super) async fn read_eips(aws: &Aws, stack: &str) -> Result<Eips, AwsError> {
+    let r = aws
+        .ec2
+        .describe_addresses()
+        .filters(stack_filter(stack))
+        .send()
+        .await
+        .op("DescribeAddresses")?;
+    let mut eips = Eips::default();
+    for a in r.addresses() {
+        let tags = tags::map(a.tags());
+        let (Some(ChildKey::Eip(az)), Some(alloc)) = (child_key(&tags, stack), a.allocation_id())
+        else {
+            continue;
+        };
+        eips.by_az.insert(
+            az,
+            (alloc.to_string(), a.association_id().map(str::to_string)),
+        );
+        eips.tags.insert(alloc.to_string(), tags);
+    }
+    Ok(eips)
+}
+
+/// The stack's elastic IPs: (allocation id, association id) by zone, and their tags.
+#[derive(Default)]
+pub(super) struct Eips {
+    pub(super) by_az: BTreeMap<String, (String, Option<String>)>,
+    pub(super) tags: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+/// Waits until the NAT gateways `ids` are available; a failed one ends the
+/// wait with its FailureCode and FailureMessage.
+pub(super) async fn wait_nats(
+    aws: &Aws,
+    stop: &Stop,
+    ids: &[String],
+    deadline: Instant,
+) -> Result<(), AwsError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let what = format!("NAT gateway(s) {} to become available", ids.join(", "));
+    Waiter::new("CreateNatGateway", what, deadline)
+        .wait(stop, || async {
+            let r = aws
+                .ec2
+                .describe_nat_gateways()
+                .set_nat_gateway_ids(Some(ids.to_vec()))
+                .send()
+                .await
+                .op("DescribeNatGateways")?;
+            let mut pending = Vec::new();
+            for n in r.nat_gateways() {
+                let id = n.nat_gateway_id().unwrap_or("?");
+                match n.state() {
+                    Some(ec2::NatGatewayState::Available) => {}
+                    Some(ec2::NatGatewayState::Failed) => {
+                        return Ok(Status::Failed(format!(
+                            "{id}: {}: {}",
+                            n.failure_code().unwrap_or("no failure code"),
+                            n.failure_message().unwrap_or("no failure message")
+                        )))
+                    }
+                    other => pending.push(format!(
+                        "{id} {}",
+                        other.map(|s| s.as_str()).unwrap_or("unknown")
+                    )),
+                }
+            }
+            if r.nat_gateways().len() < ids.len() {
+                pending.push("some not listed yet".into());
+            }
+            Ok(if pending.is_empty() {
+                Status::Ready(())
+            } else {
+                Status::Pending(pending.join(", "))
+            })
+        })
+        .await
+}
+
+/// Frees an elastic IP still associated with a NAT gateway that is gone or
+/// going: EC2 releases it once the gateway is deleted; emulators may need an
+/// explicit disassociation.
+pub(super) async fn free_eip(
+    aws: &Aws,
+    stop: &Stop,
+    alloc: &str,
+    assoc: &str,
+    deadline: Instant,
+) -> Result<(), AwsError> {
+    let what = format!("elastic IP {alloc} to be released by the NAT gateway that held it");
+    Waiter::new("CreateNatGateway", what, deadline)
+        .wait(stop, || async {
+            let dis = aws
+                .ec2
+                .disassociate_address()
+                .association_id(assoc)
+                .send()
+                .await
+                .op("DisassociateAddress");
+            match dis {
+                Ok(_) => return Ok(Status::Ready(())),
+                Err(e) if e.is_permission() => return Err(e),
+                Err(_) => {}
+            }
+            let r = aws
+                .ec2
+                .describe_addresses()
+                .allocation_ids(alloc)
+                .send()
+                .await
+                .op("DescribeAddresses")?;
+            Ok(
+                if r.addresses().iter().all(|a| a.association_id().is_none()) {
+                    Status::Ready(())
+                } else {
+                    Status::Pending("still associated".into())
+                },
+            )
+        })
+        .await
+}
+
+pub(super) async fn delete_nats(
+    aws: &Aws,
+    ids: &[String],
+    stop: &Stop,
+    deadline: Instant,
+) -> Vec<AwsError> {
+    let c = &aws.ec2;
+    let futs: Vec<Fut<'_, ()>> = ids
+        .iter()
+        .map(|id| -> Fut<'_, ()> {
+            Box::pin(kit::delete(stop, deadline, move || async move {
+                c.delete_nat_gateway()
+                    .nat_gateway_id(id)
+                    .send()
+                    .await
+                    .op("DeleteNatGateway")
+                    .map(|_| ())
+            }))
+        })
+        .collect();
+    let errs = round(stop, "DeleteNatGateway", futs).await;
+    if !errs.is_empty() {
+        return errs;
+    }
+    let what = format!("NAT gateway(s) {} to be deleted", ids.join(", "));
+    let waited = Waiter::new("DeleteNatGateway", what, deadline)
+        .wait(stop, || async {
+            let r = match c
+                .describe_nat_gateways()
+                .set_nat_gateway_ids(Some(ids.to_vec()))
+                .send()
+                .await
+                .op("DescribeNatGateways")
+            {
+                Ok(r) => r,
+                Err(e) if e.is_not_found() => return Ok(Status::Ready(())),
+                Err(e) => return Err(e),
+            };
+            let left: Vec<String> = r
+                .nat_gateways()
+                .iter()
+                .filter(|n| n.state() != Some(&ec2::NatGatewayState::Deleted))
+                .map(|n| n.nat_gateway_id().unwrap_or("?").to_string())
+                .collect();
+            Ok(if left.is_empty() {
+                Status::Ready(())
+            } else {
+                Status::Pending(format!("{} still deleting", left.join(", ")))
+            })
+        })
+        .await;
+    waited.err().into_iter().collect()
+}
+
+pub(super) async fn release_eip(
+    aws: &Aws,
+    allocation: &str,
+    stop: &Stop,
+    deadline: Instant,
+) -> Result<(), AwsError> {
+    kit::delete(stop, deadline, || async {
+        aws.ec2
+            .release_address()
+            .allocation_id(allocation)
+            .send()
+            .await
+            .op("ReleaseAddress")
+            .map(|_| ())
+    })
+    .await
+}
