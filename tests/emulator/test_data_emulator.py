@@ -24,7 +24,9 @@ pytestmark = pytest.mark.emulator
 
 ACCOUNT = "123456789012"
 # Transitions short enough to wait out, and one that never ends within a test.
-TRANSITION_S = 0.3
+# Long enough that a check made between a call and the end of its transition is not
+# overtaken by the transition on a loaded machine (0.3 s was, once, in a CI run).
+TRANSITION_S = 1.0
 LONG_S = 600
 TOKEN_1 = "Ode-first-token-0001"
 TOKEN_2 = "Ode-second-token-0002"
