@@ -218,6 +218,14 @@ REGISTRY_CUSTOM = """  keep_tagged_images   = 12
     fonts    = {{ untagged_expiry_days = 1 }}
   }}"""
 
+# The registry's own values are the defaults while most repositories override one:
+# the registry's values come from what it recorded, not from the repositories.
+REGISTRY_OVERRIDES = """  repositories = {{
+    api    = {{ keep_tagged_images = 50 }}
+    worker = {{ keep_tagged_images = 50 }}
+    viewer = {{}}
+  }}"""
+
 
 def registry_gone(emulator: EmulatorClient) -> None:
     left = emulator.client("ecr").describe_repositories()["repositories"]
@@ -494,6 +502,12 @@ CUSTOM = {
         import_id=lambda emulator, v: v["name"],
         configs=lambda emulator, ctx: {"custom": registry(REGISTRY_CUSTOM)(emulator, ctx)},
         setup=kms_key,
+        gone=registry_gone,
+    ),
+    "registry_overrides": Case(
+        address="ode_registry.this",
+        import_id=lambda emulator, v: v["name"],
+        configs=lambda emulator, ctx: {"custom": registry(REGISTRY_OVERRIDES)(emulator, ctx)},
         gone=registry_gone,
     ),
     "eks_stack": Case(

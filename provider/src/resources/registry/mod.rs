@@ -339,9 +339,9 @@ impl Resource<Aws> for Registry {
 
 /// The keys of the repositories tagged as registry `name`'s.
 /// The configuration of a registry this provider made, rebuilt from its
-/// repositories for an import: lifecycle settings (the registry's are those most
-/// repositories share; a repository differing from them says so), pull
-/// principals, tags, and from the settings tag `force_destroy`.
+/// repositories for an import: each repository's lifecycle (stated where it
+/// differs from the registry's), pull principals, tags, and from the settings tag
+/// the registry's own lifecycle values and `force_destroy`.
 fn import_config(aws: &Aws, name: &str, seen: &BTreeMap<String, RepoSeen>) -> Value {
     let lifecycles: BTreeMap<&String, (i64, i64)> = seen
         .iter()
@@ -350,10 +350,8 @@ fn import_config(aws: &Aws, name: &str, seen: &BTreeMap<String, RepoSeen>) -> Va
             (k, l.unwrap_or((UNTAGGED_DAYS, KEEP_TAGGED)))
         })
         .collect();
-    let mut counts: BTreeMap<(i64, i64), usize> = BTreeMap::new();
-    for l in lifecycles.values() {
-        *counts.entry(*l).or_default() += 1;
-    }
+    // The registry's own values are recorded in its settings tag when they are not
+    // the defaults (every apply keeps the tag in step).
     let first = seen.values().next();
     let tags = first.map(|s| s.tags.clone()).unwrap_or_default();
     let settings = crate::kit::tags::decode_settings(&tags);
@@ -363,21 +361,8 @@ fn import_config(aws: &Aws, name: &str, seen: &BTreeMap<String, RepoSeen>) -> Va
             .and_then(|n| n.parse::<i64>().ok())
             .unwrap_or(default)
     };
-    // The registry's own values are recorded; a registry made before the settings
-    // tag has those most repositories share.
-    let defaults = (UNTAGGED_DAYS, KEEP_TAGGED);
-    let shared = counts
-        .iter()
-        .max_by_key(|(l, n)| (**n, **l == defaults))
-        .map_or(defaults, |(l, _)| *l);
-    let (untagged, keep) = if settings.is_empty() {
-        shared
-    } else {
-        (
-            recorded("untagged_expiry_days", UNTAGGED_DAYS),
-            recorded("keep_tagged_images", KEEP_TAGGED),
-        )
-    };
+    let untagged = recorded("untagged_expiry_days", UNTAGGED_DAYS);
+    let keep = recorded("keep_tagged_images", KEEP_TAGGED);
     let differs = |v: i64, registry: i64| {
         if v == registry {
             Value::Null
