@@ -751,6 +751,7 @@ impl Resource<Aws> for DataTier {
     async fn modify_plan(&self, aws: &Aws, req: PlanRequest<'_>, resp: &mut PlanResponse) {
         resp.planned.set("exposure", Value::string("verified"));
         let now = Desired::from_value(&resp.planned, &Value::Null);
+        let was = Desired::from_value(req.prior, &Value::Null);
         let known = ["postgres", "redis", "buckets"]
             .iter()
             .all(|b| resp.planned.get(b).is_wholly_known());
@@ -792,7 +793,6 @@ impl Resource<Aws> for DataTier {
             && resp.planned.get("postgres").is_wholly_known()
             && resp.planned.get("redis").is_wholly_known()
         {
-            let was = Desired::from_value(req.prior, &Value::Null);
             for (engine, from, to, service) in [
                 (
                     "postgres",
@@ -831,10 +831,6 @@ impl Resource<Aws> for DataTier {
         if !req.prior.is_null() {
             // Settings compared as they take effect: a default left null and the
             // same value written out (as an import records it) are one setting.
-            let (was, now) = (
-                Desired::from_value(req.prior, &Value::Null),
-                Desired::from_value(&resp.planned, &Value::Null),
-            );
             for (block, attr) in REPLACING {
                 let (before, after) = (
                     req.prior.get(block).get(attr),

@@ -423,12 +423,17 @@ impl EksStack {
     }
 }
 
-/// The destroy guard: false (with the reason said) when the stack must not be
-/// deleted now, or its cluster could not be read.
-async fn destroy_guard(aws: &Aws, d: &Desired, diags: &mut Diagnostics) -> bool {
-    match ops::destroy_blockers(aws, d).await {
-        Ok(blockers) if blockers.is_empty() => true,
-        Ok(blockers) => {
+/// The destroy guard: what exists (for the delete), or None (with the reason
+/// said) when the stack must not be deleted now or could not be read.
+async fn destroy_guard(aws: &Aws, d: &Desired, diags: &mut Diagnostics) -> Option<Observed> {
+    let checked = async {
+        let obs = ops::read(aws, d).await?;
+        let blockers = ops::destroy_blockers(aws, d, &obs).await?;
+        Ok::<_, AwsError>((obs, blockers))
+    };
+    match checked.await {
+        Ok((obs, blockers)) if blockers.is_empty() => Some(obs),
+        Ok((_, blockers)) => {
             diags.error(
                 format!(
                     "EKS stack {:?} cannot be destroyed yet; nothing was deleted",
@@ -440,11 +445,11 @@ async fn destroy_guard(aws: &Aws, d: &Desired, diags: &mut Diagnostics) -> bool 
                     blockers.join(", ")
                 ),
             );
-            false
+            None
         }
         Err(e) => {
             report(diags, "Deleting", &d.name, vec![e]);
-            false
+            None
         }
     }
 }
@@ -753,9 +758,9 @@ impl Resource<Aws> for EksStack {
     async fn delete(&self, aws: &Aws, req: DeleteRequest<'_>, resp: &mut DeleteResponse) {
         let d = Desired::from_value(req.prior);
         // Checked at plan already; again here, as the cluster may have changed since.
-        if !destroy_guard(aws, &d, &mut resp.diagnostics).await {
+        let Some(obs) = destroy_guard(aws, &d, &mut resp.diagnostics).await else {
             return;
-        }
+        };
         let owned_key = match req.prior.get("kms_key_arn").as_str() {
             Some(_) => None,
             None => req.prior.get("secrets_kms_key_arn").as_str(),
@@ -764,6 +769,7 @@ impl Resource<Aws> for EksStack {
             aws,
             &req.stop,
             &d,
+            &obs,
             owned_key,
             deadline_in(d.timeouts.delete),
         )

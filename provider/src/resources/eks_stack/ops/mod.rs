@@ -930,8 +930,11 @@ pub async fn release_claim(aws: &Aws, d: &Desired, obs: &Observed) -> Result<(),
 /// The destroy guard: node groups and Fargate profiles made outside Terraform keep
 /// the cluster from being deleted, so the stack is not deleted at all while they
 /// exist (nothing of it would be left working). Names them; empty when none.
-pub async fn destroy_blockers(aws: &Aws, d: &Desired) -> Result<Vec<String>, AwsError> {
-    let obs = read(aws, d).await?;
+pub async fn destroy_blockers(
+    aws: &Aws,
+    d: &Desired,
+    obs: &Observed,
+) -> Result<Vec<String>, AwsError> {
     if obs.cluster.is_none() {
         return Ok(Vec::new());
     }
@@ -970,13 +973,10 @@ pub async fn delete(
     aws: &Aws,
     stop: &Stop,
     d: &Desired,
+    obs: &Observed,
     owned_key: Option<&str>,
     deadline: Instant,
 ) -> Vec<AwsError> {
-    let obs = match read(aws, d).await {
-        Ok(o) => o,
-        Err(e) => return vec![e],
-    };
     let name = d.name.as_str();
     // Add-ons first: some hold finalizers on nodes.
     let futs: Vec<Fut<'_, ()>> = obs
