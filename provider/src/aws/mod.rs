@@ -2,6 +2,8 @@
 //! and name checks. Resources talk to AWS only through [`Aws`].
 
 pub mod error;
+#[cfg(test)]
+pub mod fake;
 pub mod validate;
 
 use std::collections::BTreeMap;
@@ -188,31 +190,51 @@ impl Aws {
         })
     }
 
-    /// Clients that are never called, for unit tests of model code.
+    /// Clients answered by a scripted fake (see [`fake`]); unscripted calls fail.
     #[cfg(test)]
     pub fn for_tests() -> Aws {
+        fake::Fake::new().aws()
+    }
+
+    /// Clients over `http`, each answered by `fake`'s scripts.
+    #[cfg(test)]
+    fn with_fake(
+        http: aws_smithy_runtime_api::client::http::SharedHttpClient,
+        fake: &fake::Fake,
+    ) -> Aws {
         let base = aws_types::SdkConfig::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(aws_config::Region::new("us-east-1"))
+            .credentials_provider(SharedCredentialsProvider::new(
+                aws_credential_types::Credentials::new("AKIDFAKE", "fake", None, None, "fake"),
+            ))
+            .retry_config(RetryConfig::disabled())
+            .http_client(http)
             .build();
         let none: &Option<String> = &None;
+        macro_rules! faked {
+            ($sdk:ident) => {
+                client!($sdk, &base, none, |b: $sdk::config::Builder| b
+                    .interceptor(fake.clone()))
+            };
+        }
         Aws {
             region: "us-east-1".into(),
             partition: "aws".into(),
             default_tags: BTreeMap::new(),
             fingerprint: "0123456789abcdef".into(),
-            ec2: client!(aws_sdk_ec2, &base, none),
-            eks: client!(aws_sdk_eks, &base, none),
-            iam: client!(aws_sdk_iam, &base, none),
-            rds: client!(aws_sdk_rds, &base, none),
-            elasticache: client!(aws_sdk_elasticache, &base, none),
-            s3: client!(aws_sdk_s3, &base, none),
-            dynamodb: client!(aws_sdk_dynamodb, &base, none),
-            ecr: client!(aws_sdk_ecr, &base, none),
-            kms: client!(aws_sdk_kms, &base, none),
-            logs: client!(aws_sdk_cloudwatchlogs, &base, none),
-            sts: client!(aws_sdk_sts, &base, none),
-            secretsmanager: client!(aws_sdk_secretsmanager, &base, none),
+            ec2: faked!(aws_sdk_ec2),
+            eks: faked!(aws_sdk_eks),
+            iam: faked!(aws_sdk_iam),
+            rds: faked!(aws_sdk_rds),
+            elasticache: faked!(aws_sdk_elasticache),
+            s3: faked!(aws_sdk_s3),
+            dynamodb: faked!(aws_sdk_dynamodb),
+            ecr: faked!(aws_sdk_ecr),
+            kms: faked!(aws_sdk_kms),
+            logs: faked!(aws_sdk_cloudwatchlogs),
+            sts: faked!(aws_sdk_sts),
+            secretsmanager: faked!(aws_sdk_secretsmanager),
         }
     }
 

@@ -90,7 +90,8 @@ impl Waiter {
 
     /// Polls `status` until it answers [`Status::Ready`]. Fails with the
     /// object's failure reason, with a timeout naming the last state seen, at
-    /// once on a permission error, or with a stop error when the core stops.
+    /// once on a permission error, or with a stop error when the core stops
+    /// (also in the middle of a poll that hangs).
     pub async fn wait<T, F, Fu>(&self, stop: &Stop, mut status: F) -> Result<T, AwsError>
     where
         F: FnMut() -> Fu,
@@ -103,7 +104,19 @@ impl Waiter {
             if stop.is_stopped() {
                 return Err(AwsError::stopped(self.operation));
             }
-            match status().await {
+            // A poll only reads, so one that hangs is abandoned at a stop or at
+            // the deadline (a create or delete in flight is never abandoned: its
+            // answer says what exists).
+            let poll = tokio::select! {
+                r = status() => r,
+                _ = stop.stopped() => return Err(AwsError::stopped(self.operation)),
+                _ = tokio::time::sleep_until(self.deadline) => Err(AwsError::new(
+                    self.operation,
+                    TIMEOUT,
+                    format!("no answer before the deadline while waiting for {}", self.what),
+                )),
+            };
+            match poll {
                 Ok(Status::Ready(v)) => return Ok(v),
                 Ok(Status::Failed(reason)) => {
                     return Err(AwsError::new(

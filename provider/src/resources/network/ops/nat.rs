@@ -199,3 +199,100 @@ pub(super) async fn release_eip(
     })
     .await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aws::fake::{answer, failure, stops_promptly, table, Case, Fake};
+    use aws_sdk_ec2::operation::describe_nat_gateways::DescribeNatGatewaysOutput;
+    use aws_sdk_ec2::Client as Ec2;
+    use std::time::Duration;
+
+    fn nat(id: &str, state: ec2::NatGatewayState) -> ec2::NatGateway {
+        ec2::NatGateway::builder()
+            .nat_gateway_id(id)
+            .state(state)
+            .failure_code("Gateway.NotAttached")
+            .failure_message("Network vpc-1 has no Internet gateway attached")
+            .build()
+    }
+
+    fn states(fake: &Fake, times: usize, list: Vec<ec2::NatGateway>) {
+        answer!(fake, Ec2::describe_nat_gateways, move |_| {
+            Ok(DescribeNatGatewaysOutput::builder()
+                .set_nat_gateways(Some(list.clone()))
+                .build())
+        }; times = times);
+    }
+
+    fn deadline() -> Instant {
+        Instant::now() + Duration::from_secs(600)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn wait_nats_table() {
+        use ec2::NatGatewayState::*;
+        let cases = [
+            Case {
+                name: "pending then available",
+                script: |f| {
+                    states(f, 2, vec![nat("nat-1", Pending)]);
+                    states(f, 1, vec![nat("nat-1", Available)]);
+                },
+                want: Ok(()),
+            },
+            Case {
+                name: "failed, with AWS's reason",
+                script: |f| states(f, 1, vec![nat("nat-1", Failed)]),
+                want: Err("nat-1: Gateway.NotAttached: Network vpc-1 has no Internet gateway"),
+            },
+            Case {
+                name: "AWS failure",
+                script: |f| {
+                    answer!(f, Ec2::describe_nat_gateways, |_| Err(failure(
+                        "UnauthorizedOperation",
+                        "not allowed to describe NAT gateways"
+                    )))
+                },
+                want: Err("UnauthorizedOperation: not allowed to describe NAT gateways"),
+            },
+            Case {
+                name: "not listed yet after create, then listed",
+                script: |f| {
+                    states(f, 2, vec![]);
+                    states(f, 1, vec![nat("nat-1", Available)]);
+                },
+                want: Ok(()),
+            },
+        ];
+        table(&cases, |aws, stop| async move {
+            wait_nats(&aws, &stop, &["nat-1".into()], deadline()).await
+        })
+        .await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn wait_nats_stops_on_request() {
+        stops_promptly(
+            |f| {
+                states(
+                    f,
+                    usize::MAX,
+                    vec![nat("nat-1", ec2::NatGatewayState::Pending)],
+                )
+            },
+            |aws, stop| async move { wait_nats(&aws, &stop, &["nat-1".into()], deadline()).await },
+        )
+        .await;
+        // A call that hangs is cut short too.
+        stops_promptly(
+            |f| {
+                answer!(f, Ec2::describe_nat_gateways, |_| {
+                    Ok(DescribeNatGatewaysOutput::builder().build())
+                }; delay = Duration::from_secs(3600))
+            },
+            |aws, stop| async move { wait_nats(&aws, &stop, &["nat-1".into()], deadline()).await },
+        )
+        .await;
+    }
+}
