@@ -578,7 +578,8 @@ def test_network_import(core: Core, emulator: EmulatorClient, tmp_path: Path) ->
 # (case id, resource body, the attribute the error is attached to, what the error says).
 # A body of None keeps the default body and takes the name from BAD_NAMES.
 BAD_INPUTS: list[tuple[str, str | None, str, str]] = [
-    ("cidr-malformed", 'cidr_block = "10.0.0/16"', "cidr_block", "is not an IPv4 address"),
+    ("cidr-malformed", 'cidr_block = "10.0.0/16"', "cidr_block", "is not an IPv4 CIDR block"),
+    ("cidr-leading-zero", 'cidr_block = "010.0.0.0/16"', "cidr_block", "without leading zeros"),
     ("cidr-host-bits", 'cidr_block = "10.0.0.1/16"', "cidr_block", "has host bits set"),
     ("cidr-too-large", 'cidr_block = "10.0.0.0/8"', "cidr_block", "between 16 and 28; got /8"),
     ("cidr-too-small", 'cidr_block = "10.0.0.0/29"', "cidr_block", "between 16 and 28; got /29"),

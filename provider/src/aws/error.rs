@@ -157,6 +157,18 @@ where
     }
 }
 
+/// A field AWS's answer to `operation` must carry (the id of what it made):
+/// its absence is an error, never an empty string.
+pub fn required(operation: &'static str, field: &str, v: Option<&str>) -> Result<String, AwsError> {
+    v.map(str::to_string).ok_or_else(|| {
+        AwsError::new(
+            operation,
+            "IncompleteAnswer",
+            format!("the answer has no {field}"),
+        )
+    })
+}
+
 /// Maps "not found" codes to `Ok(None)`.
 pub fn found<T>(r: Result<T, AwsError>, not_found: &[&str]) -> Result<Option<T>, AwsError> {
     match r {

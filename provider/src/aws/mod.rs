@@ -12,7 +12,7 @@ use aws_config::retry::RetryConfig;
 use aws_config::BehaviorVersion;
 use aws_credential_types::provider::SharedCredentialsProvider;
 
-pub use error::{found, AwsError, Op};
+pub use error::{found, required, AwsError, Op};
 
 /// Tags with this prefix mark what this provider created (stack, component).
 pub const OWNERSHIP_PREFIX: &str = "ode:";

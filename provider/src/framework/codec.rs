@@ -9,6 +9,8 @@
 
 use std::collections::BTreeMap;
 
+use rmp::decode::{RmpRead, ValueReadError};
+
 use super::types::Type;
 use super::value::{Number, Value};
 
@@ -154,8 +156,13 @@ enum Raw {
     Ext,
 }
 
+/// Reads msgpack items with `rmp`'s markers and number decoding.
 struct Reader<'a> {
     buf: &'a [u8],
+}
+
+fn truncated<E>(_: E) -> CodecError {
+    CodecError("msgpack: unexpected end of input".into())
 }
 
 impl<'a> Reader<'a> {
@@ -167,14 +174,19 @@ impl<'a> Reader<'a> {
         self.buf = tail;
         Ok(head)
     }
-    fn u8(&mut self) -> Result<u8, CodecError> {
-        Ok(self.take(1)?[0])
+    /// A length or a number that follows a marker (big-endian, as msgpack writes it).
+    fn num<T>(
+        &mut self,
+        read: impl FnOnce(&mut &'a [u8]) -> Result<T, ValueReadError<std::io::Error>>,
+    ) -> Result<T, CodecError> {
+        read(&mut self.buf).map_err(truncated)
     }
-    fn be(&mut self, n: usize) -> Result<u64, CodecError> {
-        Ok(self
-            .take(n)?
-            .iter()
-            .fold(0u64, |acc, b| (acc << 8) | u64::from(*b)))
+    fn len(&mut self, width: u8) -> Result<usize, CodecError> {
+        Ok(match width {
+            1 => usize::from(self.num(|b| b.read_data_u8())?),
+            2 => usize::from(self.num(|b| b.read_data_u16())?),
+            _ => self.num(|b| b.read_data_u32())? as usize,
+        })
     }
     fn text(&mut self, n: usize) -> Result<Raw, CodecError> {
         let bytes = self.take(n)?;
@@ -199,63 +211,71 @@ impl<'a> Reader<'a> {
         Ok(Raw::Map(items))
     }
     fn ext(&mut self, n: usize) -> Result<Raw, CodecError> {
-        self.take(1 + n)?; // code + payload (refinements are dropped)
+        self.take(1 + n)?; // type code + payload (refinements are dropped)
         Ok(Raw::Ext)
     }
 
     fn item(&mut self, depth: u32) -> Result<Raw, CodecError> {
+        use rmp::Marker as M;
         if depth > 128 {
             return err("msgpack: nesting too deep");
         }
-        let m = self.u8()?;
-        Ok(match m {
-            0x00..=0x7f => Raw::Int(i64::from(m)),
-            0x80..=0x8f => self.map(usize::from(m & 0x0f), depth)?,
-            0x90..=0x9f => self.array(usize::from(m & 0x0f), depth)?,
-            0xa0..=0xbf => self.text(usize::from(m & 0x1f))?,
-            0xc0 => Raw::Nil,
-            0xc2 => Raw::Bool(false),
-            0xc3 => Raw::Bool(true),
-            0xc4..=0xc6 => {
-                let n = self.be(1 << (m - 0xc4))? as usize;
-                Raw::Bin(self.take(n)?.to_vec())
+        let marker = rmp::decode::read_marker(&mut self.buf).map_err(truncated)?;
+        Ok(match marker {
+            M::FixPos(n) => Raw::Int(i64::from(n)),
+            M::FixNeg(n) => Raw::Int(i64::from(n)),
+            M::Null => Raw::Nil,
+            M::False => Raw::Bool(false),
+            M::True => Raw::Bool(true),
+            M::U8 => Raw::Int(i64::from(self.num(|b| b.read_data_u8())?)),
+            M::U16 => Raw::Int(i64::from(self.num(|b| b.read_data_u16())?)),
+            M::U32 => Raw::Int(i64::from(self.num(|b| b.read_data_u32())?)),
+            M::U64 => {
+                let u = self.num(|b| b.read_data_u64())?;
+                i64::try_from(u).map_or(Raw::Float(u as f64), Raw::Int)
             }
-            0xc7..=0xc9 => {
-                let n = self.be(1 << (m - 0xc7))? as usize;
-                self.ext(n)?
-            }
-            0xca => Raw::Float(f64::from(f32::from_bits(self.be(4)? as u32))),
-            0xcb => Raw::Float(f64::from_bits(self.be(8)?)),
-            0xcc..=0xcf => {
-                let u = self.be(1 << (m - 0xcc))?;
-                match i64::try_from(u) {
-                    Ok(i) => Raw::Int(i),
-                    Err(_) => Raw::Float(u as f64),
-                }
-            }
-            0xd0..=0xd3 => {
-                let width = 1usize << (m - 0xd0);
-                let u = self.be(width)?;
-                let shift = 64 - 8 * width as u32;
-                Raw::Int(((u << shift) as i64) >> shift)
-            }
-            0xd4..=0xd8 => self.ext(1 << (m - 0xd4))?,
-            0xd9..=0xdb => {
-                let n = self.be(1 << (m - 0xd9))? as usize;
+            M::I8 => Raw::Int(i64::from(self.num(|b| b.read_data_i8())?)),
+            M::I16 => Raw::Int(i64::from(self.num(|b| b.read_data_i16())?)),
+            M::I32 => Raw::Int(i64::from(self.num(|b| b.read_data_i32())?)),
+            M::I64 => Raw::Int(self.num(|b| b.read_data_i64())?),
+            M::F32 => Raw::Float(f64::from(self.num(|b| b.read_data_f32())?)),
+            M::F64 => Raw::Float(self.num(|b| b.read_data_f64())?),
+            M::FixStr(n) => self.text(usize::from(n))?,
+            M::Str8 | M::Str16 | M::Str32 => {
+                let n = self.len(width(marker, M::Str8))?;
                 self.text(n)?
             }
-            0xdc | 0xdd => {
-                let n = self.be(if m == 0xdc { 2 } else { 4 })? as usize;
+            M::Bin8 | M::Bin16 | M::Bin32 => {
+                let n = self.len(width(marker, M::Bin8))?;
+                Raw::Bin(self.take(n)?.to_vec())
+            }
+            M::FixArray(n) => self.array(usize::from(n), depth)?,
+            M::Array16 | M::Array32 => {
+                let n = self.len(width(marker, M::Array16) * 2)?;
                 self.array(n, depth)?
             }
-            0xde | 0xdf => {
-                let n = self.be(if m == 0xde { 2 } else { 4 })? as usize;
+            M::FixMap(n) => self.map(usize::from(n), depth)?,
+            M::Map16 | M::Map32 => {
+                let n = self.len(width(marker, M::Map16) * 2)?;
                 self.map(n, depth)?
             }
-            0xe0..=0xff => Raw::Int(i64::from(m as i8)),
-            0xc1 => return err("msgpack: reserved marker 0xc1"),
+            M::FixExt1 | M::FixExt2 | M::FixExt4 | M::FixExt8 | M::FixExt16 => {
+                self.ext(1 << (marker.to_u8() - M::FixExt1.to_u8()))?
+            }
+            M::Ext8 | M::Ext16 | M::Ext32 => {
+                let n = self.len(width(marker, M::Ext8))?;
+                self.ext(n)?
+            }
+            M::Reserved => return err("msgpack: reserved marker 0xc1"),
         })
     }
+}
+
+/// The byte width of the length after `marker`, the first of a family of
+/// consecutive markers with 1-, 2- and 4-byte lengths (or 1 and 2 for the
+/// 16/32 families, doubled by the caller).
+fn width(marker: rmp::Marker, first: rmp::Marker) -> u8 {
+    1 << (marker.to_u8() - first.to_u8())
 }
 
 /// Decodes msgpack bytes into a value of type `ty`.
@@ -562,6 +582,31 @@ pub(crate) mod tests {
         let bytes = [0x92, 0xa1, b'a', 0xc7, 3, 12, 0x81, 0x01, 0xc2];
         let v = from_msgpack(&bytes, &Type::list(Type::String)).unwrap();
         assert_eq!(v, Value::List(vec![Value::string("a"), Value::Unknown]));
+    }
+
+    #[test]
+    fn long_strings_lists_and_maps_use_the_wide_markers() {
+        let long = "x".repeat(70_000); // str32
+        let mid = "y".repeat(300); // str16
+        let list = Value::List((0..70_000).map(|i| Value::Number(Number::Int(i))).collect());
+        let map = Value::Map(
+            (0..20)
+                .map(|i| (format!("k{i}"), Value::String(mid.clone())))
+                .collect(),
+        );
+        for (v, ty) in [
+            (Value::String(long), Type::String),
+            (list, Type::list(Type::Number)),
+            (map, Type::map(Type::String)),
+            (Value::Number(Number::Int(i64::MIN)), Type::Number),
+        ] {
+            let bytes = to_msgpack(&v, &ty).unwrap();
+            assert_eq!(from_msgpack(&bytes, &ty).unwrap(), v);
+            // Every truncation is an error, never a panic or a short value.
+            for cut in [1, bytes.len() / 2, bytes.len() - 1] {
+                assert!(from_msgpack(&bytes[..cut], &ty).is_err());
+            }
+        }
     }
 
     #[test]

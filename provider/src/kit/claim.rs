@@ -59,9 +59,90 @@ impl From<crate::aws::AwsError> for ClaimError {
     }
 }
 
-/// Says, on `name`, that a create found `what` taken by `owner` and made nothing:
-/// `kind` names the resource for people ("EKS stack"), `type_name` for the import
-/// command (`ode_eks_stack`).
+/// The code of a [`ClaimError::Taken`] reported as an error of its own (not
+/// AWS's: AWS answered nothing wrong, the object is simply not ours).
+pub const TAKEN: &str = "NotThisResources";
+
+impl Owner {
+    /// Why an object with this owner is not adopted, for messages.
+    pub fn why(&self) -> &'static str {
+        match self {
+            Owner::Ours => "was left by an unfinished create of this resource",
+            Owner::Managed => {
+                "already exists and belongs to another Terraform state (or was made outside this provider)"
+            }
+            Owner::CreatingElsewhere => {
+                "is marked as being created by another configuration or workspace"
+            }
+        }
+    }
+}
+
+impl ClaimError {
+    /// The error as one failed call of `operation`, for places that report
+    /// errors per call (a child object the composite creates late).
+    pub fn into_aws(self, operation: &'static str) -> crate::aws::AwsError {
+        match self {
+            ClaimError::Aws(e) => e,
+            ClaimError::Taken { what, owner } => crate::aws::AwsError::new(
+                operation,
+                TAKEN,
+                format!("{what} {}; nothing was changed on it", owner.why()),
+            ),
+        }
+    }
+}
+
+/// The resource whose create met a name that is not its to take: `kind` names
+/// it for people ("EKS stack"), `type_name` for the import command
+/// (`ode_eks_stack`); `attribute` is the setting that names it, `value` its
+/// value, and `import_id` what `terraform import` takes.
+pub struct Claimant<'a> {
+    pub kind: &'a str,
+    pub type_name: &'a str,
+    pub attribute: &'a str,
+    pub value: &'a str,
+    pub import_id: &'a str,
+}
+
+impl Claimant<'_> {
+    /// Why the create stopped and the ways out, for a diagnostic's detail.
+    pub fn detail(&self, what: &str, owner: &Owner) -> String {
+        let Claimant {
+            type_name,
+            import_id,
+            ..
+        } = self;
+        let why = match owner {
+            Owner::Ours => Owner::CreatingElsewhere.why(),
+            other => other.why(),
+        };
+        let way_out = match owner {
+            Owner::Managed => format!(
+                "Choose another name, or, if this configuration should manage it, remove it \
+                 from the other state and import it here: terraform import <address of this \
+                 {type_name}> {import_id}"
+            ),
+            _ => format!(
+                "Choose another name, finish or destroy that apply where it ran, or import it \
+                 here: terraform import <address of this {type_name}> {import_id}"
+            ),
+        };
+        format!("{what} {why}. Nothing was created or changed. {way_out}")
+    }
+
+    /// Says, on the naming attribute, that a create found `what` taken by
+    /// `owner` and made nothing.
+    pub fn report(&self, diags: &mut crate::framework::Diagnostics, what: &str, owner: &Owner) {
+        diags.attr_error(
+            crate::framework::AttrPath::attr(self.attribute),
+            format!("{} {} {:?} is taken", self.kind, self.attribute, self.value),
+            self.detail(what, owner),
+        );
+    }
+}
+
+/// [`Claimant::report`] for a resource named and imported by its `name`.
 pub fn report_taken(
     diags: &mut crate::framework::Diagnostics,
     kind: &str,
@@ -70,21 +151,14 @@ pub fn report_taken(
     what: &str,
     owner: &Owner,
 ) {
-    let why = match owner {
-        Owner::Managed => {
-            "already exists and belongs to another Terraform state (or was made outside this provider)"
-        }
-        _ => "is marked as being created by another configuration or workspace",
+    let claimant = Claimant {
+        kind,
+        type_name,
+        attribute: "name",
+        value: name,
+        import_id: name,
     };
-    diags.attr_error(
-        crate::framework::AttrPath::attr("name"),
-        format!("{kind} name {name:?} is taken"),
-        format!(
-            "{what} {why}. Nothing was created or changed. Choose another name, or, if this \
-             configuration should manage that {kind}, remove it from the other state and import \
-             it here: terraform import <address of this {type_name}> {name}"
-        ),
-    );
+    claimant.report(diags, what, owner);
 }
 
 /// The fingerprint of the state this provider process serves (see the module

@@ -11,6 +11,8 @@
 //! - [`claim`]: which leftovers a create may adopt (only those of an unfinished
 //!   create of the same resource instance).
 //! - [`tags`]: ownership tags and one tagging helper per AWS service.
+//! - [`policy`]: IAM policy documents decoded as IAM returns them and
+//!   compared by meaning.
 //! - [`bucket`]: a secure S3 bucket (encryption, versioning, public access
 //!   blocked, TLS-only policy, lifecycle), read and written concurrently.
 //!
@@ -21,6 +23,7 @@
 
 pub mod bucket;
 pub mod claim;
+pub mod policy;
 pub mod retry;
 pub mod rounds;
 pub mod tags;

@@ -17,6 +17,35 @@ pub fn owner_key(name: &str) -> String {
     format!("{OWNERSHIP_PREFIX}{name}")
 }
 
+/// The ownership tags of one object a composite creates, the same three keys
+/// in every composite: `ode:stack` (the resource's name), `ode:component`
+/// (which composite: `network`, `eks-stack`, `data-tier`, ...) and `ode:key`
+/// (the object's logical key inside it).
+pub fn ownership(stack: &str, component: &str, key: &str) -> Tags {
+    Tags::from([
+        (owner_key("stack"), stack.to_string()),
+        (owner_key("component"), component.to_string()),
+        (owner_key("key"), key.to_string()),
+    ])
+}
+
+/// True when `tags` say the object belongs to `component` `stack`. Objects
+/// made before every composite wrote `ode:component` have none and still
+/// count, so existing stacks are recognised.
+pub fn owned_by(tags: &Tags, stack: &str, component: &str) -> bool {
+    tags.get(&owner_key("stack")).map(String::as_str) == Some(stack)
+        && tags
+            .get(&owner_key("component"))
+            .is_none_or(|c| c == component)
+}
+
+/// The object's logical key when `tags` say it belongs to `component` `stack`.
+pub fn owned_key<'a>(tags: &'a Tags, stack: &str, component: &str) -> Option<&'a str> {
+    owned_by(tags, stack, component)
+        .then(|| tags.get(&owner_key("key")).map(String::as_str))
+        .flatten()
+}
+
 /// The tag on a composite's root that records the settings AWS cannot report
 /// (the provider's own behaviour, such as `force_destroy`, and creation-only
 /// choices), so that an import reads them back instead of guessing.
@@ -278,6 +307,25 @@ pub mod dynamodb {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn ownership_is_recognised_with_or_without_a_component() {
+        let t = ownership("prod", "network", "vpc");
+        assert_eq!(
+            t.keys().collect::<Vec<_>>(),
+            vec!["ode:component", "ode:key", "ode:stack"]
+        );
+        assert!(owned_by(&t, "prod", "network"));
+        assert_eq!(owned_key(&t, "prod", "network"), Some("vpc"));
+        assert!(!owned_by(&t, "prod", "data-tier"));
+        assert!(!owned_by(&t, "staging", "network"));
+        // Written before every composite had ode:component.
+        let mut old = t.clone();
+        old.remove("ode:component");
+        assert!(owned_by(&old, "prod", "network"));
+        assert_eq!(owned_key(&old, "prod", "data-tier"), Some("vpc"));
+        assert_eq!(owned_key(&Tags::new(), "prod", "network"), None);
+    }
+
     #[test]
     fn settings_round_trip() {
         let v = encode_settings(&[

@@ -83,15 +83,11 @@ impl ClientCertVerifier for PinnedClientCert {
 
 /// The DER of the first certificate in a PEM text.
 fn first_pem_cert(pem: &str) -> Option<Vec<u8>> {
-    use base64::Engine;
-    let begin = "-----BEGIN CERTIFICATE-----";
-    let start = pem.find(begin)? + begin.len();
-    let end = start + pem[start..].find("-----END CERTIFICATE-----")?;
-    let b64: String = pem[start..end]
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect();
-    base64::engine::general_purpose::STANDARD.decode(b64).ok()
+    use rustls::pki_types::pem::PemObject;
+    rustls::pki_types::CertificateDer::pem_slice_iter(pem.as_bytes())
+        .next()?
+        .ok()
+        .map(|c| c.to_vec())
 }
 
 impl PluginTls {

@@ -4,7 +4,10 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use super::ops::{self, ENGINES};
 use super::schema::*;
+use crate::aws::Aws;
+use crate::framework::schema::Block;
 use crate::framework::Value;
 use crate::kit::bucket::{BucketSeen, Lifecycle};
 use crate::kit::timeouts::Timeouts;
@@ -379,4 +382,517 @@ impl Observed {
             && self.db_subnet_group.is_none()
             && self.cache_subnet_group.is_none()
     }
+}
+
+// ------------------------------------------------------------------ state
+
+/// Attributes the user writes (kept from config/plan in state unless AWS drifted).
+pub(super) const CONFIG_ATTRS: [&str; 13] = [
+    "name",
+    "vpc_id",
+    "subnet_ids",
+    "allowed_security_group_ids",
+    "allowed_cidr_blocks",
+    "kms_key_arn",
+    "force_destroy",
+    "tags",
+    "postgres",
+    "redis",
+    "buckets",
+    "timeouts",
+    "id",
+];
+
+/// The state value for `base` (plan or state) as found in AWS: what the user
+/// wrote, with what AWS holds where it differs, and the computed attributes.
+pub fn state(aws: &Aws, base: &Value, obs: &Observed) -> Value {
+    let d = Desired::from_value(base, &Value::Null);
+    let mut st: BTreeMap<String, Value> = CONFIG_ATTRS
+        .iter()
+        .map(|a| (a.to_string(), base.get(a).clone()))
+        .collect();
+    st.insert("id".into(), Value::string(&d.name));
+    st.insert("postgres".into(), postgres_state(&d, base, obs));
+    st.insert("redis".into(), redis_state(&d, base, obs));
+    if let Some(buckets) = buckets_state(&d, base, obs) {
+        st.insert("buckets".into(), buckets);
+    }
+    st.extend(
+        outputs(aws, &d, obs)
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v)),
+    );
+    let mut v = Value::Map(st);
+    crate::pricing::set(&mut v, Some(&super::cost(&d)));
+    v
+}
+
+/// The `postgres` block: what AWS holds (or will apply in the maintenance
+/// window) where it differs from what was asked.
+fn postgres_state(d: &Desired, base: &Value, obs: &Observed) -> Value {
+    let pg_schema = postgres_block();
+    let mut pg = base.get("postgres").clone();
+    if pg.is_null() {
+        pg = nulls(&pg_schema);
+    }
+    if let Some(db) = &obs.db {
+        let p = &d.postgres;
+        let pending = |k: &str| db.pending.get(&format!("postgres.{k}")).cloned();
+        let class = pending("instance_class").unwrap_or_else(|| db.instance_class.clone());
+        if class != p.instance_class {
+            drifted(&mut pg, &pg_schema, "instance_class", Value::string(class));
+        }
+        let storage = pending("allocated_storage")
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(db.allocated_storage);
+        if storage != p.allocated_storage {
+            drifted(
+                &mut pg,
+                &pg_schema,
+                "allocated_storage",
+                Value::int(storage.into()),
+            );
+        }
+        if db.max_allocated_storage != p.max_allocated_storage {
+            let v = db
+                .max_allocated_storage
+                .map_or(Value::Null, |n| Value::int(n.into()));
+            drifted(&mut pg, &pg_schema, "max_allocated_storage", v);
+        }
+        let storage_type = pending("storage_type").unwrap_or_else(|| db.storage_type.clone());
+        if storage_type != p.storage_type {
+            drifted(
+                &mut pg,
+                &pg_schema,
+                "storage_type",
+                Value::string(storage_type),
+            );
+        }
+        let multi_az = pending("multi_az").map_or(db.multi_az, |s| s == "true");
+        if multi_az != p.multi_az {
+            drifted(&mut pg, &pg_schema, "multi_az", Value::Bool(multi_az));
+        }
+        let version = pending("engine_version").unwrap_or_else(|| db.engine_version.clone());
+        if !ops::version_satisfies(&version, &p.engine_version, p.auto_minor_version_upgrade) {
+            drifted(
+                &mut pg,
+                &pg_schema,
+                "engine_version",
+                Value::string(version),
+            );
+        }
+        let retention = pending("backup_retention_days")
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(db.backup_retention_days);
+        if retention != p.backup_retention_days {
+            drifted(
+                &mut pg,
+                &pg_schema,
+                "backup_retention_days",
+                Value::int(retention.into()),
+            );
+        }
+        if db.backup_window != p.backup_window {
+            drifted(
+                &mut pg,
+                &pg_schema,
+                "backup_window",
+                Value::string(&db.backup_window),
+            );
+        }
+        if db.maintenance_window != p.maintenance_window.to_lowercase() {
+            drifted(
+                &mut pg,
+                &pg_schema,
+                "maintenance_window",
+                Value::string(&db.maintenance_window),
+            );
+        }
+        if db.deletion_protection != p.deletion_protection {
+            drifted(
+                &mut pg,
+                &pg_schema,
+                "deletion_protection",
+                Value::Bool(db.deletion_protection),
+            );
+        }
+        if db.performance_insights != p.performance_insights {
+            drifted(
+                &mut pg,
+                &pg_schema,
+                "performance_insights",
+                Value::Bool(db.performance_insights),
+            );
+        }
+        if db.auto_minor_version_upgrade != p.auto_minor_version_upgrade {
+            drifted(
+                &mut pg,
+                &pg_schema,
+                "auto_minor_version_upgrade",
+                Value::Bool(db.auto_minor_version_upgrade),
+            );
+        }
+    }
+    if let Some(params) = &obs.pg_parameters {
+        if *params != d.postgres.parameters {
+            drifted(&mut pg, &pg_schema, "parameters", string_map(params));
+        }
+    }
+    pg
+}
+
+/// The `redis` block, likewise.
+fn redis_state(d: &Desired, base: &Value, obs: &Observed) -> Value {
+    let rd_schema = redis_block();
+    let mut rd = base.get("redis").clone();
+    if rd.is_null() {
+        rd = nulls(&rd_schema);
+    }
+    if let Some(g) = &obs.redis {
+        let r = &d.redis;
+        if g.node_type != r.node_type {
+            drifted(
+                &mut rd,
+                &rd_schema,
+                "node_type",
+                Value::string(&g.node_type),
+            );
+        }
+        if g.members != r.num_cache_clusters {
+            drifted(
+                &mut rd,
+                &rd_schema,
+                "num_cache_clusters",
+                Value::int(g.members.into()),
+            );
+        }
+        if g.automatic_failover != r.automatic_failover {
+            drifted(
+                &mut rd,
+                &rd_schema,
+                "automatic_failover",
+                Value::Bool(g.automatic_failover),
+            );
+        }
+        if g.multi_az != r.multi_az {
+            drifted(&mut rd, &rd_schema, "multi_az", Value::Bool(g.multi_az));
+        }
+        if g.transit_encryption != r.transit_encryption {
+            drifted(
+                &mut rd,
+                &rd_schema,
+                "transit_encryption",
+                Value::Bool(g.transit_encryption),
+            );
+        }
+        if g.snapshot_retention_days != r.snapshot_retention_days {
+            drifted(
+                &mut rd,
+                &rd_schema,
+                "snapshot_retention_days",
+                Value::int(g.snapshot_retention_days.into()),
+            );
+        }
+        if g.snapshot_window != r.snapshot_window {
+            drifted(
+                &mut rd,
+                &rd_schema,
+                "snapshot_window",
+                Value::string(&g.snapshot_window),
+            );
+        }
+        // Empty when no member could be read. A newer minor version than asked is
+        // ElastiCache's automatic upgrade, not drift.
+        if !g.engine_version.is_empty()
+            && !ops::version_satisfies(&g.engine_version, &r.engine_version, true)
+        {
+            drifted(
+                &mut rd,
+                &rd_schema,
+                "engine_version",
+                Value::string(&g.engine_version),
+            );
+        }
+        if !g.maintenance_window.is_empty()
+            && g.maintenance_window != r.maintenance_window.to_lowercase()
+        {
+            drifted(
+                &mut rd,
+                &rd_schema,
+                "maintenance_window",
+                Value::string(&g.maintenance_window),
+            );
+        }
+    }
+    if let Some(params) = &obs.redis_parameters {
+        if *params != d.redis.parameters {
+            drifted(&mut rd, &rd_schema, "parameters", string_map(params));
+        }
+    }
+    rd
+}
+
+/// The buckets that exist, with the settings Terraform owns as AWS holds them.
+fn buckets_state(d: &Desired, base: &Value, obs: &Observed) -> Option<Value> {
+    let mut buckets = base.get("buckets").as_map().cloned()?;
+    buckets.retain(|k, _| obs.buckets.contains_key(k));
+    let b_schema = bucket_block();
+    for (key, bv) in buckets.iter_mut() {
+        let (Some(seen), Some(spec)) = (obs.buckets.get(key), d.buckets.get(key)) else {
+            continue;
+        };
+        let versioning = seen.versioning == crate::kit::bucket::VERSIONING_ON;
+        if versioning != spec.versioning {
+            drifted(bv, &b_schema, "versioning", Value::Bool(versioning));
+        }
+        let kms = seen.encryption == crate::kit::bucket::ENC_KMS;
+        if kms != spec.kms && seen.encryption != crate::kit::bucket::ENC_NONE {
+            drifted(bv, &b_schema, "encryption", Value::string(&seen.encryption));
+        }
+        let have = seen.lifecycle.clone().unwrap_or_default();
+        let days = |n: Option<i32>| n.map_or(Value::Null, |n| Value::int(n.into()));
+        if have != spec.lifecycle {
+            drifted(bv, &b_schema, "transition_ia_days", days(have.ia_days));
+            drifted(
+                bv,
+                &b_schema,
+                "transition_glacier_days",
+                days(have.glacier_days),
+            );
+            drifted(
+                bv,
+                &b_schema,
+                "noncurrent_expiration_days",
+                days(have.noncurrent_days),
+            );
+        }
+    }
+    Some(Value::Map(buckets))
+}
+
+/// The computed attributes: endpoints, ARNs, names, URLs, pending changes and
+/// the exposure check.
+fn outputs(aws: &Aws, d: &Desired, obs: &Observed) -> Vec<(&'static str, Value)> {
+    let db = obs.db.as_ref();
+    let rg = obs.redis.as_ref();
+    let opt = |v: Option<String>| Value::opt_string(v.filter(|s| !s.is_empty()));
+    let host = db.map(|d| d.address.clone()).filter(|a| !a.is_empty());
+    let redis_host = rg.map(|g| g.primary.clone()).filter(|a| !a.is_empty());
+    let violations = exposure(d, obs);
+    vec![
+        ("rds_endpoint", opt(host.clone())),
+        ("rds_port", Value::int(db.map_or(5432, |d| d.port).into())),
+        ("rds_reader_endpoint", opt(host.clone())),
+        ("rds_arn", opt(db.map(|d| d.arn.clone()))),
+        (
+            "master_secret_arn",
+            opt(db.and_then(|d| d.master_secret_arn.clone())),
+        ),
+        ("redis_endpoint", opt(redis_host.clone())),
+        ("redis_reader_endpoint", opt(rg.map(|g| g.reader.clone()))),
+        ("redis_port", Value::int(rg.map_or(6379, |g| g.port).into())),
+        ("redis_auth_secret_arn", opt(obs.auth_secret_arn.clone())),
+        (
+            "secrets_kms_key_arn",
+            opt(d.kms_key_arn.clone().or_else(|| obs.own_key.clone())),
+        ),
+        (
+            "security_group_ids",
+            Value::Map(
+                obs.sgs
+                    .iter()
+                    .map(|(k, s)| (k.clone(), Value::string(&s.id)))
+                    .collect(),
+            ),
+        ),
+        (
+            "subnet_group_names",
+            Value::Map(
+                [
+                    ("postgres", obs.db_subnet_group.as_ref().map(|_| d.db_id())),
+                    ("redis", obs.cache_subnet_group.as_ref().map(|_| d.rg_id())),
+                ]
+                .into_iter()
+                .filter_map(|(k, v)| Some((k.to_string(), Value::string(v?))))
+                .collect(),
+            ),
+        ),
+        (
+            "bucket_names",
+            Value::Map(
+                obs.buckets
+                    .keys()
+                    .map(|k| (k.clone(), Value::string(d.bucket_name(k))))
+                    .collect(),
+            ),
+        ),
+        (
+            "bucket_arns",
+            Value::Map(
+                obs.buckets
+                    .keys()
+                    .map(|k| {
+                        (
+                            k.clone(),
+                            Value::string(crate::kit::bucket::arn(aws, &d.bucket_name(k))),
+                        )
+                    })
+                    .collect(),
+            ),
+        ),
+        (
+            "database_url",
+            opt(host.map(|h| {
+                format!(
+                    "postgresql://{}@{h}:{}/{}?sslmode=require",
+                    d.postgres.username,
+                    db.map_or(5432, |d| d.port),
+                    d.postgres.database_name
+                )
+            })),
+        ),
+        (
+            "redis_url",
+            opt(redis_host.map(|h| {
+                let scheme = if d.redis.transit_encryption {
+                    "rediss"
+                } else {
+                    "redis"
+                };
+                format!("{scheme}://{h}:{}", rg.map_or(6379, |g| g.port))
+            })),
+        ),
+        (
+            "pending_changes",
+            string_map(&db.map(|d| d.pending.clone()).unwrap_or_default()),
+        ),
+        (
+            "exposure",
+            Value::string(if violations.is_empty() {
+                "verified".to_string()
+            } else {
+                violations.join("; ")
+            }),
+        ),
+    ]
+}
+
+/// Records in `block` (a `postgres` or `redis` value, null when not written)
+/// that AWS holds `v` for `attr`, where that differs from what was asked.
+fn drifted(block: &mut Value, schema: &Block, attr: &str, v: Value) {
+    if block.is_null() {
+        *block = nulls(schema);
+    }
+    block.set(attr, v);
+}
+
+/// A block value with every attribute null (what an absent group block is).
+fn nulls(schema: &Block) -> Value {
+    Value::Map(
+        schema
+            .attributes
+            .iter()
+            .map(|a| (a.name.clone(), Value::Null))
+            .collect(),
+    )
+}
+
+/// An engine in security groups other than exactly its own: their rules admit
+/// what the tier does not control.
+fn foreign_groups(what: &str, have: &[String], own: Option<&SgSeen>) -> Option<String> {
+    let own = own?;
+    (have != [own.id.clone()]).then(|| {
+        format!(
+            "{what} is in security groups [{}], not only {}",
+            have.join(", "),
+            own.id
+        )
+    })
+}
+
+/// What a violation of the tier's exposure rules looks like, for `exposure`.
+fn exposure(d: &Desired, obs: &Observed) -> Vec<String> {
+    let mut v = Vec::new();
+    for (engine, port) in ENGINES {
+        match obs.sgs.get(engine) {
+            None => v.push(format!("the {engine} security group is missing")),
+            Some(sg) => {
+                let want: Vec<(i32, String)> = d
+                    .allowed_sgs
+                    .iter()
+                    .chain(d.allowed_cidrs.iter())
+                    .map(|s| (port, s.clone()))
+                    .collect();
+                for (p, src) in sg.ingress.iter().filter(|r| !want.contains(r)) {
+                    let port = if *p < 0 {
+                        "all ports".to_string()
+                    } else {
+                        p.to_string()
+                    };
+                    v.push(format!("{} ({engine}) admits {src} on {port}", sg.id));
+                }
+                for (_, src) in want.iter().filter(|w| !sg.ingress.contains(w)) {
+                    v.push(format!("{} ({engine}) does not admit {src}", sg.id));
+                }
+            }
+        }
+    }
+    match &obs.db {
+        None => v.push(format!("the DB instance {} is missing", d.db_id())),
+        Some(db) => {
+            if db.publicly_accessible {
+                v.push(format!("{} is publicly accessible", d.db_id()));
+            }
+            if !db.storage_encrypted {
+                v.push(format!("{} storage is not encrypted", d.db_id()));
+            }
+            v.extend(foreign_groups(
+                &d.db_id(),
+                &db.security_groups,
+                obs.sgs.get("postgres"),
+            ));
+        }
+    }
+    match &obs.redis {
+        None => v.push(format!("the replication group {} is missing", d.rg_id())),
+        Some(r) => {
+            if d.redis.at_rest_encryption && !r.at_rest_encryption {
+                v.push(format!("{} is not encrypted at rest", d.rg_id()));
+            }
+            // Known when a member could be read (see ops::member_settings).
+            if !r.engine_version.is_empty() {
+                v.extend(foreign_groups(
+                    &d.rg_id(),
+                    &r.security_groups,
+                    obs.sgs.get("redis"),
+                ));
+            }
+        }
+    }
+    for key in d.buckets.keys() {
+        let name = d.bucket_name(key);
+        match obs.buckets.get(key) {
+            None => v.push(format!("bucket {name} is missing")),
+            Some(b) => {
+                if !b.public_access_blocked {
+                    v.push(format!("bucket {name} does not block public access"));
+                }
+                if !b.tls_only_policy {
+                    v.push(format!("bucket {name} allows requests without TLS"));
+                }
+                if b.encryption == crate::kit::bucket::ENC_NONE {
+                    v.push(format!("bucket {name} has no default encryption"));
+                }
+            }
+        }
+    }
+    v
+}
+
+pub(super) fn string_map(m: &BTreeMap<String, String>) -> Value {
+    Value::Map(
+        m.iter()
+            .map(|(k, v)| (k.clone(), Value::string(v)))
+            .collect(),
+    )
 }

@@ -113,13 +113,44 @@ pub fn id(prefix: &'static str, what: &'static str) -> impl Fn(&str) -> Result<(
     }
 }
 
+/// A source network for the databases' security groups: an IPv4 or IPv6
+/// CIDR block in AWS's form, never the whole internet.
 pub fn allowed_cidr(s: &str) -> Result<(), String> {
-    if s == "0.0.0.0/0" || s == "::/0" {
+    if !s.contains(':') {
+        return crate::resources::network::layout::Cidr::parse(s).and_then(|c| {
+            if c.prefix == 0 {
+                Err(format!(
+                    "{s:?} opens the databases to everyone; list the networks that need them."
+                ))
+            } else {
+                Ok(())
+            }
+        });
+    }
+    let bad = || format!("{s:?} is not an IPv6 CIDR block (for example \"2001:db8::/56\").");
+    let (ip, len) = s.split_once('/').ok_or_else(bad)?;
+    let net = ip
+        .parse::<std::net::Ipv6Addr>()
+        .ok()
+        .zip(
+            len.parse::<u8>()
+                .ok()
+                .filter(|_| len.bytes().all(|b| b.is_ascii_digit())),
+        )
+        .and_then(|(addr, len)| ipnet::Ipv6Net::new(addr, len).ok())
+        .ok_or_else(bad)?;
+    if net.prefix_len() == 0 {
         return Err(format!(
             "{s:?} opens the databases to everyone; list the networks that need them."
         ));
     }
-    crate::resources::network::layout::Cidr::parse(s).map(|_| ())
+    if net.trunc() != net {
+        return Err(format!(
+            "{s:?} has host bits set; the network address is {}.",
+            net.trunc()
+        ));
+    }
+    Ok(())
 }
 
 pub fn database_name(s: &str) -> Result<(), String> {
@@ -238,6 +269,25 @@ pub fn snapshot_id(s: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn allowed_cidrs() {
+        for ok in ["10.0.0.0/16", "192.168.1.0/24", "2001:db8::/56", "fd00::/8"] {
+            assert_eq!(allowed_cidr(ok), Ok(()), "{ok}");
+        }
+        for (bad, why) in [
+            ("0.0.0.0/0", "everyone"),
+            ("::/0", "everyone"),
+            ("010.0.0.0/8", "IPv4 CIDR"),
+            ("10.0.0.1/16", "host bits"),
+            ("2001:db8::1/56", "host bits"),
+            ("2001:db8::/129", "IPv6 CIDR"),
+            ("10.0.0.0", "not a CIDR"),
+        ] {
+            let e = allowed_cidr(bad).unwrap_err();
+            assert!(e.contains(why), "{bad}: {e}");
+        }
+    }
 
     #[test]
     fn windows_parse_and_overlap() {

@@ -4,7 +4,9 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use super::ops;
 use super::schema::*;
+use crate::aws::Aws;
 use crate::framework::Value;
 use crate::kit::timeouts::Timeouts;
 
@@ -344,6 +346,8 @@ pub struct ClusterSeen {
     pub kms_key_arn: Option<String>,
     pub auth_mode: Option<String>,
     pub tags: BTreeMap<String, String>,
+    /// EKS's health issues (`code: message`), AWS's reason for a FAILED cluster.
+    pub health: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -419,6 +423,333 @@ pub fn kubeconfig(name: &str, region: &str, endpoint: &str, ca: &str) -> String 
     format!(
         "apiVersion: v1\nkind: Config\nclusters:\n- name: {name}\n  cluster:\n    server: {endpoint}\n    certificate-authority-data: {ca}\ncontexts:\n- name: {name}\n  context:\n    cluster: {name}\n    user: {name}\ncurrent-context: {name}\nusers:\n- name: {name}\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n      command: aws\n      args: [\"eks\", \"get-token\", \"--cluster-name\", \"{name}\", \"--region\", \"{region}\"]\n"
     )
+}
+
+// ------------------------------------------------------------------ state
+
+/// Attributes the user writes (kept from config/plan in state unless AWS drifted).
+const CONFIG_ATTRS: [&str; 19] = [
+    "name",
+    "kubernetes_version",
+    "subnet_ids",
+    "endpoint_private_access",
+    "endpoint_public_access",
+    "public_access_cidrs",
+    "enabled_log_types",
+    "log_retention_days",
+    "kms_key_arn",
+    "cluster_role_arn",
+    "node_role_arn",
+    "authentication_mode",
+    "tags",
+    "node_groups",
+    "addons",
+    "access_entries",
+    "service_accounts",
+    "timeouts",
+    "id",
+];
+
+/// What only a cluster has: null in the state while the cluster is gone and the
+/// rest of the stack remains, unknown in the plan that makes it again.
+pub(super) const CLUSTER_OUTPUTS: [&str; 11] = [
+    "arn",
+    "endpoint",
+    "certificate_authority_data",
+    "oidc_issuer_url",
+    "cluster_security_group_id",
+    "platform_version",
+    "kubeconfig",
+    "node_group_arns",
+    "node_group_versions",
+    "node_group_status",
+    "addon_versions",
+];
+
+/// What the state says of an add-on's role: the `service_accounts` key whose
+/// role it assumes, or the ARN of a role the stack does not own (drift).
+pub(super) fn addon_service_account(obs: &Observed, seen: &AddonSeen) -> Value {
+    match &seen.role_arn {
+        None => Value::Null,
+        Some(arn) => Value::string(
+            obs.sa_roles
+                .iter()
+                .find(|(_, r)| *r == arn)
+                .map_or(arn.as_str(), |(k, _)| k.as_str()),
+        ),
+    }
+}
+
+fn sorted(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v
+}
+
+/// The state for `base` (the plan after an apply, the prior state on refresh)
+/// as AWS has it: configured values stay as written unless AWS differs (drift),
+/// computed values come from AWS. Null when the cluster is gone.
+pub fn state(aws: &Aws, base: &Value, obs: &Observed) -> Value {
+    let Some(c) = &obs.cluster else {
+        return Value::Null;
+    };
+    let d = Desired::from_value(base);
+    let mut st: BTreeMap<String, Value> = CONFIG_ATTRS
+        .iter()
+        .map(|a| (a.to_string(), base.get(a).clone()))
+        .collect();
+    st.extend(cluster_settings(&d, c, obs));
+    let groups = node_groups_state(&d, base, obs);
+    st.insert("node_groups".into(), groups.value);
+    let (addons, addon_versions) = addons_state(base, obs);
+    st.insert("addons".into(), addons);
+    st.insert(
+        "access_entries".into(),
+        existing(base, "access_entries", |p| obs.access.contains_key(p)),
+    );
+    st.insert(
+        "service_accounts".into(),
+        existing(base, "service_accounts", |k| obs.sa_roles.contains_key(k)),
+    );
+    let provider_arn = obs
+        .oidc_provider_arn
+        .clone()
+        .unwrap_or_else(|| ops::oidc_arn(aws, &c.arn, &c.issuer));
+    st.insert(
+        "iam_policies".into(),
+        Value::string(iam_policies(aws, c, obs, &provider_arn)),
+    );
+    let computed: [(&str, Value); 15] = [
+        ("arn", Value::string(&c.arn)),
+        ("endpoint", Value::string(&c.endpoint)),
+        ("certificate_authority_data", Value::string(&c.ca)),
+        ("oidc_issuer_url", Value::string(&c.issuer)),
+        ("oidc_provider_arn", Value::string(provider_arn)),
+        (
+            "cluster_security_group_id",
+            Value::string(&c.security_group),
+        ),
+        (
+            "secrets_kms_key_arn",
+            Value::opt_string(c.kms_key_arn.clone()),
+        ),
+        ("platform_version", Value::string(&c.platform_version)),
+        ("node_group_arns", Value::Map(groups.arns)),
+        ("node_group_versions", Value::Map(groups.versions)),
+        ("node_group_status", Value::Map(groups.statuses)),
+        ("addon_versions", Value::Map(addon_versions)),
+        (
+            "service_account_role_arns",
+            Value::Map(
+                (obs.sa_roles.iter())
+                    .map(|(k, v)| (k.clone(), Value::string(v)))
+                    .collect(),
+            ),
+        ),
+        (
+            "kubeconfig",
+            Value::string(kubeconfig(&d.name, &aws.region, &c.endpoint, &c.ca)),
+        ),
+        ("id", Value::string(&d.name)),
+    ];
+    st.extend(computed.into_iter().map(|(k, v)| (k.to_string(), v)));
+    let mut v = Value::Map(st);
+    crate::pricing::set(&mut v, Some(&super::cost(&d)));
+    v
+}
+
+/// The cluster's own settings where AWS differs from what was asked, and the
+/// roles (supplied, or the stack's own).
+fn cluster_settings(d: &Desired, c: &ClusterSeen, obs: &Observed) -> Vec<(String, Value)> {
+    let mut st = vec![
+        ("id", Value::string(&d.name)),
+        ("endpoint_private_access", Value::Bool(c.private_access)),
+        ("endpoint_public_access", Value::Bool(c.public_access)),
+        // The log group: gone or kept for ever reads as null, another period as itself.
+        (
+            "log_retention_days",
+            match obs.log_group {
+                Some(Some(days)) => Value::int(i64::from(days)),
+                _ => Value::Null,
+            },
+        ),
+        (
+            "cluster_role_arn",
+            Value::opt_string(
+                d.cluster_role_arn
+                    .clone()
+                    .or_else(|| obs.cluster_role_arn.clone()),
+            ),
+        ),
+        (
+            "node_role_arn",
+            Value::opt_string(
+                d.node_role_arn
+                    .clone()
+                    .or_else(|| obs.node_role_arn.clone()),
+            ),
+        ),
+    ];
+    if c.version != d.version && !c.version.is_empty() {
+        st.push(("kubernetes_version", Value::string(&c.version)));
+    }
+    let cidrs_differ = (d.public_cidrs.as_ref())
+        .is_some_and(|w| sorted(w.clone()) != sorted(c.public_cidrs.clone()));
+    if cidrs_differ {
+        st.push((
+            "public_access_cidrs",
+            Value::string_list(c.public_cidrs.clone()),
+        ));
+    }
+    if sorted(d.log_types.clone()) != sorted(c.log_types.clone()) {
+        st.push(("enabled_log_types", Value::string_list(c.log_types.clone())));
+    }
+    if let Some(m) = &c.auth_mode {
+        st.push(("authentication_mode", Value::string(m)));
+    }
+    st.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+}
+
+/// The `node_groups` that exist, with drift in what Terraform owns, and the
+/// outputs read from the newest generation of each.
+struct NodeGroupsState {
+    value: Value,
+    arns: BTreeMap<String, Value>,
+    versions: BTreeMap<String, Value>,
+    statuses: BTreeMap<String, Value>,
+}
+
+fn node_groups_state(d: &Desired, base: &Value, obs: &Observed) -> NodeGroupsState {
+    let mut groups = base
+        .get("node_groups")
+        .as_map()
+        .cloned()
+        .unwrap_or_default();
+    let mut out = NodeGroupsState {
+        value: Value::Null,
+        arns: BTreeMap::new(),
+        versions: BTreeMap::new(),
+        statuses: BTreeMap::new(),
+    };
+    groups.retain(|k, _| obs.node_groups.contains_key(k));
+    for (key, gv) in groups.iter_mut() {
+        let spec = d.node_groups.get(key).cloned();
+        let seen = obs.node_groups.get(key).and_then(|v| {
+            v.iter()
+                .find(|g| {
+                    spec.as_ref().is_some_and(|s| {
+                        g.tags.get(&crate::kit::tags::owner_key("spec")) == Some(&s.immutable())
+                    })
+                })
+                .or(v.last())
+        });
+        let (Some(spec), Some(seen)) = (spec, seen) else {
+            continue;
+        };
+        out.arns.insert(key.clone(), Value::string(&seen.arn));
+        out.versions
+            .insert(key.clone(), Value::string(&seen.version));
+        out.statuses
+            .insert(key.clone(), Value::string(&seen.status));
+        let mut set_int = |attr: &str, want: i32, have: i32| {
+            if want != have {
+                gv.set(attr, Value::int(i64::from(have)));
+            }
+        };
+        set_int("min_size", spec.min_size, seen.spec.min_size);
+        set_int("max_size", spec.max_size, seen.spec.max_size);
+        if !spec.autoscaler {
+            set_int("desired_size", spec.desired_size, seen.spec.desired_size);
+        }
+        if seen.spec.immutable() != spec.immutable() {
+            gv.set(
+                "instance_types",
+                Value::string_list(seen.spec.instance_types.clone()),
+            );
+        }
+    }
+    out.value = map_or_null(base, "node_groups", groups);
+    out
+}
+
+/// The `addons` that exist, with the version and role AWS reports, and their versions.
+fn addons_state(base: &Value, obs: &Observed) -> (Value, BTreeMap<String, Value>) {
+    let mut addons = base.get("addons").as_map().cloned().unwrap_or_default();
+    addons.retain(|k, _| obs.addons.contains_key(k));
+    let mut versions = BTreeMap::new();
+    for (name, av) in addons.iter_mut() {
+        let Some(seen) = obs.addons.get(name) else {
+            continue;
+        };
+        versions.insert(name.clone(), Value::string(&seen.version));
+        av.set("service_account", addon_service_account(obs, seen));
+        if av
+            .get("version")
+            .as_str()
+            .is_some_and(|v| v != seen.version)
+        {
+            av.set("version", Value::string(&seen.version));
+        }
+    }
+    (map_or_null(base, "addons", addons), versions)
+}
+
+/// The entries of the map attribute `attr` whose object exists.
+fn existing(base: &Value, attr: &str, exists: impl Fn(&str) -> bool) -> Value {
+    let mut entries = base.get(attr).as_map().cloned().unwrap_or_default();
+    entries.retain(|k, _| exists(k));
+    map_or_null(base, attr, entries)
+}
+
+/// `entries` as the map attribute `attr`: null when empty and the user wrote none.
+fn map_or_null(base: &Value, attr: &str, entries: BTreeMap<String, Value>) -> Value {
+    if entries.is_empty() && base.get(attr).is_null() {
+        Value::Null
+    } else {
+        Value::Map(entries)
+    }
+}
+
+/// `verified`, or what the stack's roles miss: managed policies, the trust of
+/// service account roles in this cluster's issuer, the use of the secrets key.
+fn iam_policies(aws: &Aws, c: &ClusterSeen, obs: &Observed, provider_arn: &str) -> String {
+    let mut missing: Vec<String> = obs
+        .role_policies
+        .iter()
+        .flat_map(|(suffix, have)| {
+            ops::required_policies(aws, suffix)
+                .into_iter()
+                .filter(|p| !have.contains(p))
+                .map(move |p| {
+                    format!(
+                        "{} on the {suffix} role",
+                        p.rsplit('/').next().unwrap_or(&p)
+                    )
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    for (key, have) in &obs.sa_trust {
+        let (ns, sa) = key.split_once('/').unwrap_or_default();
+        let want = ops::irsa_trust(provider_arn, &c.issuer, ns, sa);
+        if !crate::kit::policy::same(have, &want) {
+            missing.push(format!(
+                "the trust of the {key} role in this cluster's issuer"
+            ));
+        }
+    }
+    if let (Some(key), true) = (&c.kms_key_arn, obs.cluster_role_arn.is_some()) {
+        let want = ops::key_policy(key);
+        let used = (obs.cluster_role_inline.as_deref())
+            .is_some_and(|have| crate::kit::policy::same(have, &want));
+        if !used {
+            missing.push("the use of the secrets key on the cluster role".into());
+        }
+    }
+    if missing.is_empty() {
+        "verified".to_string()
+    } else {
+        format!("missing: {}", missing.join(", "))
+    }
 }
 
 #[cfg(test)]

@@ -69,35 +69,39 @@ pub struct Cidr {
 }
 
 impl Cidr {
+    /// Parses an IPv4 CIDR block in AWS's form: dotted decimal without
+    /// leading zeros (`010.0.0.0/8` is refused, as EC2 refuses it) and no host
+    /// bits set.
     pub fn parse(s: &str) -> Result<Cidr, String> {
         let (ip, len) = s
             .split_once('/')
             .ok_or_else(|| format!("{s:?} is not a CIDR block (for example \"10.0.0.0/16\")."))?;
-        let prefix: u8 = len
-            .parse()
+        // std's parser is strict (no leading zeros); ipnet does the prefix arithmetic.
+        let net = ip
+            .parse::<std::net::Ipv4Addr>()
             .ok()
-            .filter(|p| *p <= 32)
-            .ok_or_else(|| format!("{s:?}: the prefix length must be 0 to 32."))?;
-        let octets: Vec<u8> = ip
-            .split('.')
-            .map(|o| o.parse::<u8>())
-            .collect::<Result<_, _>>()
-            .map_err(|_| format!("{s:?}: {ip:?} is not an IPv4 address."))?;
-        if octets.len() != 4 {
-            return Err(format!("{s:?}: {ip:?} is not an IPv4 address."));
-        }
-        let addr = u32::from_be_bytes([octets[0], octets[1], octets[2], octets[3]]);
-        let c = Cidr { addr, prefix };
-        if c.addr & !c.mask() != 0 {
+            .zip(
+                len.parse::<u8>()
+                    .ok()
+                    .filter(|_| len.bytes().all(|b| b.is_ascii_digit())),
+            )
+            .and_then(|(addr, len)| ipnet::Ipv4Net::new(addr, len).ok())
+            .ok_or_else(|| {
+                format!(
+                    "{s:?} is not an IPv4 CIDR block (four decimal numbers 0-255 without leading \
+                     zeros, a slash, a prefix length 0-32)."
+                )
+            })?;
+        if net.trunc() != net {
             return Err(format!(
                 "{s:?} has host bits set; the network address is {}.",
-                Cidr {
-                    addr: addr & c.mask(),
-                    prefix
-                }
+                net.trunc()
             ));
         }
-        Ok(c)
+        Ok(Cidr {
+            addr: u32::from(net.addr()),
+            prefix: net.prefix_len(),
+        })
     }
 
     fn mask(self) -> u32 {
@@ -435,6 +439,9 @@ mod tests {
             "10.0.0.0/33",
             "x/16",
             "256.0.0.0/8",
+            "010.0.0.0/8",
+            "10.0.0.0/016x",
+            "fd00::/8",
         ] {
             assert!(Cidr::parse(bad).is_err(), "{bad}");
         }

@@ -13,7 +13,7 @@ use async_trait::async_trait;
 use crate::aws::{Aws, AwsError};
 use crate::framework::validate::string_at;
 use crate::framework::*;
-use crate::kit::claim::Owner;
+use crate::kit::claim::{self, Owner};
 use crate::kit::wait::deadline_in;
 use layout::{Cidr, Tier};
 use model::*;
@@ -70,28 +70,17 @@ fn report(diags: &mut Diagnostics, action: &str, name: &str, errs: Vec<AwsError>
     }
 }
 
-/// The diagnostic for a name whose VPC this resource may not adopt.
-fn report_taken(diags: &mut Diagnostics, name: &str, vpc_id: &str, owner: Owner) {
-    let detail = match owner {
-        Owner::Managed => format!(
-            "VPC {vpc_id} is already the network {name:?} of another Terraform state (it carries \
-             ode:stack = {name:?}). Nothing was created, and that network was left as it is. Choose \
-             another name; or, to manage that network from this configuration, remove it from the \
-             other state (`terraform state rm`) and import it here: \
-             terraform import <address of this ode_network> {vpc_id}"
-        ),
-        _ => format!(
-            "VPC {vpc_id} (ode:stack = {name:?}) is marked as being created by another configuration \
-             or workspace: an apply of it is running, or was interrupted and not resumed there. \
-             Nothing was created. Choose another name, finish or destroy that apply where it ran, or \
-             import the VPC here: terraform import <address of this ode_network> {vpc_id}"
-        ),
+/// The diagnostic for a name whose VPC this resource may not adopt (a network
+/// is imported by its VPC's id, which `what` names).
+fn report_taken(diags: &mut Diagnostics, name: &str, what: &str, owner: Owner) {
+    let claimant = claim::Claimant {
+        kind: "Network",
+        type_name: "ode_network",
+        attribute: "name",
+        value: name,
+        import_id: "<that VPC's id>",
     };
-    diags.attr_error(
-        AttrPath::attr("name"),
-        format!("Network name {name:?} is taken"),
-        detail,
-    );
+    claimant.report(diags, what, &owner);
 }
 
 /// The state: configuration as planned plus what AWS holds.
@@ -199,10 +188,10 @@ impl Network {
             d.creating = Some(aws.fingerprint.clone());
             match ops::ensure_vpc(aws, stop, &d).await {
                 Ok(v) => v,
-                Err(ops::ClaimError::Taken { vpc_id, owner }) => {
-                    return report_taken(&mut resp.diagnostics, &d.name, &vpc_id, owner)
+                Err(claim::ClaimError::Taken { what, owner }) => {
+                    return report_taken(&mut resp.diagnostics, &d.name, &what, owner)
                 }
-                Err(ops::ClaimError::Aws(e)) => {
+                Err(claim::ClaimError::Aws(e)) => {
                     return report(&mut resp.diagnostics, action, &d.name, vec![e])
                 }
             }
@@ -487,8 +476,11 @@ impl Resource<Aws> for Network {
                 return;
             }
         };
-        let owner = |k: &str| tags.get(&crate::kit::tags::owner_key(k)).cloned();
-        let (Some(name), Some("vpc")) = (owner("stack"), owner("key").as_deref()) else {
+        let name = tags
+            .get(&crate::kit::tags::owner_key("stack"))
+            .filter(|name| crate::kit::tags::owned_key(&tags, name, ops::COMPONENT) == Some("vpc"))
+            .cloned();
+        let Some(name) = name else {
             resp.diagnostics.error(
                 format!("Cannot import {vpc_id}"),
                 "This VPC was not created by ode_network (it has no ode:stack / ode:key tags).",

@@ -452,8 +452,12 @@ async fn list_keys(aws: &Aws, name: &str) -> Result<std::collections::BTreeSet<S
             .send()
             .await
             .op("ListTagsForResource")?;
-        let has = |k: &str, v: &str| r.tags().iter().any(|t| t.key() == k && t.value() == v);
-        let mine = has("ode:stack", name) && has("ode:component", ops::COMPONENT);
+        let tags = r
+            .tags()
+            .iter()
+            .map(|t| (t.key().to_string(), t.value().to_string()))
+            .collect();
+        let mine = crate::kit::tags::owned_by(&tags, name, ops::COMPONENT);
         Ok::<_, AwsError>(mine.then(|| key.clone()))
     }))
     .await;

@@ -15,7 +15,7 @@ use aws_sdk_ecr::types as ecr;
 use crate::aws::{found, Aws, AwsError, Op};
 use crate::framework::Stop;
 use crate::kit::claim::{self, ClaimError, Owner, CREATING_TAG};
-use crate::kit::tags::{owner_key, Tags};
+use crate::kit::tags::Tags;
 use crate::kit::{first_error, round, Fut};
 
 use super::schema::{KEEP_TAGGED, UNTAGGED_DAYS};
@@ -58,9 +58,11 @@ impl Desired {
 
     fn tags_for(&self, aws: &Aws, key: &str) -> Tags {
         let mut t = aws.tags_all(&self.tags);
-        t.insert(owner_key("stack"), self.name.clone());
-        t.insert(owner_key("component"), COMPONENT.into());
-        t.insert(owner_key("key"), format!("repository/{key}"));
+        t.extend(crate::kit::tags::ownership(
+            &self.name,
+            COMPONENT,
+            &format!("repository/{key}"),
+        ));
         if let Some(fp) = &self.creating {
             t.insert(CREATING_TAG.into(), fp.clone());
         }
@@ -133,6 +135,14 @@ pub struct RepoSeen {
     pub lifecycle: Option<String>,
     pub policy: Option<String>,
     pub tags: Tags,
+}
+
+/// Whether two repository policies (absent, or IAM policy documents) mean the same.
+fn same_policy(a: Option<&str>, b: Option<&str>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => crate::kit::policy::same(a, b),
+        (a, b) => a.is_none() && b.is_none(),
+    }
 }
 
 fn normalise(json: &str) -> String {
@@ -299,9 +309,10 @@ pub fn violations(d: &Desired, key: &str, seen: &RepoSeen) -> Vec<String> {
             v.push(format!("{name} lacks its lifecycle policy"));
         }
     }
-    if seen.policy.as_deref().map(normalise)
-        != pull_policy(&d.pull_principals).map(|p| normalise(&p))
-    {
+    if !same_policy(
+        seen.policy.as_deref(),
+        pull_policy(&d.pull_principals).as_deref(),
+    ) {
         v.push(format!("{name} has another repository policy"));
     }
     v
@@ -358,7 +369,7 @@ async fn ensure_repo(
             !s.scan_on_push,
             s.immutable != d.immutable,
             s.lifecycle.as_deref() != Some(normalise(&lifecycle_policy(spec)).as_str()),
-            s.policy.as_deref().map(normalise) != want_policy.as_deref().map(normalise),
+            !same_policy(s.policy.as_deref(), want_policy.as_deref()),
             s.tags != d.tags_for(aws, key),
         ),
     };
@@ -479,8 +490,7 @@ pub async fn reconcile(
     let seen = read(aws, d).await?;
     if let Some(fp) = d.creating.as_deref() {
         for (key, s) in &seen {
-            let ours = s.tags.get(&owner_key("stack")) == Some(&d.name)
-                && s.tags.get(&owner_key("component")).map(String::as_str) == Some(COMPONENT);
+            let ours = crate::kit::tags::owned_by(&s.tags, &d.name, COMPONENT);
             match claim::judge(&s.tags, fp) {
                 Owner::Ours if ours => {}
                 owner => {
@@ -577,6 +587,8 @@ pub async fn delete_repos(aws: &Aws, stop: &Stop, names: &[String], force: bool)
 }
 
 #[cfg(test)]
+// The scripts answer with the SDK's own (large) error types, as AWS would.
+#[allow(clippy::result_large_err)]
 mod tests {
     use super::*;
 
@@ -603,5 +615,920 @@ mod tests {
             "arn:aws:iam::1:role/a"
         );
         assert_eq!(p["Statement"][0]["Action"].as_array().unwrap().len(), 3);
+    }
+
+    // Table tests through the scripted AWS (see `crate::aws::fake`). Nothing
+    // here waits (ECR answers at once), so there are no stop tests.
+    use crate::aws::fake::{answer, failure, table, Case, Fake};
+    use aws_sdk_ecr::operation::create_repository::CreateRepositoryOutput;
+    use aws_sdk_ecr::operation::delete_repository::DeleteRepositoryOutput;
+    use aws_sdk_ecr::operation::delete_repository_policy::DeleteRepositoryPolicyOutput;
+    use aws_sdk_ecr::operation::describe_repositories::DescribeRepositoriesOutput;
+    use aws_sdk_ecr::operation::get_lifecycle_policy::GetLifecyclePolicyOutput;
+    use aws_sdk_ecr::operation::get_repository_policy::GetRepositoryPolicyOutput;
+    use aws_sdk_ecr::operation::list_images::ListImagesOutput;
+    use aws_sdk_ecr::operation::list_tags_for_resource::ListTagsForResourceOutput;
+    use aws_sdk_ecr::operation::put_image_scanning_configuration::PutImageScanningConfigurationOutput;
+    use aws_sdk_ecr::operation::put_image_tag_mutability::PutImageTagMutabilityOutput;
+    use aws_sdk_ecr::operation::put_lifecycle_policy::PutLifecyclePolicyOutput;
+    use aws_sdk_ecr::operation::set_repository_policy::SetRepositoryPolicyOutput;
+    use aws_sdk_ecr::operation::tag_resource::TagResourceOutput;
+    use aws_sdk_ecr::operation::untag_resource::UntagResourceOutput;
+    use aws_sdk_ecr::Client as Ecr;
+
+    const FP: &str = "fp-mine";
+    const CI: &str = "arn:aws:iam::111122223333:role/ci";
+
+    fn arn(name: &str) -> String {
+        format!("arn:aws:ecr:us-east-1:111122223333:repository/{name}")
+    }
+
+    fn spec() -> RepoSpec {
+        RepoSpec {
+            keep_tagged: 30,
+            untagged_days: 7,
+        }
+    }
+
+    /// Registry `reg` with one repository, `app` (reg-app).
+    fn desired() -> Desired {
+        Desired {
+            name: "reg".into(),
+            immutable: true,
+            kms_key_arn: None,
+            pull_principals: vec![CI.into()],
+            force_destroy: false,
+            tags: BTreeMap::from([("team".to_string(), "core".to_string())]),
+            repositories: BTreeMap::from([("app".to_string(), spec())]),
+            keep_tagged: 30,
+            untagged_days: 7,
+            creating: None,
+        }
+    }
+
+    /// [`desired`] while a create runs.
+    fn creating() -> Desired {
+        Desired {
+            creating: Some(FP.into()),
+            ..desired()
+        }
+    }
+
+    /// The tags `d` wants on reg-app.
+    fn want_tags(d: &Desired) -> Tags {
+        d.tags_for(&Aws::for_tests(), "app")
+    }
+
+    fn repo(name: &str, scan: bool, immutable: bool) -> ecr::Repository {
+        ecr::Repository::builder()
+            .repository_name(name)
+            .repository_arn(arn(name))
+            .registry_id("111122223333")
+            .repository_uri(format!(
+                "111122223333.dkr.ecr.us-east-1.amazonaws.com/{name}"
+            ))
+            .image_scanning_configuration(
+                ecr::ImageScanningConfiguration::builder()
+                    .scan_on_push(scan)
+                    .build(),
+            )
+            .image_tag_mutability(if immutable {
+                ecr::ImageTagMutability::Immutable
+            } else {
+                ecr::ImageTagMutability::Mutable
+            })
+            .encryption_configuration(
+                ecr::EncryptionConfiguration::builder()
+                    .encryption_type(ecr::EncryptionType::Aes256)
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+    }
+
+    fn listed(fake: &Fake, repos: Vec<ecr::Repository>) {
+        answer!(fake, Ecr::describe_repositories, move |_| {
+            Ok(DescribeRepositoriesOutput::builder()
+                .set_repositories(Some(repos.clone()))
+                .build())
+        });
+    }
+
+    fn ecr_tags(tags: &Tags) -> Vec<ecr::Tag> {
+        tags.iter()
+            .map(|(k, v)| ecr::Tag::builder().key(k).value(v).build().unwrap())
+            .collect()
+    }
+
+    /// reg-app's lifecycle policy, repository policy and tags (None: it has none).
+    fn details(fake: &Fake, lifecycle: Option<String>, policy: Option<String>, tags: Tags) {
+        answer!(fake, Ecr::get_lifecycle_policy, move |input| {
+            if input.repository_name() != Some("reg-app") {
+                return Err(failure("BadInput", "not reg-app"));
+            }
+            match &lifecycle {
+                Some(l) => Ok(GetLifecyclePolicyOutput::builder()
+                    .repository_name("reg-app")
+                    .lifecycle_policy_text(l)
+                    .build()),
+                None => Err(failure(
+                    "LifecyclePolicyNotFoundException",
+                    "Lifecycle policy does not exist for the repository",
+                )),
+            }
+        });
+        answer!(fake, Ecr::get_repository_policy, move |input| {
+            if input.repository_name() != Some("reg-app") {
+                return Err(failure("BadInput", "not reg-app"));
+            }
+            match &policy {
+                Some(p) => Ok(GetRepositoryPolicyOutput::builder().policy_text(p).build()),
+                None => Err(failure(
+                    "RepositoryPolicyNotFoundException",
+                    "Repository policy does not exist for the repository",
+                )),
+            }
+        });
+        answer!(fake, Ecr::list_tags_for_resource, move |input| {
+            if input.resource_arn() != Some(arn("reg-app").as_str()) {
+                return Err(failure("BadInput", "not reg-app's ARN"));
+            }
+            Ok(ListTagsForResourceOutput::builder()
+                .set_tags(Some(ecr_tags(&tags)))
+                .build())
+        });
+    }
+
+    /// reg-app holds what `d` wants (with these tags).
+    fn in_sync(fake: &Fake, tags: Tags) {
+        listed(fake, vec![repo("reg-app", true, true)]);
+        details(
+            fake,
+            Some(lifecycle_policy(&spec())),
+            pull_policy(&[CI.into()]),
+            tags,
+        );
+    }
+
+    fn repo_gone<E: aws_smithy_runtime_api::client::result::CreateUnhandledError>() -> E {
+        failure(
+            "RepositoryNotFoundException",
+            "The repository with name 'reg-app' does not exist",
+        )
+    }
+
+    fn claim_error(e: ClaimError) -> AwsError {
+        match e {
+            ClaimError::Aws(e) => e,
+            ClaimError::Taken { what, owner } => {
+                AwsError::new("CreateRepository", "Taken", format!("{what} ({owner:?})"))
+            }
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn read_table() {
+        let cases = [
+            Case {
+                name: "ours with its settings, others skipped",
+                script: |f| {
+                    listed(
+                        f,
+                        vec![repo("other", false, false), repo("reg-app", true, true)],
+                    );
+                    details(
+                        f,
+                        Some(lifecycle_policy(&spec())),
+                        pull_policy(&[CI.into()]),
+                        want_tags(&desired()),
+                    );
+                },
+                want: Ok(()),
+            },
+            Case {
+                name: "a page at a time",
+                script: |f| {
+                    answer!(f, Ecr::describe_repositories, |input| {
+                        if input.next_token().is_some() {
+                            return Err(failure("BadInput", "the first page has no token"));
+                        }
+                        Ok(DescribeRepositoriesOutput::builder()
+                            .repositories(repo("other", true, true))
+                            .next_token("page-2")
+                            .build())
+                    }; times = 1);
+                    answer!(f, Ecr::describe_repositories, |input| {
+                        if input.next_token() != Some("page-2") {
+                            return Err(failure("BadInput", "not the second page"));
+                        }
+                        Ok(DescribeRepositoriesOutput::builder()
+                            .repositories(repo("reg-app", true, true))
+                            .build())
+                    }; times = 1);
+                    details(f, None, None, Tags::new());
+                },
+                want: Ok(()),
+            },
+            Case {
+                name: "no policies (not found)",
+                script: |f| {
+                    listed(f, vec![repo("reg-app", true, true)]);
+                    details(f, None, None, Tags::new());
+                },
+                want: Ok(()),
+            },
+            Case {
+                name: "deleted between the list and its details (not found)",
+                script: |f| {
+                    listed(f, vec![repo("reg-app", true, true)]);
+                    answer!(f, Ecr::get_lifecycle_policy, |_| Err(repo_gone()));
+                    answer!(f, Ecr::get_repository_policy, |_| Err(repo_gone()));
+                    answer!(f, Ecr::list_tags_for_resource, |_| Err(repo_gone()));
+                },
+                want: Ok(()),
+            },
+            Case {
+                name: "AWS failure listing",
+                script: |f| {
+                    answer!(f, Ecr::describe_repositories, |_| Err(failure(
+                        "AccessDeniedException",
+                        "not authorized to perform: ecr:DescribeRepositories"
+                    )))
+                },
+                want: Err("DescribeRepositories: AccessDeniedException: not authorized"),
+            },
+        ];
+        table(&cases, |aws, _| async move {
+            let got = read(&aws, &desired()).await?;
+            // Only the configured repository, with what AWS said of it.
+            for (k, s) in &got {
+                if k != "app" || s.arn != arn("reg-app") || !s.immutable || !s.scan_on_push {
+                    return Err(AwsError::new("Test", "WrongRepo", format!("{k}: {s:?}")));
+                }
+            }
+            Ok(got)
+        })
+        .await;
+        let cases = [Case {
+            name: "AWS failure reading a policy",
+            script: |f| {
+                listed(f, vec![repo("reg-app", true, true)]);
+                answer!(f, Ecr::get_repository_policy, |_| Err(failure(
+                    "ServerException",
+                    "internal error reading the policy"
+                )));
+                details(f, None, None, Tags::new());
+            },
+            want: Err("GetRepositoryPolicy: ServerException: internal error reading the policy"),
+        }];
+        table(&cases, |aws, _| async move { read(&aws, &desired()).await }).await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn read_says_what_aws_holds() {
+        let fake = Fake::new();
+        listed(&fake, vec![repo("reg-app", false, false)]);
+        let policy = pull_policy(&[CI.into()]).unwrap();
+        details(
+            &fake,
+            Some(lifecycle_policy(&spec())),
+            Some(policy.clone()),
+            want_tags(&desired()),
+        );
+        let got = read(&fake.aws(), &desired()).await.unwrap();
+        let s = &got["app"];
+        assert_eq!(
+            s.uri,
+            "111122223333.dkr.ecr.us-east-1.amazonaws.com/reg-app"
+        );
+        assert_eq!(s.registry_id, "111122223333");
+        assert!(!s.scan_on_push && !s.immutable);
+        assert_eq!(
+            (s.encryption.as_str(), s.kms_key.as_deref()),
+            ("AES256", None)
+        );
+        assert_eq!(
+            s.lifecycle.as_deref(),
+            Some(normalise(&lifecycle_policy(&spec())).as_str())
+        );
+        assert_eq!(s.policy.as_deref(), Some(normalise(&policy).as_str()));
+        assert_eq!(s.tags, want_tags(&desired()));
+
+        let fake = Fake::new();
+        listed(&fake, vec![repo("reg-app", true, true)]);
+        answer!(fake, Ecr::list_tags_for_resource, |_| Err(failure(
+            "RepositoryNotFoundException",
+            "gone"
+        )));
+        details(&fake, None, None, Tags::new());
+        assert!(read(&fake.aws(), &desired()).await.unwrap().is_empty());
+    }
+
+    /// CreateRepository of reg-app as `creating()` asks: scanning, immutable
+    /// tags, AES256, and the tags with the claim mark.
+    fn creates(fake: &Fake) {
+        answer!(fake, Ecr::create_repository, |input| {
+            let tags: Tags = input
+                .tags()
+                .iter()
+                .map(|t| (t.key().to_string(), t.value().to_string()))
+                .collect();
+            let ok = input.repository_name() == Some("reg-app")
+                && input
+                    .image_scanning_configuration()
+                    .is_some_and(|c| c.scan_on_push())
+                && input.image_tag_mutability() == Some(&ecr::ImageTagMutability::Immutable)
+                && input
+                    .encryption_configuration()
+                    .is_some_and(|e| e.encryption_type() == &ecr::EncryptionType::Aes256)
+                && tags == want_tags(&creating())
+                && tags.get(CREATING_TAG).map(String::as_str) == Some(FP);
+            if !ok {
+                return Err(failure("BadInput", "not reg-app as configured"));
+            }
+            Ok(CreateRepositoryOutput::builder()
+                .repository(repo("reg-app", true, true))
+                .build())
+        });
+    }
+
+    fn puts_lifecycle(fake: &Fake) {
+        answer!(fake, Ecr::put_lifecycle_policy, |input| {
+            if input.repository_name() != Some("reg-app")
+                || input.lifecycle_policy_text() != Some(lifecycle_policy(&spec()).as_str())
+            {
+                return Err(failure("BadInput", "not reg-app's lifecycle policy"));
+            }
+            Ok(PutLifecyclePolicyOutput::builder().build())
+        });
+    }
+
+    fn sets_policy(fake: &Fake) {
+        answer!(fake, Ecr::set_repository_policy, |input| {
+            if input.repository_name() != Some("reg-app")
+                || input.policy_text().map(pull_principals) != Some(vec![CI.to_string()])
+            {
+                return Err(failure("BadInput", "not reg-app's pull policy"));
+            }
+            Ok(SetRepositoryPolicyOutput::builder().build())
+        });
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn reconcile_create_table() {
+        let cases = [
+            Case {
+                name: "creates the repository with its policies",
+                script: |f| {
+                    listed(f, vec![]);
+                    creates(f);
+                    puts_lifecycle(f);
+                    sets_policy(f);
+                },
+                want: Ok(()),
+            },
+            Case {
+                name: "adopts what an unfinished create left, repairing what it lacks",
+                script: |f| {
+                    listed(f, vec![repo("reg-app", true, true)]);
+                    details(f, None, pull_policy(&[CI.into()]), want_tags(&creating()));
+                    puts_lifecycle(f);
+                },
+                want: Ok(()),
+            },
+            Case {
+                name: "a repository another state manages is not adopted",
+                script: |f| {
+                    listed(f, vec![repo("reg-app", true, true)]);
+                    details(f, None, None, want_tags(&desired()));
+                },
+                want: Err("ECR repository reg-app (Managed)"),
+            },
+            Case {
+                name: "a repository another create is making is not adopted",
+                script: |f| {
+                    let mut tags = want_tags(&creating());
+                    tags.insert(CREATING_TAG.into(), "fp-other".into());
+                    listed(f, vec![repo("reg-app", true, true)]);
+                    details(f, None, None, tags);
+                },
+                want: Err("ECR repository reg-app (CreatingElsewhere)"),
+            },
+            Case {
+                name: "a foreign repository with our mark but not our tags is not adopted",
+                script: |f| {
+                    let tags = Tags::from([(CREATING_TAG.to_string(), FP.to_string())]);
+                    listed(f, vec![repo("reg-app", true, true)]);
+                    details(f, None, None, tags);
+                },
+                want: Err("ECR repository reg-app (Managed)"),
+            },
+            Case {
+                name: "CreateRepository fails",
+                script: |f| {
+                    listed(f, vec![]);
+                    answer!(f, Ecr::create_repository, |_| {
+                        Err(failure(
+                        "LimitExceededException",
+                        "The operation did not succeed because it would have exceeded a service limit"
+                    ))
+                    });
+                },
+                want: Err(
+                    "CreateRepository: LimitExceededException: The operation did not succeed",
+                ),
+            },
+            Case {
+                name: "a policy write fails",
+                script: |f| {
+                    listed(f, vec![]);
+                    creates(f);
+                    answer!(f, Ecr::put_lifecycle_policy, |_| Err(failure(
+                        "InvalidParameterException",
+                        "Invalid parameter at 'LifecyclePolicyText'"
+                    )));
+                    sets_policy(f);
+                },
+                want: Err("PutLifecyclePolicy: InvalidParameterException: Invalid parameter"),
+            },
+            Case {
+                name: "AWS failure reading",
+                script: |f| {
+                    answer!(f, Ecr::describe_repositories, |_| Err(failure(
+                        "AccessDeniedException",
+                        "not authorized to perform: ecr:DescribeRepositories"
+                    )))
+                },
+                want: Err("DescribeRepositories: AccessDeniedException: not authorized"),
+            },
+        ];
+        table(&cases, |aws, stop| async move {
+            let errs = reconcile(&aws, &stop, &creating(), &[])
+                .await
+                .map_err(claim_error)?;
+            first_error(errs)
+        })
+        .await;
+    }
+
+    fn deletes_old(fake: &Fake, code: Option<(&'static str, &'static str)>) {
+        answer!(fake, Ecr::delete_repository, move |input| {
+            if input.repository_name() != Some("reg-old") || input.force() != Some(false) {
+                return Err(failure("BadInput", "not reg-old, unforced"));
+            }
+            match code {
+                Some((c, m)) => Err(failure(c, m)),
+                None => Ok(DeleteRepositoryOutput::builder().build()),
+            }
+        });
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn reconcile_update_table() {
+        let cases = [
+            Case {
+                name: "in sync: only the dropped repository is deleted",
+                script: |f| {
+                    in_sync(f, want_tags(&desired()));
+                    deletes_old(f, None);
+                },
+                want: Ok(()),
+            },
+            Case {
+                name: "dropped repository already gone (not found)",
+                script: |f| {
+                    in_sync(f, want_tags(&desired()));
+                    deletes_old(
+                        f,
+                        Some((
+                            "RepositoryNotFoundException",
+                            "The repository with name 'reg-old' does not exist",
+                        )),
+                    );
+                },
+                want: Ok(()),
+            },
+            Case {
+                name: "dropped repository still holds images",
+                script: |f| {
+                    in_sync(f, want_tags(&desired()));
+                    deletes_old(
+                        f,
+                        Some((
+                            "RepositoryNotEmptyException",
+                            "The repository with name 'reg-old' cannot be deleted because it still contains images",
+                        )),
+                    );
+                },
+                want: Err("DeleteRepository: RepositoryNotEmptyException: The repository with name 'reg-old' cannot be deleted"),
+            },
+            Case {
+                name: "drift is repaired",
+                script: |f| {
+                    let mut tags = want_tags(&desired());
+                    tags.insert("stale".into(), "x".into());
+                    tags.insert("team".into(), "old".into());
+                    listed(f, vec![repo("reg-app", false, false)]);
+                    details(f, Some("{\"rules\":[]}".into()), None, tags);
+                    answer!(f, Ecr::put_image_scanning_configuration, |input| {
+                        if input.repository_name() != Some("reg-app")
+                            || !input
+                                .image_scanning_configuration()
+                                .is_some_and(|c| c.scan_on_push())
+                        {
+                            return Err(failure("BadInput", "scan on push not turned on"));
+                        }
+                        Ok(PutImageScanningConfigurationOutput::builder().build())
+                    });
+                    answer!(f, Ecr::put_image_tag_mutability, |input| {
+                        if input.image_tag_mutability() != Some(&ecr::ImageTagMutability::Immutable) {
+                            return Err(failure("BadInput", "not made immutable"));
+                        }
+                        Ok(PutImageTagMutabilityOutput::builder().build())
+                    });
+                    puts_lifecycle(f);
+                    sets_policy(f);
+                    answer!(f, Ecr::untag_resource, |input| {
+                        if input.resource_arn() != Some(arn("reg-app").as_str())
+                            || input.tag_keys() != ["stale".to_string()]
+                        {
+                            return Err(failure("BadInput", "not the stale tag"));
+                        }
+                        Ok(UntagResourceOutput::builder().build())
+                    });
+                    answer!(f, Ecr::tag_resource, |input| {
+                        let tags: Tags = input
+                            .tags()
+                            .iter()
+                            .map(|t| (t.key().to_string(), t.value().to_string()))
+                            .collect();
+                        if tags != want_tags(&desired()) {
+                            return Err(failure("BadInput", "not the wanted tags"));
+                        }
+                        Ok(TagResourceOutput::builder().build())
+                    });
+                    deletes_old(f, None);
+                },
+                want: Ok(()),
+            },
+            Case {
+                name: "a repair fails",
+                script: |f| {
+                    listed(f, vec![repo("reg-app", true, false)]);
+                    details(
+                        f,
+                        Some(lifecycle_policy(&spec())),
+                        pull_policy(&[CI.into()]),
+                        want_tags(&desired()),
+                    );
+                    answer!(f, Ecr::put_image_tag_mutability, |_| Err(failure(
+                        "AccessDeniedException",
+                        "not authorized to perform: ecr:PutImageTagMutability"
+                    )));
+                    deletes_old(f, None);
+                },
+                want: Err("PutImageTagMutability: AccessDeniedException: not authorized"),
+            },
+        ];
+        table(&cases, |aws, stop| async move {
+            let errs = reconcile(&aws, &stop, &desired(), &["app".into(), "old".into()])
+                .await
+                .map_err(claim_error)?;
+            first_error(errs)
+        })
+        .await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_policy_no_longer_wanted_is_removed() {
+        let cases = [
+            Case {
+                name: "removed",
+                script: |f| {
+                    in_sync(f, want_tags(&desired()));
+                    answer!(f, Ecr::delete_repository_policy, |input| {
+                        if input.repository_name() != Some("reg-app") {
+                            return Err(failure("BadInput", "not reg-app"));
+                        }
+                        Ok(DeleteRepositoryPolicyOutput::builder().build())
+                    });
+                },
+                want: Ok(()),
+            },
+            Case {
+                name: "already gone (not found)",
+                script: |f| {
+                    in_sync(f, want_tags(&desired()));
+                    answer!(f, Ecr::delete_repository_policy, |_| Err(failure(
+                        "RepositoryPolicyNotFoundException",
+                        "Repository policy does not exist"
+                    )));
+                },
+                want: Ok(()),
+            },
+            Case {
+                name: "AWS failure",
+                script: |f| {
+                    in_sync(f, want_tags(&desired()));
+                    answer!(f, Ecr::delete_repository_policy, |_| Err(failure(
+                        "AccessDeniedException",
+                        "not authorized to perform: ecr:DeleteRepositoryPolicy"
+                    )));
+                },
+                want: Err("DeleteRepositoryPolicy: AccessDeniedException: not authorized"),
+            },
+        ];
+        table(&cases, |aws, stop| async move {
+            let d = Desired {
+                pull_principals: Vec::new(),
+                ..desired()
+            };
+            first_error(reconcile(&aws, &stop, &d, &[]).await.map_err(claim_error)?)
+        })
+        .await;
+    }
+
+    fn seen() -> BTreeMap<String, RepoSeen> {
+        BTreeMap::from([(
+            "app".to_string(),
+            RepoSeen {
+                arn: arn("reg-app"),
+                ..Default::default()
+            },
+        )])
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn release_claim_table() {
+        let cases = [
+            Case {
+                name: "removes the creating mark",
+                script: |f| {
+                    answer!(f, Ecr::untag_resource, |input| {
+                        if input.resource_arn() != Some(arn("reg-app").as_str())
+                            || input.tag_keys() != [CREATING_TAG.to_string()]
+                        {
+                            return Err(failure("BadInput", "not reg-app's creating mark"));
+                        }
+                        Ok(UntagResourceOutput::builder().build())
+                    })
+                },
+                want: Ok(()),
+            },
+            Case {
+                name: "AWS failure",
+                script: |f| {
+                    answer!(f, Ecr::untag_resource, |_| Err(failure(
+                        "AccessDeniedException",
+                        "not authorized to perform: ecr:UntagResource"
+                    )))
+                },
+                want: Err("UntagResource: AccessDeniedException: not authorized"),
+            },
+            Case {
+                name: "the repository is gone",
+                script: |f| {
+                    answer!(f, Ecr::untag_resource, |_| Err(failure(
+                        "RepositoryNotFoundException",
+                        "The repository with name 'reg-app' does not exist"
+                    )))
+                },
+                want: Err("UntagResource: RepositoryNotFoundException"),
+            },
+        ];
+        table(&cases, |aws, _| async move {
+            release_claim(&aws, &seen()).await
+        })
+        .await;
+    }
+
+    fn images(fake: &Fake, name: &'static str, n: usize) {
+        answer!(fake, Ecr::list_images, move |input| {
+            if input.repository_name() != Some(name) {
+                return Err(failure("BadInput", "another repository"));
+            }
+            if input.max_results() != Some(100) {
+                return Err(failure("BadInput", "not a page of 100"));
+            }
+            let ids = (0..n)
+                .map(|i| {
+                    ecr::ImageIdentifier::builder()
+                        .image_digest(format!("sha256:{i:064x}"))
+                        .build()
+                })
+                .collect();
+            Ok(ListImagesOutput::builder().set_image_ids(Some(ids)).build())
+        }; times = 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn image_counts_table() {
+        let cases = [
+            Case {
+                name: "counts each repository's images",
+                script: |f| {
+                    images(f, "reg-a", 2);
+                    images(f, "reg-b", 0);
+                },
+                want: Ok(()),
+            },
+            Case {
+                name: "a repository already gone holds none (not found)",
+                script: |f| {
+                    images(f, "reg-a", 2);
+                    answer!(f, Ecr::list_images, |_| Err(failure(
+                        "RepositoryNotFoundException",
+                        "The repository with name 'reg-b' does not exist"
+                    )));
+                },
+                want: Ok(()),
+            },
+            Case {
+                name: "AWS failure",
+                script: |f| {
+                    answer!(f, Ecr::list_images, |_| Err(failure(
+                        "AccessDeniedException",
+                        "not authorized to perform: ecr:ListImages"
+                    )))
+                },
+                want: Err("ListImages: AccessDeniedException: not authorized"),
+            },
+        ];
+        table(&cases, |aws, _| async move {
+            let counts = image_counts(&aws, &["reg-a".into(), "reg-b".into()]).await?;
+            // reg-a holds 2 in every row that succeeds, reg-b none.
+            let want = BTreeMap::from([("reg-a".to_string(), 2), ("reg-b".to_string(), 0)]);
+            if counts != want {
+                return Err(AwsError::new("Test", "WrongCounts", format!("{counts:?}")));
+            }
+            Ok(counts)
+        })
+        .await;
+    }
+
+    fn deletes(fake: &Fake, force: bool) {
+        answer!(fake, Ecr::delete_repository, move |input| {
+            if !matches!(input.repository_name(), Some("reg-a" | "reg-b"))
+                || input.force() != Some(force)
+            {
+                return Err(failure(
+                    "BadInput",
+                    "not reg-a or reg-b, or the wrong force",
+                ));
+            }
+            Ok(DeleteRepositoryOutput::builder().build())
+        });
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn delete_repos_table() {
+        let cases = [
+            Case {
+                name: "deletes each",
+                script: |f| deletes(f, false),
+                want: Ok(()),
+            },
+            Case {
+                name: "already gone (not found)",
+                script: |f| {
+                    answer!(f, Ecr::delete_repository, |_| Err(failure(
+                        "RepositoryNotFoundException",
+                        "The repository with name 'reg-a' does not exist"
+                    )); times = 1);
+                    deletes(f, false);
+                },
+                want: Ok(()),
+            },
+            Case {
+                name: "still holds images",
+                script: |f| {
+                    answer!(f, Ecr::delete_repository, |_| Err(failure(
+                        "RepositoryNotEmptyException",
+                        "The repository cannot be deleted because it still contains images"
+                    )); times = 1);
+                    deletes(f, false);
+                },
+                want: Err("DeleteRepository: RepositoryNotEmptyException: The repository cannot be deleted"),
+            },
+            Case {
+                name: "AWS failure",
+                script: |f| {
+                    answer!(f, Ecr::delete_repository, |_| Err(failure(
+                        "AccessDeniedException",
+                        "not authorized to perform: ecr:DeleteRepository"
+                    )))
+                },
+                want: Err("DeleteRepository: AccessDeniedException: not authorized"),
+            },
+        ];
+        table(&cases, |aws, stop| async move {
+            first_error(delete_repos(&aws, &stop, &["reg-a".into(), "reg-b".into()], false).await)
+        })
+        .await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn delete_repos_keeps_every_error_and_passes_force() {
+        let fake = Fake::new();
+        answer!(fake, Ecr::delete_repository, |input| {
+            if input.force() != Some(true) {
+                return Err(failure("BadInput", "not forced"));
+            }
+            Err(failure(
+                "RepositoryNotEmptyException",
+                "cannot be deleted because it still contains images",
+            ))
+        });
+        let errs = delete_repos(
+            &fake.aws(),
+            &Stop::new(),
+            &["reg-a".into(), "reg-b".into()],
+            true,
+        )
+        .await;
+        assert_eq!(errs.len(), 2, "{errs:?}");
+        assert!(
+            errs.iter()
+                .all(|e| e.is_code(&["RepositoryNotEmptyException"])),
+            "{errs:?}"
+        );
+    }
+
+    #[test]
+    fn policies_read_back() {
+        let principals = [CI.to_string(), "arn:aws:iam::1:root".into(), CI.into()];
+        let policy = pull_policy(&principals).unwrap();
+        assert_eq!(pull_principals(&policy), [CI, "arn:aws:iam::1:root"]);
+        // A single principal, other statements and junk.
+        let one = r#"{"Statement":[{"Sid":"OdePull","Principal":{"AWS":"arn:aws:iam::2:root"}},{"Sid":"Other","Principal":{"AWS":"arn:aws:iam::3:root"}}]}"#;
+        assert_eq!(pull_principals(one), ["arn:aws:iam::2:root"]);
+        assert!(pull_principals("not json").is_empty());
+        for (keep, days) in [(30, 7), (1, 3650)] {
+            let p = lifecycle_policy(&RepoSpec {
+                keep_tagged: keep,
+                untagged_days: days,
+            });
+            assert_eq!(
+                lifecycle_settings(&p),
+                Some((i64::from(days), i64::from(keep)))
+            );
+        }
+        assert_eq!(lifecycle_settings(r#"{"rules":[]}"#), None);
+        assert_eq!(lifecycle_settings("not json"), None);
+    }
+
+    #[test]
+    fn violations_name_what_differs() {
+        let d = desired();
+        let good = RepoSeen {
+            scan_on_push: true,
+            immutable: true,
+            lifecycle: Some(normalise(&lifecycle_policy(&spec()))),
+            policy: pull_policy(&d.pull_principals),
+            ..Default::default()
+        };
+        let rows: [(&str, RepoSeen, Option<&str>); 5] = [
+            ("in sync", good.clone(), None),
+            (
+                "no scan",
+                RepoSeen {
+                    scan_on_push: false,
+                    ..good.clone()
+                },
+                Some("reg-app does not scan on push"),
+            ),
+            (
+                "mutable",
+                RepoSeen {
+                    immutable: false,
+                    ..good.clone()
+                },
+                Some("reg-app has mutable tags"),
+            ),
+            (
+                "no lifecycle",
+                RepoSeen {
+                    lifecycle: None,
+                    ..good.clone()
+                },
+                Some("reg-app lacks its lifecycle policy"),
+            ),
+            (
+                "another policy",
+                RepoSeen {
+                    policy: pull_policy(&["arn:aws:iam::9:root".into()]),
+                    ..good.clone()
+                },
+                Some("reg-app has another repository policy"),
+            ),
+        ];
+        for (name, seen, want) in rows {
+            let v = violations(&d, "app", &seen);
+            assert_eq!(
+                v,
+                want.map(str::to_string).into_iter().collect::<Vec<_>>(),
+                "{name}"
+            );
+        }
     }
 }

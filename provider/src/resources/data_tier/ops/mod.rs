@@ -31,7 +31,7 @@ pub use postgres::*;
 use redis::*;
 
 use super::model::*;
-use crate::aws::{found, Aws, AwsError, Op};
+use crate::aws::{found, required, Aws, AwsError, Op};
 use crate::framework::Stop;
 use crate::kit::bucket::{self, BucketSeen};
 use crate::kit::claim::{self, ClaimError, Owner, CREATING_TAG};
@@ -45,9 +45,7 @@ pub const ENGINES: [(&str, i32); 2] = [("postgres", 5432), ("redis", 6379)];
 /// reads, and `release_claim` clears) carry the claim while a create runs.
 pub fn tier_tags(aws: &Aws, d: &Desired, key: &str) -> Tags {
     let mut t = aws.tags_all(&d.tags);
-    t.insert(owner_key("stack"), d.name.clone());
-    t.insert(owner_key("component"), COMPONENT.into());
-    t.insert(owner_key("key"), key.to_string());
+    t.extend(kit::tags::ownership(&d.name, COMPONENT, key));
     let root =
         matches!(key, "postgres" | "redis") || key.starts_with("sg/") || key.starts_with("bucket/");
     if let (true, Some(fp)) = (root, &d.creating) {
@@ -308,8 +306,7 @@ async fn check_claim(aws: &Aws, d: &Desired, obs: &Observed) -> Result<(), Claim
         owned.push((format!("replication group {}", d.rg_id()), tags));
     }
     for (what, tags) in owned {
-        let ours = tags.get(&owner_key("stack")) == Some(&d.name)
-            && tags.get(&owner_key("component")).map(String::as_str) == Some(COMPONENT);
+        let ours = kit::tags::owned_by(&tags, &d.name, COMPONENT);
         match claim::judge(&tags, fp) {
             Owner::Ours if ours => {}
             owner => {
@@ -408,11 +405,15 @@ async fn ensure_key(aws: &Aws, d: &Desired, obs: &Observed) -> Result<String, Aw
         .await
         .op("CreateKey")?;
     let meta = key.key_metadata();
-    let arn = meta.and_then(|m| m.arn()).unwrap_or_default().to_string();
+    let arn = required("CreateKey", "KeyMetadata.Arn", meta.and_then(|m| m.arn()))?;
     aws.kms
         .create_alias()
         .alias_name(d.key_alias())
-        .target_key_id(meta.map(|m| m.key_id()).unwrap_or_default())
+        .target_key_id(required(
+            "CreateKey",
+            "KeyMetadata.KeyId",
+            meta.map(|m| m.key_id()),
+        )?)
         .send()
         .await
         .op("CreateAlias")?;

@@ -491,3 +491,986 @@ pub fn final_snapshot_id(d: &Desired) -> String {
         .unwrap_or_default();
     format!("{}-final-{stamp}", d.db_id())
 }
+
+#[cfg(test)]
+// The scripts answer the SDK's own (large) error types.
+#[allow(clippy::result_large_err)]
+mod tests {
+    use super::*;
+    use crate::aws::fake::{answer, failure, stops_promptly, table, Case, Fake};
+    use crate::framework::Value;
+    use aws_sdk_rds::operation::add_tags_to_resource::AddTagsToResourceOutput;
+    use aws_sdk_rds::operation::create_db_instance::CreateDbInstanceOutput;
+    use aws_sdk_rds::operation::create_db_parameter_group::CreateDbParameterGroupOutput;
+    use aws_sdk_rds::operation::create_db_subnet_group::CreateDbSubnetGroupOutput;
+    use aws_sdk_rds::operation::describe_db_instances::DescribeDbInstancesOutput;
+    use aws_sdk_rds::operation::list_tags_for_resource::ListTagsForResourceOutput;
+    use aws_sdk_rds::operation::modify_db_instance::builders::ModifyDbInstanceInputBuilder;
+    use aws_sdk_rds::operation::modify_db_instance::ModifyDbInstanceInput;
+    use aws_sdk_rds::operation::modify_db_parameter_group::ModifyDbParameterGroupOutput;
+    use aws_sdk_rds::operation::modify_db_subnet_group::ModifyDbSubnetGroupOutput;
+    use aws_sdk_rds::operation::remove_tags_from_resource::RemoveTagsFromResourceOutput;
+    use aws_sdk_rds::operation::reset_db_parameter_group::ResetDbParameterGroupOutput;
+    use aws_sdk_rds::operation::restore_db_instance_from_db_snapshot::RestoreDbInstanceFromDbSnapshotOutput;
+    use aws_sdk_rds::Client as Rds;
+    use std::time::Duration;
+
+    const KEY: &str = "arn:aws:kms:us-east-1:123456789012:key/k-1";
+    const ARN: &str = "arn:aws:rds:us-east-1:123456789012:db:t-postgres";
+
+    /// A tier named `t` with the schema's defaults.
+    fn desired() -> Desired {
+        Desired::from_value(
+            &Value::object([
+                ("name", Value::string("t")),
+                ("vpc_id", Value::string("vpc-1")),
+                ("subnet_ids", Value::string_list(["subnet-b", "subnet-a"])),
+            ]),
+            &Value::Null,
+        )
+    }
+
+    fn deadline() -> Instant {
+        Instant::now() + Duration::from_secs(600)
+    }
+
+    fn tag_map(tags: &[rds::Tag]) -> Tags {
+        tags.iter()
+            .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
+            .collect()
+    }
+
+    fn instance(status: &str) -> rds::DbInstance {
+        rds::DbInstance::builder()
+            .db_instance_identifier("t-postgres")
+            .db_instance_arn(ARN)
+            .db_instance_status(status)
+            .build()
+    }
+
+    /// DescribeDBInstances of `t-postgres` answers the instance in `status`.
+    fn statuses(fake: &Fake, times: usize, status: &'static str) {
+        answer!(fake, Rds::describe_db_instances, move |input| {
+            if input.db_instance_identifier() != Some("t-postgres") {
+                return Err(failure("WrongInput", &format!("{input:?}")));
+            }
+            Ok(DescribeDbInstancesOutput::builder()
+                .db_instances(instance(status))
+                .build())
+        }; times = times);
+    }
+
+    fn not_found(fake: &Fake, times: usize) {
+        answer!(fake, Rds::describe_db_instances, |_| Err(failure(
+            "DBInstanceNotFound",
+            "DBInstance t-postgres not found."
+        )); times = times);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn wait_db_available_table() {
+        let cases = [
+            Case {
+                name: "creating, backing-up, then available",
+                script: |f| {
+                    statuses(f, 2, "creating");
+                    statuses(f, 1, "backing-up");
+                    statuses(f, 1, "available");
+                },
+                want: Ok(()),
+            },
+            Case {
+                name: "AWS failure",
+                script: |f| {
+                    answer!(f, Rds::describe_db_instances, |_| Err(failure(
+                        "AccessDenied",
+                        "User ci is not authorized to perform: rds:DescribeDBInstances"
+                    )))
+                },
+                want: Err(
+                    "AccessDenied: User ci is not authorized to perform: rds:DescribeDBInstances",
+                ),
+            },
+            Case {
+                name: "not found right after create, then creating, then available",
+                script: |f| {
+                    not_found(f, 2);
+                    statuses(f, 1, "creating");
+                    statuses(f, 1, "available");
+                },
+                want: Ok(()),
+            },
+            Case {
+                name: "not listed right after create, then available",
+                script: |f| {
+                    answer!(f, Rds::describe_db_instances, |_| {
+                        Ok(DescribeDbInstancesOutput::builder().build())
+                    }; times = 1);
+                    statuses(f, 1, "available");
+                },
+                want: Ok(()),
+            },
+            Case {
+                name: "not found past the grace: the error is believed",
+                script: |f| not_found(f, usize::MAX),
+                want: Err("DBInstanceNotFound: DBInstance t-postgres not found."),
+            },
+            Case {
+                name: "failed",
+                script: |f| {
+                    statuses(f, 1, "creating");
+                    statuses(f, 1, "failed");
+                },
+                want: Err("DB instance t-postgres to become available failed: failed"),
+            },
+            Case {
+                name: "incompatible-parameters",
+                script: |f| statuses(f, 1, "incompatible-parameters"),
+                want: Err("t-postgres to become available failed: incompatible-parameters"),
+            },
+            Case {
+                name: "incompatible-restore",
+                script: |f| statuses(f, 1, "incompatible-restore"),
+                want: Err("t-postgres to become available failed: incompatible-restore"),
+            },
+            Case {
+                name: "incompatible-network",
+                script: |f| statuses(f, 1, "incompatible-network"),
+                want: Err("t-postgres to become available failed: incompatible-network"),
+            },
+            Case {
+                name: "storage-full",
+                script: |f| {
+                    statuses(f, 1, "modifying");
+                    statuses(f, 1, "storage-full");
+                },
+                want: Err("t-postgres to become available failed: storage-full"),
+            },
+            Case {
+                name: "inaccessible-encryption-credentials",
+                script: |f| statuses(f, 1, "inaccessible-encryption-credentials"),
+                want: Err("failed: inaccessible-encryption-credentials"),
+            },
+            Case {
+                name: "still creating at the deadline: the last state is named",
+                script: |f| statuses(f, usize::MAX, "creating"),
+                want: Err(
+                    "waiting for DB instance t-postgres to become available; last seen: creating",
+                ),
+            },
+        ];
+        table(&cases, |aws, stop| async move {
+            wait_db_available(&aws, &stop, &desired(), deadline()).await
+        })
+        .await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn wait_db_available_stops_on_request() {
+        stops_promptly(
+            |f| statuses(f, usize::MAX, "creating"),
+            |aws, stop| async move { wait_db_available(&aws, &stop, &desired(), deadline()).await },
+        )
+        .await;
+        // A call that hangs is cut short too.
+        stops_promptly(
+            |f| {
+                answer!(f, Rds::describe_db_instances, |_| {
+                    Ok(DescribeDbInstancesOutput::builder().build())
+                }; delay = Duration::from_secs(3600))
+            },
+            |aws, stop| async move { wait_db_available(&aws, &stop, &desired(), deadline()).await },
+        )
+        .await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn describe_db_table() {
+        let cases = [
+            Case {
+                name: "available",
+                script: |f| statuses(f, 1, "available"),
+                want: Ok(()),
+            },
+            Case {
+                name: "AWS failure",
+                script: |f| {
+                    answer!(f, Rds::describe_db_instances, |_| Err(failure(
+                        "Throttling",
+                        "Rate exceeded"
+                    )))
+                },
+                want: Err("DescribeDBInstances: Throttling: Rate exceeded"),
+            },
+            Case {
+                name: "not found: absent",
+                script: |f| not_found(f, 1),
+                want: Err("Absent"),
+            },
+            Case {
+                name: "being deleted: absent",
+                script: |f| statuses(f, 1, "deleting"),
+                want: Err("Absent"),
+            },
+        ];
+        table(&cases, |aws, _| async move {
+            let seen = describe_db(&aws, &desired()).await?;
+            match seen {
+                Some(s) if s.arn == ARN && s.status == "available" => Ok(s),
+                Some(s) => Err(AwsError::new("Test", "Wrong", format!("{s:?}"))),
+                None => Err(AwsError::new("Test", "Absent", "no instance")),
+            }
+        })
+        .await;
+    }
+
+    #[test]
+    fn db_seen_reads_pending_changes_groups_and_tags() {
+        let i = rds::DbInstance::builder()
+            .db_instance_arn(ARN)
+            .db_instance_status("modifying")
+            .endpoint(
+                rds::Endpoint::builder()
+                    .address("t.rds.amazonaws.com")
+                    .port(5433)
+                    .build(),
+            )
+            .db_instance_class("db.t4g.medium")
+            .preferred_maintenance_window("Sun:04:30-Sun:05:30")
+            .pending_modified_values(
+                rds::PendingModifiedValues::builder()
+                    .db_instance_class("db.r6g.large")
+                    .allocated_storage(100)
+                    .multi_az(true)
+                    .master_user_password("secret")
+                    .build(),
+            )
+            .vpc_security_groups(
+                rds::VpcSecurityGroupMembership::builder()
+                    .vpc_security_group_id("sg-keep")
+                    .status("active")
+                    .build(),
+            )
+            .vpc_security_groups(
+                rds::VpcSecurityGroupMembership::builder()
+                    .vpc_security_group_id("sg-going")
+                    .status("removing")
+                    .build(),
+            )
+            .db_parameter_groups(
+                rds::DbParameterGroupStatus::builder()
+                    .db_parameter_group_name("t-postgres15")
+                    .build(),
+            )
+            .master_user_secret(rds::MasterUserSecret::builder().secret_arn("arn:s").build())
+            .tag_list(rds::Tag::builder().key("team").value("data").build())
+            .build();
+        let s = db_seen(&i);
+        assert_eq!(s.arn, ARN);
+        assert_eq!((s.address.as_str(), s.port), ("t.rds.amazonaws.com", 5433));
+        assert_eq!(s.instance_class, "db.t4g.medium");
+        assert_eq!(s.maintenance_window, "sun:04:30-sun:05:30");
+        assert_eq!(s.security_groups, vec!["sg-keep".to_string()]);
+        assert_eq!(s.parameter_group, "t-postgres15");
+        assert_eq!(s.master_secret_arn.as_deref(), Some("arn:s"));
+        assert_eq!(
+            s.pending,
+            BTreeMap::from([
+                (
+                    "postgres.instance_class".to_string(),
+                    "db.r6g.large".to_string()
+                ),
+                ("postgres.allocated_storage".to_string(), "100".to_string()),
+                ("postgres.multi_az".to_string(), "true".to_string()),
+                ("postgres.password".to_string(), "(new)".to_string()),
+            ])
+        );
+        assert_eq!(s.tags, Tags::from([("team".into(), "data".into())]));
+        // Without an endpoint, the port is PostgreSQL's.
+        assert_eq!(db_seen(&instance("creating")).port, 5432);
+    }
+
+    fn check_create(
+        input: &aws_sdk_rds::operation::create_db_instance::CreateDbInstanceInput,
+    ) -> bool {
+        let d = desired();
+        let p = &d.postgres;
+        let want_tags = tier_tags(&Aws::for_tests(), &d, "postgres");
+        input.db_instance_identifier() == Some("t-postgres")
+            && input.engine() == Some("postgres")
+            && input.engine_version() == Some(p.engine_version.as_str())
+            && input.db_instance_class() == Some(p.instance_class.as_str())
+            && input.allocated_storage() == Some(p.allocated_storage)
+            && input.storage_encrypted() == Some(true)
+            && input.kms_key_id() == Some(KEY)
+            && input.db_subnet_group_name() == Some("t-postgres")
+            && input.db_parameter_group_name() == Some("t-postgres15")
+            && input.vpc_security_group_ids() == ["sg-db"]
+            && input.publicly_accessible() == Some(false)
+            && input.multi_az() == Some(p.multi_az)
+            && input.deletion_protection() == Some(p.deletion_protection)
+            && tag_map(input.tags()) == want_tags
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn create_db_table() {
+        let cases = [
+            Case {
+                name: "created, the password managed by RDS under the tier's key",
+                script: |f| {
+                    answer!(f, Rds::create_db_instance, |input| {
+                        let managed = input.manage_master_user_password() == Some(true)
+                            && input.master_user_secret_kms_key_id() == Some(KEY)
+                            && input.master_user_password().is_none();
+                        if !(check_create(input) && managed) {
+                            return Err(failure("WrongInput", &format!("{input:?}")));
+                        }
+                        Ok(CreateDbInstanceOutput::builder()
+                            .db_instance(instance("creating"))
+                            .build())
+                    })
+                },
+                want: Ok(()),
+            },
+            Case {
+                name: "AWS failure",
+                script: |f| {
+                    answer!(f, Rds::create_db_instance, |_| Err(failure(
+                        "InsufficientDBInstanceCapacity",
+                        "Cannot create a db.t4g.medium DB instance in us-east-1a"
+                    )))
+                },
+                want: Err("InsufficientDBInstanceCapacity: Cannot create a db.t4g.medium"),
+            },
+            Case {
+                name: "name taken",
+                script: |f| {
+                    answer!(f, Rds::create_db_instance, |_| Err(failure(
+                        "DBInstanceAlreadyExists",
+                        "DB instance already exists"
+                    )))
+                },
+                want: Err("CreateDBInstance: DBInstanceAlreadyExists"),
+            },
+        ];
+        table(&cases, |aws, _| async move {
+            create_db(&aws, &desired(), "sg-db", KEY).await
+        })
+        .await;
+
+        // The user's password.
+        let cases = [Case {
+            name: "created with the given password",
+            script: |f| {
+                answer!(f, Rds::create_db_instance, |input| {
+                    let given = input.master_user_password() == Some("hunter2hunter2")
+                        && input.manage_master_user_password().is_none();
+                    if !(check_create(input) && given) {
+                        return Err(failure("WrongInput", &format!("{input:?}")));
+                    }
+                    Ok(CreateDbInstanceOutput::builder().build())
+                })
+            },
+            want: Ok(()),
+        }];
+        table(&cases, |aws, _| async move {
+            let mut d = desired();
+            d.postgres.password = Password::Given("hunter2hunter2".into());
+            create_db(&aws, &d, "sg-db", KEY).await
+        })
+        .await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn create_db_restores_from_a_snapshot() {
+        let cases = [
+            Case {
+                name: "restored (no CreateDBInstance)",
+                script: |f| {
+                    answer!(f, Rds::restore_db_instance_from_db_snapshot, |input| {
+                        let d = desired();
+                        let ok = input.db_instance_identifier() == Some("t-postgres")
+                            && input.db_snapshot_identifier() == Some("snap-1")
+                            && input.db_subnet_group_name() == Some("t-postgres")
+                            && input.db_parameter_group_name() == Some("t-postgres15")
+                            && input.vpc_security_group_ids() == ["sg-db"]
+                            && input.publicly_accessible() == Some(false)
+                            && tag_map(input.tags())
+                                == tier_tags(&Aws::for_tests(), &d, "postgres");
+                        if !ok {
+                            return Err(failure("WrongInput", &format!("{input:?}")));
+                        }
+                        Ok(RestoreDbInstanceFromDbSnapshotOutput::builder().build())
+                    })
+                },
+                want: Ok(()),
+            },
+            Case {
+                name: "AWS failure",
+                script: |f| {
+                    answer!(f, Rds::restore_db_instance_from_db_snapshot, |_| Err(failure(
+                        "DBSnapshotNotFound",
+                        "DBSnapshot snap-1 not found."
+                    )))
+                },
+                want: Err("RestoreDBInstanceFromDBSnapshot: DBSnapshotNotFound: DBSnapshot snap-1 not found."),
+            },
+        ];
+        table(&cases, |aws, _| async move {
+            let mut d = desired();
+            d.postgres.restore_from_snapshot = Some("snap-1".into());
+            create_db(&aws, &d, "sg-db", KEY).await
+        })
+        .await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn ensure_db_subnet_group_table() {
+        // Missing: created, with the tier's tags.
+        let cases = [
+            Case {
+                name: "created",
+                script: |f| {
+                    answer!(f, Rds::create_db_subnet_group, |input| {
+                        let d = desired();
+                        let ok = input.db_subnet_group_name() == Some("t-postgres")
+                            && input.subnet_ids() == d.subnet_ids
+                            && tag_map(input.tags())
+                                == tier_tags(&Aws::for_tests(), &d, "subnets/postgres");
+                        if !ok {
+                            return Err(failure("WrongInput", &format!("{input:?}")));
+                        }
+                        Ok(CreateDbSubnetGroupOutput::builder().build())
+                    })
+                },
+                want: Ok(()),
+            },
+            Case {
+                name: "AWS failure",
+                script: |f| {
+                    answer!(f, Rds::create_db_subnet_group, |_| {
+                        Err(failure(
+                        "DBSubnetGroupDoesNotCoverEnoughAZs",
+                        "The DB subnet group doesn't meet Availability Zone (AZ) coverage requirement."
+                    ))
+                    })
+                },
+                want: Err("DBSubnetGroupDoesNotCoverEnoughAZs: The DB subnet group doesn't meet"),
+            },
+        ];
+        table(&cases, |aws, _| async move {
+            ensure_db_subnet_group(&aws, &desired(), &Observed::default()).await
+        })
+        .await;
+
+        // Other subnets: modified.
+        let cases = [
+            Case {
+                name: "modified",
+                script: |f| {
+                    answer!(f, Rds::modify_db_subnet_group, |input| {
+                        if input.db_subnet_group_name() != Some("t-postgres")
+                            || input.subnet_ids() != desired().subnet_ids
+                        {
+                            return Err(failure("WrongInput", &format!("{input:?}")));
+                        }
+                        Ok(ModifyDbSubnetGroupOutput::builder().build())
+                    })
+                },
+                want: Ok(()),
+            },
+            Case {
+                name: "AWS failure",
+                script: |f| {
+                    answer!(f, Rds::modify_db_subnet_group, |_| Err(failure(
+                        "SubnetAlreadyInUse",
+                        "Subnet subnet-old is in use by t-postgres"
+                    )))
+                },
+                want: Err("ModifyDBSubnetGroup: SubnetAlreadyInUse: Subnet subnet-old is in use"),
+            },
+        ];
+        table(&cases, |aws, _| async move {
+            let obs = Observed {
+                db_subnet_group: Some(vec!["subnet-a".into(), "subnet-old".into()]),
+                ..Default::default()
+            };
+            ensure_db_subnet_group(&aws, &desired(), &obs).await
+        })
+        .await;
+
+        // The same subnets in another order: no call at all.
+        let cases = [Case {
+            name: "in step",
+            script: |_| {},
+            want: Ok(()),
+        }];
+        table(&cases, |aws, _| async move {
+            let obs = Observed {
+                db_subnet_group: Some(vec!["subnet-a".into(), "subnet-b".into()]),
+                ..Default::default()
+            };
+            ensure_db_subnet_group(&aws, &desired(), &obs).await
+        })
+        .await;
+    }
+
+    fn params(ps: &[rds::Parameter]) -> Vec<(String, Option<String>, Option<rds::ApplyMethod>)> {
+        ps.iter()
+            .map(|p| {
+                (
+                    p.parameter_name().unwrap_or_default().to_string(),
+                    p.parameter_value().map(str::to_string),
+                    p.apply_method().cloned(),
+                )
+            })
+            .collect()
+    }
+
+    fn with_parameters() -> Desired {
+        let mut d = desired();
+        d.postgres.parameters = BTreeMap::from([
+            ("log_min_duration_statement".into(), "500".into()),
+            ("work_mem".into(), "65536".into()),
+        ]);
+        d
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn ensure_pg_parameters_table() {
+        // A new group: created in the engine's family, then every parameter set.
+        let cases = [
+            Case {
+                name: "created and set",
+                script: |f| {
+                    answer!(f, Rds::create_db_parameter_group, |input| {
+                        let ok = input.db_parameter_group_name() == Some("t-postgres15")
+                            && input.db_parameter_group_family() == Some("postgres15")
+                            && tag_map(input.tags())
+                                == tier_tags(
+                                    &Aws::for_tests(),
+                                    &desired(),
+                                    "parameters/postgres",
+                                );
+                        if !ok {
+                            return Err(failure("WrongInput", &format!("{input:?}")));
+                        }
+                        Ok(CreateDbParameterGroupOutput::builder().build())
+                    }; times = 1);
+                    answer!(f, Rds::modify_db_parameter_group, |input| {
+                        let pending = Some(rds::ApplyMethod::PendingReboot);
+                        let want: Vec<_> = with_parameters()
+                            .postgres
+                            .parameters
+                            .into_iter()
+                            .map(|(k, v)| (k, Some(v), pending.clone()))
+                            .collect();
+                        if input.db_parameter_group_name() != Some("t-postgres15")
+                            || params(input.parameters()) != want
+                        {
+                            return Err(failure("WrongInput", &format!("{input:?}")));
+                        }
+                        Ok(ModifyDbParameterGroupOutput::builder().build())
+                    }; times = 1);
+                },
+                want: Ok(()),
+            },
+            Case {
+                name: "AWS failure on create",
+                script: |f| {
+                    answer!(f, Rds::create_db_parameter_group, |_| Err(failure(
+                        "DBParameterGroupQuotaExceeded",
+                        "Quota of 50 parameter groups exceeded"
+                    )))
+                },
+                want: Err("CreateDBParameterGroup: DBParameterGroupQuotaExceeded: Quota of 50"),
+            },
+            Case {
+                name: "AWS failure on modify",
+                script: |f| {
+                    answer!(f, Rds::create_db_parameter_group, |_| {
+                        Ok(CreateDbParameterGroupOutput::builder().build())
+                    });
+                    answer!(f, Rds::modify_db_parameter_group, |_| Err(failure(
+                        "InvalidParameterValue",
+                        "Invalid parameter value: 65536 for: work_mem"
+                    )));
+                },
+                want: Err("InvalidParameterValue: Invalid parameter value: 65536 for: work_mem"),
+            },
+            Case {
+                name: "group not found right after create: reported",
+                script: |f| {
+                    answer!(f, Rds::create_db_parameter_group, |_| {
+                        Ok(CreateDbParameterGroupOutput::builder().build())
+                    });
+                    answer!(f, Rds::modify_db_parameter_group, |_| Err(failure(
+                        "DBParameterGroupNotFound",
+                        "DBParameterGroup not found: t-postgres15"
+                    )));
+                },
+                want: Err("DBParameterGroupNotFound: DBParameterGroup not found: t-postgres15"),
+            },
+        ];
+        table(&cases, |aws, _| async move {
+            ensure_pg_parameters(&aws, &with_parameters(), &Observed::default()).await
+        })
+        .await;
+
+        // An existing group: only what differs is set, what is gone is reset,
+        // applied at once when the plan says so.
+        let cases = [
+            Case {
+                name: "set and reset",
+                script: |f| {
+                    answer!(f, Rds::modify_db_parameter_group, |input| {
+                        let want = vec![(
+                            "work_mem".to_string(),
+                            Some("65536".to_string()),
+                            Some(rds::ApplyMethod::Immediate),
+                        )];
+                        if params(input.parameters()) != want {
+                            return Err(failure("WrongInput", &format!("{input:?}")));
+                        }
+                        Ok(ModifyDbParameterGroupOutput::builder().build())
+                    }; times = 1);
+                    answer!(f, Rds::reset_db_parameter_group, |input| {
+                        let want = vec![(
+                            "random_page_cost".to_string(),
+                            None,
+                            Some(rds::ApplyMethod::Immediate),
+                        )];
+                        if input.db_parameter_group_name() != Some("t-postgres15")
+                            || params(input.parameters()) != want
+                        {
+                            return Err(failure("WrongInput", &format!("{input:?}")));
+                        }
+                        Ok(ResetDbParameterGroupOutput::builder().build())
+                    }; times = 1);
+                },
+                want: Ok(()),
+            },
+            Case {
+                name: "AWS failure on reset",
+                script: |f| {
+                    answer!(f, Rds::modify_db_parameter_group, |_| {
+                        Ok(ModifyDbParameterGroupOutput::builder().build())
+                    });
+                    answer!(f, Rds::reset_db_parameter_group, |_| Err(failure(
+                        "InvalidDBParameterGroupState",
+                        "The parameter group t-postgres15 is being modified"
+                    )));
+                },
+                want: Err("ResetDBParameterGroup: InvalidDBParameterGroupState"),
+            },
+        ];
+        table(&cases, |aws, _| async move {
+            let mut d = with_parameters();
+            d.postgres.apply_immediately = true;
+            let obs = Observed {
+                pg_parameters: Some(BTreeMap::from([
+                    ("log_min_duration_statement".into(), "500".into()),
+                    ("work_mem".into(), "4096".into()),
+                    ("random_page_cost".into(), "1.1".into()),
+                ])),
+                ..Default::default()
+            };
+            ensure_pg_parameters(&aws, &d, &obs).await
+        })
+        .await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn ensure_pg_parameters_sends_at_most_20_a_call() {
+        let fake = Fake::new();
+        answer!(fake, Rds::modify_db_parameter_group, |input| {
+            if input.parameters().len() > 20 {
+                return Err(failure("InvalidParameterCombination", "more than 20"));
+            }
+            Ok(ModifyDbParameterGroupOutput::builder().build())
+        });
+        let mut d = desired();
+        d.postgres.parameters = (0..25)
+            .map(|i| (format!("p{i:02}"), i.to_string()))
+            .collect();
+        let obs = Observed {
+            pg_parameters: Some(BTreeMap::new()),
+            ..Default::default()
+        };
+        ensure_pg_parameters(&fake.aws(), &d, &obs).await.unwrap();
+        assert_eq!(
+            fake.count("ModifyDBParameterGroup"),
+            2,
+            "{:?}",
+            fake.calls()
+        );
+        assert!(fake.unscripted().is_empty(), "{:?}", fake.unscripted());
+    }
+
+    /// What an instance shows when it is exactly as `d` asks, on security group `sg-db`.
+    fn seen_of(d: &Desired) -> DbSeen {
+        let p = &d.postgres;
+        DbSeen {
+            arn: ARN.into(),
+            status: "available".into(),
+            engine_version: p.engine_version.clone(),
+            instance_class: p.instance_class.clone(),
+            allocated_storage: p.allocated_storage,
+            max_allocated_storage: p.max_allocated_storage,
+            storage_type: p.storage_type.clone(),
+            multi_az: p.multi_az,
+            backup_retention_days: p.backup_retention_days,
+            backup_window: p.backup_window.clone(),
+            maintenance_window: p.maintenance_window.to_lowercase(),
+            deletion_protection: p.deletion_protection,
+            performance_insights: p.performance_insights,
+            auto_minor_version_upgrade: p.auto_minor_version_upgrade,
+            parameter_group: d.pg_parameter_group(),
+            security_groups: vec!["sg-db".into()],
+            master_secret_arn: Some("arn:aws:secretsmanager:us-east-1:1:secret:rds".into()),
+            ..Default::default()
+        }
+    }
+
+    struct Row {
+        name: &'static str,
+        change: fn(&mut Desired, &mut DbSeen),
+        password_changed: bool,
+        /// The modification wanted, from the base request (None: no call).
+        want: fn(&Desired, ModifyDbInstanceInputBuilder) -> Option<ModifyDbInstanceInputBuilder>,
+    }
+
+    #[test]
+    fn db_modification_table() {
+        let rows = [
+            Row {
+                name: "in step: nothing",
+                change: |_, _| {},
+                password_changed: false,
+                want: |_, _| None,
+            },
+            Row {
+                name: "another class",
+                change: |_, s| s.instance_class = "db.t3.micro".into(),
+                password_changed: false,
+                want: |d, m| Some(m.db_instance_class(&d.postgres.instance_class)),
+            },
+            Row {
+                name: "a pending change already asks for the plan",
+                change: |d, s| {
+                    s.instance_class = "db.t3.micro".into();
+                    s.pending.insert(
+                        "postgres.instance_class".into(),
+                        d.postgres.instance_class.clone(),
+                    );
+                },
+                password_changed: false,
+                want: |_, _| None,
+            },
+            Row {
+                name: "a later minor AWS applied satisfies the plan",
+                change: |_, s| s.engine_version = "15.7".into(),
+                password_changed: false,
+                want: |_, _| None,
+            },
+            Row {
+                name: "a major upgrade moves to the new family's group",
+                change: |d, _| d.postgres.engine_version = "16.3".into(),
+                password_changed: false,
+                want: |d, m| {
+                    Some(
+                        m.engine_version("16.3")
+                            .allow_major_version_upgrade(true)
+                            .db_parameter_group_name(d.pg_parameter_group()),
+                    )
+                },
+            },
+            Row {
+                name: "storage autoscaling turned off",
+                change: |_, s| s.max_allocated_storage = Some(200),
+                password_changed: false,
+                want: |_, m| Some(m.max_allocated_storage(0)),
+            },
+            Row {
+                name: "public access is taken away",
+                change: |_, s| s.publicly_accessible = true,
+                password_changed: false,
+                want: |_, m| Some(m.publicly_accessible(false)),
+            },
+            Row {
+                name: "security groups drifted",
+                change: |_, s| s.security_groups = vec!["sg-db".into(), "sg-extra".into()],
+                password_changed: false,
+                want: |_, m| Some(m.vpc_security_group_ids("sg-db")),
+            },
+            Row {
+                name: "the password becomes managed",
+                change: |_, s| s.master_secret_arn = None,
+                password_changed: false,
+                want: |_, m| {
+                    Some(
+                        m.manage_master_user_password(true)
+                            .master_user_secret_kms_key_id(KEY),
+                    )
+                },
+            },
+            Row {
+                name: "a given password replaces the managed one",
+                change: |d, _| d.postgres.password = Password::Given("pw-123456789".into()),
+                password_changed: false,
+                want: |_, m| {
+                    Some(
+                        m.manage_master_user_password(false)
+                            .master_user_password("pw-123456789"),
+                    )
+                },
+            },
+            Row {
+                name: "a given password changed",
+                change: |d, s| {
+                    d.postgres.password = Password::Given("pw-123456789".into());
+                    s.master_secret_arn = None;
+                },
+                password_changed: true,
+                want: |_, m| Some(m.master_user_password("pw-123456789")),
+            },
+            Row {
+                name: "a write-only password not in state is left alone",
+                change: |d, s| {
+                    d.postgres.password = Password::Given(String::new());
+                    s.master_secret_arn = None;
+                },
+                password_changed: true,
+                want: |_, _| None,
+            },
+        ];
+        let aws = Aws::for_tests();
+        for r in rows {
+            let mut d = desired();
+            let mut seen = seen_of(&d);
+            (r.change)(&mut d, &mut seen);
+            let got = db_modification(&aws, &d, &seen, "sg-db", KEY, r.password_changed)
+                .map(|m| m.as_input().clone().build().unwrap());
+            let base = ModifyDbInstanceInput::builder()
+                .db_instance_identifier("t-postgres")
+                .apply_immediately(d.postgres.apply_immediately);
+            let want = (r.want)(&d, base).map(|m| m.build().unwrap());
+            assert_eq!(got, want, "{}", r.name);
+        }
+    }
+
+    fn tags(pairs: &[(&str, &str)]) -> Tags {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn retag_rds_table() {
+        let cases = [
+            Case {
+                name: "set and removed",
+                script: |f| {
+                    answer!(f, Rds::add_tags_to_resource, |input| {
+                        if input.resource_name() != Some(ARN)
+                            || tag_map(input.tags()) != tags(&[("b", "3"), ("c", "4")])
+                        {
+                            return Err(failure("WrongInput", &format!("{input:?}")));
+                        }
+                        Ok(AddTagsToResourceOutput::builder().build())
+                    }; times = 1);
+                    answer!(f, Rds::remove_tags_from_resource, |input| {
+                        if input.resource_name() != Some(ARN) || input.tag_keys() != ["old"] {
+                            return Err(failure("WrongInput", &format!("{input:?}")));
+                        }
+                        Ok(RemoveTagsFromResourceOutput::builder().build())
+                    }; times = 1);
+                },
+                want: Ok(()),
+            },
+            Case {
+                name: "AWS failure",
+                script: |f| {
+                    answer!(f, Rds::add_tags_to_resource, |_| Err(failure(
+                        "AccessDenied",
+                        "not authorized to perform: rds:AddTagsToResource"
+                    )))
+                },
+                want: Err("AddTagsToResource: AccessDenied: not authorized to perform: rds:AddTagsToResource"),
+            },
+            Case {
+                name: "AWS failure on remove",
+                script: |f| {
+                    answer!(f, Rds::add_tags_to_resource, |_| {
+                        Ok(AddTagsToResourceOutput::builder().build())
+                    });
+                    answer!(f, Rds::remove_tags_from_resource, |_| Err(failure(
+                        "DBInstanceNotFound",
+                        "DBInstance t-postgres not found."
+                    )));
+                },
+                want: Err("RemoveTagsFromResource: DBInstanceNotFound"),
+            },
+        ];
+        table(&cases, |aws, _| async move {
+            let have = tags(&[("a", "1"), ("b", "2"), ("old", "x")]);
+            let want = tags(&[("a", "1"), ("b", "3"), ("c", "4")]);
+            retag_rds(&aws, ARN, &have, &want).await
+        })
+        .await;
+
+        // In step: no call.
+        let cases = [Case {
+            name: "in step",
+            script: |_| {},
+            want: Ok(()),
+        }];
+        table(&cases, |aws, _| async move {
+            let t = tags(&[("a", "1")]);
+            retag_rds(&aws, ARN, &t, &t).await
+        })
+        .await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn rds_tags_of_table() {
+        let cases = [
+            Case {
+                name: "read",
+                script: |f| {
+                    answer!(f, Rds::list_tags_for_resource, |input| {
+                        if input.resource_name() != Some(ARN) {
+                            return Err(failure("WrongInput", &format!("{input:?}")));
+                        }
+                        Ok(ListTagsForResourceOutput::builder()
+                            .tag_list(rds::Tag::builder().key("a").value("1").build())
+                            .tag_list(rds::Tag::builder().key("b").value("2").build())
+                            .build())
+                    })
+                },
+                want: Ok(()),
+            },
+            Case {
+                name: "AWS failure",
+                script: |f| {
+                    answer!(f, Rds::list_tags_for_resource, |_| Err(failure(
+                        "DBInstanceNotFound",
+                        "DBInstance t-postgres not found."
+                    )))
+                },
+                want: Err(
+                    "ListTagsForResource: DBInstanceNotFound: DBInstance t-postgres not found.",
+                ),
+            },
+        ];
+        table(&cases, |aws, _| async move {
+            let got = rds_tags_of(&aws, ARN).await?;
+            if got != tags(&[("a", "1"), ("b", "2")]) {
+                return Err(AwsError::new("Test", "Wrong", format!("{got:?}")));
+            }
+            Ok(got)
+        })
+        .await;
+    }
+}

@@ -104,24 +104,31 @@ pub(super) async fn ensure_role(
     Ok(r.role().map(|r| r.arn().to_string()).unwrap_or_default())
 }
 
-/// Attaches the AWS managed policies `names` (idempotent).
+/// Attaches the AWS managed policies `names` (idempotent). A role created a
+/// moment ago may not be visible to IAM yet: "no such entity" is retried for a
+/// while (IAM is eventually consistent).
 pub(super) async fn attach(aws: &Aws, role: &str, arns: &[String]) -> Result<(), AwsError> {
+    let (stop, deadline) = (Stop::new(), kit::wait::deadline_in(kit::retry::PROPAGATION));
     let futs: Vec<Fut<'_, ()>> = arns
         .iter()
         .map(|arn| -> Fut<'_, ()> {
+            let stop = stop.clone();
             Box::pin(async move {
-                aws.iam
-                    .attach_role_policy()
-                    .role_name(role)
-                    .policy_arn(arn)
-                    .send()
-                    .await
-                    .op("AttachRolePolicy")
-                    .map(|_| ())
+                kit::propagated(&stop, deadline, || async {
+                    aws.iam
+                        .attach_role_policy()
+                        .role_name(role)
+                        .policy_arn(arn)
+                        .send()
+                        .await
+                        .op("AttachRolePolicy")
+                        .map(|_| ())
+                })
+                .await
             })
         })
         .collect();
-    first_error(round(&Stop::new(), "AttachRolePolicy", futs).await)
+    first_error(round(&stop, "AttachRolePolicy", futs).await)
 }
 
 /// The managed policies a role the stack made must carry, by role suffix.
@@ -257,4 +264,639 @@ pub async fn retire_oidc(aws: &Aws, d: &Desired, arn: &str) -> Result<(), AwsErr
         .await
         .op("DeleteOpenIDConnectProvider");
     found(r, &["NoSuchEntity"]).map(|_| ())
+}
+
+#[cfg(test)]
+#[allow(clippy::result_large_err)] // SDK error types in scripted answers
+mod tests {
+    use super::*;
+    use crate::aws::fake::{answer, failure, stops_promptly, table, Case, Fake};
+    use crate::framework::Value;
+    use aws_sdk_iam::operation::attach_role_policy::AttachRolePolicyOutput;
+    use aws_sdk_iam::operation::create_role::CreateRoleOutput;
+    use aws_sdk_iam::operation::delete_open_id_connect_provider::DeleteOpenIdConnectProviderOutput;
+    use aws_sdk_iam::operation::delete_role::DeleteRoleOutput;
+    use aws_sdk_iam::operation::delete_role_policy::DeleteRolePolicyOutput;
+    use aws_sdk_iam::operation::detach_role_policy::DetachRolePolicyOutput;
+    use aws_sdk_iam::operation::get_open_id_connect_provider::GetOpenIdConnectProviderOutput;
+    use aws_sdk_iam::operation::get_role::GetRoleOutput;
+    use aws_sdk_iam::operation::list_attached_role_policies::ListAttachedRolePoliciesOutput;
+    use aws_sdk_iam::types::{AttachedPolicy, Role, Tag};
+    use aws_sdk_iam::Client as Iam;
+    use std::time::Duration;
+
+    const NAME: &str = "demo";
+    const FP: &str = "0123456789abcdef";
+    const ROLE: &str = "demo-cluster";
+    const ROLE_ARN: &str = "arn:aws:iam::111122223333:role/ode/demo/demo-cluster";
+    const OIDC_ARN: &str =
+        "arn:aws:iam::111122223333:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/ABC";
+
+    fn desired(creating: Option<&str>) -> Desired {
+        let mut d = Desired::from_value(&Value::object([
+            ("name", Value::string(NAME)),
+            ("subnet_ids", Value::string_list(["subnet-1"])),
+        ]));
+        d.creating = creating.map(str::to_string);
+        d
+    }
+
+    fn deadline() -> Instant {
+        Instant::now() + Duration::from_secs(600)
+    }
+
+    fn tag(k: &str, v: &str) -> Tag {
+        Tag::builder().key(k).value(v).build().unwrap()
+    }
+
+    fn claim(e: ClaimError) -> AwsError {
+        match e {
+            ClaimError::Aws(e) => e,
+            ClaimError::Taken { what, owner } => {
+                AwsError::new("Claim", "Taken", format!("{what} is taken ({owner:?})"))
+            }
+        }
+    }
+
+    // ------------------------------------------------------------- ensure_role
+
+    /// GetRole finds the role, tagged `tags`.
+    fn role_exists(fake: &Fake, tags: &'static [(&'static str, &'static str)]) {
+        answer!(fake, Iam::get_role, move |i| {
+            if i.role_name() != Some(ROLE) {
+                return Err(failure("UnexpectedInput", &format!("{i:?}")));
+            }
+            let role = Role::builder()
+                .path("/ode/demo/")
+                .role_name(ROLE)
+                .role_id("AROA1")
+                .arn(ROLE_ARN)
+                .create_date(aws_smithy_types::DateTime::from_secs(0))
+                .set_tags(Some(tags.iter().map(|(k, v)| tag(k, v)).collect()))
+                .build()
+                .unwrap();
+            Ok(GetRoleOutput::builder().role(role).build())
+        }; times = 1);
+    }
+
+    fn no_role(fake: &Fake) {
+        answer!(fake, Iam::get_role, |_| Err(failure(
+            "NoSuchEntity",
+            "The role with name demo-cluster cannot be found."
+        )); times = 1);
+    }
+
+    /// CreateRole answers a request for the stack's cluster role, under its
+    /// path, trusting EKS, tagged as the stack's (marked `creating` if any).
+    fn created(fake: &Fake, creating: Option<&'static str>) {
+        answer!(fake, Iam::create_role, move |i| {
+            let tags: Tags = i
+                .tags()
+                .iter()
+                .map(|t| (t.key().to_string(), t.value().to_string()))
+                .collect();
+            let trust: serde_json::Value =
+                serde_json::from_str(i.assume_role_policy_document().unwrap_or_default())
+                    .unwrap_or_default();
+            let ok = i.role_name() == Some(ROLE)
+                && i.path() == Some("/ode/demo/")
+                && trust["Statement"][0]["Principal"]["Service"] == "eks.amazonaws.com"
+                && tags.get(&owner_key("stack")).map(String::as_str) == Some(NAME)
+                && tags.get(&owner_key("key")).map(String::as_str) == Some("role/cluster")
+                && tags.get(CREATING_TAG).map(String::as_str) == creating;
+            if !ok {
+                return Err(failure("UnexpectedInput", &format!("{i:?}")));
+            }
+            let role = Role::builder()
+                .path("/ode/demo/")
+                .role_name(ROLE)
+                .role_id("AROA1")
+                .arn(ROLE_ARN)
+                .create_date(aws_smithy_types::DateTime::from_secs(0))
+                .build()
+                .unwrap();
+            Ok(CreateRoleOutput::builder().role(role).build())
+        }; times = 1);
+    }
+
+    async fn ensure_cluster_role(d: Desired, aws: Aws) -> Result<(), AwsError> {
+        let arn = ensure_role(&aws, &d, ROLE, "role/cluster", trust("eks.amazonaws.com"))
+            .await
+            .map_err(claim)?;
+        if arn != ROLE_ARN {
+            return Err(AwsError::new("Test", "WrongArn", arn));
+        }
+        Ok(())
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn ensure_role_table() {
+        let cases = [
+            Case {
+                name: "absent (NoSuchEntity): created under the stack's path, marked",
+                script: |f| {
+                    no_role(f);
+                    created(f, Some(FP));
+                },
+                want: Ok(()),
+            },
+            Case {
+                name: "left by an unfinished create of this stack: adopted",
+                script: |f| role_exists(f, &[("ode:stack", NAME), ("ode:creating", FP)]),
+                want: Ok(()),
+            },
+            Case {
+                name: "another stack's role of that name",
+                script: |f| role_exists(f, &[("ode:stack", "other")]),
+                want: Err("IAM role demo-cluster is taken (Managed)"),
+            },
+            Case {
+                name: "being created by another configuration",
+                script: |f| {
+                    role_exists(
+                        f,
+                        &[("ode:stack", NAME), ("ode:creating", "fedcba9876543210")],
+                    )
+                },
+                want: Err("IAM role demo-cluster is taken (CreatingElsewhere)"),
+            },
+            Case {
+                name: "a finished role of a stack of that name, met by a create",
+                script: |f| role_exists(f, &[("ode:stack", NAME)]),
+                want: Err("IAM role demo-cluster is taken (Managed)"),
+            },
+            Case {
+                name: "our mark but not the stack's tag",
+                script: |f| role_exists(f, &[("ode:creating", FP)]),
+                want: Err("IAM role demo-cluster is taken (Managed)"),
+            },
+            Case {
+                name: "GetRole fails",
+                script: |f| {
+                    answer!(f, Iam::get_role, |_| Err(failure(
+                        "AccessDenied",
+                        "not authorized to perform: iam:GetRole"
+                    )))
+                },
+                want: Err("GetRole: AccessDenied: not authorized to perform: iam:GetRole"),
+            },
+            Case {
+                name: "CreateRole refused",
+                script: |f| {
+                    no_role(f);
+                    answer!(f, Iam::create_role, |_| Err(failure(
+                        "LimitExceeded",
+                        "Cannot exceed quota for RolesPerAccount: 1000"
+                    )));
+                },
+                want: Err(
+                    "CreateRole: LimitExceeded: Cannot exceed quota for RolesPerAccount: 1000",
+                ),
+            },
+        ];
+        table(&cases, |aws, _| ensure_cluster_role(desired(Some(FP)), aws)).await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn ensure_role_on_update_table() {
+        let cases = [
+            Case {
+                name: "the stack's own finished role: kept",
+                script: |f| role_exists(f, &[("ode:stack", NAME)]),
+                want: Ok(()),
+            },
+            Case {
+                name: "another stack's role: taken",
+                script: |f| role_exists(f, &[("ode:stack", "other")]),
+                want: Err("IAM role demo-cluster is taken (Managed)"),
+            },
+            Case {
+                name: "absent: created without a creating mark",
+                script: |f| {
+                    no_role(f);
+                    created(f, None);
+                },
+                want: Ok(()),
+            },
+        ];
+        table(&cases, |aws, _| ensure_cluster_role(desired(None), aws)).await;
+    }
+
+    // ------------------------------------------------------ attach / reattach
+
+    fn node_policy(arn: &str) -> bool {
+        NODE_POLICIES
+            .iter()
+            .any(|n| arn == format!("arn:aws:iam::aws:policy/{n}"))
+    }
+
+    fn attached(fake: &Fake, times: usize) {
+        answer!(fake, Iam::attach_role_policy, |i| {
+            if i.role_name() != Some("demo-node") || !i.policy_arn().is_some_and(node_policy) {
+                return Err(failure("UnexpectedInput", &format!("{i:?}")));
+            }
+            Ok(AttachRolePolicyOutput::builder().build())
+        }; times = times);
+    }
+
+    async fn attach_node_policies(aws: Aws, _: Stop) -> Result<(), AwsError> {
+        attach(&aws, "demo-node", &managed(&aws, &NODE_POLICIES)).await
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn attach_table() {
+        let cases = [
+            Case {
+                name: "each managed policy attached",
+                script: |f| attached(f, 3),
+                want: Ok(()),
+            },
+            Case {
+                name: "one refused",
+                script: |f| {
+                    answer!(f, Iam::attach_role_policy, |i| {
+                        if i.policy_arn().is_some_and(|p| p.ends_with("/AmazonEKS_CNI_Policy")) {
+                            return Err(failure(
+                                "PolicyNotAttachable",
+                                "Policy arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy is not attachable",
+                            ));
+                        }
+                        Ok(AttachRolePolicyOutput::builder().build())
+                    });
+                },
+                want: Err("AttachRolePolicy: PolicyNotAttachable: Policy arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy"),
+            },
+        ];
+        table(&cases, attach_node_policies).await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn attach_retries_a_role_not_visible_yet() {
+        let cases = [Case {
+            name: "role not found right after create, then attached",
+            script: |f| {
+                answer!(f, Iam::attach_role_policy, |_| Err(failure(
+                    "NoSuchEntity",
+                    "The role with name demo-node cannot be found."
+                )); times = 1);
+                attached(f, 3);
+            },
+            want: Ok(()),
+        }];
+        table(&cases, attach_node_policies).await;
+    }
+
+    #[tokio::test]
+    async fn reattach_attaches_only_what_is_missing() {
+        let fake = Fake::new();
+        let aws = fake.aws();
+        let have = format!("arn:aws:iam::aws:policy/{}", NODE_POLICIES[0]);
+        answer!(fake, Iam::attach_role_policy, move |i| {
+            let arn = i.policy_arn().unwrap_or_default();
+            if i.role_name() != Some("demo-node") || arn == have || !node_policy(arn) {
+                return Err(failure("UnexpectedInput", &format!("{i:?}")));
+            }
+            Ok(AttachRolePolicyOutput::builder().build())
+        });
+        let mut obs = Observed::default();
+        obs.role_policies.insert(
+            "node".into(),
+            vec![format!("arn:aws:iam::aws:policy/{}", NODE_POLICIES[0])],
+        );
+        reattach(&aws, &desired(None), &obs, "node")
+            .await
+            .map_err(claim)
+            .unwrap();
+        assert_eq!(fake.count("AttachRolePolicy"), NODE_POLICIES.len() - 1);
+
+        // Nothing missing: no call.
+        obs.role_policies
+            .insert("cluster".into(), required_policies(&aws, "cluster"));
+        reattach(&aws, &desired(None), &obs, "cluster")
+            .await
+            .map_err(claim)
+            .unwrap();
+        assert_eq!(fake.count("AttachRolePolicy"), NODE_POLICIES.len() - 1);
+        assert!(fake.unscripted().is_empty(), "{:?}", fake.unscripted());
+    }
+
+    // ------------------------------------------------------------- delete_role
+
+    const SA_ROLE: &str = "demo-sa-kube-system-ebs";
+    const POLICY_A: &str = "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy";
+    const POLICY_B: &str = "arn:aws:iam::111122223333:policy/extra";
+
+    fn listed(fake: &Fake) {
+        answer!(fake, Iam::list_attached_role_policies, |i| {
+            if i.role_name() != Some(SA_ROLE) {
+                return Err(failure("UnexpectedInput", &format!("{i:?}")));
+            }
+            Ok(ListAttachedRolePoliciesOutput::builder()
+                .attached_policies(AttachedPolicy::builder().policy_arn(POLICY_A).build())
+                .attached_policies(AttachedPolicy::builder().policy_arn(POLICY_B).build())
+                .build())
+        }; times = 1);
+    }
+
+    fn detached(fake: &Fake) {
+        answer!(fake, Iam::detach_role_policy, |i| {
+            let arn = i.policy_arn().unwrap_or_default();
+            if i.role_name() != Some(SA_ROLE) || (arn != POLICY_A && arn != POLICY_B) {
+                return Err(failure("UnexpectedInput", &format!("{i:?}")));
+            }
+            Ok(DetachRolePolicyOutput::builder().build())
+        }; times = 2);
+    }
+
+    fn inline_deleted(fake: &Fake) {
+        answer!(fake, Iam::delete_role_policy, |i| {
+            if i.role_name() != Some(SA_ROLE) || i.policy_name() != Some("inline") {
+                return Err(failure("UnexpectedInput", &format!("{i:?}")));
+            }
+            Ok(DeleteRolePolicyOutput::builder().build())
+        }; times = 1);
+    }
+
+    fn role_deleted(fake: &Fake) {
+        answer!(fake, Iam::delete_role, |i| {
+            if i.role_name() != Some(SA_ROLE) {
+                return Err(failure("UnexpectedInput", &format!("{i:?}")));
+            }
+            Ok(DeleteRoleOutput::builder().build())
+        }; times = 1);
+    }
+
+    async fn delete_sa_role(aws: Aws, stop: Stop) -> Result<(), AwsError> {
+        delete_role(&aws, &stop, SA_ROLE, deadline()).await
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn delete_role_table() {
+        let cases = [
+            Case {
+                name: "policies detached, inline policy and role deleted",
+                script: |f| {
+                    listed(f);
+                    detached(f);
+                    inline_deleted(f);
+                    role_deleted(f);
+                },
+                want: Ok(()),
+            },
+            Case {
+                name: "already gone",
+                script: |f| {
+                    answer!(f, Iam::list_attached_role_policies, |_| Err(failure(
+                        "NoSuchEntity",
+                        "The role with name demo-sa-kube-system-ebs cannot be found."
+                    )))
+                },
+                want: Ok(()),
+            },
+            Case {
+                name: "no inline policy",
+                script: |f| {
+                    listed(f);
+                    detached(f);
+                    answer!(f, Iam::delete_role_policy, |_| Err(failure(
+                        "NoSuchEntity",
+                        "The role policy with name inline cannot be found."
+                    )));
+                    role_deleted(f);
+                },
+                want: Ok(()),
+            },
+            Case {
+                name: "still in use: the delete is retried",
+                script: |f| {
+                    listed(f);
+                    detached(f);
+                    inline_deleted(f);
+                    answer!(f, Iam::delete_role, |_| Err(failure(
+                        "DeleteConflict",
+                        "Cannot delete entity, must detach all policies first."
+                    )); times = 2);
+                    role_deleted(f);
+                },
+                want: Ok(()),
+            },
+            Case {
+                name: "gone meanwhile",
+                script: |f| {
+                    listed(f);
+                    detached(f);
+                    inline_deleted(f);
+                    answer!(f, Iam::delete_role, |_| Err(failure(
+                        "NoSuchEntity",
+                        "The role with name demo-sa-kube-system-ebs cannot be found."
+                    )));
+                },
+                want: Ok(()),
+            },
+            Case {
+                name: "DetachRolePolicy refused",
+                script: |f| {
+                    listed(f);
+                    answer!(f, Iam::detach_role_policy, |_| Err(failure(
+                        "AccessDenied",
+                        "not authorized to perform: iam:DetachRolePolicy"
+                    )));
+                },
+                want: Err("DetachRolePolicy: AccessDenied: not authorized to perform: iam:DetachRolePolicy"),
+            },
+            Case {
+                name: "ListAttachedRolePolicies fails",
+                script: |f| {
+                    answer!(f, Iam::list_attached_role_policies, |_| Err(failure(
+                        "ServiceFailure",
+                        "internal error"
+                    )))
+                },
+                want: Err("ListAttachedRolePolicies: ServiceFailure: internal error"),
+            },
+        ];
+        table(&cases, delete_sa_role).await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn delete_role_stops_on_request() {
+        stops_promptly(
+            |f| {
+                listed(f);
+                detached(f);
+                inline_deleted(f);
+                answer!(f, Iam::delete_role, |_| Err(failure(
+                    "DeleteConflict",
+                    "Cannot delete entity, must remove roles from instance profile first."
+                )));
+            },
+            delete_sa_role,
+        )
+        .await;
+    }
+
+    // ------------------------------------------------------------- retire_oidc
+
+    fn provider(fake: &Fake, tags: &'static [(&'static str, &'static str)]) {
+        answer!(fake, Iam::get_open_id_connect_provider, move |i| {
+            if i.open_id_connect_provider_arn() != Some(OIDC_ARN) {
+                return Err(failure("UnexpectedInput", &format!("{i:?}")));
+            }
+            Ok(GetOpenIdConnectProviderOutput::builder()
+                .set_tags(Some(tags.iter().map(|(k, v)| tag(k, v)).collect()))
+                .build())
+        }; times = 1);
+    }
+
+    fn provider_deleted(fake: &Fake) {
+        answer!(fake, Iam::delete_open_id_connect_provider, |i| {
+            if i.open_id_connect_provider_arn() != Some(OIDC_ARN) {
+                return Err(failure("UnexpectedInput", &format!("{i:?}")));
+            }
+            Ok(DeleteOpenIdConnectProviderOutput::builder().build())
+        }; times = 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn retire_oidc_table() {
+        let cases = [
+            Case {
+                name: "the stack's provider: deleted",
+                script: |f| {
+                    provider(f, &[("ode:stack", NAME), ("ode:key", "oidc")]);
+                    provider_deleted(f);
+                },
+                want: Ok(()),
+            },
+            Case {
+                name: "already gone",
+                script: |f| {
+                    answer!(f, Iam::get_open_id_connect_provider, |_| Err(failure(
+                        "NoSuchEntity",
+                        "OpenIDConnect Provider not found"
+                    )))
+                },
+                want: Ok(()),
+            },
+            Case {
+                name: "another stack's provider: left",
+                script: |f| provider(f, &[("ode:stack", "other")]),
+                want: Ok(()),
+            },
+            Case {
+                name: "an untagged provider: left",
+                script: |f| provider(f, &[]),
+                want: Ok(()),
+            },
+            Case {
+                name: "gone between the get and the delete",
+                script: |f| {
+                    provider(f, &[("ode:stack", NAME)]);
+                    answer!(f, Iam::delete_open_id_connect_provider, |_| Err(failure(
+                        "NoSuchEntity",
+                        "OpenIDConnect Provider not found"
+                    )));
+                },
+                want: Ok(()),
+            },
+            Case {
+                name: "GetOpenIDConnectProvider fails",
+                script: |f| {
+                    answer!(f, Iam::get_open_id_connect_provider, |_| Err(failure(
+                        "AccessDenied",
+                        "not authorized to perform: iam:GetOpenIDConnectProvider"
+                    )))
+                },
+                want: Err("GetOpenIDConnectProvider: AccessDenied"),
+            },
+            Case {
+                name: "DeleteOpenIDConnectProvider refused",
+                script: |f| {
+                    provider(f, &[("ode:stack", NAME)]);
+                    answer!(f, Iam::delete_open_id_connect_provider, |_| Err(failure(
+                        "AccessDenied",
+                        "not authorized to perform: iam:DeleteOpenIDConnectProvider"
+                    )));
+                },
+                want: Err("DeleteOpenIDConnectProvider: AccessDenied: not authorized"),
+            },
+        ];
+        table(&cases, |aws, _| async move {
+            retire_oidc(&aws, &desired(None), OIDC_ARN).await
+        })
+        .await;
+    }
+
+    // ------------------------------------------------------------ pure helpers
+
+    #[test]
+    fn trust_policies() {
+        for service in ["eks.amazonaws.com", "ec2.amazonaws.com"] {
+            let t: serde_json::Value = serde_json::from_str(&trust(service)).unwrap();
+            let s = &t["Statement"][0];
+            assert_eq!(s["Principal"]["Service"], service);
+            assert_eq!(s["Action"], "sts:AssumeRole");
+            assert_eq!(s["Effect"], "Allow");
+        }
+        let rows = [
+            (
+                "https://oidc.eks.us-east-1.amazonaws.com/id/ABC",
+                "kube-system",
+                "ebs",
+            ),
+            ("oidc.eks.eu-west-1.amazonaws.com/id/XYZ", "apps", "api"),
+        ];
+        for (issuer, ns, sa) in rows {
+            let t: serde_json::Value =
+                serde_json::from_str(&irsa_trust(OIDC_ARN, issuer, ns, sa)).unwrap();
+            let s = &t["Statement"][0];
+            let host = issuer.strip_prefix("https://").unwrap_or(issuer);
+            assert_eq!(s["Principal"]["Federated"], OIDC_ARN);
+            assert_eq!(s["Action"], "sts:AssumeRoleWithWebIdentity");
+            let cond = &s["Condition"]["StringEquals"];
+            assert_eq!(
+                cond[format!("{host}:sub")],
+                format!("system:serviceaccount:{ns}:{sa}")
+            );
+            assert_eq!(cond[format!("{host}:aud")], "sts.amazonaws.com");
+            assert_eq!(cond.as_object().map(|o| o.len()), Some(2));
+        }
+    }
+
+    #[test]
+    fn tags_and_names() {
+        let tags = Tags::from([
+            ("team".to_string(), "a".to_string()),
+            (owner_key("stack"), NAME.to_string()),
+        ]);
+        let got: Vec<(String, String)> = iam_tags(&tags)
+            .unwrap()
+            .iter()
+            .map(|t| (t.key().to_string(), t.value().to_string()))
+            .collect();
+        assert_eq!(got, tags.into_iter().collect::<Vec<_>>());
+
+        let aws = Fake::new().aws();
+        assert_eq!(
+            required_policies(&aws, "cluster"),
+            vec!["arn:aws:iam::aws:policy/AmazonEKSClusterPolicy"]
+        );
+        assert_eq!(
+            required_policies(&aws, "node"),
+            vec![
+                "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
+                "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
+                "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
+            ]
+        );
+        assert_eq!(
+            sa_role_arn(
+                &aws,
+                &desired(None),
+                "arn:aws:eks:us-east-1:111122223333:cluster/demo",
+                "kube-system/ebs"
+            ),
+            "arn:aws:iam::111122223333:role/ode/demo/demo-sa-kube-system-ebs"
+        );
+    }
 }

@@ -136,16 +136,453 @@ pub(super) async fn ensure_key(aws: &Aws, d: &Desired) -> Result<String, ClaimEr
         .await
         .op("CreateKey")?;
     let meta = r.key_metadata();
-    let (id, arn) = (
-        meta.map(|m| m.key_id().to_string()).unwrap_or_default(),
-        meta.and_then(|m| m.arn()).unwrap_or_default().to_string(),
-    );
-    aws.kms
-        .create_alias()
-        .alias_name(&alias)
-        .target_key_id(&id)
-        .send()
-        .await
-        .op("CreateAlias")?;
+    let id = required("CreateKey", "KeyMetadata.KeyId", meta.map(|m| m.key_id()))?;
+    let arn = required("CreateKey", "KeyMetadata.Arn", meta.and_then(|m| m.arn()))?;
+    // A key made a moment ago may not be visible yet (KMS is eventually consistent).
+    let deadline = kit::wait::deadline_in(kit::retry::PROPAGATION);
+    kit::propagated(&Stop::new(), deadline, || async {
+        aws.kms
+            .create_alias()
+            .alias_name(&alias)
+            .target_key_id(&id)
+            .send()
+            .await
+            .op("CreateAlias")
+    })
+    .await?;
     Ok(arn)
+}
+
+#[cfg(test)]
+#[allow(clippy::result_large_err)] // SDK error types in scripted answers
+mod tests {
+    use super::*;
+    use crate::aws::fake::{answer, failure, table, Case, Fake};
+    use crate::framework::Value;
+    use aws_sdk_kms::operation::create_alias::CreateAliasOutput;
+    use aws_sdk_kms::operation::create_key::CreateKeyOutput;
+    use aws_sdk_kms::operation::describe_key::DescribeKeyOutput;
+    use aws_sdk_kms::operation::list_resource_tags::ListResourceTagsOutput;
+    use aws_sdk_kms::types::{KeyMetadata, KeySpec, KeyState, KeyUsageType, Tag};
+    use aws_sdk_kms::Client as Kms;
+
+    const NAME: &str = "demo";
+    const FP: &str = "0123456789abcdef";
+    const ALIAS: &str = "alias/demo-eks-secrets";
+    const KEY_ID: &str = "1234abcd-12ab-34cd-56ef-1234567890ab";
+    const KEY_ARN: &str =
+        "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+
+    fn desired(creating: Option<&str>) -> Desired {
+        let mut d = Desired::from_value(&Value::object([
+            ("name", Value::string(NAME)),
+            ("subnet_ids", Value::string_list(["subnet-1"])),
+        ]));
+        d.creating = creating.map(str::to_string);
+        d
+    }
+
+    fn meta(state: KeyState, usage: KeyUsageType, spec: KeySpec) -> KeyMetadata {
+        KeyMetadata::builder()
+            .key_id(KEY_ID)
+            .arn(KEY_ARN)
+            .key_state(state)
+            .key_usage(usage)
+            .key_spec(spec)
+            .build()
+            .unwrap()
+    }
+
+    fn symmetric() -> KeyMetadata {
+        meta(
+            KeyState::Enabled,
+            KeyUsageType::EncryptDecrypt,
+            KeySpec::SymmetricDefault,
+        )
+    }
+
+    /// DescribeKey answers `m` for the key `id` (an ARN or an alias).
+    fn described(fake: &Fake, id: &'static str, m: Option<KeyMetadata>) {
+        answer!(fake, Kms::describe_key, move |i| {
+            if i.key_id() != Some(id) {
+                return Err(failure("UnexpectedInput", &format!("{i:?}")));
+            }
+            Ok(DescribeKeyOutput::builder()
+                .set_key_metadata(m.clone())
+                .build())
+        }; times = 1);
+    }
+
+    // ------------------------------------------------------- check_supplied_key
+
+    #[tokio::test(start_paused = true)]
+    async fn check_supplied_key_table() {
+        let cases = [
+            Case {
+                name: "enabled symmetric encryption key",
+                script: |f| described(f, KEY_ARN, Some(symmetric())),
+                want: Ok(()),
+            },
+            Case {
+                name: "disabled",
+                script: |f| {
+                    let mut m = symmetric();
+                    m.key_state = Some(KeyState::Disabled);
+                    described(f, KEY_ARN, Some(m));
+                },
+                want: Err("is Disabled; EKS needs an enabled key"),
+            },
+            Case {
+                name: "pending deletion",
+                script: |f| {
+                    let mut m = symmetric();
+                    m.key_state = Some(KeyState::PendingDeletion);
+                    described(f, KEY_ARN, Some(m));
+                },
+                want: Err("is PendingDeletion; EKS needs an enabled key"),
+            },
+            Case {
+                name: "asymmetric signing key",
+                script: |f| {
+                    described(
+                        f,
+                        KEY_ARN,
+                        Some(meta(
+                            KeyState::Enabled,
+                            KeyUsageType::SignVerify,
+                            KeySpec::Rsa2048,
+                        )),
+                    )
+                },
+                want: Err("is a RSA_2048 key for SIGN_VERIFY"),
+            },
+            Case {
+                name: "symmetric HMAC key",
+                script: |f| {
+                    described(
+                        f,
+                        KEY_ARN,
+                        Some(meta(
+                            KeyState::Enabled,
+                            KeyUsageType::GenerateVerifyMac,
+                            KeySpec::Hmac256,
+                        )),
+                    )
+                },
+                want: Err("is a HMAC_256 key for GENERATE_VERIFY_MAC"),
+            },
+            Case {
+                name: "not found",
+                script: |f| {
+                    answer!(f, Kms::describe_key, |_| Err(failure(
+                        "NotFoundException",
+                        "Key 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab' does not exist"
+                    )))
+                },
+                want: Err("No KMS key arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab in this account and region."),
+            },
+            Case {
+                name: "no kms:DescribeKey: left for EKS to judge",
+                script: |f| {
+                    answer!(f, Kms::describe_key, |_| Err(failure(
+                        "AccessDeniedException",
+                        "not authorized to perform: kms:DescribeKey"
+                    )))
+                },
+                want: Ok(()),
+            },
+            Case {
+                name: "other AWS failure",
+                script: |f| {
+                    answer!(f, Kms::describe_key, |_| Err(failure(
+                        "KMSInternalException",
+                        "internal error"
+                    )))
+                },
+                want: Err("DescribeKey: KMSInternalException: internal error"),
+            },
+            Case {
+                name: "no metadata in the answer",
+                script: |f| described(f, KEY_ARN, None),
+                want: Err("KMS described no key for arn:aws:kms"),
+            },
+        ];
+        table(&cases, |aws, _| async move {
+            check_supplied_key(&aws, KEY_ARN)
+                .await
+                .map_err(|m| AwsError::new("CheckSuppliedKey", "Invalid", m))
+        })
+        .await;
+    }
+
+    type Script = fn(&Fake);
+
+    #[tokio::test]
+    async fn is_stack_key_asks_the_alias() {
+        let rows: [(Script, bool); 4] = [
+            (|f| described(f, ALIAS, Some(symmetric())), true),
+            (
+                |f| {
+                    let mut m = symmetric();
+                    m.arn = Some("arn:aws:kms:us-east-1:111122223333:key/other".into());
+                    described(f, ALIAS, Some(m));
+                },
+                false,
+            ),
+            (
+                |f| {
+                    answer!(f, Kms::describe_key, |_| {
+                        Err(failure(
+                        "NotFoundException",
+                        "Alias arn:aws:kms:us-east-1:111122223333:alias/demo-eks-secrets is not found."
+                    ))
+                    })
+                },
+                false,
+            ),
+            (
+                |f| {
+                    answer!(f, Kms::describe_key, |_| Err(failure(
+                        "AccessDeniedException",
+                        "no"
+                    )))
+                },
+                false,
+            ),
+        ];
+        for (i, (script, want)) in rows.into_iter().enumerate() {
+            let fake = Fake::new();
+            script(&fake);
+            assert_eq!(
+                is_stack_key(&fake.aws(), NAME, KEY_ARN).await,
+                want,
+                "row {i}"
+            );
+            assert!(
+                fake.unscripted().is_empty(),
+                "row {i}: {:?}",
+                fake.unscripted()
+            );
+        }
+    }
+
+    // --------------------------------------------------------------- ensure_key
+
+    fn no_alias(fake: &Fake) {
+        answer!(fake, Kms::describe_key, |_| Err(failure(
+            "NotFoundException",
+            "Alias arn:aws:kms:us-east-1:111122223333:alias/demo-eks-secrets is not found."
+        )); times = 1);
+    }
+
+    fn key_tags(fake: &Fake, tags: &'static [(&'static str, &'static str)]) {
+        answer!(fake, Kms::list_resource_tags, move |i| {
+            if i.key_id() != Some(KEY_ID) {
+                return Err(failure("UnexpectedInput", &format!("{i:?}")));
+            }
+            Ok(ListResourceTagsOutput::builder()
+                .set_tags(Some(
+                    tags.iter()
+                        .map(|(k, v)| Tag::builder().tag_key(*k).tag_value(*v).build().unwrap())
+                        .collect(),
+                ))
+                .build())
+        }; times = 1);
+    }
+
+    /// CreateKey answers a request tagged as the stack's (marked `creating`).
+    fn key_created(fake: &Fake, creating: Option<&'static str>) {
+        answer!(fake, Kms::create_key, move |i| {
+            let tags: Tags = i
+                .tags()
+                .iter()
+                .map(|t| (t.tag_key().to_string(), t.tag_value().to_string()))
+                .collect();
+            let ok = tags.get(&owner_key("stack")).map(String::as_str) == Some(NAME)
+                && tags.get(&owner_key("key")).map(String::as_str) == Some("kms")
+                && tags.get(CREATING_TAG).map(String::as_str) == creating
+                && i.description().is_some_and(|d| d.contains(NAME));
+            if !ok {
+                return Err(failure("UnexpectedInput", &format!("{i:?}")));
+            }
+            Ok(CreateKeyOutput::builder().key_metadata(symmetric()).build())
+        }; times = 1);
+    }
+
+    fn alias_created(fake: &Fake) {
+        answer!(fake, Kms::create_alias, |i| {
+            if i.alias_name() != Some(ALIAS) || i.target_key_id() != Some(KEY_ID) {
+                return Err(failure("UnexpectedInput", &format!("{i:?}")));
+            }
+            Ok(CreateAliasOutput::builder().build())
+        }; times = 1);
+    }
+
+    async fn ensure_stack_key(d: Desired, aws: Aws) -> Result<(), AwsError> {
+        let arn = ensure_key(&aws, &d).await.map_err(|e| match e {
+            ClaimError::Aws(e) => e,
+            ClaimError::Taken { what, owner } => {
+                AwsError::new("Claim", "Taken", format!("{what} is taken ({owner:?})"))
+            }
+        })?;
+        if arn != KEY_ARN {
+            return Err(AwsError::new("Test", "WrongArn", arn));
+        }
+        Ok(())
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn ensure_key_table() {
+        let cases = [
+            Case {
+                name: "absent: created marked as the stack's, then its alias",
+                script: |f| {
+                    no_alias(f);
+                    key_created(f, Some(FP));
+                    alias_created(f);
+                },
+                want: Ok(()),
+            },
+            Case {
+                name: "left by an unfinished create of this stack: adopted",
+                script: |f| {
+                    described(f, ALIAS, Some(symmetric()));
+                    key_tags(f, &[("ode:stack", NAME), ("ode:creating", FP)]);
+                },
+                want: Ok(()),
+            },
+            Case {
+                name: "being created by another configuration",
+                script: |f| {
+                    described(f, ALIAS, Some(symmetric()));
+                    key_tags(f, &[("ode:stack", NAME), ("ode:creating", "fedcba9876543210")]);
+                },
+                want: Err("KMS key alias/demo-eks-secrets is taken (CreatingElsewhere)"),
+            },
+            Case {
+                name: "a finished key of that alias, met by a create",
+                script: |f| {
+                    described(f, ALIAS, Some(symmetric()));
+                    key_tags(f, &[("ode:stack", NAME)]);
+                },
+                want: Err("KMS key alias/demo-eks-secrets is taken (Managed)"),
+            },
+            Case {
+                name: "DescribeKey fails",
+                script: |f| {
+                    answer!(f, Kms::describe_key, |_| Err(failure(
+                        "AccessDeniedException",
+                        "not authorized to perform: kms:DescribeKey"
+                    )))
+                },
+                want: Err("DescribeKey: AccessDeniedException: not authorized to perform: kms:DescribeKey"),
+            },
+            Case {
+                name: "ListResourceTags fails",
+                script: |f| {
+                    described(f, ALIAS, Some(symmetric()));
+                    answer!(f, Kms::list_resource_tags, |_| Err(failure(
+                        "KMSInternalException",
+                        "internal error"
+                    )));
+                },
+                want: Err("ListResourceTags: KMSInternalException: internal error"),
+            },
+            Case {
+                name: "CreateKey refused",
+                script: |f| {
+                    no_alias(f);
+                    answer!(f, Kms::create_key, |_| Err(failure(
+                        "LimitExceededException",
+                        "Customer master keys per account limit exceeded"
+                    )));
+                },
+                want: Err("CreateKey: LimitExceededException: Customer master keys per account limit exceeded"),
+            },
+            Case {
+                name: "CreateAlias refused",
+                script: |f| {
+                    no_alias(f);
+                    key_created(f, Some(FP));
+                    answer!(f, Kms::create_alias, |_| Err(failure(
+                        "AlreadyExistsException",
+                        "An alias with the name arn:aws:kms:us-east-1:111122223333:alias/demo-eks-secrets already exists"
+                    )));
+                },
+                want: Err("CreateAlias: AlreadyExistsException: An alias with the name"),
+            },
+        ];
+        table(&cases, |aws, _| ensure_stack_key(desired(Some(FP)), aws)).await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn ensure_key_on_update_table() {
+        let cases = [
+            Case {
+                name: "the stack's own finished key: kept",
+                script: |f| {
+                    described(f, ALIAS, Some(symmetric()));
+                    key_tags(f, &[("ode:stack", NAME)]);
+                },
+                want: Ok(()),
+            },
+            Case {
+                name: "a key of that alias that is not the stack's",
+                script: |f| {
+                    described(f, ALIAS, Some(symmetric()));
+                    key_tags(f, &[("ode:stack", "other")]);
+                },
+                want: Err("KMS key alias/demo-eks-secrets is taken (Managed)"),
+            },
+            Case {
+                name: "absent: created without a creating mark",
+                script: |f| {
+                    no_alias(f);
+                    key_created(f, None);
+                    alias_created(f);
+                },
+                want: Ok(()),
+            },
+        ];
+        table(&cases, |aws, _| ensure_stack_key(desired(None), aws)).await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn ensure_key_retries_a_key_not_visible_yet() {
+        let cases = [Case {
+            name: "key not found right after create, then aliased",
+            script: |f| {
+                no_alias(f);
+                key_created(f, Some(FP));
+                answer!(f, Kms::create_alias, |_| Err(failure(
+                    "NotFoundException",
+                    "Key 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab' does not exist"
+                )); times = 1);
+                alias_created(f);
+            },
+            want: Ok(()),
+        }];
+        table(&cases, |aws, _| ensure_stack_key(desired(Some(FP)), aws)).await;
+    }
+
+    #[test]
+    fn key_policy_allows_only_the_key() {
+        for key in [KEY_ARN, "arn:aws-cn:kms:cn-north-1:111122223333:key/k"] {
+            let p: serde_json::Value = serde_json::from_str(&key_policy(key)).unwrap();
+            let statements = p["Statement"].as_array().unwrap();
+            assert_eq!(statements.len(), 1);
+            let s = &statements[0];
+            assert_eq!(s["Effect"], "Allow");
+            assert_eq!(s["Resource"], key);
+            assert_eq!(
+                s["Action"],
+                serde_json::json!([
+                    "kms:Encrypt",
+                    "kms:Decrypt",
+                    "kms:ListGrants",
+                    "kms:DescribeKey"
+                ])
+            );
+        }
+    }
 }

@@ -11,7 +11,9 @@
 //!
 //! Each child object has its own file with its finder, waiter and ensure/delete:
 //! `cluster.rs` (and the log group and version upgrades), `nodegroup.rs`,
-//! `addon.rs`, `iam.rs` (roles, IRSA, the OIDC provider), `key.rs`.
+//! `addon.rs`, `iam.rs` (roles), `irsa.rs` (the OIDC provider and service
+//! account roles), `access.rs` (access entries), `key.rs`; `reconcile.rs`
+//! holds the rounds.
 
 use std::collections::BTreeMap;
 
@@ -19,35 +21,43 @@ use aws_sdk_eks::types as eks;
 use futures::StreamExt;
 use tokio::time::Instant;
 
+mod access;
 mod addon;
 mod cluster;
 mod iam;
+mod irsa;
 mod key;
 mod nodegroup;
+mod reconcile;
 
+use access::*;
 pub use addon::*;
 pub use cluster::*;
 pub use iam::*;
+use irsa::*;
 pub use key::*;
 use nodegroup::*;
+pub use reconcile::reconcile;
 
 use super::model::*;
 use super::schema::{LOG_TYPES, NODELESS_ADDONS};
-use crate::aws::{found, Aws, AwsError, Op};
+use crate::aws::{found, required, Aws, AwsError, Op};
 use crate::framework::Stop;
 use crate::kit::claim::{self, ClaimError, Owner, CREATING_TAG};
 use crate::kit::tags::{owner_key, Tags};
-use crate::kit::{self, first_error, gather, round, Fut, Status, Waiter};
+use crate::kit::{self, first_error, gather, policy, round, Fut, Status, Waiter};
 
 /// IAM path of every role the stack creates: one ListRoles call finds them all.
 pub fn role_path(stack: &str) -> String {
     format!("/ode/{stack}/")
 }
 
+/// The EKS stack's components tag (`ode:component`).
+pub const COMPONENT: &str = "eks-stack";
+
 fn stack_tags(aws: &Aws, d: &Desired, key: &str) -> Tags {
     let mut t = aws.tags_all(&d.tags);
-    t.insert(owner_key("stack"), d.name.clone());
-    t.insert(owner_key("key"), key.to_string());
+    t.extend(kit::tags::ownership(&d.name, COMPONENT, key));
     if let Some(fp) = &d.creating {
         if key == "cluster" || key.starts_with("role/") {
             t.insert(CREATING_TAG.to_string(), fp.clone());
@@ -145,7 +155,7 @@ pub async fn read(aws: &Aws, d: &Desired) -> Result<Observed, AwsError> {
             .find(|k| d.sa_role_name(k) == name_)
         {
             obs.sa_roles.insert(key.clone(), arn);
-            let trust = r.assume_role_policy_document().map(decode_policy);
+            let trust = r.assume_role_policy_document().map(policy::decode);
             obs.sa_trust.insert(key.clone(), trust.unwrap_or_default());
             sa_role_names.insert(key.clone(), name_.to_string());
         } else {
@@ -217,8 +227,10 @@ pub async fn read(aws: &Aws, d: &Desired) -> Result<Observed, AwsError> {
                 .await
                 .op("DescribeAccessEntry");
             let ours = found(r, &["ResourceNotFoundException"])?
-                .and_then(|r| r.access_entry()?.tags()?.get(&owner_key("stack")).cloned())
-                .is_some_and(|stack| stack == d.name);
+                .and_then(|r| r.access_entry()?.tags().cloned())
+                .is_some_and(|tags| {
+                    kit::tags::owned_by(&tags.into_iter().collect(), &d.name, COMPONENT)
+                });
             Ok::<_, AwsError>(ours.then(|| p.clone()))
         });
     let sa_futs = sa_role_names.iter().map(|(key, role)| async move {
@@ -237,7 +249,7 @@ pub async fn read(aws: &Aws, d: &Desired) -> Result<Observed, AwsError> {
             .filter_map(|p| p.policy_arn().map(str::to_string))
             .collect();
         let inline = found(inline.op("GetRolePolicy"), &["NoSuchEntity"])?
-            .map(|p| decode_policy(p.policy_document()));
+            .map(|p| policy::decode(p.policy_document()));
         Ok::<_, AwsError>((key.clone(), (attached, inline)))
     });
     let oidc = async {
@@ -290,10 +302,7 @@ pub async fn read(aws: &Aws, d: &Desired) -> Result<Observed, AwsError> {
             .send()
             .await
             .op("GetRolePolicy");
-        Ok::<_, AwsError>(
-            found(r, &["NoSuchEntity"])?
-                .map(|p| normalise_json(&decode_policy(p.policy_document()))),
-        )
+        Ok::<_, AwsError>(found(r, &["NoSuchEntity"])?.map(|p| policy::decode(p.policy_document())))
     };
     let (ngs, addons, access, others, sas, oidc, role_policies, key_use) = tokio::join!(
         futures::future::join_all(ng_futs),
@@ -378,31 +387,6 @@ pub async fn read(aws: &Aws, d: &Desired) -> Result<Observed, AwsError> {
     Ok(obs)
 }
 
-/// IAM returns policy documents URL-encoded.
-fn decode_policy(doc: &str) -> String {
-    let b = doc.as_bytes();
-    let hex = |c: u8| (c as char).to_digit(16);
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let decoded = match (b[i], b.get(i + 1).copied(), b.get(i + 2).copied()) {
-            (b'%', Some(h), Some(l)) => hex(h).zip(hex(l)).map(|(h, l)| (h * 16 + l) as u8),
-            _ => None,
-        };
-        match decoded {
-            Some(v) => {
-                out.push(v);
-                i += 3;
-            }
-            None => {
-                out.push(if b[i] == b'+' { b' ' } else { b[i] });
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 /// For import: the service account keys (from their roles' `ode:key` tags) and the
 /// access entries with an associated policy (EKS's own entries for node roles have
 /// none) of the stack `name`.
@@ -459,411 +443,6 @@ pub async fn discover(aws: &Aws, name: &str) -> Result<(Vec<String>, Vec<String>
 }
 
 // ------------------------------------------------------------- reconcile
-
-/// Brings the stack to `d`. Returns every error of the round that failed.
-pub async fn reconcile(
-    aws: &Aws,
-    stop: &Stop,
-    d: &Desired,
-    deadline: Instant,
-) -> Result<Vec<AwsError>, ClaimError> {
-    let mut obs = read(aws, d).await?;
-
-    // A create claims the name before anything is made: an existing cluster is
-    // adopted only when an unfinished create of this very stack left it.
-    if let (Some(fp), Some(c)) = (&d.creating, &obs.cluster) {
-        let owner = claim::judge(&c.tags, fp);
-        if owner != Owner::Ours {
-            return Err(ClaimError::Taken {
-                what: format!("EKS cluster {}", d.name),
-                owner,
-            });
-        }
-    }
-
-    // Round 1: roles and key.
-    let (cluster_role, node_role, kms) = {
-        let cluster_role = async {
-            match (&d.cluster_role_arn, &obs.cluster_role_arn) {
-                // The stack's own role (under its path): repair its policies.
-                (_, Some(arn)) if d.creating.is_none() => {
-                    reattach(aws, d, &obs, "cluster").await?;
-                    Ok(arn.clone())
-                }
-                (Some(arn), _) => Ok(arn.clone()),
-                _ => {
-                    let name = d.role_name("cluster");
-                    let arn =
-                        ensure_role(aws, d, &name, "role/cluster", trust("eks.amazonaws.com"))
-                            .await?;
-                    attach(aws, &name, &managed(aws, &CLUSTER_POLICIES)).await?;
-                    Ok::<_, ClaimError>(arn)
-                }
-            }
-        };
-        let node_role = async {
-            match (&d.node_role_arn, &obs.node_role_arn) {
-                // The stack's own role (under its path): repair its policies.
-                (_, Some(arn)) if d.creating.is_none() => {
-                    reattach(aws, d, &obs, "node").await?;
-                    Ok(arn.clone())
-                }
-                (Some(arn), _) => Ok(arn.clone()),
-                _ => {
-                    let name = d.role_name("node");
-                    let arn =
-                        ensure_role(aws, d, &name, "role/node", trust("ec2.amazonaws.com")).await?;
-                    attach(aws, &name, &managed(aws, &NODE_POLICIES)).await?;
-                    Ok::<_, ClaimError>(arn)
-                }
-            }
-        };
-        let kms = async {
-            if let Some(k) = &d.kms_key_arn {
-                return Ok(Some(k.clone()));
-            }
-            if let Some(k) = obs.cluster.as_ref().and_then(|c| c.kms_key_arn.clone()) {
-                return Ok(Some(k));
-            }
-            ensure_key(aws, d).await.map(Some)
-        };
-        let logs = ensure_log_group(aws, d, obs.log_group);
-        let (c, n, k, l) = tokio::join!(cluster_role, node_role, kms, logs);
-        l?;
-        (c?, n?, k?)
-    };
-    // A cluster role the stack made may use the secrets key (and only it).
-    // (The role is the stack's when it lives under the stack's path, or when no
-    // role was supplied; a planned `cluster_role_arn` may be the one it made.)
-    let own_role = obs.cluster_role_arn.is_some() || d.cluster_role_arn.is_none();
-    if let (Some(key), true) = (&kms, own_role) {
-        let policy = key_policy(key);
-        if obs.cluster_role_inline.as_deref() != Some(policy.as_str()) || d.creating.is_some() {
-            aws.iam
-                .put_role_policy()
-                .role_name(d.role_name("cluster"))
-                .policy_name("inline")
-                .policy_document(policy)
-                .send()
-                .await
-                .op("PutRolePolicy")?;
-        }
-    }
-    if stop.is_stopped() {
-        return Ok(vec![AwsError::stopped("CreateCluster")]);
-    }
-
-    // Round 2: the cluster (and its upgrade).
-    if let Err(e) =
-        ensure_cluster(aws, stop, d, &cluster_role, kms.as_deref(), &obs, deadline).await
-    {
-        return Ok(vec![e]);
-    }
-    let Some(cluster) = describe_cluster(aws, &d.name).await? else {
-        return Ok(vec![AwsError::new(
-            "DescribeCluster",
-            "ResourceNotFoundException",
-            format!("cluster {} disappeared", d.name),
-        )]);
-    };
-    if obs.cluster.is_none() {
-        obs = Observed {
-            cluster: Some(cluster.clone()),
-            ..obs
-        };
-    } else {
-        // Node groups and add-ons moved during an upgrade: read them again.
-        obs = read(aws, d).await?;
-    }
-
-    // Round 3: OIDC provider and IRSA roles, access entries, node groups, node-less add-ons.
-    let (obs, cluster) = (&obs, &cluster);
-    let issuer = cluster.issuer.clone();
-    let provider_arn = oidc_arn(aws, &cluster.arn, &issuer);
-    let oidc_and_irsa = async {
-        if obs.oidc_provider_arn.is_none() && !issuer.is_empty() {
-            aws.iam
-                .create_open_id_connect_provider()
-                .url(&issuer)
-                .client_id_list("sts.amazonaws.com")
-                .thumbprint_list("9e99a48a9960b14926bb7f3b02e22da2b0ab7280")
-                .set_tags(Some(iam_tags(&stack_tags(aws, d, "oidc"))?))
-                .send()
-                .await
-                .op("CreateOpenIDConnectProvider")
-                .map(|_| ())
-                .or_else(|e| {
-                    if e.is_code(&["EntityAlreadyExists"]) {
-                        Ok(())
-                    } else {
-                        Err(e)
-                    }
-                })?;
-        }
-        let futs: Vec<Fut<'_, ()>> = d
-            .service_accounts
-            .iter()
-            .map(|(key, sa)| -> Fut<'_, ()> {
-                let provider_arn = provider_arn.clone();
-                let issuer = issuer.clone();
-                Box::pin(async move {
-                    let name = d.sa_role_name(key);
-                    let trust_doc = irsa_trust(&provider_arn, &issuer, &sa.namespace, &sa.name);
-                    let trusted = obs.sa_trust.get(key).map(|t| normalise_json(t));
-                    if obs.sa_roles.contains_key(key) {
-                        // A cluster made again has a new issuer; or the trust was
-                        // edited outside Terraform.
-                        if trusted != Some(normalise_json(&trust_doc)) {
-                            aws.iam
-                                .update_assume_role_policy()
-                                .role_name(&name)
-                                .policy_document(&trust_doc)
-                                .send()
-                                .await
-                                .op("UpdateAssumeRolePolicy")?;
-                        }
-                    } else {
-                        ensure_role(aws, d, &name, &format!("sa/{key}"), trust_doc)
-                            .await
-                            .map_err(|e| match e {
-                                ClaimError::Aws(e) => e,
-                                ClaimError::Taken { what, .. } => AwsError::new(
-                                    "CreateRole",
-                                    "EntityAlreadyExists",
-                                    format!("{what} exists and is not this stack's"),
-                                ),
-                            })?;
-                    }
-                    let (have_attached, have_inline) =
-                        obs.sa_policies.get(key).cloned().unwrap_or_default();
-                    let missing: Vec<String> = sa
-                        .policy_arns
-                        .iter()
-                        .filter(|p| !have_attached.contains(p))
-                        .cloned()
-                        .collect();
-                    attach(aws, &name, &missing).await?;
-                    for extra in have_attached.iter().filter(|p| !sa.policy_arns.contains(p)) {
-                        aws.iam
-                            .detach_role_policy()
-                            .role_name(&name)
-                            .policy_arn(extra)
-                            .send()
-                            .await
-                            .op("DetachRolePolicy")?;
-                    }
-                    match (&sa.policy_json, &have_inline) {
-                        (Some(want), have)
-                            if have.as_deref().map(normalise_json)
-                                != Some(normalise_json(want)) =>
-                        {
-                            aws.iam
-                                .put_role_policy()
-                                .role_name(&name)
-                                .policy_name("inline")
-                                .policy_document(want)
-                                .send()
-                                .await
-                                .op("PutRolePolicy")?;
-                        }
-                        (None, Some(_)) => {
-                            aws.iam
-                                .delete_role_policy()
-                                .role_name(&name)
-                                .policy_name("inline")
-                                .send()
-                                .await
-                                .op("DeleteRolePolicy")?;
-                        }
-                        _ => {}
-                    }
-                    Ok(())
-                })
-            })
-            .collect();
-        first_error(round(stop, "CreateRole", futs).await)
-    };
-    let access = async {
-        let futs: Vec<Fut<'_, ()>> = d
-            .access
-            .iter()
-            .map(|(principal, spec)| -> Fut<'_, ()> {
-                Box::pin(async move {
-                    let have = obs.access.get(principal);
-                    if have.is_none() {
-                        aws.eks
-                            .create_access_entry()
-                            .cluster_name(&d.name)
-                            .principal_arn(principal)
-                            .set_tags(Some(stack_tags(aws, d, "access").into_iter().collect()))
-                            .send()
-                            .await
-                            .op("CreateAccessEntry")
-                            .map(|_| ())
-                            .or_else(|e| {
-                                if e.is_code(&["ResourceInUseException"]) {
-                                    Ok(())
-                                } else {
-                                    Err(e)
-                                }
-                            })?;
-                    }
-                    let want = (spec.policy_arn.clone(), sorted(spec.namespaces.clone()));
-                    let ok = have.is_some_and(|h| {
-                        h.iter()
-                            .any(|(p, ns)| *p == want.0 && sorted(ns.clone()) == want.1)
-                    });
-                    if !ok {
-                        let scope = if spec.namespaces.is_empty() {
-                            eks::AccessScope::builder()
-                                .r#type(eks::AccessScopeType::Cluster)
-                                .build()
-                        } else {
-                            eks::AccessScope::builder()
-                                .r#type(eks::AccessScopeType::Namespace)
-                                .set_namespaces(Some(spec.namespaces.clone()))
-                                .build()
-                        };
-                        aws.eks
-                            .associate_access_policy()
-                            .cluster_name(&d.name)
-                            .principal_arn(principal)
-                            .policy_arn(&spec.policy_arn)
-                            .access_scope(scope)
-                            .send()
-                            .await
-                            .op("AssociateAccessPolicy")?;
-                    }
-                    Ok(())
-                })
-            })
-            .collect();
-        first_error(round(stop, "CreateAccessEntry", futs).await)
-    };
-    let nodegroups = async {
-        let futs: Vec<Fut<'_, Vec<String>>> = d
-            .node_groups
-            .iter()
-            .map(|(key, spec)| -> Fut<'_, Vec<String>> {
-                let seen = obs.node_groups.get(key).cloned().unwrap_or_default();
-                let node_role = node_role.clone();
-                Box::pin(async move {
-                    ensure_nodegroup(aws, stop, d, key, spec, &seen, &node_role, deadline).await
-                })
-            })
-            .collect();
-        gather(stop, "CreateNodegroup", futs).await
-    };
-    let nodeless = async {
-        let futs: Vec<Fut<'_, ()>> = d
-            .addons
-            .iter()
-            .filter(|(n, a)| early_addon(n, a))
-            .map(|(n, a)| -> Fut<'_, ()> {
-                Box::pin(async move {
-                    ensure_addon(
-                        aws,
-                        stop,
-                        d,
-                        n,
-                        a,
-                        obs.addons.get(n),
-                        None,
-                        &cluster.version,
-                        deadline,
-                    )
-                    .await
-                })
-            })
-            .collect();
-        first_error(round(stop, "CreateAddon", futs).await)
-    };
-    let (irsa, access, (stale, ng_errs), nodeless) =
-        tokio::join!(oidc_and_irsa, access, nodegroups, nodeless);
-    let mut errs: Vec<AwsError> = ng_errs;
-    errs.extend(irsa.err());
-    errs.extend(access.err());
-    errs.extend(nodeless.err());
-    if !errs.is_empty() {
-        return Ok(errs);
-    }
-
-    // Round 4: add-ons that need nodes or an IRSA role of round 3.
-    let futs: Vec<Fut<'_, ()>> = d
-        .addons
-        .iter()
-        .filter(|(n, a)| !early_addon(n, a))
-        .map(|(n, a)| -> Fut<'_, ()> {
-            let role = a
-                .service_account
-                .as_deref()
-                .map(|k| sa_role_arn(aws, d, &cluster.arn, k));
-            Box::pin(async move {
-                ensure_addon(
-                    aws,
-                    stop,
-                    d,
-                    n,
-                    a,
-                    obs.addons.get(n),
-                    role,
-                    &cluster.version,
-                    deadline,
-                )
-                .await
-            })
-        })
-        .collect();
-    let errs = round(stop, "CreateAddon", futs).await;
-    if !errs.is_empty() {
-        return Ok(errs);
-    }
-
-    // Round 5: remove what the configuration no longer wants.
-    let mut futs: Vec<Fut<'_, ()>> = Vec::new();
-    for ng in stale.into_iter().flatten().chain(
-        obs.node_groups
-            .iter()
-            .filter(|(k, _)| !d.node_groups.contains_key(*k))
-            .flat_map(|(_, v)| v.iter().map(|g| g.eks_name.clone())),
-    ) {
-        futs.push(Box::pin(async move {
-            delete_nodegroup(aws, stop, &d.name, &ng, deadline).await
-        }));
-    }
-    for name in obs.addons.keys().filter(|n| !d.addons.contains_key(*n)) {
-        futs.push(Box::pin(async move {
-            delete_addon(aws, stop, &d.name, name, deadline).await
-        }));
-    }
-    for principal in &obs.stale_access {
-        futs.push(Box::pin(async move {
-            kit::delete(stop, deadline, || async {
-                aws.eks
-                    .delete_access_entry()
-                    .cluster_name(&d.name)
-                    .principal_arn(principal)
-                    .send()
-                    .await
-                    .op("DeleteAccessEntry")
-                    .map(|_| ())
-            })
-            .await
-        }));
-    }
-    for name in &obs.stale_roles {
-        futs.push(Box::pin(async move {
-            delete_role(aws, stop, name, deadline).await
-        }));
-    }
-    Ok(round(stop, "delete", futs).await)
-}
-
-pub fn normalise_json(s: &str) -> String {
-    serde_json::from_str::<serde_json::Value>(s)
-        .map(|v| v.to_string())
-        .unwrap_or_else(|_| s.to_string())
-}
 
 /// Ends a successful create: the cluster, the roles and the key lose their
 /// `ode:creating` mark.
@@ -1002,19 +581,9 @@ pub async fn delete(
     }
     let mut futs: Vec<Fut<'_, ()>> = Vec::new();
     for principal in obs.access.keys() {
-        futs.push(Box::pin(async move {
-            kit::delete(stop, deadline, || async {
-                aws.eks
-                    .delete_access_entry()
-                    .cluster_name(name)
-                    .principal_arn(principal)
-                    .send()
-                    .await
-                    .op("DeleteAccessEntry")
-                    .map(|_| ())
-            })
-            .await
-        }));
+        futs.push(Box::pin(delete_access_entry(
+            aws, stop, name, principal, deadline,
+        )));
     }
     let roles = obs
         .sa_roles
@@ -1116,14 +685,6 @@ pub async fn delete(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn policies_are_url_decoded() {
-        assert_eq!(decode_policy("%7B%22a%22%3A1%7D"), "{\"a\":1}");
-        assert_eq!(decode_policy("{\"a\":1}"), "{\"a\":1}");
-        assert_eq!(decode_policy("%"), "%");
-        assert_eq!(decode_policy("%4"), "%4");
-    }
 
     #[test]
     fn irsa_trust_names_the_service_account() {

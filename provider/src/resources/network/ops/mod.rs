@@ -10,7 +10,7 @@
 //!   whatever outside Terraform blocks it.
 //!
 //! The VPC (and its claim), NAT gateways, routes and flow logs have files of
-//! their own; subnets and route tables are made by `reconcile` itself.
+//! their own; `reconcile` (its rounds, one function each) too.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -20,19 +20,21 @@ use tokio::time::Instant;
 
 mod flow_logs;
 mod nat;
+mod reconcile;
 mod routes;
 mod vpc;
 
 use flow_logs::*;
 use nat::*;
+pub use reconcile::reconcile;
 use routes::*;
 pub use vpc::*;
 
 use super::layout::Tier;
 use super::model::*;
-use crate::aws::{Aws, AwsError, Op};
+use crate::aws::{required, Aws, AwsError, Op};
 use crate::framework::Stop;
-use crate::kit::claim::{self, Owner, CREATING_TAG};
+use crate::kit::claim::{self, ClaimError, Owner, CREATING_TAG};
 use crate::kit::tags::{ec2 as tags, owner_key, Tags};
 use crate::kit::{self, first_error, gather, propagated, round, Fut, Status, Waiter};
 
@@ -44,11 +46,11 @@ fn stack_filter(name: &str) -> ec2::Filter {
     filter(&format!("tag:{}", owner_key("stack")), name)
 }
 
+/// The network's components tag (`ode:component`).
+pub const COMPONENT: &str = "network";
+
 fn child_key(tags: &BTreeMap<String, String>, stack: &str) -> Option<ChildKey> {
-    if tags.get(&owner_key("stack")).map(String::as_str) != Some(stack) {
-        return None;
-    }
-    ChildKey::parse(tags.get(&owner_key("key"))?)
+    ChildKey::parse(kit::tags::owned_key(tags, stack, COMPONENT)?)
 }
 
 /// The full tag set of one child.
@@ -68,8 +70,7 @@ pub fn child_tags(
     t.insert("Name".to_string(), name);
     t.extend(aws.tags_all(&d.tags));
     t.extend(extra.iter().map(|(k, v)| (k.clone(), v.clone())));
-    t.insert(owner_key("stack"), d.name.clone());
-    t.insert(owner_key("key"), key.to_string());
+    t.extend(kit::tags::ownership(&d.name, COMPONENT, key));
     if let (Some(fp), "vpc") = (&d.creating, key) {
         t.insert(CREATING_TAG.to_string(), fp.clone());
     }
@@ -97,17 +98,6 @@ fn rt_tags(aws: &Aws, d: &Desired, k: &RtKey) -> BTreeMap<String, String> {
 
 fn none() -> BTreeMap<String, String> {
     BTreeMap::new()
-}
-
-/// What a creating call made.
-enum Made {
-    Subnet(SubnetKey, String),
-    RouteTable(RtKey, String),
-    Eip(String, String),
-    Igw(String),
-    /// Zone, id, and whether it was available at once.
-    Nat(String, String, bool),
-    Nothing,
 }
 
 // ------------------------------------------------------------------ read
@@ -346,557 +336,6 @@ pub async fn availability_zones(aws: &Aws) -> Result<Vec<String>, AwsError> {
         .collect();
     zones.sort();
     Ok(zones)
-}
-
-// -------------------------------------------------------------- reconcile
-
-/// Brings the network in `vpc_id` to `topo`. Returns the errors of the first
-/// round that failed (later rounds depend on earlier ones and are skipped).
-pub async fn reconcile(
-    aws: &Aws,
-    stop: &Stop,
-    d: &Desired,
-    topo: &Topology,
-    vpc_id: &str,
-    known: Option<Observed>,
-    deadline: Instant,
-) -> Vec<AwsError> {
-    let c = &aws.ec2;
-    let (mut obs, eips) = match known {
-        Some(o) => (o, Eips::default()),
-        None => match tokio::join!(
-            read(aws, &d.name, vpc_id),
-            read_eips(aws, &d.name),
-            read_flow_log(aws, &d.name, vpc_id)
-        ) {
-            (Ok(mut o), Ok(e), Ok(f)) => {
-                o.flow_log = f;
-                (o, e)
-            }
-            (o, e, f) => {
-                return o.err().into_iter().chain(e.err()).chain(f.err()).collect();
-            }
-        },
-    };
-    obs.tags.extend(eips.tags);
-    let eip_ids: Vec<(String, String)> = eips
-        .by_az
-        .iter()
-        .map(|(az, (alloc, _))| (az.clone(), alloc.clone()))
-        .collect();
-    let mut eips = eips.by_az;
-    let Some(vpc) = obs.vpc.clone() else {
-        return vec![AwsError::new(
-            "DescribeVpcs",
-            "InvalidVpcID.NotFound",
-            format!("VPC {vpc_id} disappeared"),
-        )];
-    };
-
-    // The default security group's lock-down (two dependent calls) runs beside
-    // rounds 1 and 2 instead of lengthening either.
-    let lockdown = (d.manage_default_sg && obs.default_sg.as_ref().is_some_and(|g| g.has_rules))
-        .then(|| {
-            let gid = obs
-                .default_sg
-                .as_ref()
-                .map(|g| g.id.clone())
-                .unwrap_or_default();
-            let (client, vpc) = (aws.ec2.clone(), vpc_id.to_string());
-            tokio::spawn(async move { lock_down_sg(&client, &vpc, &gid).await })
-        });
-
-    // Round 1: everything that needs only the VPC.
-    let mut subnets: BTreeMap<SubnetKey, String> = obs
-        .subnets
-        .iter()
-        .map(|(k, s)| (k.clone(), s.id.clone()))
-        .collect();
-    let mut rts: BTreeMap<RtKey, String> = obs
-        .route_tables
-        .iter()
-        .map(|(k, r)| (k.clone(), r.id.clone()))
-        .collect();
-    let mut igw = obs.igw.clone();
-    let new_subnets: Vec<(SubnetKey, String)> = topo
-        .subnets
-        .iter()
-        .filter(|(k, _)| !subnets.contains_key(*k))
-        .map(|(k, c)| (k.clone(), c.clone()))
-        .collect();
-    let new_rts: Vec<RtKey> = topo
-        .route_tables
-        .iter()
-        .filter(|k| !rts.contains_key(*k))
-        .cloned()
-        .collect();
-    let new_eips: Vec<String> = topo
-        .nats
-        .iter()
-        .filter(|az| !eips.contains_key(*az) && !obs.nats.contains_key(*az))
-        .cloned()
-        .collect();
-
-    let mut futs: Vec<Fut<'_, Made>> = Vec::new();
-    for (k, cidr) in &new_subnets {
-        let (k, cidr) = (k.clone(), cidr.clone());
-        let tags = subnet_tags(aws, d, &k);
-        futs.push(Box::pin(async move {
-            let r = c
-                .create_subnet()
-                .vpc_id(vpc_id)
-                .cidr_block(&cidr)
-                .availability_zone(&k.az)
-                .tag_specifications(tags::spec(ec2::ResourceType::Subnet, &tags))
-                .send()
-                .await
-                .op("CreateSubnet")?;
-            let id = r
-                .subnet()
-                .and_then(|s| s.subnet_id())
-                .unwrap_or_default()
-                .to_string();
-            Ok(Made::Subnet(k, id))
-        }));
-    }
-    for k in &new_rts {
-        let k = k.clone();
-        let tags = rt_tags(aws, d, &k);
-        futs.push(Box::pin(async move {
-            let r = c
-                .create_route_table()
-                .vpc_id(vpc_id)
-                .tag_specifications(tags::spec(ec2::ResourceType::RouteTable, &tags))
-                .send()
-                .await
-                .op("CreateRouteTable")?;
-            let id = r
-                .route_table()
-                .and_then(|t| t.route_table_id())
-                .unwrap_or_default()
-                .to_string();
-            Ok(Made::RouteTable(k, id))
-        }));
-    }
-    for az in &new_eips {
-        let az = az.clone();
-        let tags = child_tags(aws, d, &eip_tag(&az), &format!("nat-{az}"), &none());
-        futs.push(Box::pin(async move {
-            let r = c
-                .allocate_address()
-                .domain(ec2::DomainType::Vpc)
-                .tag_specifications(tags::spec(ec2::ResourceType::ElasticIp, &tags))
-                .send()
-                .await
-                .op("AllocateAddress")?;
-            Ok(Made::Eip(
-                az,
-                r.allocation_id().unwrap_or_default().to_string(),
-            ))
-        }));
-    }
-    if topo.igw && igw.is_none() {
-        let tags = child_tags(aws, d, "igw", "igw", &none());
-        futs.push(Box::pin(async move {
-            let r = c
-                .create_internet_gateway()
-                .tag_specifications(tags::spec(ec2::ResourceType::InternetGateway, &tags))
-                .send()
-                .await
-                .op("CreateInternetGateway")?;
-            let id = r
-                .internet_gateway()
-                .and_then(|g| g.internet_gateway_id())
-                .unwrap_or_default();
-            Ok(Made::Igw(id.to_string()))
-        }));
-    }
-    if vpc.dns_support != d.dns_support {
-        futs.push(Box::pin(async move {
-            c.modify_vpc_attribute()
-                .vpc_id(vpc_id)
-                .enable_dns_support(bool_attr(d.dns_support))
-                .send()
-                .await
-                .op("ModifyVpcAttribute")
-                .map(|_| Made::Nothing)
-        }));
-    }
-    if vpc.dns_hostnames != d.dns_hostnames {
-        futs.push(Box::pin(async move {
-            c.modify_vpc_attribute()
-                .vpc_id(vpc_id)
-                .enable_dns_hostnames(bool_attr(d.dns_hostnames))
-                .send()
-                .await
-                .op("ModifyVpcAttribute")
-                .map(|_| Made::Nothing)
-        }));
-    }
-    match (&d.flow_logs, &obs.flow_log) {
-        (Some(spec), Some(seen)) if seen.matches(spec) => {}
-        (Some(spec), seen) => {
-            let old = seen.as_ref().map(|f| f.id.clone());
-            futs.push(Box::pin(async move {
-                if let Some(id) = old {
-                    delete_flow_log(aws, &id).await?;
-                }
-                create_flow_log(aws, d, spec, vpc_id)
-                    .await
-                    .map(|_| Made::Nothing)
-            }));
-        }
-        (None, Some(seen)) => {
-            let id = seen.id.clone();
-            futs.push(Box::pin(async move {
-                delete_flow_log(aws, &id).await.map(|_| Made::Nothing)
-            }));
-        }
-        (None, None) => {}
-    }
-    futs.push(Box::pin(async {
-        retag(aws, stop, d, &obs, &eip_ids)
-            .await
-            .map(|_| Made::Nothing)
-    }));
-    let (made, errs) = gather(stop, "reconcile round 1", futs).await;
-    for m in made {
-        match m {
-            Made::Subnet(k, id) => {
-                subnets.insert(k, id);
-            }
-            Made::RouteTable(k, id) => {
-                rts.insert(k, id);
-            }
-            Made::Eip(az, id) => {
-                eips.insert(az, (id, None));
-            }
-            Made::Igw(id) => {
-                igw = Some(IgwSeen {
-                    id,
-                    attached: false,
-                })
-            }
-            Made::Nat(..) | Made::Nothing => {}
-        }
-    }
-    if !errs.is_empty() {
-        return errs;
-    }
-
-    // Round 2: attach, associate, NAT gateways, public IP mapping.
-    let mut futs: Vec<Fut<'_, Made>> = Vec::new();
-    if let Some(g) = igw.as_ref().filter(|g| topo.igw && !g.attached) {
-        let gid = g.id.clone();
-        futs.push(Box::pin(async move {
-            propagated(stop, deadline, || async {
-                c.attach_internet_gateway()
-                    .internet_gateway_id(&gid)
-                    .vpc_id(vpc_id)
-                    .send()
-                    .await
-                    .op("AttachInternetGateway")
-            })
-            .await
-            .map(|_| Made::Nothing)
-        }));
-    }
-    for (k, sid) in subnets
-        .iter()
-        .filter(|(k, _)| topo.subnets.contains_key(*k))
-    {
-        let Some(want) = rts.get(&RtKey::for_subnet(k)).cloned() else {
-            continue;
-        };
-        let current = obs.table_of(sid).map(|rt| {
-            let assoc = rt
-                .associations
-                .iter()
-                .find(|(_, s)| s == sid)
-                .map(|(a, _)| a.clone())
-                .unwrap_or_default();
-            (rt.id.clone(), assoc)
-        });
-        let sid = sid.clone();
-        match current {
-            Some((rt, _)) if rt == want => {}
-            Some((_, assoc)) => futs.push(Box::pin(async move {
-                propagated(stop, deadline, || async {
-                    c.replace_route_table_association()
-                        .association_id(&assoc)
-                        .route_table_id(&want)
-                        .send()
-                        .await
-                        .op("ReplaceRouteTableAssociation")
-                })
-                .await
-                .map(|_| Made::Nothing)
-            })),
-            None => futs.push(Box::pin(async move {
-                propagated(stop, deadline, || async {
-                    c.associate_route_table()
-                        .route_table_id(&want)
-                        .subnet_id(&sid)
-                        .send()
-                        .await
-                        .op("AssociateRouteTable")
-                })
-                .await
-                .map(|_| Made::Nothing)
-            })),
-        }
-    }
-    for (k, sid) in subnets
-        .iter()
-        .filter(|(k, _)| k.tier == Tier::Public && topo.subnets.contains_key(*k))
-    {
-        if obs.subnets.get(k).is_some_and(|s| s.map_public_ip) {
-            continue;
-        }
-        let sid = sid.clone();
-        futs.push(Box::pin(async move {
-            propagated(stop, deadline, || async {
-                c.modify_subnet_attribute()
-                    .subnet_id(&sid)
-                    .map_public_ip_on_launch(bool_attr(true))
-                    .send()
-                    .await
-                    .op("ModifySubnetAttribute")
-            })
-            .await
-            .map(|_| Made::Nothing)
-        }));
-    }
-    for az in topo.nats.iter().filter(|az| !obs.nats.contains_key(*az)) {
-        let Some(sid) = subnets
-            .get(&SubnetKey {
-                tier: Tier::Public,
-                az: az.clone(),
-            })
-            .cloned()
-        else {
-            continue;
-        };
-        let Some((alloc, held)) = eips.get(az).cloned() else {
-            continue;
-        };
-        let tags = child_tags(aws, d, &nat_tag(az), &format!("nat-{az}"), &none());
-        let az = az.clone();
-        let token = format!("{}-{az}-{}", d.name, nonce());
-        let token: String = token.chars().take(64).collect();
-        futs.push(Box::pin(async move {
-            // The zone's address may still belong to a NAT gateway deleted outside Terraform.
-            if let Some(assoc) = held {
-                free_eip(aws, stop, &alloc, &assoc, deadline).await?;
-            }
-            // The client token makes a retried create return the same gateway.
-            let r = propagated(stop, deadline, || async {
-                c.create_nat_gateway()
-                    .subnet_id(&sid)
-                    .allocation_id(&alloc)
-                    .client_token(&token)
-                    .tag_specifications(tags::spec(ec2::ResourceType::Natgateway, &tags))
-                    .send()
-                    .await
-                    .op("CreateNatGateway")
-            })
-            .await?;
-            let nat = r.nat_gateway();
-            let id = nat.and_then(|n| n.nat_gateway_id()).unwrap_or_default();
-            let ready = nat.and_then(|n| n.state()) == Some(&ec2::NatGatewayState::Available);
-            Ok(Made::Nat(az, id.to_string(), ready))
-        }));
-    }
-    let (made, errs) = gather(stop, "reconcile round 2", futs).await;
-    let mut nats: BTreeMap<String, String> = obs
-        .nats
-        .iter()
-        .map(|(az, n)| (az.clone(), n.id.clone()))
-        .collect();
-    // NAT gateways routes may not point to until they are available.
-    let mut pending: Vec<String> = obs
-        .nats
-        .iter()
-        .filter(|(az, n)| topo.nats.contains(*az) && n.state != "available")
-        .map(|(_, n)| n.id.clone())
-        .collect();
-    for m in made {
-        if let Made::Nat(az, id, ready) = m {
-            if !ready {
-                pending.push(id.clone());
-            }
-            nats.insert(az, id);
-        }
-    }
-    let mut errs = errs;
-    if let Some(task) = lockdown {
-        match task.await {
-            Ok(Err(e)) => errs.push(e),
-            Err(join) => errs.push(AwsError::new(
-                "RevokeSecurityGroupIngress",
-                "InternalError",
-                format!("the lock-down task failed: {join}"),
-            )),
-            Ok(Ok(())) => {}
-        }
-    }
-    if !errs.is_empty() {
-        return errs;
-    }
-
-    // Round 3: default routes, once new NAT gateways are available.
-    if let Err(e) = wait_nats(aws, stop, &pending, deadline).await {
-        return vec![e];
-    }
-    let mut futs: Vec<Fut<'_, ()>> = Vec::new();
-    let current_default = |rt_id: &str| -> Option<String> {
-        obs.route_tables
-            .values()
-            .find(|r| r.id == rt_id)
-            .and_then(|r| {
-                r.routes
-                    .iter()
-                    .find(|x| x.destination == "0.0.0.0/0")
-                    .map(|x| x.target.clone())
-            })
-    };
-    for key in &topo.route_tables {
-        let Some(rt_id) = rts.get(key).cloned() else {
-            continue;
-        };
-        let want: Option<String> = match key {
-            RtKey::Public => igw.as_ref().map(|g| g.id.clone()),
-            RtKey::Private(az) => d
-                .private_nat_for(topo, az)
-                .and_then(|n| nats.get(&n).cloned()),
-            RtKey::Isolated => None,
-        };
-        let have = current_default(&rt_id);
-        if have != want {
-            let rt = rt_id.clone();
-            futs.push(Box::pin(async move {
-                propagated(stop, deadline, || {
-                    set_default_route(aws, &rt, have.clone(), want.clone())
-                })
-                .await
-            }));
-        }
-        // Isolated tables keep no other way out either (IPv6 default, gateways).
-        if let (RtKey::Isolated, Some(seen)) = (key, obs.route_tables.get(key)) {
-            for r in &seen.routes {
-                let stray = r.destination == "::/0"
-                    || (r.destination != "0.0.0.0/0"
-                        && (r.target.starts_with("igw-") || r.target.starts_with("nat-")));
-                if stray {
-                    let (rt, dest) = (rt_id.clone(), r.destination.clone());
-                    futs.push(Box::pin(async move { delete_route(aws, &rt, &dest).await }));
-                }
-            }
-        }
-    }
-    let errs = round(stop, "reconcile round 3", futs).await;
-    if !errs.is_empty() {
-        return errs;
-    }
-
-    // Round 4: remove what the configuration no longer wants.
-    let stale_nats: Vec<String> = obs
-        .nats
-        .iter()
-        .filter(|(az, _)| !topo.nats.contains(*az))
-        .map(|(_, n)| n.id.clone())
-        .collect();
-    let stale_subnets: Vec<String> = obs
-        .subnets
-        .iter()
-        .filter(|(k, _)| !topo.subnets.contains_key(*k))
-        .map(|(_, s)| s.id.clone())
-        .collect();
-    let stale_rts: Vec<&RouteTableSeen> = obs
-        .route_tables
-        .iter()
-        .filter(|(k, _)| !topo.route_tables.contains(*k))
-        .map(|(_, r)| r)
-        .collect();
-    let stale_eips: Vec<String> = eips
-        .iter()
-        .filter(|(az, _)| !topo.nats.contains(*az))
-        .map(|(_, (a, _))| a.clone())
-        .collect();
-    let stale_igw = igw.filter(|_| !topo.igw);
-    let mut errs = Vec::new();
-    if !stale_nats.is_empty() {
-        errs.extend(delete_nats(aws, &stale_nats, stop, deadline).await);
-    }
-    let mut futs: Vec<Fut<'_, ()>> = Vec::new();
-    for id in stale_subnets {
-        futs.push(Box::pin(async move {
-            delete_subnet(aws, &id, stop, deadline).await
-        }));
-    }
-    for id in stale_eips {
-        futs.push(Box::pin(async move {
-            release_eip(aws, &id, stop, deadline).await
-        }));
-    }
-    if let Some(g) = stale_igw {
-        futs.push(Box::pin(async move {
-            delete_igw(aws, &g.id, vpc_id, stop, deadline).await
-        }));
-    }
-    errs.extend(round(stop, "reconcile round 4", futs).await);
-    if errs.is_empty() {
-        let futs: Vec<Fut<'_, ()>> = stale_rts
-            .into_iter()
-            .map(|rt| -> Fut<'_, ()> { Box::pin(delete_route_table(aws, rt, stop, deadline)) })
-            .collect();
-        errs.extend(round(stop, "reconcile round 4", futs).await);
-    }
-    errs
-}
-
-fn nonce() -> String {
-    let n = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    format!("{n:x}")
-}
-
-/// Brings every existing child's tags to what the configuration says.
-async fn retag(
-    aws: &Aws,
-    stop: &Stop,
-    d: &Desired,
-    obs: &Observed,
-    eips: &[(String, String)],
-) -> Result<(), AwsError> {
-    let mut want: Vec<(String, Tags)> = Vec::new();
-    if let Some(v) = &obs.vpc {
-        want.push((v.id.clone(), child_tags(aws, d, "vpc", "", &none())));
-    }
-    for (k, s) in &obs.subnets {
-        want.push((s.id.clone(), subnet_tags(aws, d, k)));
-    }
-    for (k, r) in &obs.route_tables {
-        want.push((r.id.clone(), rt_tags(aws, d, k)));
-    }
-    if let Some(g) = &obs.igw {
-        want.push((g.id.clone(), child_tags(aws, d, "igw", "igw", &none())));
-    }
-    for (az, n) in &obs.nats {
-        want.push((
-            n.id.clone(),
-            child_tags(aws, d, &nat_tag(az), &format!("nat-{az}"), &none()),
-        ));
-    }
-    for (az, alloc) in eips {
-        want.push((
-            alloc.clone(),
-            child_tags(aws, d, &eip_tag(az), &format!("nat-{az}"), &none()),
-        ));
-    }
-    tags::retag(&aws.ec2, stop, want, &obs.tags).await
 }
 
 // ------------------------------------------------------------- waiting

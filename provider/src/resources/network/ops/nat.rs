@@ -105,11 +105,14 @@ pub(super) async fn free_eip(
                 .send()
                 .await
                 .op("DisassociateAddress");
-            match dis {
+            // While the gateway still holds the address EC2 refuses; that
+            // refusal is the state a timeout reports, not an error to stop at.
+            let refused = match dis {
                 Ok(_) => return Ok(Status::Ready(())),
+                Err(e) if e.is_not_found() => return Ok(Status::Ready(())),
                 Err(e) if e.is_permission() => return Err(e),
-                Err(_) => {}
-            }
+                Err(e) => e,
+            };
             let r = aws
                 .ec2
                 .describe_addresses()
@@ -121,7 +124,7 @@ pub(super) async fn free_eip(
                 if r.addresses().iter().all(|a| a.association_id().is_none()) {
                     Status::Ready(())
                 } else {
-                    Status::Pending("still associated".into())
+                    Status::Pending(format!("still associated ({refused})"))
                 },
             )
         })
@@ -269,6 +272,82 @@ mod tests {
             wait_nats(&aws, &stop, &["nat-1".into()], deadline()).await
         })
         .await;
+    }
+
+    fn addresses(f: &Fake, associated: bool) {
+        use aws_sdk_ec2::operation::describe_addresses::DescribeAddressesOutput;
+        answer!(f, Ec2::describe_addresses, move |i| {
+            assert_eq!(i.allocation_ids(), ["eipalloc-1"]);
+            let a = ec2::Address::builder().allocation_id("eipalloc-1");
+            let a = if associated { a.association_id("eipassoc-1") } else { a };
+            Ok(DescribeAddressesOutput::builder().addresses(a.build()).build())
+        }; times = 1);
+    }
+
+    fn refuse(f: &Fake, code: &'static str) {
+        answer!(f, Ec2::disassociate_address, move |i| {
+            assert_eq!(i.association_id(), Some("eipassoc-1"));
+            Err(failure(code, "the address is held by nat-1"))
+        }; times = 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn free_eip_table() {
+        use aws_sdk_ec2::operation::disassociate_address::DisassociateAddressOutput;
+        let cases = [
+            Case {
+                name: "disassociated",
+                script: |f| {
+                    answer!(f, Ec2::disassociate_address, |_| Ok(
+                        DisassociateAddressOutput::builder().build()
+                    ))
+                },
+                want: Ok(()),
+            },
+            Case {
+                name: "association already gone",
+                script: |f| refuse(f, "InvalidAssociationID.NotFound"),
+                want: Ok(()),
+            },
+            Case {
+                name: "refused while the gateway holds it, then released by EC2",
+                script: |f| {
+                    refuse(f, "InvalidIPAddress.InUse");
+                    addresses(f, true);
+                    refuse(f, "InvalidIPAddress.InUse");
+                    addresses(f, false);
+                },
+                want: Ok(()),
+            },
+            Case {
+                name: "no permission",
+                script: |f| refuse(f, "UnauthorizedOperation"),
+                want: Err("UnauthorizedOperation: the address is held by nat-1"),
+            },
+        ];
+        table(&cases, |aws, stop| async move {
+            free_eip(&aws, &stop, "eipalloc-1", "eipassoc-1", deadline()).await
+        })
+        .await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn free_eip_times_out_with_ec2s_refusal() {
+        let fake = Fake::new();
+        for _ in 0..20 {
+            refuse(&fake, "InvalidIPAddress.InUse");
+            addresses(&fake, true);
+        }
+        let soon = Instant::now() + Duration::from_secs(20);
+        let e = free_eip(&fake.aws(), &Stop::new(), "eipalloc-1", "eipassoc-1", soon)
+            .await
+            .unwrap_err();
+        assert!(e.message.contains("still associated"), "{e}");
+        assert!(
+            e.message
+                .contains("InvalidIPAddress.InUse: the address is held by nat-1"),
+            "{e}"
+        );
     }
 
     #[tokio::test(start_paused = true)]
