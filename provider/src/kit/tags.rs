@@ -305,6 +305,87 @@ pub mod dynamodb {
     }
 }
 
+/// The tag lists of the services whose calls take a list of key/value pairs:
+/// `list` builds what a create or TagResource sends (`operation` names the call
+/// in the error when a tag cannot be built); `map` reads a list back.
+macro_rules! tag_list {
+    ($(#[$doc:meta])* $module:ident, $tag:ty, $key:ident, $value:ident, fallible) => {
+        $(#[$doc])*
+        pub mod $module {
+            use super::*;
+
+            pub fn list(tags: &Tags, operation: &'static str) -> Result<Vec<$tag>, AwsError> {
+                tags.iter()
+                    .map(|(k, v)| {
+                        <$tag>::builder()
+                            .$key(k)
+                            .$value(v)
+                            .build()
+                            .map_err(|e| AwsError::build(operation, e))
+                    })
+                    .collect()
+            }
+
+            pub fn map(tags: &[$tag]) -> Tags {
+                tags.iter()
+                    .map(|t| (t.$key().to_string(), t.$value().to_string()))
+                    .collect()
+            }
+        }
+    };
+    ($(#[$doc:meta])* $module:ident, $tag:ty, $key:ident, $value:ident) => {
+        $(#[$doc])*
+        pub mod $module {
+            use super::*;
+
+            pub fn list(tags: &Tags) -> Vec<$tag> {
+                tags.iter()
+                    .map(|(k, v)| <$tag>::builder().$key(k).$value(v).build())
+                    .collect()
+            }
+
+            /// A tag without a key is no tag; one without a value has an empty one.
+            pub fn map(tags: &[$tag]) -> Tags {
+                tags.iter()
+                    .filter_map(|t| {
+                        Some((t.$key()?.to_string(), t.$value().unwrap_or_default().to_string()))
+                    })
+                    .collect()
+            }
+        }
+    };
+}
+
+tag_list!(
+    /// IAM: roles and OIDC providers.
+    iam, aws_sdk_iam::types::Tag, key, value, fallible
+);
+tag_list!(
+    /// KMS: keys (`TagKey`/`TagValue`).
+    kms, aws_sdk_kms::types::Tag, tag_key, tag_value, fallible
+);
+tag_list!(
+    /// ECR: repositories.
+    ecr, aws_sdk_ecr::types::Tag, key, value, fallible
+);
+tag_list!(
+    /// RDS: DB instances and their subnet and parameter groups.
+    rds, aws_sdk_rds::types::Tag, key, value
+);
+tag_list!(
+    /// ElastiCache: replication groups and their subnet and parameter groups.
+    elasticache, aws_sdk_elasticache::types::Tag, key, value
+);
+tag_list!(
+    /// Secrets Manager: the secrets a composite keeps.
+    secretsmanager, aws_sdk_secretsmanager::types::Tag, key, value
+);
+
+/// EKS and CloudWatch Logs take and return tags as a string map.
+pub fn string_map(tags: &Tags) -> std::collections::HashMap<String, String> {
+    tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

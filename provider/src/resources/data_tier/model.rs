@@ -40,7 +40,8 @@ pub struct Postgres {
     pub deletion_protection: bool,
     pub final_snapshot: bool,
     pub parameters: BTreeMap<String, String>,
-    pub performance_insights: bool,
+    /// The settings of [`ops::FIELDS`] by attribute (defaults applied).
+    pub fields: BTreeMap<&'static str, Value>,
     pub auto_minor_version_upgrade: bool,
     pub apply_immediately: bool,
     pub restore_from_snapshot: Option<String>,
@@ -100,6 +101,24 @@ pub struct Desired {
     /// What AWS cannot report, recorded on the DB instance for an import
     /// (`kit::tags::encode_settings`).
     pub settings: Option<String>,
+}
+
+/// The `postgres` block's values for [`ops::FIELDS`]: as written, else the
+/// schema's default.
+fn fields(pg: &Value) -> BTreeMap<&'static str, Value> {
+    let schema = postgres_block();
+    ops::FIELDS
+        .iter()
+        .map(|f| {
+            let v = pg.get(f.attr);
+            let v = if v.is_null() || v.is_unknown() {
+                (schema.attribute(f.attr).and_then(|a| a.implied.clone())).unwrap_or(Value::Null)
+            } else {
+                v.clone()
+            };
+            (f.attr, v)
+        })
+        .collect()
 }
 
 fn int(v: &Value, name: &str, default: i64) -> i32 {
@@ -181,7 +200,7 @@ impl Desired {
                 deletion_protection: flag(pg, "deletion_protection", true),
                 final_snapshot: flag(pg, "final_snapshot", true),
                 parameters: pg.get("parameters").to_string_map(),
-                performance_insights: flag(pg, "performance_insights", false),
+                fields: fields(pg),
                 auto_minor_version_upgrade: flag(pg, "auto_minor_version_upgrade", true),
                 apply_immediately: flag(pg, "apply_immediately", false),
                 restore_from_snapshot: pg.get("restore_from_snapshot").as_str().map(str::to_string),
@@ -309,7 +328,6 @@ pub struct DbSeen {
     pub backup_window: String,
     pub maintenance_window: String,
     pub deletion_protection: bool,
-    pub performance_insights: bool,
     pub auto_minor_version_upgrade: bool,
     pub publicly_accessible: bool,
     pub storage_encrypted: bool,
@@ -318,6 +336,8 @@ pub struct DbSeen {
     pub master_secret_arn: Option<String>,
     /// Setting (schema name) -> value AWS applies in the maintenance window.
     pub pending: BTreeMap<String, String>,
+    /// The values AWS holds for [`ops::FIELDS`].
+    pub fields: BTreeMap<&'static str, Value>,
     pub tags: BTreeMap<String, String>,
 }
 
@@ -516,13 +536,14 @@ fn postgres_state(d: &Desired, base: &Value, obs: &Observed) -> Value {
                 Value::Bool(db.deletion_protection),
             );
         }
-        if db.performance_insights != p.performance_insights {
-            drifted(
-                &mut pg,
-                &pg_schema,
-                "performance_insights",
-                Value::Bool(db.performance_insights),
-            );
+        for f in ops::FIELDS {
+            if let Some(have) = db
+                .fields
+                .get(f.attr)
+                .filter(|h| p.fields.get(f.attr) != Some(h))
+            {
+                drifted(&mut pg, &pg_schema, f.attr, have.clone());
+            }
         }
         if db.auto_minor_version_upgrade != p.auto_minor_version_upgrade {
             drifted(

@@ -326,11 +326,6 @@ async fn ensure_repo(
     seen: Option<&RepoSeen>,
 ) -> Result<(), AwsError> {
     let name = d.repo_name(key);
-    let ecr_tags = |t: Tags| -> Vec<ecr::Tag> {
-        t.into_iter()
-            .filter_map(|(k, v)| ecr::Tag::builder().key(k).value(v).build().ok())
-            .collect()
-    };
     let mutability = if d.immutable {
         ecr::ImageTagMutability::Immutable
     } else {
@@ -358,7 +353,10 @@ async fn ensure_repo(
                 )
                 .image_tag_mutability(mutability.clone())
                 .encryption_configuration(encryption)
-                .set_tags(Some(ecr_tags(d.tags_for(aws, key))))
+                .set_tags(Some(crate::kit::tags::ecr::list(
+                    &d.tags_for(aws, key),
+                    "CreateRepository",
+                )?))
                 .send()
                 .await
                 .op("CreateRepository")?;
@@ -469,7 +467,7 @@ async fn ensure_repo(
         aws.ecr
             .tag_resource()
             .resource_arn(arn)
-            .set_tags(Some(ecr_tags(want)))
+            .set_tags(Some(crate::kit::tags::ecr::list(&want, "TagResource")?))
             .send()
             .await
             .op("TagResource")

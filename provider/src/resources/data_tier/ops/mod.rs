@@ -383,16 +383,7 @@ async fn ensure_key(aws: &Aws, d: &Desired, obs: &Observed) -> Result<String, Aw
     if let Some(k) = &obs.own_key {
         return Ok(k.clone());
     }
-    let tags: Vec<aws_sdk_kms::types::Tag> = tier_tags(aws, d, "kms")
-        .into_iter()
-        .filter_map(|(k, v)| {
-            aws_sdk_kms::types::Tag::builder()
-                .tag_key(k)
-                .tag_value(v)
-                .build()
-                .ok()
-        })
-        .collect();
+    let tags = kit::tags::kms::list(&tier_tags(aws, d, "kms"), "CreateKey")?;
     let key = aws
         .kms
         .create_key()

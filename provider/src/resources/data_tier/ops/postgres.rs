@@ -2,11 +2,10 @@
 //! waiter, create (or restore), the modification that brings it to the plan, tags.
 
 use super::*;
+use crate::framework::Value;
 
 pub(super) fn rds_tags(tags: &Tags) -> Vec<rds::Tag> {
-    tags.iter()
-        .map(|(k, v)| rds::Tag::builder().key(k).value(v).build())
-        .collect()
+    kit::tags::rds::list(tags)
 }
 
 /// The tier's DB instance (None when it does not exist or is being deleted).
@@ -24,6 +23,29 @@ pub(super) async fn describe_db(aws: &Aws, d: &Desired) -> Result<Option<DbSeen>
             .filter(|i| i.status != "deleting"),
     )
 }
+
+type CreateDb = aws_sdk_rds::operation::create_db_instance::builders::CreateDBInstanceFluentBuilder;
+type ModifyDb = aws_sdk_rds::operation::modify_db_instance::builders::ModifyDBInstanceFluentBuilder;
+
+/// A `postgres` setting that is one field of the DB instance: read back (drift,
+/// import), sent on create, and sent on modify when AWS holds another value.
+/// Adding such a setting is its schema line and one entry in [`FIELDS`].
+pub struct Field {
+    /// The attribute in the `postgres` block.
+    pub attr: &'static str,
+    /// The value AWS holds, as the attribute's value.
+    pub seen: fn(&rds::DbInstance) -> Value,
+    pub create: fn(CreateDb, &Value) -> CreateDb,
+    pub modify: fn(ModifyDb, &Value) -> ModifyDb,
+}
+
+/// The `postgres` settings that map one-to-one to DB instance fields.
+pub const FIELDS: &[Field] = &[Field {
+    attr: "performance_insights",
+    seen: |i| Value::Bool(i.performance_insights_enabled().unwrap_or(false)),
+    create: |r, v| r.set_enable_performance_insights(v.as_bool()),
+    modify: |r, v| r.set_enable_performance_insights(v.as_bool()),
+}];
 
 pub(super) fn db_seen(i: &rds::DbInstance) -> DbSeen {
     let p = i.pending_modified_values();
@@ -75,7 +97,6 @@ pub(super) fn db_seen(i: &rds::DbInstance) -> DbSeen {
             .unwrap_or_default()
             .to_lowercase(),
         deletion_protection: i.deletion_protection().unwrap_or(false),
-        performance_insights: i.performance_insights_enabled().unwrap_or(false),
         auto_minor_version_upgrade: i.auto_minor_version_upgrade().unwrap_or(false),
         publicly_accessible: i.publicly_accessible().unwrap_or(false),
         storage_encrypted: i.storage_encrypted().unwrap_or(false),
@@ -97,6 +118,7 @@ pub(super) fn db_seen(i: &rds::DbInstance) -> DbSeen {
             .and_then(|s| s.secret_arn())
             .map(str::to_string),
         pending,
+        fields: FIELDS.iter().map(|f| (f.attr, (f.seen)(i))).collect(),
         tags: i
             .tag_list()
             .iter()
@@ -307,10 +329,12 @@ pub(super) async fn create_db(aws: &Aws, d: &Desired, sg: &str, key: &str) -> Re
         .db_parameter_group_name(d.pg_parameter_group())
         .vpc_security_group_ids(sg)
         .publicly_accessible(false)
-        .enable_performance_insights(p.performance_insights)
         .auto_minor_version_upgrade(p.auto_minor_version_upgrade)
         .copy_tags_to_snapshot(true)
         .set_tags(Some(tags));
+    for f in FIELDS {
+        req = (f.create)(req, &p.fields[f.attr]);
+    }
     req = match &p.password {
         Password::Managed => req
             .manage_master_user_password(true)
@@ -398,9 +422,12 @@ pub(super) fn db_modification(
         m = m.deletion_protection(p.deletion_protection);
         any = true;
     }
-    if seen.performance_insights != p.performance_insights {
-        m = m.enable_performance_insights(p.performance_insights);
-        any = true;
+    for f in FIELDS {
+        let want = &p.fields[f.attr];
+        if seen.fields.get(f.attr) != Some(want) {
+            m = (f.modify)(m, want);
+            any = true;
+        }
     }
     if seen.auto_minor_version_upgrade != p.auto_minor_version_upgrade {
         m = m.auto_minor_version_upgrade(p.auto_minor_version_upgrade);
@@ -468,17 +495,14 @@ pub(super) async fn retag_rds(
 
 /// The tags of an RDS resource.
 pub(super) async fn rds_tags_of(aws: &Aws, arn: &str) -> Result<Tags, AwsError> {
-    Ok(aws
+    let r = aws
         .rds
         .list_tags_for_resource()
         .resource_name(arn)
         .send()
         .await
-        .op("ListTagsForResource")?
-        .tag_list()
-        .iter()
-        .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
-        .collect())
+        .op("ListTagsForResource")?;
+    Ok(kit::tags::rds::map(r.tag_list()))
 }
 
 /// The identifier of a final snapshot taken now.
@@ -1223,7 +1247,7 @@ mod tests {
             backup_window: p.backup_window.clone(),
             maintenance_window: p.maintenance_window.to_lowercase(),
             deletion_protection: p.deletion_protection,
-            performance_insights: p.performance_insights,
+            fields: p.fields.clone(),
             auto_minor_version_upgrade: p.auto_minor_version_upgrade,
             parameter_group: d.pg_parameter_group(),
             security_groups: vec!["sg-db".into()],

@@ -5,9 +5,7 @@
 use super::*;
 
 pub(super) fn cache_tags(tags: &Tags) -> Vec<ecache::Tag> {
-    tags.iter()
-        .map(|(k, v)| ecache::Tag::builder().key(k).value(v).build())
-        .collect()
+    kit::tags::elasticache::list(tags)
 }
 
 pub(super) fn redis_seen(g: &ecache::ReplicationGroup) -> RedisSeen {
@@ -216,15 +214,7 @@ pub(super) async fn ensure_token(
                 return Ok(v.secret_string().map(str::to_string));
             }
             let token = new_token()?;
-            let tags = tier_tags(aws, d, "secret/redis-auth")
-                .into_iter()
-                .map(|(k, v)| {
-                    aws_sdk_secretsmanager::types::Tag::builder()
-                        .key(k)
-                        .value(v)
-                        .build()
-                })
-                .collect();
+            let tags = kit::tags::secretsmanager::list(&tier_tags(aws, d, "secret/redis-auth"));
             aws.secretsmanager
                 .create_secret()
                 .name(d.auth_secret_name())
@@ -425,17 +415,14 @@ pub(super) async fn modify_redis(
 
 /// The tags of an ElastiCache resource.
 pub(super) async fn cache_tags_of(aws: &Aws, arn: &str) -> Result<Tags, AwsError> {
-    Ok(aws
+    let r = aws
         .elasticache
         .list_tags_for_resource()
         .resource_name(arn)
         .send()
         .await
-        .op("ListTagsForResource")?
-        .tag_list()
-        .iter()
-        .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
-        .collect())
+        .op("ListTagsForResource")?;
+    Ok(kit::tags::elasticache::map(r.tag_list()))
 }
 
 /// Brings an ElastiCache resource's tags to `want` (read first: Describe does

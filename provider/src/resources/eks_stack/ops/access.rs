@@ -18,7 +18,7 @@ pub(super) async fn ensure_access_entry(
             .create_access_entry()
             .cluster_name(&d.name)
             .principal_arn(principal)
-            .set_tags(Some(stack_tags(aws, d, "access").into_iter().collect()))
+            .set_tags(Some(kit::tags::string_map(&stack_tags(aws, d, "access"))))
             .send()
             .await
             .op("CreateAccessEntry");

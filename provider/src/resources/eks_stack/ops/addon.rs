@@ -4,20 +4,12 @@ use super::*;
 
 /// An add-on's health issues as `code: message`.
 fn addon_health(a: Option<&eks::Addon>) -> Vec<String> {
-    let issues = a
-        .and_then(|a| a.health())
-        .map(|h| h.issues())
-        .unwrap_or_default();
-    issues
-        .iter()
-        .map(|i| {
-            format!(
-                "{}: {}",
-                i.code().map_or("unknown", |c| c.as_str()),
-                i.message().unwrap_or("no message")
-            )
-        })
-        .collect()
+    let health = a.and_then(|a| a.health()).map(|h| h.issues());
+    issues(
+        health.unwrap_or_default(),
+        |i| i.code().map(|c| c.as_str()),
+        |i| i.message(),
+    )
 }
 
 pub(super) async fn wait_addon(
@@ -208,17 +200,14 @@ pub(super) async fn delete_addon(
             let Some(r) = found(r, &["ResourceNotFoundException"])? else {
                 return Ok(false);
             };
-            if r.addon().and_then(|a| a.status()) == Some(&eks::AddonStatus::DeleteFailed) {
-                return Err(AwsError::new(
-                    "DeleteAddon",
-                    "DELETE_FAILED",
-                    format!(
-                        "add-on {addon} is DELETE_FAILED{}",
-                        health_text(&addon_health(r.addon()))
-                    ),
-                ));
-            }
-            Ok(true)
+            let a = r.addon();
+            let failed = a.and_then(|a| a.status()) == Some(&eks::AddonStatus::DeleteFailed);
+            still_deleting(
+                "DeleteAddon",
+                &format!("add-on {addon}"),
+                failed,
+                addon_health(a),
+            )
         },
     )
     .await

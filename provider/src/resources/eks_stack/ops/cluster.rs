@@ -77,19 +77,11 @@ pub(super) async fn describe_cluster(
             .tags()
             .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
             .unwrap_or_default(),
-        health: c
-            .health()
-            .map(|h| h.issues())
-            .unwrap_or_default()
-            .iter()
-            .map(|i| {
-                format!(
-                    "{}: {}",
-                    i.code().map(|c| c.as_str()).unwrap_or("unknown"),
-                    i.message().unwrap_or("no message")
-                )
-            })
-            .collect(),
+        health: issues(
+            c.health().map(|h| h.issues()).unwrap_or_default(),
+            |i| i.code().map(|c| c.as_str()),
+            |i| i.message(),
+        ),
     }))
 }
 
@@ -123,7 +115,7 @@ pub(super) async fn ensure_log_group(
             .logs
             .create_log_group()
             .log_group_name(&group)
-            .set_tags(Some(stack_tags(aws, d, "logs").into_iter().collect()))
+            .set_tags(Some(kit::tags::string_map(&stack_tags(aws, d, "logs"))))
             .send()
             .await
             .op("CreateLogGroup");
@@ -240,6 +232,42 @@ pub(super) async fn wait_update(
             })
         })
         .await
+}
+
+/// EKS's health issues (of a cluster, node group or add-on) as `code: message`.
+pub(super) fn issues<T>(
+    items: &[T],
+    code: impl Fn(&T) -> Option<&str>,
+    message: impl Fn(&T) -> Option<&str>,
+) -> Vec<String> {
+    items
+        .iter()
+        .map(|i| {
+            format!(
+                "{}: {}",
+                code(i).unwrap_or("unknown"),
+                message(i).unwrap_or("no message")
+            )
+        })
+        .collect()
+}
+
+/// A delete's "does it still exist" answer: yes, unless EKS says the delete
+/// failed, which ends the wait with the object's health issues.
+pub(super) fn still_deleting(
+    operation: &'static str,
+    what: &str,
+    failed: bool,
+    health: Vec<String>,
+) -> Result<bool, AwsError> {
+    if !failed {
+        return Ok(true);
+    }
+    Err(AwsError::new(
+        operation,
+        "DELETE_FAILED",
+        format!("{what} is DELETE_FAILED{}", health_text(&health)),
+    ))
 }
 
 /// `: issue; issue` after a failed state, or nothing when EKS named none.
@@ -415,7 +443,7 @@ pub(super) async fn ensure_cluster(
                         .bootstrap_cluster_creator_admin_permissions(false)
                         .build(),
                 )
-                .set_tags(Some(stack_tags(aws, d, "cluster").into_iter().collect()));
+                .set_tags(Some(kit::tags::string_map(&stack_tags(aws, d, "cluster"))));
             // A role created a moment ago may not be assumable by EKS yet.
             kit::retry_when(
                 stop,

@@ -38,15 +38,7 @@ pub fn irsa_trust(provider_arn: &str, issuer: &str, ns: &str, name: &str) -> Str
 }
 
 pub(super) fn iam_tags(tags: &Tags) -> Result<Vec<aws_sdk_iam::types::Tag>, AwsError> {
-    tags.iter()
-        .map(|(k, v)| {
-            aws_sdk_iam::types::Tag::builder()
-                .key(k)
-                .value(v)
-                .build()
-                .map_err(|e| AwsError::build("CreateRole", e))
-        })
-        .collect()
+    kit::tags::iam::list(tags, "CreateRole")
 }
 
 /// Creates a role of the stack, or adopts it when an unfinished create of this

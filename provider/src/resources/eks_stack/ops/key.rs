@@ -114,16 +114,7 @@ pub(super) async fn ensure_key(aws: &Aws, d: &Desired) -> Result<String, ClaimEr
     if let Some(fp) = &d.creating {
         tags.insert(CREATING_TAG.to_string(), fp.clone());
     }
-    let kms_tags = tags
-        .iter()
-        .map(|(k, v)| {
-            aws_sdk_kms::types::Tag::builder()
-                .tag_key(k)
-                .tag_value(v)
-                .build()
-                .map_err(|e| AwsError::build("CreateKey", e))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let kms_tags = kit::tags::kms::list(&tags, "CreateKey")?;
     let r = aws
         .kms
         .create_key()

@@ -69,20 +69,12 @@ pub(super) fn node_group_seen(n: &eks::Nodegroup) -> Option<(String, NodeGroupSe
 
 /// A node group's health issues as `code: message`.
 fn ng_health(n: Option<&eks::Nodegroup>) -> Vec<String> {
-    let issues = n
-        .and_then(|n| n.health())
-        .map(|h| h.issues())
-        .unwrap_or_default();
-    issues
-        .iter()
-        .map(|i| {
-            format!(
-                "{}: {}",
-                i.code().map_or("unknown", |c| c.as_str()),
-                i.message().unwrap_or("no message")
-            )
-        })
-        .collect()
+    let health = n.and_then(|n| n.health()).map(|h| h.issues());
+    issues(
+        health.unwrap_or_default(),
+        |i| i.code().map(|c| c.as_str()),
+        |i| i.message(),
+    )
 }
 
 pub(super) async fn wait_nodegroup(
@@ -250,7 +242,7 @@ pub(super) async fn ensure_nodegroup(
                 .set_version(Some(
                     spec.version.clone().unwrap_or_else(|| d.version.clone()),
                 ))
-                .set_tags(Some(tags.into_iter().collect()));
+                .set_tags(Some(kit::tags::string_map(&tags)));
             // The node role may be new: retried while EKS cannot see it yet.
             kit::retry_when(
                 stop,
@@ -370,17 +362,14 @@ pub(super) async fn delete_nodegroup(
             let Some(r) = found(r, &["ResourceNotFoundException"])? else {
                 return Ok(false);
             };
-            if r.nodegroup().and_then(|n| n.status()) == Some(&eks::NodegroupStatus::DeleteFailed) {
-                return Err(AwsError::new(
-                    "DeleteNodegroup",
-                    "DELETE_FAILED",
-                    format!(
-                        "node group {ng} is DELETE_FAILED{}",
-                        health_text(&ng_health(r.nodegroup()))
-                    ),
-                ));
-            }
-            Ok(true)
+            let n = r.nodegroup();
+            let failed = n.and_then(|n| n.status()) == Some(&eks::NodegroupStatus::DeleteFailed);
+            still_deleting(
+                "DeleteNodegroup",
+                &format!("node group {ng}"),
+                failed,
+                ng_health(n),
+            )
         },
     )
     .await

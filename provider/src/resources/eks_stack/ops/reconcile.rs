@@ -195,14 +195,8 @@ struct Ctx<'a> {
 /// node groups, and the add-ons that need no nodes, all concurrently. Returns
 /// the node groups that new generations replaced, and every error.
 async fn attachments(ctx: &Ctx<'_>, node_role: &str) -> (Vec<Vec<String>>, Vec<AwsError>) {
-    let Ctx {
-        aws,
-        stop,
-        d,
-        obs,
-        cluster,
-        deadline,
-    } = *ctx;
+    let (aws, stop, d, obs) = (ctx.aws, ctx.stop, ctx.d, ctx.obs);
+    let (cluster, deadline) = (ctx.cluster, ctx.deadline);
     let issuer = cluster.issuer.as_str();
     let provider_arn = oidc_arn(aws, &cluster.arn, issuer);
     let irsa = async {
@@ -265,14 +259,8 @@ async fn attachments(ctx: &Ctx<'_>, node_role: &str) -> (Vec<Vec<String>>, Vec<A
 
 /// Round 4: the add-ons that need nodes, or the role of a service account.
 fn late_addons<'a>(ctx: &Ctx<'a>) -> Vec<Fut<'a, ()>> {
-    let Ctx {
-        aws,
-        stop,
-        d,
-        obs,
-        cluster,
-        deadline,
-    } = *ctx;
+    let (aws, stop, d, obs) = (ctx.aws, ctx.stop, ctx.d, ctx.obs);
+    let (cluster, deadline) = (ctx.cluster, ctx.deadline);
     (d.addons.iter())
         .filter(|(n, a)| !early_addon(n, a))
         .map(|(n, a)| -> Fut<'a, ()> {
@@ -295,14 +283,7 @@ fn late_addons<'a>(ctx: &Ctx<'a>) -> Vec<Fut<'a, ()>> {
 /// Round 5: node groups replaced by a new generation or no longer configured,
 /// add-ons, access entries and service account roles no longer configured.
 fn stale<'a>(ctx: &Ctx<'a>, replaced: Vec<Vec<String>>) -> Vec<Fut<'a, ()>> {
-    let Ctx {
-        aws,
-        stop,
-        d,
-        obs,
-        deadline,
-        ..
-    } = *ctx;
+    let (aws, stop, d, obs, deadline) = (ctx.aws, ctx.stop, ctx.d, ctx.obs, ctx.deadline);
     let unconfigured = (obs.node_groups.iter())
         .filter(|(k, _)| !d.node_groups.contains_key(*k))
         .flat_map(|(_, v)| v.iter().map(|g| g.eks_name.clone()));
