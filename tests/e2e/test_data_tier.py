@@ -358,6 +358,34 @@ def test_data_update_in_place(core: Core, emulator: EmulatorClient, workdir: Pat
     destroy(core, workdir, emulator)
 
 
+def test_data_copy_tags_to_snapshot(core: Core, emulator: EmulatorClient, workdir: Path) -> None:
+    """copy_tags_to_snapshot: on unless turned off; turned off in place; a change made
+    outside Terraform shows in the next plan and apply takes it back."""
+    apply_tier(core, emulator, workdir)
+    rds = emulator.client("rds")
+    db_id = f"{TIER}-postgres"
+
+    def copies() -> bool:
+        return rds.describe_db_instances(DBInstanceIdentifier=db_id)["DBInstances"][0]["CopyTagsToSnapshot"]
+
+    assert copies() is True
+    off = tier_config(emulator, postgres="deletion_protection = false\n    copy_tags_to_snapshot = false")
+    write_config(workdir, off)
+    plan = core.plan(workdir)
+    assert plan.returncode == 2 and "copy_tags_to_snapshot" in plan.stdout and "must be replaced" not in plan.stdout, plan.describe()
+    core.apply(workdir)
+    assert copies() is False
+    assert_no_changes(core, workdir)
+
+    rds.modify_db_instance(DBInstanceIdentifier=db_id, CopyTagsToSnapshot=True, ApplyImmediately=True)
+    plan = core.plan(workdir)
+    assert plan.returncode == 2 and "copy_tags_to_snapshot" in plan.stdout, plan.describe()
+    core.apply(workdir)
+    assert copies() is False
+    assert_no_changes(core, workdir)
+    destroy(core, workdir, emulator)
+
+
 def test_data_pending_changes(core: Core, emulator: EmulatorClient, workdir: Path) -> None:
     """A change AWS applies in the maintenance window: reported in pending_changes, not
     drift; once applied, still no diff. A minor version AWS applied is not drift."""

@@ -91,6 +91,9 @@ pub fn postgres_block() -> Block {
         .attr(Attribute::bool("performance_insights").implied(false).doc(
             "Enable Performance Insights (default false).",
         ))
+        .attr(Attribute::bool("copy_tags_to_snapshot").implied(true).doc(
+            "Copy the instance's tags to its snapshots, automated and manual (default true).",
+        ))
         .attr(Attribute::bool("auto_minor_version_upgrade").implied(true).doc(
             "Let AWS apply minor versions in the maintenance window (default true).",
         ))

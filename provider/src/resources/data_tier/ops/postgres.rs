@@ -40,12 +40,20 @@ pub struct Field {
 }
 
 /// The `postgres` settings that map one-to-one to DB instance fields.
-pub const FIELDS: &[Field] = &[Field {
-    attr: "performance_insights",
-    seen: |i| Value::Bool(i.performance_insights_enabled().unwrap_or(false)),
-    create: |r, v| r.set_enable_performance_insights(v.as_bool()),
-    modify: |r, v| r.set_enable_performance_insights(v.as_bool()),
-}];
+pub const FIELDS: &[Field] = &[
+    Field {
+        attr: "performance_insights",
+        seen: |i| Value::Bool(i.performance_insights_enabled().unwrap_or(false)),
+        create: |r, v| r.set_enable_performance_insights(v.as_bool()),
+        modify: |r, v| r.set_enable_performance_insights(v.as_bool()),
+    },
+    Field {
+        attr: "copy_tags_to_snapshot",
+        seen: |i| Value::Bool(i.copy_tags_to_snapshot().unwrap_or(false)),
+        create: |r, v| r.set_copy_tags_to_snapshot(v.as_bool()),
+        modify: |r, v| r.set_copy_tags_to_snapshot(v.as_bool()),
+    },
+];
 
 pub(super) fn db_seen(i: &rds::DbInstance) -> DbSeen {
     let p = i.pending_modified_values();
@@ -330,7 +338,6 @@ pub(super) async fn create_db(aws: &Aws, d: &Desired, sg: &str, key: &str) -> Re
         .vpc_security_group_ids(sg)
         .publicly_accessible(false)
         .auto_minor_version_upgrade(p.auto_minor_version_upgrade)
-        .copy_tags_to_snapshot(true)
         .set_tags(Some(tags));
     for f in FIELDS {
         req = (f.create)(req, &p.fields[f.attr]);
