@@ -104,6 +104,7 @@ impl Fake {
         _input: impl Fn() -> I,
         _send: impl Fn() -> F,
         how: Times,
+        when: impl Fn(&I) -> bool + Send + Sync + 'static,
         answer: impl Fn(&I) -> Result<O, E> + Send + Sync + 'static,
     ) where
         I: fmt::Debug + Send + Sync + 'static,
@@ -112,7 +113,7 @@ impl Fake {
         F: Future<Output = Result<O, SdkError<E, R>>>,
     {
         let script: Script = Box::new(move |input: &Input| {
-            let input = input.downcast_ref::<I>()?;
+            let input = input.downcast_ref::<I>().filter(|i| when(i))?;
             Some(match answer(input) {
                 Ok(o) => Ok(Output::erase(o)),
                 Err(e) => Err(Error::erase(e)),
@@ -170,10 +171,12 @@ impl Fake {
 
 /// Adds a script to a [`Fake`]: `answer!(fake, aws_sdk_eks::Client::describe_cluster,
 /// |input| Ok(...))`, optionally followed by `; times = n` (answer only the next
-/// n calls) and `; delay = d` (answer after d).
+/// n calls) and `; delay = d` (answer after d). `answer!(fake, op, when |input|
+/// predicate, |input| ...)` answers only the calls the predicate accepts (calls in
+/// flight together, on different objects).
 #[macro_export]
 macro_rules! answer {
-    ($fake:expr, $op:path, $f:expr $(; times = $n:expr)? $(; delay = $d:expr)?) => {{
+    ($fake:expr, $op:path, when $w:expr, $f:expr $(; times = $n:expr)? $(; delay = $d:expr)?) => {{
         #[allow(unused_mut)]
         let mut how = $crate::aws::fake::Times::default();
         $(how.times = Some($n);)?
@@ -183,9 +186,13 @@ macro_rules! answer {
             || $op(todo!()).as_input().clone().build().unwrap(),
             || $op(todo!()).send(),
             how,
+            $w,
             $f,
         )
     }};
+    ($fake:expr, $op:path, $f:expr $(; times = $n:expr)? $(; delay = $d:expr)?) => {
+        $crate::aws::fake::answer!($fake, $op, when |_| true, $f $(; times = $n)? $(; delay = $d)?)
+    };
 }
 pub use answer;
 

@@ -14,6 +14,18 @@ use aws_credential_types::provider::SharedCredentialsProvider;
 
 pub use error::{found, required, AwsError, Op};
 
+/// Every item of every page of a list call (its SDK paginator's `items()`
+/// stream): a list never stops at the first page. The first error ends it.
+pub async fn every<T, E>(
+    mut items: aws_smithy_async::future::pagination_stream::PaginationStream<Result<T, E>>,
+) -> Result<Vec<T>, E> {
+    let mut out = Vec::new();
+    while let Some(item) = items.next().await {
+        out.push(item?);
+    }
+    Ok(out)
+}
+
 /// Tags with this prefix mark what this provider created (stack, component).
 pub const OWNERSHIP_PREFIX: &str = "ode:";
 

@@ -544,17 +544,13 @@ pub async fn image_counts(
     names: &[String],
 ) -> Result<BTreeMap<String, usize>, AwsError> {
     let counts = futures::future::join_all(names.iter().map(|n| async move {
-        let r = aws
-            .ecr
-            .list_images()
-            .repository_name(n)
-            .max_results(100)
-            .send()
+        let images = aws.ecr.list_images().repository_name(n).max_results(1000);
+        let r = crate::aws::every(images.into_paginator().items().send())
             .await
             .op("ListImages");
         Ok::<_, AwsError>((
             n.clone(),
-            found(r, &["RepositoryNotFoundException"])?.map_or(0, |r| r.image_ids().len()),
+            found(r, &["RepositoryNotFoundException"])?.map_or(0, |ids| ids.len()),
         ))
     }))
     .await;
@@ -1300,23 +1296,23 @@ mod tests {
         .await;
     }
 
+    /// `name`'s `n` images, two a page (ECR may answer fewer than asked).
     fn images(fake: &Fake, name: &'static str, n: usize) {
-        answer!(fake, Ecr::list_images, move |input| {
-            if input.repository_name() != Some(name) {
-                return Err(failure("BadInput", "another repository"));
-            }
-            if input.max_results() != Some(100) {
-                return Err(failure("BadInput", "not a page of 100"));
-            }
-            let ids = (0..n)
+        answer!(fake, Ecr::list_images, when move |i| i.repository_name() == Some(name), move |input| {
+            let from: usize = input.next_token().map_or(0, |t| t.parse().unwrap());
+            let to = (from + 2).min(n);
+            let ids = (from..to)
                 .map(|i| {
                     ecr::ImageIdentifier::builder()
                         .image_digest(format!("sha256:{i:064x}"))
                         .build()
                 })
                 .collect();
-            Ok(ListImagesOutput::builder().set_image_ids(Some(ids)).build())
-        }; times = 1);
+            Ok(ListImagesOutput::builder()
+                .set_image_ids(Some(ids))
+                .set_next_token((to < n).then(|| to.to_string()))
+                .build())
+        }; times = n.div_ceil(2).max(1));
     }
 
     #[tokio::test(start_paused = true)]
@@ -1325,7 +1321,7 @@ mod tests {
             Case {
                 name: "counts each repository's images",
                 script: |f| {
-                    images(f, "reg-a", 2);
+                    images(f, "reg-a", 5);
                     images(f, "reg-b", 0);
                 },
                 want: Ok(()),
@@ -1333,7 +1329,7 @@ mod tests {
             Case {
                 name: "a repository already gone holds none (not found)",
                 script: |f| {
-                    images(f, "reg-a", 2);
+                    images(f, "reg-a", 5);
                     answer!(f, Ecr::list_images, |_| Err(failure(
                         "RepositoryNotFoundException",
                         "The repository with name 'reg-b' does not exist"
@@ -1354,8 +1350,8 @@ mod tests {
         ];
         table(&cases, |aws, _| async move {
             let counts = image_counts(&aws, &["reg-a".into(), "reg-b".into()]).await?;
-            // reg-a holds 2 in every row that succeeds, reg-b none.
-            let want = BTreeMap::from([("reg-a".to_string(), 2), ("reg-b".to_string(), 0)]);
+            // reg-a holds 5 (three pages) in every row that succeeds, reg-b none.
+            let want = BTreeMap::from([("reg-a".to_string(), 5), ("reg-b".to_string(), 0)]);
             if counts != want {
                 return Err(AwsError::new("Test", "WrongCounts", format!("{counts:?}")));
             }

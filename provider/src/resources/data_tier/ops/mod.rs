@@ -31,7 +31,7 @@ pub use postgres::*;
 use redis::*;
 
 use super::model::*;
-use crate::aws::{found, required, Aws, AwsError, Op};
+use crate::aws::{every, found, required, Aws, AwsError, Op};
 use crate::framework::Stop;
 use crate::kit::bucket::{self, BucketSeen};
 use crate::kit::claim::{self, ClaimError, Owner, CREATING_TAG};
@@ -169,17 +169,15 @@ pub async fn read(aws: &Aws, d: &Desired) -> Result<Observed, AwsError> {
         }))
     };
     let pg_params = async {
-        let r = aws
-            .rds
-            .describe_db_parameters()
+        let params = (aws.rds.describe_db_parameters())
             .db_parameter_group_name(d.pg_parameter_group())
-            .source("user")
-            .send()
+            .source("user");
+        let r = every(params.into_paginator().items().send())
             .await
             .op("DescribeDBParameters");
-        Ok::<_, AwsError>(found(r, &["DBParameterGroupNotFound"])?.map(|r| {
-            r.parameters()
-                .iter()
+        let params = found(r, &["DBParameterGroupNotFound"])?;
+        Ok::<_, AwsError>(params.map(|ps| {
+            ps.iter()
                 .filter_map(|p| {
                     Some((
                         p.parameter_name()?.to_string(),
@@ -190,17 +188,15 @@ pub async fn read(aws: &Aws, d: &Desired) -> Result<Observed, AwsError> {
         }))
     };
     let redis_params = async {
-        let r = aws
-            .elasticache
-            .describe_cache_parameters()
+        let params = (aws.elasticache.describe_cache_parameters())
             .cache_parameter_group_name(d.redis_parameter_group())
-            .source("user")
-            .send()
+            .source("user");
+        let r = every(params.into_paginator().items().send())
             .await
             .op("DescribeCacheParameters");
-        Ok::<_, AwsError>(found(r, &["CacheParameterGroupNotFound"])?.map(|r| {
-            r.parameters()
-                .iter()
+        let params = found(r, &["CacheParameterGroupNotFound"])?;
+        Ok::<_, AwsError>(params.map(|ps| {
+            ps.iter()
                 .filter_map(|p| {
                     Some((
                         p.parameter_name()?.to_string(),

@@ -507,28 +507,29 @@ pub(super) async fn ensure_cluster(
 /// What keeps a cluster from being deleted: its node groups and Fargate profiles.
 pub(super) async fn cluster_blockers(aws: &Aws, name: &str) -> Vec<String> {
     let (ngs, fargate) = tokio::join!(
-        aws.eks.list_nodegroups().cluster_name(name).send(),
-        aws.eks.list_fargate_profiles().cluster_name(name).send(),
+        every(
+            aws.eks
+                .list_nodegroups()
+                .cluster_name(name)
+                .into_paginator()
+                .items()
+                .send()
+        ),
+        every(
+            aws.eks
+                .list_fargate_profiles()
+                .cluster_name(name)
+                .into_paginator()
+                .items()
+                .send()
+        ),
     );
-    let mut out: Vec<String> = ngs
-        .map(|r| {
-            r.nodegroups()
-                .iter()
-                .map(|n| format!("node group {n}"))
-                .collect()
-        })
-        .unwrap_or_default();
-    out.extend(
-        fargate
-            .map(|r| {
-                r.fargate_profile_names()
-                    .iter()
-                    .map(|f| format!("Fargate profile {f}"))
-                    .collect::<Vec<_>>()
-            })
-            .unwrap_or_default(),
-    );
-    out
+    let ngs = ngs
+        .unwrap_or_default()
+        .into_iter()
+        .map(|n| format!("node group {n}"));
+    let fargate = (fargate.unwrap_or_default().into_iter()).map(|f| format!("Fargate profile {f}"));
+    ngs.chain(fargate).collect()
 }
 
 #[cfg(test)]
@@ -1625,12 +1626,19 @@ mod tests {
     #[tokio::test]
     async fn cluster_blockers_name_node_groups_and_fargate_profiles() {
         let fake = Fake::new();
+        // Three pages: every one is read.
         answer!(fake, Eks::list_nodegroups, |i| {
             if i.cluster_name() != Some(NAME) {
                 return Err(failure("UnexpectedInput", &format!("{i:?}")));
             }
+            let (names, next): (&[&str], _) = match i.next_token() {
+                None => (&["by-hand"], Some("2")),
+                Some("2") => (&["batch-1", "batch-2"], Some("3")),
+                _ => (&["last"], None),
+            };
             Ok(ListNodegroupsOutput::builder()
-                .nodegroups("by-hand")
+                .set_nodegroups(Some(names.iter().map(|n| n.to_string()).collect()))
+                .set_next_token(next.map(str::to_string))
                 .build())
         });
         answer!(fake, Eks::list_fargate_profiles, |_| {
@@ -1640,7 +1648,13 @@ mod tests {
         });
         assert_eq!(
             cluster_blockers(&fake.aws(), NAME).await,
-            vec!["node group by-hand", "Fargate profile fp-1"]
+            vec![
+                "node group by-hand",
+                "node group batch-1",
+                "node group batch-2",
+                "node group last",
+                "Fargate profile fp-1"
+            ]
         );
         // Lists that fail name nothing (the delete's own error is reported).
         let fake = Fake::new();

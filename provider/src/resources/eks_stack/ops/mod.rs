@@ -41,7 +41,7 @@ pub use reconcile::reconcile;
 
 use super::model::*;
 use super::schema::{LOG_TYPES, NODELESS_ADDONS};
-use crate::aws::{found, required, Aws, AwsError, Op};
+use crate::aws::{every, found, required, Aws, AwsError, Op};
 use crate::framework::Stop;
 use crate::kit::claim::{self, ClaimError, Owner, CREATING_TAG};
 use crate::kit::tags::{owner_key, Tags};
@@ -91,39 +91,49 @@ pub async fn read(aws: &Aws, d: &Desired) -> Result<Observed, AwsError> {
         describe_cluster(aws, name),
         async {
             found(
-                e.list_nodegroups()
-                    .cluster_name(name)
-                    .send()
-                    .await
-                    .op("ListNodegroups"),
+                every(
+                    e.list_nodegroups()
+                        .cluster_name(name)
+                        .into_paginator()
+                        .items()
+                        .send(),
+                )
+                .await
+                .op("ListNodegroups"),
                 &["ResourceNotFoundException"],
             )
         },
         async {
             found(
-                e.list_addons()
-                    .cluster_name(name)
-                    .send()
-                    .await
-                    .op("ListAddons"),
+                every(
+                    e.list_addons()
+                        .cluster_name(name)
+                        .into_paginator()
+                        .items()
+                        .send(),
+                )
+                .await
+                .op("ListAddons"),
                 &["ResourceNotFoundException"],
             )
         },
         async {
             found(
-                e.list_access_entries()
-                    .cluster_name(name)
-                    .send()
-                    .await
-                    .op("ListAccessEntries"),
+                every(
+                    e.list_access_entries()
+                        .cluster_name(name)
+                        .into_paginator()
+                        .items()
+                        .send(),
+                )
+                .await
+                .op("ListAccessEntries"),
                 &["ResourceNotFoundException"],
             )
         },
         async {
-            aws.iam
-                .list_roles()
-                .path_prefix(role_path(name))
-                .send()
+            let roles = aws.iam.list_roles().path_prefix(role_path(name));
+            every(roles.into_paginator().items().send())
                 .await
                 .op("ListRoles")
         },
@@ -139,7 +149,7 @@ pub async fn read(aws: &Aws, d: &Desired) -> Result<Observed, AwsError> {
     let roles = roles?;
     let roles = match (&obs.cluster, &d.creating) {
         (None, Some(_)) => &[][..],
-        _ => roles.roles(),
+        _ => &roles[..],
     };
     let mut sa_role_names = BTreeMap::new();
     for r in roles {
@@ -166,10 +176,9 @@ pub async fn read(aws: &Aws, d: &Desired) -> Result<Observed, AwsError> {
     if obs.cluster.is_none() {
         return Ok(obs);
     }
-    let ng_names: Vec<String> = ngs?.map(|r| r.nodegroups().to_vec()).unwrap_or_default();
-    let addon_names: Vec<String> = addons?.map(|r| r.addons().to_vec()).unwrap_or_default();
+    let ng_names: Vec<String> = ngs?.unwrap_or_default();
+    let addon_names: Vec<String> = addons?.unwrap_or_default();
     let (principals, others): (Vec<String>, Vec<String>) = entries?
-        .map(|r| r.access_entries().to_vec())
         .unwrap_or_default()
         .into_iter()
         .partition(|p| d.access.contains_key(p));
@@ -203,10 +212,11 @@ pub async fn read(aws: &Aws, d: &Desired) -> Result<Observed, AwsError> {
             .op("DescribeAddon")
     });
     let access_futs = principals.iter().map(|p| async move {
-        e.list_associated_access_policies()
+        let policies = e
+            .list_associated_access_policies()
             .cluster_name(name)
-            .principal_arn(p)
-            .send()
+            .principal_arn(p);
+        every(policies.into_paginator().items().send())
             .await
             .op("ListAssociatedAccessPolicies")
             .map(|r| (p.clone(), r))
@@ -235,7 +245,14 @@ pub async fn read(aws: &Aws, d: &Desired) -> Result<Observed, AwsError> {
         });
     let sa_futs = sa_role_names.iter().map(|(key, role)| async move {
         let (attached, inline) = tokio::join!(
-            aws.iam.list_attached_role_policies().role_name(role).send(),
+            every(
+                aws.iam
+                    .list_attached_role_policies()
+                    .role_name(role)
+                    .into_paginator()
+                    .items()
+                    .send()
+            ),
             aws.iam
                 .get_role_policy()
                 .role_name(role)
@@ -244,7 +261,6 @@ pub async fn read(aws: &Aws, d: &Desired) -> Result<Observed, AwsError> {
         );
         let attached: Vec<String> = attached
             .op("ListAttachedRolePolicies")?
-            .attached_policies()
             .iter()
             .filter_map(|p| p.policy_arn().map(str::to_string))
             .collect();
@@ -275,15 +291,11 @@ pub async fn read(aws: &Aws, d: &Desired) -> Result<Observed, AwsError> {
     .map(|(suffix, _)| (suffix, d.role_name(suffix)))
     .collect();
     let role_futs = made_roles.iter().map(|(suffix, role)| async move {
-        let r = aws
-            .iam
-            .list_attached_role_policies()
-            .role_name(role)
-            .send()
+        let attached = aws.iam.list_attached_role_policies().role_name(role);
+        let r = every(attached.into_paginator().items().send())
             .await
             .op("ListAttachedRolePolicies")?;
         let arns = r
-            .attached_policies()
             .iter()
             .filter_map(|p| p.policy_arn().map(str::to_string))
             .collect::<Vec<_>>();
@@ -363,7 +375,6 @@ pub async fn read(aws: &Aws, d: &Desired) -> Result<Observed, AwsError> {
             other => other?,
         };
         let policies = r
-            .associated_access_policies()
             .iter()
             .map(|a| {
                 (
@@ -392,12 +403,25 @@ pub async fn read(aws: &Aws, d: &Desired) -> Result<Observed, AwsError> {
 /// none) of the stack `name`.
 pub async fn discover(aws: &Aws, name: &str) -> Result<(Vec<String>, Vec<String>), AwsError> {
     let (roles, entries) = tokio::join!(
-        aws.iam.list_roles().path_prefix(role_path(name)).send(),
-        aws.eks.list_access_entries().cluster_name(name).send(),
+        every(
+            aws.iam
+                .list_roles()
+                .path_prefix(role_path(name))
+                .into_paginator()
+                .items()
+                .send()
+        ),
+        every(
+            aws.eks
+                .list_access_entries()
+                .cluster_name(name)
+                .into_paginator()
+                .items()
+                .send()
+        ),
     );
     let roles: Vec<String> = roles
         .op("ListRoles")?
-        .roles()
         .iter()
         .map(|r| r.role_name().to_string())
         .collect();
@@ -405,7 +429,6 @@ pub async fn discover(aws: &Aws, name: &str) -> Result<(Vec<String>, Vec<String>
         entries.op("ListAccessEntries"),
         &["ResourceNotFoundException"],
     )?
-    .map(|r| r.access_entries().to_vec())
     .unwrap_or_default();
     let sa_futs = roles.iter().map(|r| async move {
         let got = aws.iam.get_role().role_name(r).send().await.op("GetRole")?;
@@ -417,15 +440,15 @@ pub async fn discover(aws: &Aws, name: &str) -> Result<(Vec<String>, Vec<String>
         }))
     });
     let access_futs = principals.iter().map(|p| async move {
-        let r = aws
+        let policies = aws
             .eks
             .list_associated_access_policies()
             .cluster_name(name)
-            .principal_arn(p)
-            .send()
+            .principal_arn(p);
+        let r = every(policies.into_paginator().items().send())
             .await
             .op("ListAssociatedAccessPolicies")?;
-        Ok::<_, AwsError>((!r.associated_access_policies().is_empty()).then(|| p.clone()))
+        Ok::<_, AwsError>((!r.is_empty()).then(|| p.clone()))
     });
     let (sas, access) = tokio::join!(
         futures::future::join_all(sa_futs),
@@ -524,8 +547,22 @@ pub async fn destroy_blockers(
         .map(|g| g.eks_name.as_str())
         .collect();
     let (ngs, fargate) = tokio::join!(
-        aws.eks.list_nodegroups().cluster_name(&d.name).send(),
-        aws.eks.list_fargate_profiles().cluster_name(&d.name).send(),
+        every(
+            aws.eks
+                .list_nodegroups()
+                .cluster_name(&d.name)
+                .into_paginator()
+                .items()
+                .send()
+        ),
+        every(
+            aws.eks
+                .list_fargate_profiles()
+                .cluster_name(&d.name)
+                .into_paginator()
+                .items()
+                .send()
+        ),
     );
     let ngs = found(ngs.op("ListNodegroups"), &["ResourceNotFoundException"])?;
     let fargate = found(
@@ -534,14 +571,14 @@ pub async fn destroy_blockers(
     )?;
     let mut out: Vec<String> = ngs
         .iter()
-        .flat_map(|r| r.nodegroups())
+        .flatten()
         .filter(|n| !ours.contains(n.as_str()))
         .map(|n| format!("node group {n}"))
         .collect();
     out.extend(
         fargate
             .iter()
-            .flat_map(|r| r.fargate_profile_names())
+            .flatten()
             .map(|f| format!("Fargate profile {f}")),
     );
     Ok(out)
