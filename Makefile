@@ -16,7 +16,7 @@ PROVIDER_BIN := $(CARGO_TARGET_DIR)/debug/terraform-provider-ode
 TOFU         := TF_CLI_CONFIG_FILE=/dev/null $(TOOLS)/tofu-1.12.6/tofu
 HCL_DIRS     := $(wildcard examples modules)
 
-.PHONY: all tools demo-tools build test test-unit test-e2e lint lint-fmt fmt demo demo-destroy bench docs clean-demo release
+.PHONY: all tools demo-tools build install test test-unit test-e2e lint lint-fmt fmt demo demo-destroy bench docs clean-demo release
 
 all: build
 
@@ -31,6 +31,13 @@ demo-tools:
 
 build:
 	cargo build --locked --bin terraform-provider-ode
+
+## make install: the built provider in a filesystem mirror the cores search
+## (INSTALL_MIRROR, default ~/.terraform.d/plugins), so `terraform init` finds
+## ode/ode before it is published. See docs/guides/installing-before-the-registry-release.md.
+INSTALL_MIRROR ?= $(HOME)/.terraform.d/plugins
+install: build
+	@bash scripts/install-provider.sh $(PROVIDER_BIN) $(INSTALL_MIRROR)
 
 ## make test: unit and property tests, formatting checks, then the end-to-end
 ## scenarios against real cores and the moto emulator.

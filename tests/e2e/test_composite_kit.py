@@ -162,6 +162,59 @@ def test_apply_interrupted(core: Core, emulator: EmulatorClient, workdir: Path) 
     destroy_and_check(core, emulator, workdir)
 
 
+def test_stalled_poll_ends_at_ctrl_c_and_at_the_deadline(core: Core, emulator: EmulatorClient, workdir: Path) -> None:
+    """A status poll that hangs (the emulator holds the waiter's DescribeNatGateways open
+    for an hour) ends at Ctrl-C within seconds, and without Ctrl-C at the create
+    deadline with an error naming the wait; each time state records what exists and a
+    re-apply converges."""
+    write_config(workdir, network_config(emulator, tags_line()))
+    core.init(workdir)
+    emulator.reset_calls()
+    # New gateways stay pending, so the provider waits; its first poll hangs.
+    emulator.set_transitions(nat_gateway_pending_s=600)
+    emulator.hold("ec2", "DescribeNatGateways", 3600)
+    proc = start(core, workdir)
+    try:
+        wait_for_call(emulator, proc, "CreateNatGateway")
+        time.sleep(2)  # the waiter's first poll is sent (and held) within half a second
+        interrupted_at = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        result = finish(proc)
+        took = time.monotonic() - interrupted_at
+    finally:
+        emulator.set_transitions(nat_gateway_pending_s=0)
+    print(f"{core.name}: the core exited {took:.1f} s after SIGINT during a held poll")
+    assert result.returncode != 0 and took < 10, f"took {took:.1f} s\n{result.describe()}"
+    assert "stopped on request" in re.sub(r"\s+", " ", result.output), result.describe()
+    assert core.run(workdir, "state", "list").stdout.split() == [ADDRESS]
+    core.apply(workdir)
+    assert_no_changes(core, workdir)
+    core.destroy(workdir)
+
+    # The same hang with a 25 s create deadline and no Ctrl-C.
+    write_config(workdir, network_config(emulator, tags_line() + '  timeouts {\n    create = "25s"\n  }\n'))
+    emulator.reset_calls()
+    emulator.set_transitions(nat_gateway_pending_s=600)
+    emulator.hold("ec2", "DescribeNatGateways", 3600)
+    started = time.monotonic()
+    try:
+        failed = core.run(workdir, "apply", "-auto-approve", "-input=false", check=False)
+    finally:
+        emulator.set_transitions(nat_gateway_pending_s=0)
+    took = time.monotonic() - started
+    said = re.sub(r"\s+", " ", failed.output)
+    assert failed.returncode != 0 and took < 60, f"took {took:.1f} s\n{failed.describe()}"
+    assert "no answer before the deadline while waiting for NAT gateway(s)" in said, failed.describe()
+    assert core.run(workdir, "state", "list").stdout.split() == [ADDRESS]
+    write_config(workdir, network_config(emulator, tags_line()))
+    core.apply(workdir)
+    net = network(core, workdir)
+    assert_stack_complete(emulator)
+    assert_seed_in_emulator(emulator, net)
+    assert_no_changes(core, workdir)
+    destroy_and_check(core, emulator, workdir)
+
+
 # -- eventual consistency ------------------------------------------------------------
 
 

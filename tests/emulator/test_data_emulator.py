@@ -8,6 +8,8 @@ AWS does by itself (maintenance windows, minor upgrades) or keeps secret (AUTH t
 
 from __future__ import annotations
 
+import re
+
 import hashlib
 import json
 import time
@@ -113,6 +115,15 @@ def describe_db(rds, name: str = "db") -> dict:
 
 def rds_tags(rds, arn: str) -> dict[str, str]:
     return {t["Key"]: t["Value"] for t in rds.list_tags_for_resource(ResourceName=arn)["TagList"]}
+
+
+def test_rds_instances_have_their_own_resource_ids(rds) -> None:
+    """DbiResourceId is unique per instance, in AWS's form (moto: one id for all)."""
+    ids = [create_db(rds, name)["DbiResourceId"] for name in ("db-a", "db-b")]
+    assert len(set(ids)) == 2, ids
+    assert all(re.fullmatch(r"db-[A-Z0-9]{26}", i) for i in ids), ids
+    described = {d["DbiResourceId"] for d in rds.describe_db_instances()["DBInstances"]}
+    assert described == set(ids)
 
 
 def test_rds_subnet_group_lifecycle(rds, subnets: list[str]) -> None:

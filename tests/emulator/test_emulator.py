@@ -170,6 +170,33 @@ def test_fault_has_a_request_id(emulator: EmulatorClient, service, action, call)
     assert headers["x-amz-request-id"] == request_id
 
 
+def test_hold_stalls_the_matching_call_only(emulator: EmulatorClient) -> None:
+    """A held call answers as usual, late; other calls go on meanwhile."""
+    import threading
+    import time
+
+    ec2 = emulator.client("ec2")
+    emulator.hold("ec2", "DescribeVpcs", 1.5)
+    answers: list[float] = []
+
+    def held() -> None:
+        started = time.monotonic()
+        ec2.describe_vpcs()
+        answers.append(time.monotonic() - started)
+
+    thread = threading.Thread(target=held)
+    thread.start()
+    time.sleep(0.2)
+    started = time.monotonic()
+    ec2.describe_subnets()  # not held, not queued behind the held call
+    assert time.monotonic() - started < 1.0
+    thread.join()
+    assert answers and answers[0] >= 1.5, answers
+    started = time.monotonic()
+    ec2.describe_vpcs()  # the hold was for one call
+    assert time.monotonic() - started < 1.0
+
+
 def nat_gateway_in_new_vpc(ec2, cidr: str) -> tuple[str, str]:
     """Create a VPC, subnet, EIP and NAT gateway; (NAT id, state from CreateNatGateway)."""
     vpc = ec2.create_vpc(CidrBlock=cidr)["Vpc"]["VpcId"]

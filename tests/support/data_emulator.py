@@ -38,6 +38,8 @@ RDS, added or mended:
   Source filter.
 * Tags of a missing DB instance, subnet group or parameter group: that resource's
   NotFound error (moto: an empty list, or nothing done).
+* Each DB instance has its own DbiResourceId, as AWS makes it unique in the region
+  (moto: the same id for every instance).
 
 ElastiCache, added or mended:
 
@@ -93,6 +95,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import string
 import threading
 import time
 from collections import Counter
@@ -121,6 +124,7 @@ from moto.elasticache.responses import ElastiCacheResponse
 from moto.logs.exceptions import ResourceNotFoundException as LogGroupNotFound
 from moto.logs.models import LogsBackend
 from moto.logs.responses import LogsResponse
+from moto.moto_api._internal import mock_random as random
 from moto.rds.exceptions import (
     DBInstanceNotFoundError,
     DBParameterGroupNotFoundError,
@@ -1490,6 +1494,19 @@ class _LogsHandlers:
 # -- installation ------------------------------------------------------------------------
 
 
+def _with_unique_resource_id(init: Callable[..., None]) -> Callable[..., None]:
+    """DBInstance.__init__ that gives the instance a DbiResourceId of its own, in AWS's
+    form (``db-`` and 26 upper-case letters and digits)."""
+
+    def patched(self: Any, *args: Any, **kwargs: Any) -> None:
+        init(self, *args, **kwargs)
+        alphabet = string.ascii_uppercase + string.digits
+        self.dbi_resource_id = "db-" + "".join(random.choice(alphabet) for _ in range(26))
+
+    patched.ode_unique_resource_id = True  # type: ignore[attr-defined]
+    return patched
+
+
 def install(transition_s: Callable[[], float]) -> None:
     """Patch moto's RDS, ElastiCache and Logs; ``transition_s()`` gives the transition
     time. Running it again only replaces ``transition_s``."""
@@ -1503,6 +1520,8 @@ def install(transition_s: Callable[[], float]) -> None:
         for name, handler in vars(handlers).items():
             if not name.startswith("__"):
                 setattr(response_class, name, handler)
+    if not getattr(DBInstance.__init__, "ode_unique_resource_id", False):
+        DBInstance.__init__ = _with_unique_resource_id(DBInstance.__init__)
     setattr(DBInstance, "pending_modified_values", property(_db_pending_modified_values))
     setattr(DBInstance, "performance_insights_enabled", property(_db_performance_insights_enabled))
     setattr(CacheCluster, "cache_parameter_group", property(_cache_parameter_group_property))

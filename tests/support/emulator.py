@@ -12,7 +12,9 @@ moto's WSGI application runs in this process, wrapped in a middleware that
   - ``POST /_ode/calls/reset``: forget the recorded calls
   - ``POST /_ode/latency`` with ``{"ms": 100}``: sleep that long before each call
   - ``POST /_ode/faults`` with a list of {service, action, status, code, message,
-    times}: the next ``times`` matching calls ("*" matches any) fail with that error
+    times, hold_s}: the next ``times`` matching calls ("*" matches any) fail with that
+    error; with ``hold_s`` a matching call is first held open that long (a stalled
+    call), and with ``code`` empty it then goes on as usual
   - ``POST /_ode/faults/clear``: drop the pending faults
   - ``POST /_ode/transitions`` with ``{"nat_gateway_pending_s": 1.5}``: NAT gateways
     created from now on read ``pending`` until that many seconds after their creation
@@ -179,14 +181,16 @@ def credential_service(environ: dict[str, Any], query: str) -> str:
 
 @dataclass
 class Fault:
-    """Make the next ``times`` calls of service/action ("*" matches any) fail."""
+    """Make the next ``times`` calls of service/action ("*" matches any) fail, or,
+    with ``hold_s``, hang that long first (and then go on when ``code`` is empty)."""
 
     service: str
     action: str
-    code: str
+    code: str = ""
     status: int = 400
     message: str = "injected by the ODE test emulator"
     times: int = 1
+    hold_s: float = 0.0
 
     def matches(self, service: str, action: str) -> bool:
         return self.service in ("*", service) and self.action in ("*", action)
@@ -235,6 +239,10 @@ class RecordingMiddleware:
                     self.state.faults.remove(fault)
         if latency:
             time.sleep(latency)
+        if fault is not None and fault.hold_s:
+            time.sleep(fault.hold_s)
+            if not fault.code:
+                fault = None
 
         # The response is passed on only once complete, so that it can be corrected and
         # t_end covers all of it.
@@ -742,6 +750,7 @@ class EmulatorClient:
         status: int = 400,
         message: str = "injected by the ODE test emulator",
         times: int = 1,
+        hold_s: float = 0.0,
     ) -> None:
         self._post(
             "/_ode/faults",
@@ -753,9 +762,15 @@ class EmulatorClient:
                     "status": status,
                     "message": message,
                     "times": times,
+                    "hold_s": hold_s,
                 }
             ],
         )
+
+    def hold(self, service: str, action: str, seconds: float, times: int = 1) -> None:
+        """Hold the next ``times`` matching calls open for ``seconds`` (a stalled
+        call); each then goes on as usual."""
+        self.add_fault(service, action, "", times=times, hold_s=seconds)
 
     def clear_faults(self) -> None:
         """Drop every pending fault, keeping AWS state."""
