@@ -108,6 +108,8 @@ impl Waiter {
             // the deadline (a create or delete in flight is never abandoned: its
             // answer says what exists).
             let poll = tokio::select! {
+                // An answer at hand wins over a stop or a deadline reached meanwhile.
+                biased;
                 r = status() => r,
                 _ = stop.stopped() => return Err(AwsError::stopped(self.operation)),
                 _ = tokio::time::sleep_until(self.deadline) => Err(AwsError::new(
@@ -227,6 +229,19 @@ mod tests {
         assert!(started.elapsed() <= Duration::from_secs(20));
         // Backoff doubles to its 10 s cap: 0.5+1+2+4+8 = 15.5 s of sleeping.
         assert!(started.elapsed() >= Duration::from_secs(15));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_answer_at_hand_wins_over_a_deadline_already_reached() {
+        for _ in 0..20 {
+            let w = waiter(Duration::ZERO);
+            let v = w
+                .wait(&Stop::new(), || async {
+                    Ok::<_, AwsError>(Status::Ready(7))
+                })
+                .await;
+            assert_eq!(v, Ok(7));
+        }
     }
 
     #[tokio::test(start_paused = true)]
