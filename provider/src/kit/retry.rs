@@ -69,6 +69,19 @@ where
     retry_when(stop, limit, AwsError::is_not_found, op).await
 }
 
+/// A call on an object this apply may have made a moment ago (`fresh`): "not
+/// found" is retried for up to [`PROPAGATION`]; on an object that existed
+/// before, it is believed at once. For helpers that get no stop token or
+/// deadline; the retries are bounded by [`PROPAGATION`] instead.
+pub async fn on_new<T, F, Fu>(fresh: bool, op: F) -> Result<T, AwsError>
+where
+    F: FnMut() -> Fu,
+    Fu: Future<Output = Result<T, AwsError>>,
+{
+    let window = if fresh { PROPAGATION } else { Duration::ZERO };
+    propagated(&Stop::new(), super::wait::deadline_in(window), op).await
+}
+
 /// An idempotent delete: "not found" is success, dependency errors are retried
 /// until `deadline`, anything else (permission errors above all) fails at once.
 pub async fn delete<F, Fu>(stop: &Stop, deadline: Instant, op: F) -> Result<(), AwsError>

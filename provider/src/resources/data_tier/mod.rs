@@ -571,11 +571,7 @@ async fn import_config(aws: &Aws, name: &str) -> Result<Value, String> {
     let Some(i) = r.db_instances().first() else {
         return Err(format!("no DB instance {db_id}"));
     };
-    let tags: BTreeMap<String, String> = i
-        .tag_list()
-        .iter()
-        .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
-        .collect();
+    let tags = crate::kit::tags::rds::map(i.tag_list());
     if !crate::kit::tags::owned_by(&tags, name, ops::COMPONENT) {
         return Err(format!("{db_id} was not created by an ode_data_tier named {name:?}; only tiers this provider made can be imported."));
     }

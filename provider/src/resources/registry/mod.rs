@@ -452,11 +452,7 @@ async fn list_keys(aws: &Aws, name: &str) -> Result<std::collections::BTreeSet<S
             .send()
             .await
             .op("ListTagsForResource")?;
-        let tags = r
-            .tags()
-            .iter()
-            .map(|t| (t.key().to_string(), t.value().to_string()))
-            .collect();
+        let tags = crate::kit::tags::ecr::map(r.tags());
         let mine = crate::kit::tags::owned_by(&tags, name, ops::COMPONENT);
         Ok::<_, AwsError>(mine.then(|| key.clone()))
     }))

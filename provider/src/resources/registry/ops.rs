@@ -264,12 +264,7 @@ pub async fn read(aws: &Aws, d: &Desired) -> Result<BTreeMap<String, RepoSeen>, 
             &["RepositoryPolicyNotFoundException"],
         )?
         .and_then(|p| p.policy_text().map(normalise));
-        let tags: Tags = tags
-            .op("ListTagsForResource")?
-            .tags()
-            .iter()
-            .map(|t| (t.key().to_string(), t.value().to_string()))
-            .collect();
+        let tags = crate::kit::tags::ecr::map(tags.op("ListTagsForResource")?.tags());
         Ok::<_, AwsError>((lifecycle, policy, tags))
     }))
     .await;

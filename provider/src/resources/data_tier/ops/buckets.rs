@@ -44,12 +44,7 @@ pub(super) async fn ensure_bucket(
     if fixes.any() {
         let policy = seen.and_then(|s| s.policy.as_deref());
         // A bucket made a moment ago may answer NoSuchBucket for a while.
-        let window = if seen.is_none() {
-            kit::retry::PROPAGATION
-        } else {
-            std::time::Duration::ZERO
-        };
-        kit::propagated(&Stop::new(), kit::wait::deadline_in(window), || {
+        kit::retry::on_new(seen.is_none(), || {
             bucket::configure(aws, &want, &fixes, policy)
         })
         .await?;

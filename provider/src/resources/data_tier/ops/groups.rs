@@ -106,12 +106,7 @@ pub(super) async fn ensure_sg(
         }
         // A group made a moment ago may not be visible yet (EC2 is eventually
         // consistent); an existing group's "not found" is believed at once.
-        let window = if seen.is_none() {
-            kit::retry::PROPAGATION
-        } else {
-            std::time::Duration::ZERO
-        };
-        kit::propagated(&Stop::new(), kit::wait::deadline_in(window), || async {
+        kit::retry::on_new(seen.is_none(), || async {
             aws.ec2
                 .authorize_security_group_ingress()
                 .group_id(&id)

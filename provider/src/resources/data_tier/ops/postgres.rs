@@ -127,11 +127,7 @@ pub(super) fn db_seen(i: &rds::DbInstance) -> DbSeen {
             .map(str::to_string),
         pending,
         fields: FIELDS.iter().map(|f| (f.attr, (f.seen)(i))).collect(),
-        tags: i
-            .tag_list()
-            .iter()
-            .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
-            .collect(),
+        tags: kit::tags::rds::map(i.tag_list()),
     }
 }
 

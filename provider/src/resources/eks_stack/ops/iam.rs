@@ -62,12 +62,7 @@ pub(super) async fn ensure_role(
     if let Some(r) = got {
         let role = r.role();
         let tags: Tags = role
-            .map(|r| {
-                r.tags()
-                    .iter()
-                    .map(|t| (t.key().to_string(), t.value().to_string()))
-                    .collect()
-            })
+            .map(|r| kit::tags::iam::map(r.tags()))
             .unwrap_or_default();
         let fp = d.creating.as_deref().unwrap_or_default();
         let ours = tags.get(&owner_key("stack")) == Some(&d.name);
@@ -100,13 +95,11 @@ pub(super) async fn ensure_role(
 /// moment ago may not be visible to IAM yet: "no such entity" is retried for a
 /// while (IAM is eventually consistent).
 pub(super) async fn attach(aws: &Aws, role: &str, arns: &[String]) -> Result<(), AwsError> {
-    let (stop, deadline) = (Stop::new(), kit::wait::deadline_in(kit::retry::PROPAGATION));
     let futs: Vec<Fut<'_, ()>> = arns
         .iter()
         .map(|arn| -> Fut<'_, ()> {
-            let stop = stop.clone();
             Box::pin(async move {
-                kit::propagated(&stop, deadline, || async {
+                kit::retry::on_new(true, || async {
                     aws.iam
                         .attach_role_policy()
                         .role_name(role)
@@ -120,7 +113,7 @@ pub(super) async fn attach(aws: &Aws, role: &str, arns: &[String]) -> Result<(),
             })
         })
         .collect();
-    first_error(round(&stop, "AttachRolePolicy", futs).await)
+    first_error(round(&Stop::new(), "AttachRolePolicy", futs).await)
 }
 
 /// The managed policies a role the stack made must carry, by role suffix.

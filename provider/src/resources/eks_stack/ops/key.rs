@@ -4,7 +4,7 @@
 use super::*;
 
 /// The cluster role's inline policy: the use of the secrets key `key`, and no
-/// other key (normalised JSON, as read back).
+/// other key (compared with what IAM holds by `kit::policy::same`).
 pub fn key_policy(key: &str) -> String {
     serde_json::json!({
         "Version": "2012-10-17",
@@ -130,8 +130,7 @@ pub(super) async fn ensure_key(aws: &Aws, d: &Desired) -> Result<String, ClaimEr
     let id = required("CreateKey", "KeyMetadata.KeyId", meta.map(|m| m.key_id()))?;
     let arn = required("CreateKey", "KeyMetadata.Arn", meta.and_then(|m| m.arn()))?;
     // A key made a moment ago may not be visible yet (KMS is eventually consistent).
-    let deadline = kit::wait::deadline_in(kit::retry::PROPAGATION);
-    kit::propagated(&Stop::new(), deadline, || async {
+    kit::retry::on_new(true, || async {
         aws.kms
             .create_alias()
             .alias_name(&alias)

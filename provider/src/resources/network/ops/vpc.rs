@@ -183,8 +183,7 @@ pub(super) async fn lock_down_sg(
         req.group_ids(group_id)
     };
     // Every VPC has a default group; one made a moment ago may not be listed yet.
-    let deadline = kit::wait::deadline_in(kit::retry::PROPAGATION);
-    let g = kit::propagated(&Stop::new(), deadline, || async {
+    let g = kit::retry::on_new(true, || async {
         let r = req.clone().send().await.op("DescribeSecurityGroups")?;
         match r.security_groups().first() {
             Some(g) => Ok(g.clone()),
