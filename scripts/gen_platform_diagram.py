@@ -258,7 +258,9 @@ def render(p: Platform) -> str:
             add(f"        {tier_name}_{i}[{_label(zone, *extra)}]")
         add("      end")
 
-    add(f"      subgraph mod_eks[{_label(f'EKS {p.kubernetes_version} {cluster}: module.{eks.name}')}]")
+    # A null version is the newest EKS offers in standard support at create.
+    version = p.kubernetes_version or "newest"
+    add(f"      subgraph mod_eks[{_label(f'EKS {version} {cluster}: module.{eks.name}')}]")
     for group in p.node_groups:
         types = " or ".join(group.instance_types)
         if group.desired_size is not None:

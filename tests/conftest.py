@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -36,10 +37,44 @@ def emulator(tmp_path_factory: pytest.TempPathFactory):
 
 
 @pytest.fixture(autouse=True)
-def _reset_emulator(request: pytest.FixtureRequest) -> None:
-    """Give every test that uses the emulator an empty one."""
-    if "emulator" in request.fixturenames:
-        request.getfixturevalue("emulator").reset()
+def _reset_emulator(request: pytest.FixtureRequest):
+    """Give every test that uses the emulator an empty one, and fail the test if a
+    request it caused broke AWS's API model (tests/support/api_models.py)."""
+    if "emulator" not in request.fixturenames:
+        yield
+        return
+    emulator = request.getfixturevalue("emulator")
+    emulator.reset()
+    emulator.clear_api_violations()
+    yield
+    report = emulator.api_models()
+    _API_MODELS.update(report)
+    if report["violations"]:
+        listed = "\n".join(
+            f"  {v['service']}:{v['operation']} ({v['direction']}): {v['problem']}" for v in report["violations"]
+        )
+        pytest.fail(f"calls that break AWS's API models:\n{listed}", pytrace=False)
+
+
+#: The emulator's last API-model report (what was checked, session-wide).
+_API_MODELS: dict = {}
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """How many distinct operations the session's requests exercised, each held
+    against AWS's published model (and the extensions' answers)."""
+    if not _API_MODELS:
+        return
+    requests, answers = _API_MODELS["requests"], _API_MODELS["answers"]
+    unparsed = sorted(_API_MODELS["unparsed"])
+    terminalreporter.write_line(
+        f"API models: {len(requests)} distinct operations validated against botocore's models "
+        f"({sum(requests.values())} requests), {len(answers)} extension operations' answers checked"
+        + (f"; not parsed by moto, unchecked: {', '.join(unparsed)}" if unparsed else "")
+    )
+    report = REPO_ROOT / "tests" / ".reports"
+    report.mkdir(parents=True, exist_ok=True)
+    (report / "api-models.json").write_text(json.dumps(_API_MODELS, indent=1, sort_keys=True) + "\n")
 
 
 @pytest.fixture(scope="session")

@@ -52,6 +52,7 @@ resource "ode_data_tier" "this" {
   redis {
     auth_token = nonsensitive(var.redis_auth_token == null) ? null : var.redis_auth_token
 
+    engine                  = var.redis.engine
     engine_version          = var.redis.engine_version
     node_type               = var.redis.node_type
     num_cache_clusters      = var.redis.num_cache_clusters

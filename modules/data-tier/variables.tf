@@ -117,7 +117,7 @@ variable "database_password" {
 }
 
 variable "postgres" {
-  description = "PostgreSQL (RDS) settings; attributes left null keep the provider's defaults, the seed's: engine_version 15.4, instance_class db.t3.medium, allocated_storage 100 GiB gp3, multi_az true, 7 days of backups in 03:00-04:00, maintenance sun:04:30-sun:05:30, final_snapshot true."
+  description = "PostgreSQL (RDS) settings; attributes left null keep the provider's defaults, the seed's: engine_version 15 (the newest 15.x RDS offers when the database is made), instance_class db.t3.medium, allocated_storage 100 GiB gp3, multi_az true, 7 days of backups in 03:00-04:00, maintenance sun:04:30-sun:05:30, final_snapshot true."
   type = object({
     engine_version             = optional(string)
     instance_class             = optional(string)
@@ -139,8 +139,8 @@ variable "postgres" {
   nullable = false
 
   validation {
-    condition     = var.postgres.engine_version == null || can(regex("^1[2-7](\\.[0-9]+)?$", coalesce(var.postgres.engine_version, "15")))
-    error_message = "postgres.engine_version must be a PostgreSQL version from 12 to 17, like 15.4."
+    condition     = var.postgres.engine_version == null || can(regex("^1[2-8](\\.[0-9]+)?$", coalesce(var.postgres.engine_version, "15")))
+    error_message = "postgres.engine_version must be a PostgreSQL major from 12 to 18 or one of its minors, like 15 or 15.15."
   }
 
   validation {
@@ -191,8 +191,9 @@ variable "postgres" {
 }
 
 variable "redis" {
-  description = "Redis (ElastiCache) settings; attributes left null keep the provider's defaults, the seed's: engine_version 7.0, two cache.t3.medium nodes with automatic failover over two zones, encryption at rest and in transit (with a generated AUTH token in Secrets Manager), 7 days of snapshots."
+  description = "Redis (ElastiCache) settings; attributes left null keep the provider's defaults, the seed's: engine redis (Redis OSS; valkey is AWS's recommended, cheaper engine), engine_version 7 (the newest 7.x offered when the group is made), two cache.t3.medium nodes with automatic failover over two zones, encryption at rest and in transit (with a generated AUTH token in Secrets Manager), 7 days of snapshots."
   type = object({
+    engine                  = optional(string)
     engine_version          = optional(string)
     node_type               = optional(string)
     num_cache_clusters      = optional(number)
@@ -209,8 +210,13 @@ variable "redis" {
   nullable = false
 
   validation {
-    condition     = var.redis.engine_version == null || can(regex("^[67](\\.[0-9]+)?$", coalesce(var.redis.engine_version, "7.0")))
-    error_message = "redis.engine_version must be a Redis version 6 or 7, like 7.0."
+    condition     = var.redis.engine == null || contains(["redis", "valkey"], coalesce(var.redis.engine, "redis"))
+    error_message = "redis.engine must be redis or valkey."
+  }
+
+  validation {
+    condition     = var.redis.engine_version == null || can(regex("^[678](\\.[0-9]+)?$", coalesce(var.redis.engine_version, "7")))
+    error_message = "redis.engine_version must be a major from 6 to 8 or one of its minors, like 7 or 7.1 (Valkey: 7.2, 8 or 8.1)."
   }
 
   validation {

@@ -43,13 +43,13 @@ variable "aws_region" {
 }
 
 variable "kubernetes_version" {
-  description = "Kubernetes version of the control plane (\"1.29\", the seed's). Raising it upgrades in place, one minor version at a time; lowering it is refused."
+  description = "Kubernetes version of the control plane, like \"1.35\". Null (the default): the newest version EKS offers in standard support when the cluster is created, then kept (it never moves by itself). Raising it upgrades in place, one minor version at a time; lowering it is refused; a version past its end of extended support is refused at plan."
   type        = string
-  default     = "1.29"
+  default     = null
 
   validation {
-    condition     = can(regex("^1\\.[0-9]+$", var.kubernetes_version)) && try(tonumber(split(".", var.kubernetes_version)[1]) >= 23, false)
-    error_message = "kubernetes_version must be a Kubernetes minor version EKS offers, like \"1.29\"."
+    condition     = var.kubernetes_version == null || (can(regex("^1\\.[0-9]+$", var.kubernetes_version)) && try(tonumber(split(".", var.kubernetes_version)[1]) >= 23, false))
+    error_message = "kubernetes_version must be a Kubernetes minor version EKS offers, like \"1.35\"."
   }
 }
 
@@ -260,8 +260,8 @@ variable "node_groups" {
   }
 
   validation {
-    condition     = alltrue([for g in values(var.node_groups) : g.kubernetes_version == null || can(regex("^1\\.[0-9]+$", coalesce(g.kubernetes_version, "1.29")))])
-    error_message = "node_groups[*].kubernetes_version must be a Kubernetes minor version like \"1.28\"."
+    condition     = alltrue([for g in values(var.node_groups) : g.kubernetes_version == null || can(regex("^1\\.[0-9]+$", coalesce(g.kubernetes_version, "1.35")))])
+    error_message = "node_groups[*].kubernetes_version must be a Kubernetes minor version like \"1.34\"."
   }
 }
 

@@ -76,13 +76,13 @@ variable "nat_gateways" {
 }
 
 variable "kubernetes_version" {
-  description = "Kubernetes version of the cluster (the seed's 1.29). Raising it upgrades in place, one minor version at a time."
+  description = "Kubernetes version of the cluster, like \"1.35\" (the seed's 1.29 is past its end of support). Null (the default): the newest version EKS offers in standard support when the cluster is created, then kept. Raising it upgrades in place, one minor version at a time."
   type        = string
-  default     = "1.29"
+  default     = null
 
   validation {
-    condition     = can(regex("^1\\.[0-9]+$", var.kubernetes_version))
-    error_message = "kubernetes_version must be a Kubernetes minor version like \"1.29\"."
+    condition     = var.kubernetes_version == null || can(regex("^1\\.[0-9]+$", var.kubernetes_version))
+    error_message = "kubernetes_version must be a Kubernetes minor version like \"1.35\"."
   }
 }
 

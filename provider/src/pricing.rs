@@ -14,6 +14,10 @@ pub const PRICES_AS_OF: &str = "2025-06-01";
 pub const HOURS_PER_MONTH: f64 = 730.0;
 
 pub const EKS_CLUSTER_HOUR: f64 = 0.10;
+/// The `cost_items` name of a cluster in extended support.
+pub const EKS_EXTENDED_ITEM: &str = "EKS (extended support)";
+/// A cluster whose Kubernetes version is in extended support.
+pub const EKS_EXTENDED_CLUSTER_HOUR: f64 = 0.60;
 pub const NAT_GATEWAY_HOUR: f64 = 0.045;
 pub const PUBLIC_IPV4_HOUR: f64 = 0.005;
 pub const EBS_GP3_GB_MONTH: f64 = 0.08;
@@ -22,6 +26,8 @@ pub const S3_STANDARD_GB_MONTH: f64 = 0.023;
 pub const ECR_GB_MONTH: f64 = 0.10;
 /// Spot capacity is priced at this share of on-demand (the seed's "saves ~70%").
 pub const SPOT_SHARE: f64 = 0.30;
+/// ElastiCache for Valkey nodes cost 20% less than Redis OSS nodes of the same type.
+pub const VALKEY_NODE_SHARE: f64 = 0.80;
 /// Assumed stored data: the seed's "1TB storage" for the document buckets.
 pub const S3_ASSUMED_GB: f64 = 1024.0;
 /// Assumed monthly S3 request charges for that storage.
@@ -205,10 +211,18 @@ pub struct Nodes<'a> {
     pub disk_gb: i64,
 }
 
-/// An EKS cluster with its node groups.
-pub fn eks(groups: &[Nodes<'_>]) -> Estimate {
+/// An EKS cluster with its node groups; `extended`: its Kubernetes version is in
+/// extended support, priced at that rate under its own item.
+pub fn eks(groups: &[Nodes<'_>], extended: bool) -> Estimate {
     let mut e = Estimate::default();
-    e.add("EKS", EKS_CLUSTER_HOUR * HOURS_PER_MONTH);
+    if extended {
+        e.add(
+            EKS_EXTENDED_ITEM,
+            EKS_EXTENDED_CLUSTER_HOUR * HOURS_PER_MONTH,
+        );
+    } else {
+        e.add("EKS", EKS_CLUSTER_HOUR * HOURS_PER_MONTH);
+    }
     e.add("EC2 Nodes", 0.0);
     for g in groups {
         match price(EC2, g.instance_type) {
@@ -230,6 +244,7 @@ pub fn data_tier(
     multi_az: bool,
     storage_gb: i64,
     node_type: &str,
+    valkey: bool,
     nodes: i64,
     buckets: usize,
 ) -> Estimate {
@@ -243,8 +258,12 @@ pub fn data_tier(
         "RDS",
         copies * storage_gb.max(0) as f64 * RDS_STORAGE_GB_MONTH,
     );
+    let share = if valkey { VALKEY_NODE_SHARE } else { 1.0 };
     match price(ELASTICACHE, node_type) {
-        Some(p) => e.add("ElastiCache", nodes.max(0) as f64 * p * HOURS_PER_MONTH),
+        Some(p) => e.add(
+            "ElastiCache",
+            nodes.max(0) as f64 * p * share * HOURS_PER_MONTH,
+        ),
         None => e.unpriced.push(node_type.to_string()),
     }
     if buckets > 0 {
@@ -273,7 +292,7 @@ mod tests {
     fn the_seed_topology_priced_item_by_item() {
         let net = network(3);
         assert_eq!(net.rounded()["NAT Gateway"], 98.55);
-        let eks = eks(&[
+        let nodes = [
             Nodes {
                 instance_type: "t3.medium",
                 count: 2,
@@ -286,38 +305,55 @@ mod tests {
                 spot: false,
                 disk_gb: 20,
             },
-        ]);
-        assert_eq!(eks.rounded()["EKS"], 73.0);
+        ];
+        let eks_standard = eks(&nodes, false);
+        assert_eq!(eks_standard.rounded()["EKS"], 73.0);
         // 2 x 0.0416 + 3 x 0.0832 per hour, plus 5 x 20 GiB of gp3.
-        assert_eq!(eks.rounded()["EC2 Nodes"], 250.94);
-        let data = data_tier("db.t3.medium", true, 100, "cache.t3.medium", 2, 3);
+        assert_eq!(eks_standard.rounded()["EC2 Nodes"], 250.94);
+        // A version in extended support: $0.60 an hour under its own item, nodes alike.
+        let eks_extended = eks(&nodes, true);
+        assert_eq!(eks_extended.rounded()[EKS_EXTENDED_ITEM], 438.0);
+        assert!(!eks_extended.items.contains_key("EKS"));
+        assert_eq!(eks_extended.rounded()["EC2 Nodes"], 250.94);
+        let data = data_tier("db.t3.medium", true, 100, "cache.t3.medium", false, 2, 3);
         assert_eq!(data.rounded()["RDS"], 128.12);
         assert_eq!(data.rounded()["ElastiCache"], 99.28);
+        let valkey = data_tier("db.t3.medium", true, 100, "cache.t3.medium", true, 2, 3);
+        assert_eq!(valkey.rounded()["ElastiCache"], 79.42);
         assert_eq!(data.rounded()["S3"], 28.55);
         assert_eq!(registry(3).rounded()["ECR"], 10.0);
     }
 
     #[test]
     fn spot_and_unknown_types() {
-        let on_demand = eks(&[Nodes {
-            instance_type: "t3.large",
-            count: 3,
-            spot: false,
-            disk_gb: 0,
-        }]);
-        let spot = eks(&[Nodes {
-            instance_type: "t3.large",
-            count: 3,
-            spot: true,
-            disk_gb: 0,
-        }]);
+        let on_demand = eks(
+            &[Nodes {
+                instance_type: "t3.large",
+                count: 3,
+                spot: false,
+                disk_gb: 0,
+            }],
+            false,
+        );
+        let spot = eks(
+            &[Nodes {
+                instance_type: "t3.large",
+                count: 3,
+                spot: true,
+                disk_gb: 0,
+            }],
+            false,
+        );
         assert!(spot.items["EC2 Nodes"] < on_demand.items["EC2 Nodes"] * 0.31);
-        let odd = eks(&[Nodes {
-            instance_type: "x9.huge",
-            count: 1,
-            spot: false,
-            disk_gb: 20,
-        }]);
+        let odd = eks(
+            &[Nodes {
+                instance_type: "x9.huge",
+                count: 1,
+                spot: false,
+                disk_gb: 20,
+            }],
+            false,
+        );
         assert_eq!(odd.unpriced, vec!["x9.huge"]);
         assert!(odd.warning().unwrap().contains("x9.huge"));
     }

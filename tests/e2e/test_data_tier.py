@@ -23,6 +23,7 @@ import pytest
 from tests.e2e.test_network import child_provider_pids
 from tests.support.core import Core, finish, write_config
 from tests.support.diagnostics import (
+    apply_errors,
     assert_error_at,
     attribute_line,
     destroy_errors,
@@ -140,8 +141,9 @@ def destroy(core: Core, workdir: Path, emulator: EmulatorClient) -> None:
 
 
 def test_data_basic(core: Core, emulator: EmulatorClient, workdir: Path) -> None:
-    """The seed's settings: Multi-AZ PostgreSQL 15.4 with 7-day backups, a 2-node Redis
-    7.0 group, three encrypted buckets; the outputs; an empty second plan."""
+    """The seed's settings: Multi-AZ PostgreSQL 15 (the newest 15.x RDS offers) with
+    7-day backups, a 2-node Redis OSS 7 group, three encrypted buckets; the outputs; an
+    empty second plan."""
     emulator.set_data_transitions(transition_s=0.5)
     apply_tier(core, emulator, workdir)
     assert_seed_tier(core, emulator, workdir)
@@ -155,7 +157,7 @@ def assert_seed_tier(core: Core, emulator: EmulatorClient, workdir: Path) -> Non
     t = tier(core, workdir)
     rds = emulator.client("rds")
     (db,) = rds.describe_db_instances(DBInstanceIdentifier=f"{TIER}-postgres")["DBInstances"]
-    assert db["Engine"] == "postgres" and db["EngineVersion"] == "15.4"
+    assert db["Engine"] == "postgres" and db["EngineVersion"] == "15.15", db["EngineVersion"]
     assert db["DBInstanceClass"] == "db.t3.medium" and db["MultiAZ"] is True
     assert db["BackupRetentionPeriod"] == 7 and db["StorageEncrypted"] is True
     assert db["PubliclyAccessible"] is False and db["DeletionProtection"] is False
@@ -351,7 +353,7 @@ def test_data_update_in_place(core: Core, emulator: EmulatorClient, workdir: Pat
     lowered = tier_config(emulator, postgres='deletion_protection = false\n    engine_version = "14.10"', redis='engine_version = "7.0"')
     write_config(workdir, lowered)
     diagnosed = error_diagnostics(core, workdir)
-    assert_error_at(diagnosed, "RDS cannot move postgres from 15.4 back to 14.10", "main.tf", attribute_line(lowered, "resource \"ode_data_tier\"", "postgres.engine_version"))
+    assert_error_at(diagnosed, "RDS cannot move postgres from 15 back to 14.10", "main.tf", attribute_line(lowered, "resource \"ode_data_tier\"", "postgres.engine_version"))
     assert_error_at(diagnosed, "ElastiCache cannot move redis from 7.1 back to 7.0", "main.tf", attribute_line(lowered, "resource \"ode_data_tier\"", "redis.engine_version"))
     assert len(diagnosed.errors) == 2, diagnosed.describe()
     write_config(workdir, tier_config(emulator, postgres="deletion_protection = false", redis='engine_version = "7.1"'))
@@ -399,10 +401,159 @@ def test_data_pending_changes(core: Core, emulator: EmulatorClient, workdir: Pat
     assert_no_changes(core, workdir)
 
     emulator.apply_rds_maintenance(f"{TIER}-postgres")
-    emulator.rds_minor_upgrade(f"{TIER}-postgres", "15.5")
+    emulator.rds_minor_upgrade(f"{TIER}-postgres", "15.16")
     # The refresh records what happened; the resource itself has nothing to change.
     core.apply(workdir, "-refresh-only")
     assert tier(core, workdir)["pending_changes"] == {}
+    assert_no_changes(core, workdir)
+    destroy(core, workdir, emulator)
+
+
+def test_data_version_lifecycle(core: Core, emulator: EmulatorClient, workdir: Path) -> None:
+    """Engine versions against what RDS and ElastiCache offer on 2026-12-01: versions AWS
+    no longer creates are refused at plan, on the attribute and naming the offered ones,
+    before anything is made; the seed's majors resolve to the newest minors; Redis OSS
+    moves to Valkey in place (priced lower) and not back."""
+    hcl = tier_config(
+        emulator,
+        postgres='deletion_protection = false\n    engine_version = "15.4"',
+        redis='engine = "valkey"\n    engine_version = "7.1"',
+    )
+    write_config(workdir, hcl)
+    core.init(workdir)
+    emulator.reset_calls()
+    diagnosed = error_diagnostics(core, workdir)
+    resource = 'resource "ode_data_tier"'
+    pg = assert_error_at(diagnosed, "RDS does not offer PostgreSQL 15.4", "main.tf", attribute_line(hcl, resource, "postgres.engine_version"))
+    assert pg.says("in major 15 it offers 15.13, 15.14, 15.15"), pg
+    cache = assert_error_at(diagnosed, "ElastiCache does not offer Valkey 7.1", "main.tf", attribute_line(hcl, resource, "redis.engine_version"))
+    assert cache.says("it offers 7.2"), cache
+    hcl = tier_config(emulator, redis='engine_version = "8"')
+    write_config(workdir, hcl)
+    diagnosed = error_diagnostics(core, workdir)
+    assert_error_at(diagnosed, "in major 8 it offers no Redis OSS 8 version", "main.tf", attribute_line(hcl, resource, "redis.engine_version"))
+    mutating = [a for _, a in emulator.call_names() if not a.startswith(("Describe", "List", "Get"))]
+    assert mutating == [], mutating
+
+    # The seed's majors: the newest minors AWS offers, and the state keeps the majors.
+    write_config(workdir, tier_config(emulator))
+    core.apply(workdir)
+    (db,) = emulator.client("rds").describe_db_instances(DBInstanceIdentifier=f"{TIER}-postgres")["DBInstances"]
+    assert db["EngineVersion"] == "15.15", db["EngineVersion"]
+    ec = emulator.client("elasticache")
+    (member,) = ec.describe_cache_clusters(CacheClusterId=f"{TIER}-redis-001")["CacheClusters"]
+    assert (member["Engine"], member["EngineVersion"]) == ("redis", "7.1"), member
+    redis_cost = tier(core, workdir)["cost_items"]["ElastiCache"]
+    assert_no_changes(core, workdir)
+
+    # Redis OSS to Valkey 8: in place, on Valkey's parameter group family, priced lower.
+    write_config(workdir, tier_config(emulator, redis='engine = "valkey"\n    engine_version = "8"'))
+    core.apply(workdir)
+    (member,) = ec.describe_cache_clusters(CacheClusterId=f"{TIER}-redis-001")["CacheClusters"]
+    assert (member["Engine"], member["EngineVersion"]) == ("valkey", "8.1"), member
+    assert member["CacheParameterGroup"]["CacheParameterGroupName"] == f"{TIER}-valkey8", member
+    groups = [g["CacheParameterGroupName"] for g in ec.describe_cache_parameter_groups()["CacheParameterGroups"]]
+    assert f"{TIER}-redis7" not in groups, groups
+    assert tier(core, workdir)["cost_items"]["ElastiCache"] == round(redis_cost * 0.8, 2)
+    assert_no_changes(core, workdir)
+    hcl = tier_config(emulator, redis='engine = "redis"\n    engine_version = "8"')
+    write_config(workdir, hcl)
+    diagnosed = error_diagnostics(core, workdir)
+    assert_error_at(diagnosed, "upgrades a Redis OSS group to Valkey in place, but not back", "main.tf", attribute_line(hcl, resource, "redis.engine"))
+    write_config(workdir, tier_config(emulator, redis='engine = "valkey"\n    engine_version = "8"'))
+    destroy(core, workdir, emulator)
+
+
+def test_data_db_failed(core: Core, emulator: EmulatorClient, workdir: Path) -> None:
+    """A DB instance RDS could not make ends ``failed``: the apply fails with RDS's
+    reason (its event); the state keeps what exists, so the failed tier is replaced by
+    the next apply, which converges; nothing is left after destroy."""
+    reason = "DB instance could not be created: the requested DB instance class is not available in us-east-1b"
+    emulator.fail_next("db", f"{TIER}-postgres", reason)
+    hcl = tier_config(emulator, postgres="deletion_protection = false\n    final_snapshot = false")
+    write_config(workdir, hcl)
+    core.init(workdir)
+    failed = apply_errors(core, workdir)
+    assert failed.failed, failed.describe()
+    text = " ".join(" ".join((d.summary + " " + d.detail).split()) for d in failed.errors)
+    assert "failed" in text and reason in text, failed.describe()
+    (db,) = emulator.client("rds").describe_db_instances(DBInstanceIdentifier=f"{TIER}-postgres")["DBInstances"]
+    assert db["DBInstanceStatus"] == "failed"
+    assert ADDRESS in core.run(workdir, "state", "list").stdout.split()
+    core.apply(workdir)
+    (db,) = emulator.client("rds").describe_db_instances(DBInstanceIdentifier=f"{TIER}-postgres")["DBInstances"]
+    assert db["DBInstanceStatus"] == "available"
+    assert_no_changes(core, workdir)
+    destroy(core, workdir, emulator)
+
+
+def test_data_redis_create_failed(core: Core, emulator: EmulatorClient, workdir: Path) -> None:
+    """A replication group ElastiCache could not make ends ``create-failed``: the apply
+    fails with ElastiCache's reason (its event); the next apply converges."""
+    reason = "Failed to create cache cluster: insufficient cache.t3.medium capacity in us-east-1a"
+    emulator.fail_next("replication-group", f"{TIER}-redis", reason)
+    write_config(workdir, tier_config(emulator, postgres="deletion_protection = false\n    final_snapshot = false"))
+    core.init(workdir)
+    failed = apply_errors(core, workdir)
+    assert failed.failed, failed.describe()
+    text = " ".join(" ".join((d.summary + " " + d.detail).split()) for d in failed.errors)
+    assert "create-failed" in text and reason in text, failed.describe()
+    ec = emulator.client("elasticache")
+    assert ec.describe_replication_groups(ReplicationGroupId=f"{TIER}-redis")["ReplicationGroups"][0]["Status"] == "create-failed"
+    core.apply(workdir)
+    assert ec.describe_replication_groups(ReplicationGroupId=f"{TIER}-redis")["ReplicationGroups"][0]["Status"] == "available"
+    assert_no_changes(core, workdir)
+    destroy(core, workdir, emulator)
+
+
+PG_PARAMETERS = {
+    "rds.force_ssl": "1",
+    "log_min_duration_statement": "500",
+    "statement_timeout": "30000",
+    "idle_in_transaction_session_timeout": "60000",
+    "work_mem": "8192",
+}
+REDIS_PARAMETERS = {
+    "maxmemory-policy": "allkeys-lru",
+    "maxmemory-samples": "5",
+    "timeout": "300",
+    "notify-keyspace-events": "Ex",
+    "tcp-keepalive": "60",
+}
+
+
+def hcl_params(params: dict[str, str]) -> str:
+    return "parameters = {\n" + "".join(f'      "{k}" = "{v}"\n' for k, v in params.items()) + "    }"
+
+
+def test_data_pagination(core: Core, emulator: EmulatorClient, workdir: Path) -> None:
+    """Both parameter groups' user parameters are read to their last page: with the
+    emulator answering two items a page, five parameters each plan empty after apply,
+    and a change made outside to any of them is drift that apply repairs."""
+    emulator.set_page_size(2)
+    apply_tier(
+        core,
+        emulator,
+        workdir,
+        postgres="deletion_protection = false\n    " + hcl_params(PG_PARAMETERS),
+        redis=hcl_params(REDIS_PARAMETERS),
+    )
+    emulator.reset_calls()
+    assert_no_changes(core, workdir)
+    calls = emulator.call_names()
+    assert calls.count(("rds", "DescribeDBParameters")) >= 3, calls
+    assert calls.count(("elasticache", "DescribeCacheParameters")) >= 3, calls
+    emulator.client("rds").modify_db_parameter_group(
+        DBParameterGroupName=f"{TIER}-postgres15",
+        Parameters=[{"ParameterName": "work_mem", "ParameterValue": "4096", "ApplyMethod": "immediate"}],
+    )
+    emulator.client("elasticache").modify_cache_parameter_group(
+        CacheParameterGroupName=f"{TIER}-redis7",
+        ParameterNameValues=[{"ParameterName": "tcp-keepalive", "ParameterValue": "300"}],
+    )
+    plan = core.plan(workdir)
+    assert plan.returncode == 2 and "work_mem" in plan.stdout and "tcp-keepalive" in plan.stdout, plan.describe()
+    core.apply(workdir)
     assert_no_changes(core, workdir)
     destroy(core, workdir, emulator)
 

@@ -20,7 +20,13 @@ import pytest
 
 from tests.e2e.test_network import child_provider_pids
 from tests.support.core import Core, finish, write_config
-from tests.support.diagnostics import assert_error_at, attribute_line, error_diagnostics
+from tests.support.diagnostics import (
+    apply_errors,
+    assert_error_at,
+    attribute_line,
+    error_diagnostics,
+    plan_diagnostics,
+)
 from tests.support.emulator import EmulatorClient
 from tests.support.helpers import provider_block
 
@@ -56,7 +62,7 @@ def stack_config(
     emulator: EmulatorClient,
     body: str = "",
     *,
-    version: str = "1.29",
+    version: str | None = "1.33",
     groups: str | None = None,
     tags: str = '{ Environment = "e2e" }',
     addons: str = "",
@@ -64,7 +70,9 @@ def stack_config(
     service_accounts: str = "",
 ) -> str:
     """The seed's stack on a two-zone network, with ``body`` added to the stack and
-    ``addons`` / ``access`` / ``service_accounts`` entries added to those maps."""
+    ``addons`` / ``access`` / ``service_accounts`` entries added to those maps; with
+    ``version`` None the stack leaves kubernetes_version to the provider."""
+    version_line = f'  kubernetes_version = "{version}"\n' if version else ""
     return (
         provider_block(emulator)
         + f"""
@@ -76,8 +84,7 @@ resource "ode_network" "net" {{
 
 resource "ode_eks_stack" "this" {{
   name               = "{CLUSTER}"
-  kubernetes_version = "{version}"
-  subnet_ids         = ode_network.net.private_subnet_ids
+{version_line}  subnet_ids         = ode_network.net.private_subnet_ids
   tags               = {tags}
 {groups if groups is not None else node_groups()}
   addons = {{
@@ -161,10 +168,10 @@ def test_eks_basic(core: Core, emulator: EmulatorClient, workdir: Path) -> None:
     assert s["endpoint"].startswith("https://")
     assert s["oidc_issuer_url"].startswith("https://oidc.eks.us-east-1.amazonaws.com/id/")
     assert s["oidc_provider_arn"].endswith(s["oidc_issuer_url"].removeprefix("https://"))
-    assert s["kubernetes_version"] == "1.29"
+    assert s["kubernetes_version"] == "1.33"
     assert set(s["node_group_status"]) == {"system", "worker"}
     assert set(s["node_group_status"].values()) == {"ACTIVE"}
-    assert set(s["node_group_versions"].values()) == {"1.29"}
+    assert set(s["node_group_versions"].values()) == {"1.33"}
     assert set(s["addon_versions"]) == {"vpc-cni", "kube-proxy", "coredns", "aws-ebs-csi-driver"}
     assert re.fullmatch(r"arn:aws:iam::\d{12}:role/ode/" + CLUSTER + r"/.+", s["service_account_role_arns"]["ode/api"])
     assert "aws" in s["kubeconfig"] and "get-token" in s["kubeconfig"]
@@ -173,7 +180,7 @@ def test_eks_basic(core: Core, emulator: EmulatorClient, workdir: Path) -> None:
 
     eks = emulator.client("eks")
     cluster = eks.describe_cluster(name=CLUSTER)["cluster"]
-    assert cluster["version"] == "1.29"
+    assert cluster["version"] == "1.33"
     assert "ode:creating" not in cluster.get("tags", {}), cluster.get("tags")
     logging = [t for setup in cluster["logging"]["clusterLogging"] if setup.get("enabled") for t in setup["types"]]
     assert sorted(logging) == ["api", "controllerManager", "scheduler"]
@@ -226,10 +233,86 @@ def test_eks_basic(core: Core, emulator: EmulatorClient, workdir: Path) -> None:
     assert_nothing_left(emulator)
 
 
+def planned_after(core: Core, workdir: Path, plan: str = "tfplan") -> dict[str, Any]:
+    """The stack's planned values in the saved plan ``plan``."""
+    shown = json.loads(core.run(workdir, "show", "-json", plan).stdout)
+    (change,) = [r for r in shown["resource_changes"] if r["address"] == ADDRESS]
+    return change["change"]["after"]
+
+
+def test_eks_version_lifecycle(core: Core, emulator: EmulatorClient, workdir: Path) -> None:
+    """Versions against EKS's calendar on 2026-12-01 (the emulator's today): an unset
+    version resolves at plan to the newest in standard support and stays pinned in
+    state; a version past its end of extended support is refused at plan naming the
+    offered ones, before anything is made; one in extended support is accepted with a
+    warning giving its end date and price, and priced at the extended rate."""
+    hcl = stack_config(emulator, version=None, groups="")
+    write_config(workdir, hcl)
+    core.init(workdir)
+    plan = core.plan(workdir, "-out=tfplan")
+    assert plan.returncode == 2, plan.describe()
+    after = planned_after(core, workdir)
+    assert after["kubernetes_version"] == "1.35" and after["cost_items"]["EKS"] == 73, after
+    core.apply(workdir, "tfplan")
+    assert stack(core, workdir)["kubernetes_version"] == "1.35"
+    assert emulator.client("eks").describe_cluster(name=CLUSTER)["cluster"]["version"] == "1.35"
+    assert_no_changes(core, workdir)
+    # Pinned: a later calendar (1.35 in extended support, nothing newer) moves nothing.
+    emulator.set_today("2027-04-01")
+    result, diagnostics = plan_diagnostics(core, workdir, "-out=tfplan")
+    assert result.returncode == 0, result.describe()
+    assert any(d.severity == "warning" and d.says("Kubernetes 1.35 is in extended support") for d in diagnostics), diagnostics
+    after = planned_after(core, workdir)
+    assert after["kubernetes_version"] == "1.35" and "EKS (extended support)" in after["cost_items"], after
+    emulator.set_today(None)
+    assert_no_changes(core, workdir)
+    core.destroy(workdir)
+    assert_nothing_left(emulator)
+
+    # Past the end of extended support: refused at plan, on the attribute, with the
+    # offered versions; nothing is made.
+    emulator.reset_calls()
+    hcl = stack_config(emulator, version="1.29", groups="")
+    write_config(workdir, hcl)
+    diagnosed = error_diagnostics(core, workdir)
+    line = attribute_line(hcl, 'resource "ode_eks_stack"', "kubernetes_version")
+    refused = assert_error_at(diagnosed, "EKS ended extended support for Kubernetes 1.29 on 2026-03-23", "main.tf", line)
+    assert refused.says(
+        "offers 1.32 (extended support until 2027-03-23), 1.33 (extended support until 2027-07-29), 1.34, 1.35"
+    ), refused
+    mutating = [(s, a) for s, a in emulator.call_names() if not a.startswith(("GET", "Describe", "List", "Get"))]
+    assert mutating == [], mutating
+
+    # In extended support: accepted, with the end date and the price, and priced so.
+    write_config(workdir, stack_config(emulator, version="1.32", groups=""))
+    result, diagnostics = plan_diagnostics(core, workdir, "-out=tfplan")
+    assert result.returncode == 0, result.describe()
+    (warning,) = [d for d in diagnostics if d.severity == "warning" and d.says("Kubernetes 1.32 is in extended support")]
+    for fact in ("ended on 2026-03-23", "until 2027-03-23", "$0.60 per cluster hour instead of $0.10", "(1.34, 1.35)"):
+        assert warning.says(fact), (fact, warning)
+    after = planned_after(core, workdir)
+    assert after["cost_items"] == {"EKS (extended support)": 438, "EC2 Nodes": 0}, after
+    core.apply(workdir, "tfplan")
+    assert stack(core, workdir)["cost_items"]["EKS (extended support)"] == 438
+    assert_no_changes(core, workdir)
+
+    # AWS upgrades a cluster past its end of extended support by itself: the next plan
+    # shows it and refuses to go back, naming the version to write.
+    emulator.set_today("2027-03-24")
+    assert emulator.client("eks").describe_cluster(name=CLUSTER)["cluster"]["version"] == "1.33"
+    diagnosed = error_diagnostics(core, workdir)
+    assert_error_at(diagnosed, "The cluster runs 1.33; EKS cannot go back to 1.32", "main.tf", line)
+    write_config(workdir, stack_config(emulator, version="1.33", groups=""))
+    core.apply(workdir)
+    assert_no_changes(core, workdir)
+    core.destroy(workdir)
+    assert_nothing_left(emulator)
+
+
 def test_eks_upgrade(core: Core, emulator: EmulatorClient, workdir: Path) -> None:
-    """1.29 -> 1.30 in one apply: the control plane first, then node groups, then add-ons."""
+    """1.33 -> 1.34 in one apply: the control plane first, then node groups, then add-ons."""
     apply_stack(core, emulator, workdir)
-    write_config(workdir, stack_config(emulator, version="1.30"))
+    write_config(workdir, stack_config(emulator, version="1.34"))
     plan = core.plan(workdir)
     assert plan.returncode == 2 and "will be updated in-place" in plan.stdout, plan.describe()
     emulator.reset_calls()
@@ -242,9 +325,9 @@ def test_eks_upgrade(core: Core, emulator: EmulatorClient, workdir: Path) -> Non
     polled = [i for i, c in enumerate(calls) if c.startswith("GET") and "/updates/" in c and i > cluster_update]
     assert polled and polled[0] < min(node_updates), calls
     s = stack(core, workdir)
-    assert s["kubernetes_version"] == "1.30"
-    assert set(s["node_group_versions"].values()) == {"1.30"}
-    assert emulator.client("eks").describe_cluster(name=CLUSTER)["cluster"]["version"] == "1.30"
+    assert s["kubernetes_version"] == "1.34"
+    assert set(s["node_group_versions"].values()) == {"1.34"}
+    assert emulator.client("eks").describe_cluster(name=CLUSTER)["cluster"]["version"] == "1.34"
     assert_no_changes(core, workdir)
     core.destroy(workdir)
     assert_nothing_left(emulator)
@@ -252,30 +335,30 @@ def test_eks_upgrade(core: Core, emulator: EmulatorClient, workdir: Path) -> Non
 
 def test_eks_upgrade_two_steps(core: Core, emulator: EmulatorClient, workdir: Path) -> None:
     apply_stack(core, emulator, workdir)
-    write_config(workdir, stack_config(emulator, version="1.31"))
+    write_config(workdir, stack_config(emulator, version="1.35"))
     emulator.reset_calls()
     core.apply(workdir)
     versions = [c for c in eks_calls(emulator) if c.startswith("POST") and c.endswith(f"/clusters/{CLUSTER}/updates")]
     assert len(versions) == 2, versions
     s = stack(core, workdir)
-    assert s["kubernetes_version"] == "1.31"
-    assert set(s["node_group_versions"].values()) == {"1.31"}
+    assert s["kubernetes_version"] == "1.35"
+    assert set(s["node_group_versions"].values()) == {"1.35"}
     assert_no_changes(core, workdir)
     core.destroy(workdir)
     assert_nothing_left(emulator)
 
 
 def test_eks_downgrade_refused(core: Core, emulator: EmulatorClient, workdir: Path) -> None:
-    apply_stack(core, emulator, workdir, version="1.30")
-    hcl = stack_config(emulator, version="1.29")
+    apply_stack(core, emulator, workdir, version="1.34")
+    hcl = stack_config(emulator, version="1.33")
     write_config(workdir, hcl)
     emulator.reset_calls()
     diagnosed = error_diagnostics(core, workdir)
     assert_error_at(
-        diagnosed, "EKS cannot go back to 1.29", "main.tf", attribute_line(hcl, 'resource "ode_eks_stack"', "kubernetes_version")
+        diagnosed, "EKS cannot go back to 1.33", "main.tf", attribute_line(hcl, 'resource "ode_eks_stack"', "kubernetes_version")
     )
     assert not [c for c in eks_calls(emulator) if not c.startswith("GET")]
-    write_config(workdir, stack_config(emulator, version="1.30"))
+    write_config(workdir, stack_config(emulator, version="1.34"))
     core.destroy(workdir)
     assert_nothing_left(emulator)
 
@@ -462,7 +545,7 @@ def test_eks_bad_inputs(core: Core, emulator: EmulatorClient, workdir: Path, sub
             hcl = stack_config(
                 emulator,
                 "  " + body if body else "",
-                version=parts.get("version", "1.29"),
+                version=parts.get("version", "1.33"),
                 groups=parts.get("groups"),
                 addons=parts.get("addons", ""),
                 access=parts.get("access", ""),
@@ -619,9 +702,9 @@ def test_eks_destroy_blocked(core: Core, emulator: EmulatorClient, workdir: Path
 # older than the skew EKS allows, or, for a group about to be made, any version but
 # the cluster's (EKS makes node groups at the cluster's version) is refused.
 SKEW_CASES = [
-    ("1.29", "1.30", "1.30 is newer than the cluster's 1.29"),
-    ("1.32", "1.28", "at most 3 minor versions older than a 1.32 cluster: 1.28 is too old"),
-    ("1.29", "1.28", "EKS makes a node group at its cluster's Kubernetes version only (1.29)"),
+    ("1.33", "1.34", "1.34 is newer than the cluster's 1.33"),
+    ("1.35", "1.31", "at most 3 minor versions older than a 1.35 cluster: 1.31 is too old"),
+    ("1.33", "1.32", "EKS makes a node group at its cluster's Kubernetes version only (1.33)"),
 ]
 
 
@@ -647,7 +730,7 @@ def test_eks_version_skew_refused(core: Core, emulator: EmulatorClient, workdir:
     client = emulator.client("eks")
     network = core.state_resource(workdir, "ode_network.net")
     role = stack(core, workdir)["node_role_arn"]
-    for pin in ("1.30", "1.28"):
+    for pin in ("1.34", "1.32"):
         with pytest.raises(client.exceptions.InvalidParameterException):
             client.create_nodegroup(
                 clusterName=CLUSTER, nodegroupName=f"outside-{pin}", nodeRole=role,
@@ -655,7 +738,151 @@ def test_eks_version_skew_refused(core: Core, emulator: EmulatorClient, workdir:
             )
     (worker,) = [n for n in client.list_nodegroups(clusterName=CLUSTER)["nodegroups"] if n.startswith("worker")]
     with pytest.raises(client.exceptions.InvalidParameterException):
-        client.update_nodegroup_version(clusterName=CLUSTER, nodegroupName=worker, version="1.30")
+        client.update_nodegroup_version(clusterName=CLUSTER, nodegroupName=worker, version="1.34")
     assert sorted(client.list_nodegroups(clusterName=CLUSTER)["nodegroups"]) == ["system", "worker"]
+    core.destroy(workdir)
+    assert_nothing_left(emulator)
+
+
+# -- failure states: AWS's reason reaches the user, nothing is lost, a re-apply converges --
+
+SYSTEM_ONLY = """
+  node_groups = {
+    system = {
+      instance_types = ["t3.medium"]
+      min_size       = 1
+      max_size       = 2
+    }
+  }
+"""
+WITH_WORKER = SYSTEM_ONLY.replace(
+    "\n  }\n", '\n    worker = {\n      instance_types = ["t3.large"]\n      min_size       = 1\n      max_size       = 3\n    }\n  }\n'
+)
+
+
+def assert_failed_with(diagnosed: Any, *facts: str) -> None:
+    assert diagnosed.failed, diagnosed.describe()
+    text = " ".join(" ".join((d.summary + " " + d.detail).split()) for d in diagnosed.errors)
+    for fact in facts:
+        assert fact in text, (fact, diagnosed.describe())
+
+
+def test_eks_nodegroup_create_failed(core: Core, emulator: EmulatorClient, workdir: Path) -> None:
+    """A node group EKS cannot make ends CREATE_FAILED: the apply fails with EKS's health
+    issue; the stack keeps everything else; the next plan offers to make the group
+    again, and the re-apply (the cause gone) replaces the failed group."""
+    apply_stack(core, emulator, workdir, groups=SYSTEM_ONLY)
+    reason = "Could not launch On-Demand Instances. InsufficientInstanceCapacity - We currently do not have sufficient t3.large capacity"
+    emulator.fail_next("nodegroup", "worker", reason, code="AsgInstanceLaunchFailures")
+    write_config(workdir, stack_config(emulator, groups=WITH_WORKER))
+    assert_failed_with(apply_errors(core, workdir), "CREATE_FAILED", "AsgInstanceLaunchFailures", reason)
+    eks = emulator.client("eks")
+    (failed,) = [n for n in eks.list_nodegroups(clusterName=CLUSTER)["nodegroups"] if n.startswith("worker")]
+    assert eks.describe_nodegroup(clusterName=CLUSTER, nodegroupName=failed)["nodegroup"]["status"] == "CREATE_FAILED"
+    # What the failed apply recorded (outputs are not updated by a failed apply).
+    s = core.state_resource(workdir, ADDRESS)
+    assert set(s["node_groups"]) == {"system"} and s["node_group_status"]["worker"] == "CREATE_FAILED", s["node_group_status"]
+    plan = core.plan(workdir)
+    assert plan.returncode == 2 and "worker" in plan.stdout, plan.describe()
+    core.apply(workdir)
+    groups = sorted(eks.list_nodegroups(clusterName=CLUSTER)["nodegroups"])
+    assert len(groups) == 2, groups
+    statuses = {n: eks.describe_nodegroup(clusterName=CLUSTER, nodegroupName=n)["nodegroup"]["status"] for n in groups}
+    assert set(statuses.values()) == {"ACTIVE"}, statuses
+    assert_no_changes(core, workdir)
+    core.destroy(workdir)
+    assert_nothing_left(emulator)
+
+
+def test_eks_addon_create_failed(core: Core, emulator: EmulatorClient, workdir: Path) -> None:
+    """An add-on EKS cannot install ends CREATE_FAILED: its health issue is the
+    diagnostic; the re-apply deletes it and installs it again."""
+    apply_stack(core, emulator, workdir, groups=SYSTEM_ONLY)
+    reason = "Conflicts found when trying to apply. Will not continue due to resolve conflicts mode"
+    emulator.fail_next("addon", "aws-ebs-csi-driver", reason, code="ConfigurationConflict")
+    write_config(workdir, stack_config(emulator, groups=SYSTEM_ONLY, addons='    "aws-ebs-csi-driver" = {}'))
+    assert_failed_with(apply_errors(core, workdir), "aws-ebs-csi-driver", "CREATE_FAILED", "ConfigurationConflict", reason)
+    eks = emulator.client("eks")
+    assert eks.describe_addon(clusterName=CLUSTER, addonName="aws-ebs-csi-driver")["addon"]["status"] == "CREATE_FAILED"
+    assert "aws-ebs-csi-driver" not in core.state_resource(workdir, ADDRESS)["addons"]
+    core.apply(workdir)
+    assert eks.describe_addon(clusterName=CLUSTER, addonName="aws-ebs-csi-driver")["addon"]["status"] == "ACTIVE"
+    assert_no_changes(core, workdir)
+    core.destroy(workdir)
+    assert_nothing_left(emulator)
+
+
+def test_eks_update_failed(core: Core, emulator: EmulatorClient, workdir: Path) -> None:
+    """A control plane upgrade EKS reports Failed: its error is the diagnostic, the
+    cluster and the state stay at the old version, and the re-apply upgrades."""
+    apply_stack(core, emulator, workdir, groups=SYSTEM_ONLY, version="1.34")
+    reason = "One or more of the subnets has too few free addresses for the upgrade"
+    emulator.fail_next("update", CLUSTER, reason, code="InsufficientFreeAddresses")
+    write_config(workdir, stack_config(emulator, groups=SYSTEM_ONLY, version="1.35"))
+    assert_failed_with(apply_errors(core, workdir), "InsufficientFreeAddresses", reason)
+    eks = emulator.client("eks")
+    assert eks.describe_cluster(name=CLUSTER)["cluster"]["version"] == "1.34"
+    assert core.state_resource(workdir, ADDRESS)["kubernetes_version"] == "1.34"
+    core.apply(workdir)
+    assert eks.describe_cluster(name=CLUSTER)["cluster"]["version"] == "1.35"
+    assert set(stack(core, workdir)["node_group_versions"].values()) == {"1.35"}
+    assert_no_changes(core, workdir)
+    core.destroy(workdir)
+    assert_nothing_left(emulator)
+
+
+def test_eks_pagination(core: Core, emulator: EmulatorClient, workdir: Path) -> None:
+    """Every list the stack reads is read to its last page: with the emulator answering
+    one item a page, five node groups, four add-ons, six access entries and seven roles
+    (a page each) plan empty after apply, drift on a last page shows and is repaired,
+    and a destroy leaves nothing."""
+    emulator.set_page_size(1)
+    names = ["g1", "g2", "g3", "g4", "g5"]
+    principals = [f"arn:aws:iam::123456789012:role/team-{n}" for n in names[:4]]
+
+    def config(groups: list[str]) -> str:
+        return stack_config(
+            emulator,
+            groups="\n  node_groups = {\n"
+            + "".join(
+                f'    {n} = {{\n      instance_types = ["t3.medium"]\n      min_size       = 1\n      max_size       = 2\n    }}\n'
+                for n in groups
+            )
+            + "  }\n",
+            addons='    "aws-ebs-csi-driver" = {}',
+            access="".join(f'    "{p}" = {{}}\n' for p in principals),
+            service_accounts="".join(f'    "ode/{n}" = {{}}\n' for n in names[:4]),
+        )
+
+    write_config(workdir, config(names))
+    core.init(workdir)
+    core.apply(workdir)
+    eks = emulator.client("eks")
+    def listed() -> list[str]:
+        pages = eks.get_paginator("list_nodegroups").paginate(clusterName=CLUSTER)
+        return sorted(n for page in pages for n in page["nodegroups"])
+
+    assert listed() == names
+    emulator.reset_calls()
+    assert_no_changes(core, workdir)
+    calls = eks_calls(emulator)
+    for suffix in ("/node-groups", "/addons", "/access-entries"):
+        pages = [c for c in calls if c.startswith("GET") and c.endswith(suffix)]
+        assert len(pages) >= 3, (suffix, calls)
+    roles = [a for s, a in emulator.call_names() if (s, a) == ("iam", "ListRoles")]
+    assert len(roles) >= 3, emulator.call_names()
+
+    # Drift on what later pages hold: found, shown, repaired.
+    eks.delete_nodegroup(clusterName=CLUSTER, nodegroupName="g5")
+    eks.delete_addon(clusterName=CLUSTER, addonName="vpc-cni")
+    plan = core.plan(workdir)
+    assert plan.returncode == 2 and "g5" in plan.stdout and "vpc-cni" in plan.stdout, plan.describe()
+    core.apply(workdir)
+    assert_no_changes(core, workdir)
+    # Groups the configuration no longer names are deleted, wherever they are listed.
+    write_config(workdir, config(["g5"]))
+    core.apply(workdir)
+    assert listed() == ["g5"]
+    assert_no_changes(core, workdir)
     core.destroy(workdir)
     assert_nothing_left(emulator)

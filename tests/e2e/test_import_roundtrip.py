@@ -247,7 +247,7 @@ resource "ode_eks_stack" "this" {{
 STACK_DEFAULTS = """  node_groups = {
     system = { min_size = 2, max_size = 4 }
   }"""
-STACK_SPELLED = f"""  kubernetes_version      = "1.29"
+STACK_SPELLED = f"""  kubernetes_version      = "1.35"
   endpoint_private_access = true
   endpoint_public_access  = true
   public_access_cidrs     = ["0.0.0.0/0"]
@@ -275,7 +275,7 @@ STACK_SPELLED = f"""  kubernetes_version      = "1.29"
   addons           = null
   access_entries   = null
   service_accounts = null"""
-STACK_CUSTOM = f"""  kubernetes_version      = "1.29"
+STACK_CUSTOM = f"""  kubernetes_version      = "1.33"
   endpoint_private_access = true
   endpoint_public_access  = true
   public_access_cidrs     = ["203.0.113.0/24"]
@@ -295,7 +295,7 @@ STACK_CUSTOM = f"""  kubernetes_version      = "1.29"
       labels             = {{ role = "system" }}
       taints             = [{{ key = "dedicated", value = "system", effect = "NO_SCHEDULE" }}]
       max_unavailable    = 2
-      kubernetes_version = "1.28"
+      kubernetes_version = "1.32"
     }}
     worker = {{
       min_size      = 3
@@ -332,8 +332,8 @@ STACK_CUSTOM = f"""  kubernetes_version      = "1.29"
   }}"""
 
 STACK_CUSTOM_BEFORE_UPGRADE = STACK_CUSTOM.replace(
-    'kubernetes_version      = "1.29"', 'kubernetes_version      = "1.28"'
-).replace('      kubernetes_version = "1.28"\n', "")
+    'kubernetes_version      = "1.33"', 'kubernetes_version      = "1.32"'
+).replace('      kubernetes_version = "1.32"\n', "")
 
 
 def autoscaler_scales_workers(emulator: EmulatorClient, core: Core, workdir: Path) -> None:
@@ -369,7 +369,7 @@ TIER_SPELLED = """  allowed_security_group_ids = null
   force_destroy              = false
   tags                       = null
   postgres {
-    engine_version             = "15.4"
+    engine_version             = "15.15" # what the default "15" made: the newest 15.x
     instance_class             = "db.t3.medium"
     allocated_storage          = 100
     max_allocated_storage      = null
@@ -389,7 +389,8 @@ TIER_SPELLED = """  allowed_security_group_ids = null
     restore_from_snapshot      = null
   }
   redis {
-    engine_version          = "7.0"
+    engine                  = "redis"
+    engine_version          = "7.1" # what the default "7" made
     node_type               = "cache.t3.medium"
     num_cache_clusters      = 2
     automatic_failover      = true
@@ -410,6 +411,7 @@ TIER_CUSTOM = """  allowed_cidr_blocks = ["10.0.0.0/16"]
   force_destroy       = true
   tags                = { Team = "data" }
   postgres {
+    engine_version             = "15.14"
     instance_class             = "db.t3.large"
     allocated_storage          = 50
     max_allocated_storage      = 200
@@ -428,6 +430,8 @@ TIER_CUSTOM = """  allowed_cidr_blocks = ["10.0.0.0/16"]
     apply_immediately          = true
   }
   redis {
+    engine                  = "valkey"
+    engine_version          = "8.0"
     node_type               = "cache.t3.small"
     num_cache_clusters      = 3
     parameters              = { "maxmemory-policy" = "allkeys-lru" }
@@ -515,7 +519,7 @@ CUSTOM = {
         import_id=lambda emulator, v: v["name"],
         configs=lambda emulator, ctx: {"custom": stack(STACK_CUSTOM)(emulator, ctx)},
         # EKS makes node groups at the cluster's version: the pinned group is made
-        # at 1.28 and stays there while the cluster is upgraded to 1.29.
+        # at 1.32 and stays there while the cluster is upgraded to 1.33.
         earlier=lambda emulator, ctx: stack(STACK_CUSTOM_BEFORE_UPGRADE)(emulator, ctx),
         outside=autoscaler_scales_workers,
         gone=stack_gone,

@@ -172,7 +172,8 @@ def associated_subnets(table: dict[str, Any]) -> set[str]:
 
 def live_nats(emulator: EmulatorClient, vpc_id: str) -> dict[str, dict[str, Any]]:
     nats = ec2_client(emulator).describe_nat_gateways(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])
-    return {n["NatGatewayId"]: n for n in nats["NatGateways"] if n["State"] != "deleted"}
+    # A failed gateway holds nothing (AWS removes it after a while).
+    return {n["NatGatewayId"]: n for n in nats["NatGateways"] if n["State"] not in ("deleted", "failed")}
 
 
 def assert_private_egress(emulator: EmulatorClient, net: dict[str, Any], nat_az: dict[str, str]) -> None:
@@ -432,6 +433,33 @@ def test_network_nat_single_to_per_az(core: Core, emulator: EmulatorClient, work
     assert sorted(live_nats(emulator, after["vpc_id"])) == sorted(after["nat_gateway_ids"])
     assert_private_egress(emulator, after, dict(zip(AZS, after["nat_gateway_ids"])))
     assert after["egress"] == "verified"
+    assert_stack_complete(emulator)
+    assert_no_changes(core, workdir)
+    destroy_and_check(core, emulator, workdir)
+
+
+def test_network_nat_failed(core: Core, emulator: EmulatorClient, workdir: Path) -> None:
+    """A NAT gateway AWS could not make reads ``failed`` with a FailureCode: the apply
+    fails with AWS's reason, the gateways that did come up are kept, the failed one is
+    not counted as the zone's, and the re-apply (the cause gone) makes it again."""
+    before = apply_seed(core, emulator, workdir, tags_line() + '  nat_gateways = "single"\n')
+    reason = "Subnet has insufficient free addresses to create this NAT gateway"
+    emulator.fail_next("nat", "us-east-1b", reason, code="InsufficientFreeAddressesInSubnet")
+    write_config(workdir, network_config(emulator, tags_line() + '  nat_gateways = "one_per_az"\n'))
+    failed = diagnostics.apply_errors(core, workdir)
+    assert failed.failed, failed.describe()
+    text = " ".join(" ".join((d.summary + " " + d.detail).split()) for d in failed.errors)
+    assert "InsufficientFreeAddressesInSubnet" in text and reason in text, failed.describe()
+    after = network(core, workdir)
+    assert after["vpc_id"] == before["vpc_id"]
+    assert before["nat_gateway_ids"][0] in after["nat_gateway_ids"]
+    plan = core.plan(workdir)
+    assert plan.returncode == 2, plan.describe()
+    core.apply(workdir)
+    after = network(core, workdir)
+    assert len(set(after["nat_gateway_ids"])) == 3, after
+    assert sorted(live_nats(emulator, after["vpc_id"])) == sorted(after["nat_gateway_ids"])
+    assert_private_egress(emulator, after, dict(zip(AZS, after["nat_gateway_ids"])))
     assert_stack_complete(emulator)
     assert_no_changes(core, workdir)
     destroy_and_check(core, emulator, workdir)

@@ -12,6 +12,7 @@ backend (local state), step 3 the `platform` module with its state in step 1's b
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -105,7 +106,7 @@ def test_platform_basic(core: Core, emulator: EmulatorClient, tmp_path: Path) ->
     assert inv["nats"] == 3, inv
     assert inv["clusters"] == ["ode-production-cluster"], inv
     assert inv["node_groups"] == {"system": (2, ["t3.medium"]), "worker": (3, ["t3.large"])}, inv
-    assert inv["postgres"] == [("postgres", "15.4", True)], inv
+    assert inv["postgres"] == [("postgres", "15.15", True)], inv
     assert inv["redis"] == [(2,)], inv
     assert inv["buckets"] == ["ode-production-documents", "ode-production-exports", "ode-production-fonts"], inv
     assert inv["repositories"] == ["ode-api", "ode-viewer", "ode-worker"], inv
@@ -285,6 +286,11 @@ def test_platform_cost(core: Core, emulator: EmulatorClient, tmp_path: Path) -> 
     total, items = planned_cost(p)
     assert set(items) == SEED_ITEMS, items
     assert abs(total - sum(items.values())) < 0.05, (total, items)
+    # The guide's table is this estimate, item by item.
+    guide = (REPO_ROOT / "docs" / "guides" / "estimating-costs.md").read_text()
+    rows = dict(re.findall(r"^\| ([A-Za-z][A-Za-z0-9 ]*?) \| ~\$\d+ \| \$([\d.]+) \|", guide, re.M))
+    assert {k: float(v) for k, v in rows.items()} == {k: round(v, 2) for k, v in items.items()}, rows
+    assert f"**~${round(total)}**" in guide, total
     # One t3.large is 0.0832 USD an hour (730 hours a month) plus its 20 GiB gp3 root volume.
     main_tf = p.step3 / "main.tf"
     main_tf.write_text(

@@ -99,7 +99,7 @@ def create_db(rds, name: str = "db", **kwargs: Any) -> dict:
         "DBInstanceIdentifier": name,
         "DBInstanceClass": "db.t3.micro",
         "Engine": "postgres",
-        "EngineVersion": "15.4",
+        "EngineVersion": "15.14",
         "AllocatedStorage": 20,
         "MasterUsername": "app",
         "MasterUserPassword": "not-a-real-password",
@@ -222,7 +222,7 @@ def test_rds_instance_reports_its_settings(emulator: EmulatorClient, rds, subnet
         "DBInstanceIdentifier": "db",
         "DBInstanceClass": "db.t3.micro",
         "Engine": "postgres",
-        "EngineVersion": "15.4",
+        "EngineVersion": "15.14",
         "AllocatedStorage": 20,
         "MasterUsername": "app",
         "ManageMasterUserPassword": True,
@@ -313,7 +313,7 @@ def test_rds_modify_defers_to_the_maintenance_window(rds) -> None:
         AllocatedStorage=40,
         StorageType="gp3",
         Iops=3000,
-        EngineVersion="15.5",
+        EngineVersion="15.15",
         MultiAZ=True,
         BackupRetentionPeriod=5,
         PreferredBackupWindow="02:00-02:30",
@@ -329,7 +329,7 @@ def test_rds_modify_defers_to_the_maintenance_window(rds) -> None:
         "AllocatedStorage": 40,
         "StorageType": "gp3",
         "Iops": 3000,
-        "EngineVersion": "15.5",
+        "EngineVersion": "15.15",
         "MultiAZ": True,
     }
     for db in (answered, describe_db(rds)):
@@ -339,7 +339,7 @@ def test_rds_modify_defers_to_the_maintenance_window(rds) -> None:
             20,
             "gp2",
         )
-        assert (db["EngineVersion"], db["MultiAZ"]) == ("15.4", False)
+        assert (db["EngineVersion"], db["MultiAZ"]) == ("15.14", False)
         # The others apply at once.
         assert (db["BackupRetentionPeriod"], db["PreferredBackupWindow"]) == (5, "02:00-02:30")
         assert db["PreferredMaintenanceWindow"] == "sun:05:00-sun:05:30"
@@ -366,32 +366,32 @@ def test_rds_apply_immediately_applies_pending_values_too(rds) -> None:
 
 def test_rds_maintenance_window_applies_pending_values(emulator: EmulatorClient, rds) -> None:
     create_db(rds)
-    rds.modify_db_instance(DBInstanceIdentifier="db", DBInstanceClass="db.t3.small", EngineVersion="15.5")
+    rds.modify_db_instance(DBInstanceIdentifier="db", DBInstanceClass="db.t3.small", EngineVersion="15.15")
     answer = emulator.apply_rds_maintenance("db")
     assert answer == {
         "db_instance_identifier": "db",
-        "applied": {"DBInstanceClass": "db.t3.small", "EngineVersion": "15.5"},
+        "applied": {"DBInstanceClass": "db.t3.small", "EngineVersion": "15.15"},
     }
     db = describe_db(rds)
     assert db["PendingModifiedValues"] == {}
-    assert (db["DBInstanceClass"], db["EngineVersion"]) == ("db.t3.small", "15.5")
+    assert (db["DBInstanceClass"], db["EngineVersion"]) == ("db.t3.small", "15.15")
     assert emulator.apply_rds_maintenance("db")["applied"] == {}
 
 
 def test_rds_minor_upgrade(emulator: EmulatorClient, rds) -> None:
     create_db(rds)
-    rds.modify_db_instance(DBInstanceIdentifier="db", EngineVersion="15.5")
-    assert emulator.rds_minor_upgrade("db", "15.5") == {
+    rds.modify_db_instance(DBInstanceIdentifier="db", EngineVersion="15.15")
+    assert emulator.rds_minor_upgrade("db", "15.15") == {
         "db_instance_identifier": "db",
-        "engine_version": "15.5",
+        "engine_version": "15.15",
     }
     db = describe_db(rds)
-    assert (db["EngineVersion"], db["PendingModifiedValues"]) == ("15.5", {})
+    assert (db["EngineVersion"], db["PendingModifiedValues"]) == ("15.15", {})
 
 
 def test_rds_control_endpoints_reject_bad_requests(emulator: EmulatorClient) -> None:
     assert control_error(lambda: emulator.apply_rds_maintenance("nope")) == 404
-    assert control_error(lambda: emulator.rds_minor_upgrade("nope", "15.5")) == 404
+    assert control_error(lambda: emulator.rds_minor_upgrade("nope", "15.15")) == 404
     for payload in ({}, {"db_instance_identifier": ""}, {"db_instance_identifier": "db", "x": 1}, ["db"]):
         assert control_error(lambda: emulator._post("/_ode/rds/maintenance", payload)) == 400, payload
     bad_version = {"db_instance_identifier": "db", "engine_version": "latest"}
@@ -421,7 +421,7 @@ def test_rds_delete_with_a_final_snapshot_and_restore_it(rds) -> None:
     assert (snapshot["Status"], snapshot["DBInstanceIdentifier"], snapshot["EngineVersion"]) == (
         "available",
         "db",
-        "15.4",
+        "15.14",
     )
     assert [
         s["DBSnapshotIdentifier"] for s in rds.describe_db_snapshots(DBInstanceIdentifier="db")["DBSnapshots"]
@@ -432,7 +432,7 @@ def test_rds_delete_with_a_final_snapshot_and_restore_it(rds) -> None:
     )["DBInstance"]
     assert (restored["DBInstanceStatus"], restored["DBInstanceClass"]) == ("available", "db.t3.small")
     db = describe_db(rds, "db2")
-    assert (db["Engine"], db["EngineVersion"], db["MasterUsername"]) == ("postgres", "15.4", "app")
+    assert (db["Engine"], db["EngineVersion"], db["MasterUsername"]) == ("postgres", "15.14", "app")
 
 
 def test_rds_modify_refuses_to_shrink_storage(emulator: EmulatorClient, rds) -> None:
@@ -916,7 +916,7 @@ def test_modify_replication_group(elasticache, subnets: list[str]) -> None:
     elasticache.create_cache_parameter_group(
         CacheParameterGroupName="ode-redis7", CacheParameterGroupFamily="redis7", Description="ODE"
     )
-    create_group(elasticache, CacheSubnetGroupName="ode-cache", SecurityGroupIds=["sg-1"])
+    create_group(elasticache, CacheSubnetGroupName="ode-cache", SecurityGroupIds=["sg-1"], EngineVersion="7.0")
     group = elasticache.modify_replication_group(
         ReplicationGroupId="ode",
         CacheNodeType="cache.t4g.medium",
@@ -927,7 +927,7 @@ def test_modify_replication_group(elasticache, subnets: list[str]) -> None:
         MultiAZEnabled=True,
         CacheParameterGroupName="ode-redis7",
         SecurityGroupIds=["sg-2", "sg-3"],
-        EngineVersion="7.2",
+        EngineVersion="7.1",
         ApplyImmediately=False,
     )["ReplicationGroup"]
     for group in (group, describe_group(elasticache)):
@@ -937,7 +937,7 @@ def test_modify_replication_group(elasticache, subnets: list[str]) -> None:
         assert group["SnapshottingClusterId"] == "ode-002"
     for cluster_id in ("ode-001", "ode-002"):
         cluster = member(elasticache, cluster_id)
-        assert (cluster["CacheNodeType"], cluster["EngineVersion"]) == ("cache.t4g.medium", "7.2")
+        assert (cluster["CacheNodeType"], cluster["EngineVersion"]) == ("cache.t4g.medium", "7.1")
         assert cluster["CacheParameterGroup"]["CacheParameterGroupName"] == "ode-redis7"
         assert [g["SecurityGroupId"] for g in cluster["SecurityGroups"]] == ["sg-2", "sg-3"]
         assert cluster["PreferredMaintenanceWindow"] == "tue:03:00-tue:04:00"
@@ -1174,3 +1174,43 @@ def test_reset_forgets_data_state_and_transitions(emulator: EmulatorClient, rds,
     assert describe_db(rds)["PendingModifiedValues"] == {}
     assert create_group(elasticache)["Status"] == "available"
     assert emulator.redis_auth_token_hashes("ode") == []
+
+
+def test_engine_versions_follow_the_calendar(emulator: EmulatorClient) -> None:
+    """RDS and ElastiCache offer the versions their calendars give on the emulator's
+    today: a minor RDS no longer creates is refused at create and modify, a major alone
+    takes its newest minor; the lists page as AWS pages them."""
+    rds, cache = emulator.client("rds"), emulator.client("elasticache")
+    fifteen = rds.describe_db_engine_versions(Engine="postgres", DBParameterGroupFamily="postgres15")
+    assert [v["EngineVersion"] for v in fifteen["DBEngineVersions"]] == ["15.13", "15.14", "15.15"]
+    everything = rds.describe_db_engine_versions(Engine="postgres", IncludeAll=True)["DBEngineVersions"]
+    assert {v["EngineVersion"]: v["Status"] for v in everything}["15.12"] == "deprecated"
+    pages = rds.get_paginator("describe_db_engine_versions").paginate(
+        Engine="postgres", IncludeAll=True, PaginationConfig={"PageSize": 20}
+    )
+    assert sum(len(p["DBEngineVersions"]) for p in pages) == len(everything) > 0
+    # Before 2026-05-01 RDS still created 15.12.
+    emulator.set_today("2026-04-30")
+    assert "15.12" in [v["EngineVersion"] for v in rds.describe_db_engine_versions(Engine="postgres")["DBEngineVersions"]]
+    emulator.set_today(None)
+    create = lambda version: rds.create_db_instance(
+        DBInstanceIdentifier=f"db-{version.replace('.', '-')}", Engine="postgres", EngineVersion=version,
+        DBInstanceClass="db.t3.micro", AllocatedStorage=20, MasterUsername="app", MasterUserPassword="password-12345",
+    )["DBInstance"]
+    with pytest.raises(ClientError) as refused:
+        create("15.4")
+    assert refused.value.response["Error"]["Code"] == "InvalidParameterCombination"
+    assert "Cannot find version 15.4 for postgres" in refused.value.response["Error"]["Message"]
+    assert create("15")["EngineVersion"] == "15.15"
+    with pytest.raises(ClientError):
+        rds.modify_db_instance(DBInstanceIdentifier="db-15", EngineVersion="15.9", ApplyImmediately=True)
+
+    redis = cache.describe_cache_engine_versions(Engine="redis")["CacheEngineVersions"]
+    assert [(v["EngineVersion"], v["CacheParameterGroupFamily"]) for v in redis] == [
+        ("6.2", "redis6.x"), ("7.0", "redis7"), ("7.1", "redis7")
+    ]
+    valkey = cache.describe_cache_engine_versions(Engine="valkey")["CacheEngineVersions"]
+    assert [v["EngineVersion"] for v in valkey] == ["7.2", "8.0", "8.1"]
+    with pytest.raises(ClientError) as refused:
+        cache.describe_cache_engine_versions(CacheParameterGroupFamily="redis8")
+    assert refused.value.response["Error"]["Code"] == "InvalidParameterValue"

@@ -25,7 +25,10 @@ NODE_ROLE = f"arn:aws:iam::{ACCOUNT}:role/ode-eks-node"
 ADMIN_ROLE = f"arn:aws:iam::{ACCOUNT}:role/platform/ode-admin"
 POLICY = "arn:aws:eks::aws:cluster-access-policy/"
 ADDONS = ("vpc-cni", "kube-proxy", "coredns", "aws-ebs-csi-driver")
-KUBERNETES_VERSIONS = ("1.28", "1.29", "1.30", "1.31", "1.32")
+#: What EKS offered on 2025-02-01, the day these tests read its calendar on (the
+#: calendar itself, on other days, is test_cluster_versions_follow_the_calendar's).
+KUBERNETES_VERSIONS = ("1.26", "1.27", "1.28", "1.29", "1.30", "1.31", "1.32")
+CALENDAR_DAY = "2025-02-01"
 # Transitions short enough to wait out, and one that never ends within a test.
 TRANSITION_S = 0.5
 LONG_S = 600
@@ -34,6 +37,7 @@ UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 
 @pytest.fixture
 def eks(emulator: EmulatorClient):
+    emulator.set_today(CALENDAR_DAY)
     return emulator.client("eks")
 
 
@@ -562,7 +566,10 @@ def test_addon_lifecycle(eks, emulator: EmulatorClient) -> None:
     # AWS cannot take a role away by update (serviceAccountRoleArn has a minimum length).
     raw = emulator.client("eks", validate=False)
     no_role = lambda: raw.update_addon(clusterName="ode", addonName="vpc-cni", serviceAccountRoleArn="")
-    assert error_of(no_role) == ("InvalidParameterException", 400)
+    assert error_of(no_role) == ("ValidationException", 400)
+    (violation,) = emulator.api_models()["violations"]
+    assert violation["operation"] == "UpdateAddon" and "serviceAccountRoleArn" in violation["problem"], violation
+    emulator.clear_api_violations()  # made on purpose
 
     assert eks.delete_addon(clusterName="ode", addonName="vpc-cni")["addon"]["status"] == "DELETING"
     assert error_of(lambda: eks.describe_addon(clusterName="ode", addonName="vpc-cni")) == (
@@ -648,7 +655,7 @@ def test_describe_cluster_versions(eks) -> None:
     picked = eks.describe_cluster_versions(clusterVersions=["1.30", "1.19"])["clusterVersions"]
     assert [v["clusterVersion"] for v in picked] == ["1.30"]
     extended = eks.describe_cluster_versions(versionStatus="EXTENDED_SUPPORT")["clusterVersions"]
-    assert [v["clusterVersion"] for v in extended] == ["1.28"]
+    assert [v["clusterVersion"] for v in extended] == ["1.28", "1.27", "1.26"]
     assert eks.describe_cluster_versions(clusterType="eks-local-outposts")["clusterVersions"] == []
     pages = eks.get_paginator("describe_cluster_versions").paginate(PaginationConfig={"PageSize": 2})
     assert [v["clusterVersion"] for page in pages for v in page["clusterVersions"]] == [
@@ -956,6 +963,7 @@ def test_reset_forgets_eks_state_and_transitions(emulator: EmulatorClient, eks) 
     eks.delete_nodegroup(clusterName="ode", nodegroupName="system")
 
     emulator.reset()
+    emulator.set_today(CALENDAR_DAY)  # a reset takes the calendar back to its default
     assert eks.list_clusters()["clusters"] == []
     cluster = create_cluster(eks)  # instant again: the transition time is back to 0
     assert cluster["status"] == "ACTIVE"
@@ -963,3 +971,38 @@ def test_reset_forgets_eks_state_and_transitions(emulator: EmulatorClient, eks) 
     assert eks.list_addons(clusterName="ode")["addons"] == []
     assert eks.list_updates(name="ode")["updateIds"] == []
     assert cluster["accessConfig"]["authenticationMode"] == "CONFIG_MAP"
+
+
+def test_cluster_versions_follow_the_calendar(emulator: EmulatorClient) -> None:
+    """EKS's calendar read on the emulator's today (2026-12-01 unless set): released
+    versions still supported are offered, with their support status; includeAll adds
+    the unsupported ones; a version past its end of extended support is refused at
+    create and upgrade, and a cluster left on one is moved up by AWS."""
+    eks = emulator.client("eks")
+    offered = eks.describe_cluster_versions()["clusterVersions"]
+    assert [(v["clusterVersion"], v["versionStatus"]) for v in offered] == [
+        ("1.35", "STANDARD_SUPPORT"),
+        ("1.34", "STANDARD_SUPPORT"),
+        ("1.33", "EXTENDED_SUPPORT"),
+        ("1.32", "EXTENDED_SUPPORT"),
+    ]
+    (v132,) = [v for v in offered if v["clusterVersion"] == "1.32"]
+    assert (v132["endOfStandardSupportDate"].date().isoformat(), v132["endOfExtendedSupportDate"].date().isoformat()) == (
+        "2026-03-23",
+        "2027-03-23",
+    )
+    everything = eks.describe_cluster_versions(includeAll=True)["clusterVersions"]
+    unsupported = [v["clusterVersion"] for v in everything if v["versionStatus"] == "UNSUPPORTED"]
+    assert unsupported == ["1.31", "1.30", "1.29", "1.28", "1.27", "1.26"]
+    assert error_of(lambda: create_cluster(eks, version="1.29")) == ("InvalidParameterException", 400)
+    assert create_cluster(eks, name="newest", version=None)["version"] == "1.34", "EKS's default is one behind"
+    create_cluster(eks, version="1.32")
+    assert error_of(lambda: eks.update_cluster_version(name="newest", version="1.36")) == ("InvalidParameterException", 400)
+
+    # Before a version's release it is not offered; past its end of extended support,
+    # AWS upgrades the control plane by itself, one minor at a time.
+    emulator.set_today("2025-06-01")
+    assert "1.34" not in [v["clusterVersion"] for v in eks.describe_cluster_versions()["clusterVersions"]]
+    emulator.set_today("2027-03-23")
+    assert eks.describe_cluster(name="ode")["cluster"]["version"] == "1.33"
+    emulator.set_today(None)

@@ -296,3 +296,85 @@ def test_bucket_versioning_response_has_the_documented_root(emulator: EmulatorCl
     body = signed_s3_get(emulator, f"/{BUCKET}?versioning")
     assert b"<Status>Enabled</Status></VersioningConfiguration>" in body, body
     assert s3.get_bucket_versioning(Bucket=BUCKET)["Status"] == "Enabled"
+
+
+def test_requests_are_held_against_the_api_models(emulator: EmulatorClient) -> None:
+    """A request its model refuses is refused as AWS refuses it (EC2's
+    InvalidParameterValue, a JSON service's ValidationException) and recorded with its
+    operation and member; a valid one is counted, and so is an extension's answer."""
+    raw_ec2 = emulator.client("ec2", validate=False)
+    with pytest.raises(ClientError) as refused:
+        raw_ec2.create_vpc(CidrBlock="10.0.0.0/16", InstanceTenancy="shared-ish")
+    assert refused.value.response["Error"]["Code"] == "InvalidParameterValue"
+    raw_logs = emulator.client("logs", validate=False)
+    with pytest.raises(ClientError) as refused:
+        raw_logs.put_retention_policy(logGroupName="", retentionInDays=7)
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
+    emulator.client("eks").describe_cluster_versions()
+    report = emulator.api_models()
+    problems = {(v["operation"], v["problem"].split(":")[0]) for v in report["violations"]}
+    assert problems == {("CreateVpc", "InstanceTenancy"), ("PutRetentionPolicy", "logGroupName")}, report["violations"]
+    assert report["requests"]["ec2:CreateVpc"] >= 1 and report["requests"]["eks:DescribeClusterVersions"] >= 1
+    assert report["answers"]["eks:DescribeClusterVersions"] >= 1
+    assert emulator.client("ec2").describe_vpcs()["Vpcs"] and not [
+        v for v in emulator.client("ec2").describe_vpcs()["Vpcs"] if v["CidrBlock"] == "10.0.0.0/16" and not v["IsDefault"]
+    ], "the refused CreateVpc made nothing"
+    emulator.clear_api_violations()  # made on purpose
+    assert emulator.api_models()["violations"] == []
+
+
+def test_small_pages(emulator: EmulatorClient) -> None:
+    """With a page size set, every list answers that many items a page, whatever the
+    request asked for; a reset goes back to AWS's sizes."""
+    iam = emulator.client("iam")
+    for i in range(5):
+        iam.create_role(RoleName=f"paged-{i}", Path="/paged/", AssumeRolePolicyDocument="{}")
+    emulator.set_page_size(2)
+    first = iam.list_roles(PathPrefix="/paged/", MaxItems=100)
+    assert (len(first["Roles"]), first["IsTruncated"]) == (2, True)
+    pages = iam.get_paginator("list_roles").paginate(PathPrefix="/paged/")
+    assert [len(p["Roles"]) for p in pages] == [2, 2, 1]
+    eks = emulator.client("eks")
+    assert len(eks.describe_cluster_versions()["clusterVersions"]) == 2
+    emulator.reset()
+    assert len(eks.describe_cluster_versions()["clusterVersions"]) == 4
+
+
+def test_failures_on_request(emulator: EmulatorClient) -> None:
+    """A failure a test asks for happens once, the way AWS reports it: a NAT gateway
+    ``failed`` with FailureCode and FailureMessage, a DB instance ``failed`` with its
+    reason in RDS's events, a replication group ``create-failed`` with its reason in
+    ElastiCache's events."""
+    ec2 = emulator.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.8.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.8.1.0/24", AvailabilityZone="us-east-1b")["Subnet"]["SubnetId"]
+    eip = ec2.allocate_address(Domain="vpc")["AllocationId"]
+    emulator.fail_next("nat", "us-east-1b", "Subnet has insufficient free addresses", code="InsufficientFreeAddressesInSubnet")
+    failed = ec2.create_nat_gateway(SubnetId=subnet, AllocationId=eip)["NatGateway"]
+    assert (failed["State"], failed["FailureCode"]) == ("failed", "InsufficientFreeAddressesInSubnet"), failed
+    assert ec2.create_nat_gateway(SubnetId=subnet, AllocationId=eip)["NatGateway"]["State"] == "available"
+
+    rds = emulator.client("rds")
+    emulator.fail_next("db", "broken", "the requested DB instance class is not available in us-east-1b")
+    create = lambda name: rds.create_db_instance(
+        DBInstanceIdentifier=name, Engine="postgres", EngineVersion="15", DBInstanceClass="db.t3.micro",
+        AllocatedStorage=20, MasterUsername="app", MasterUserPassword="password-12345",
+    )["DBInstance"]
+    create("broken")
+    (db,) = rds.describe_db_instances(DBInstanceIdentifier="broken")["DBInstances"]
+    assert db["DBInstanceStatus"] == "failed"
+    events = rds.describe_events(SourceIdentifier="broken", SourceType="db-instance")["Events"]
+    assert "not available in us-east-1b" in events[-1]["Message"], events
+    create("fine")
+    assert rds.describe_db_instances(DBInstanceIdentifier="fine")["DBInstances"][0]["DBInstanceStatus"] == "available"
+
+    cache = emulator.client("elasticache")
+    emulator.fail_next("replication-group", "rg", "insufficient cache.t3.micro capacity")
+    cache.create_replication_group(
+        ReplicationGroupId="rg", ReplicationGroupDescription="x", Engine="redis", CacheNodeType="cache.t3.micro", NumCacheClusters=1
+    )
+    assert cache.describe_replication_groups(ReplicationGroupId="rg")["ReplicationGroups"][0]["Status"] == "create-failed"
+    (event,) = cache.describe_events(SourceIdentifier="rg", SourceType="replication-group")["Events"]
+    assert event["Message"] == "insufficient cache.t3.micro capacity"
+    with pytest.raises(urllib.error.HTTPError):
+        emulator.fail_next("volcano", "x", "no such failure")

@@ -2,7 +2,7 @@
 
 * Every document of the base and the secret the platform module renders
   (modules/platform/templates/ode-secrets.yaml.tftpl, filled with sample values) is
-  valid for Kubernetes 1.29 in strict mode (kubernetes-validate, whose schemas ship in
+  valid for Kubernetes 1.35 (the version a new stack takes on 2026-12-01) in strict mode (kubernetes-validate, whose schemas ship in
   the package: no cluster, and the sockets are closed while it runs). Strict mode
   refuses unknown fields; a test shows it does.
 * kustomization.yaml lists every base file and sets the three ECR images.
@@ -40,7 +40,7 @@ SECRET_TEMPLATE = REPO_ROOT / "modules" / "platform" / "templates" / "ode-secret
 PLATFORM_MAIN = REPO_ROOT / "modules" / "platform" / "main.tf"
 BASE_FILES = ["00-common.yaml", "01-api.yaml", "02-worker.yaml", "03-viewer-ingress.yaml", "04-hpa.yaml"]
 
-KUBERNETES_VERSION = "1.29.0"
+KUBERNETES_VERSION = "1.35.0"
 # What the data tier's outputs look like: no password in either URL.
 SAMPLE_VARS = {
     "namespace": "ode",
@@ -174,8 +174,8 @@ def test_k8s_manifests_valid(no_network: None) -> None:
             problems.append(f"{label}: {error.message}")
             continue
         # The package picks the newest schema not newer than the version asked for:
-        # make sure it really had 1.29's.
-        assert used == "1.29", f"{label}: validated against Kubernetes {used}, not 1.29"
+        # make sure it really had 1.35's.
+        assert used == "1.35", f"{label}: validated against Kubernetes {used}, not 1.35"
     assert not problems, "invalid manifests:\n" + "\n".join(problems)
 
 
@@ -419,7 +419,7 @@ def test_ingress_routes_both_hosts_through_the_alb() -> None:
     assert ingress["apiVersion"] == "networking.k8s.io/v1"
     assert ingress["spec"]["ingressClassName"] == "alb"
     paths = [(rule["host"], path) for rule in ingress["spec"]["rules"] for path in rule["http"]["paths"]]
-    # The 1.29 schema has no enums: a misspelt pathType would pass validation.
+    # The schemas have no enums: a misspelt pathType would pass validation.
     assert {(path["path"], path["pathType"]) for _, path in paths} == {("/", "Prefix")}
     routes = {host: path["backend"]["service"] for host, path in paths}
     assert routes["api.ode.example.com"] == {"name": "ode-api", "port": {"name": "http"}}

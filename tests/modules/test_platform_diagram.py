@@ -47,7 +47,7 @@ def test_diagram_shows_the_seed_topology() -> None:
     assert diagram.startswith("flowchart TB\n")
     for expected in (
         "VPC 10.0.0.0/16: module.network",
-        "EKS 1.29 ode-production-cluster: module.eks",
+        "EKS newest ode-production-cluster: module.eks",
         "node group system<br/>2 x t3.medium (2 to 4)",
         "node group worker<br/>3 x t3.large (3 to 10)",
         "sized by the cluster autoscaler",
@@ -77,7 +77,10 @@ def test_diagram_follows_the_hcl(tmp_path: Path) -> None:
     for old, new in (
         ("default     = 3\n", "default     = 2\n"),
         ('default     = "one_per_az"\n', 'default     = "single"\n'),
-        ('default     = "1.29"\n', 'default     = "1.30"\n'),
+        (
+            "default     = null\n\n  validation {\n    condition     = var.kubernetes_version",
+            'default     = "1.34"\n\n  validation {\n    condition     = var.kubernetes_version',
+        ),
     ):
         assert old in text, old
         text = text.replace(old, new, 1)
@@ -104,7 +107,7 @@ def test_diagram_follows_the_hcl(tmp_path: Path) -> None:
     assert "2 availability zones with one NAT gateway" in " ".join(out.read_text().split())
     assert diagram.count("<br/>NAT gateway") == 1
     assert "zone 3" not in diagram and "zone 2" in diagram
-    assert "EKS 1.30" in diagram
+    assert "EKS 1.34" in diagram
     assert "node group general<br/>1 to 5 x m6i.large" in diagram
     assert "node group system" not in diagram
     assert "ode-jobs" in diagram
@@ -113,8 +116,8 @@ def test_diagram_follows_the_hcl(tmp_path: Path) -> None:
 
 def test_check_fails_on_a_stale_page(tmp_path: Path) -> None:
     stale = tmp_path / "page.md"
-    stale.write_text(PAGE.read_text().replace("EKS 1.29", "EKS 1.28"))
+    stale.write_text(PAGE.read_text().replace("EKS newest", "EKS 1.28"))
     proc = generate("--check", "--output", stale)
     assert proc.returncode == 1, proc.stdout + proc.stderr
-    assert "+" in proc.stdout and "EKS 1.29" in proc.stdout and "out of date" in proc.stderr
+    assert "+" in proc.stdout and "EKS newest" in proc.stdout and "out of date" in proc.stderr
     assert "EKS 1.28" in stale.read_text(), "--check must not rewrite the page"

@@ -100,6 +100,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any, Callable
 
 from moto.core.responses import ActionResult, EmptyResult
@@ -125,6 +126,7 @@ from moto.logs.exceptions import ResourceNotFoundException as LogGroupNotFound
 from moto.logs.models import LogsBackend
 from moto.logs.responses import LogsResponse
 from moto.moto_api._internal import mock_random as random
+from . import api_models, paging
 from moto.rds.exceptions import (
     DBInstanceNotFoundError,
     DBParameterGroupNotFoundError,
@@ -132,6 +134,7 @@ from moto.rds.exceptions import (
     RDSClientError,
 )
 from moto.rds.models import DBInstance, RDSBackend, rds_backends
+from moto.rds.models import Event as RdsEvent
 from moto.rds.responses import RDSResponse
 
 # -- settings and catalogs ---------------------------------------------------------------
@@ -164,8 +167,17 @@ RDS_ORACLE_ENGINES = frozenset({"oracle-ee", "oracle-ee-cdb", "oracle-se2", "ora
 #: Performance Insights keeps its data this long unless told otherwise (days).
 PERFORMANCE_INSIGHTS_RETENTION_DAYS = 7
 
-#: The engine version of a replication group created without one.
-DEFAULT_REDIS_VERSION = "7.1"
+#: The emulator's "today" for the engine version calendars (``POST /_ode/today``).
+DEFAULT_TODAY = datetime(2026, 12, 1, tzinfo=timezone.utc)
+_today = DEFAULT_TODAY
+
+
+def set_today(day: datetime | None) -> None:
+    """Read the engine version calendars on ``day`` (None: :data:`DEFAULT_TODAY`)."""
+    global _today
+    _today = day or DEFAULT_TODAY
+
+
 #: The maintenance window of a replication group created without one.
 DEFAULT_CACHE_MAINTENANCE_WINDOW = "sun:05:00-sun:06:00"
 #: The cache parameter group families CreateCacheParameterGroup accepts.
@@ -268,11 +280,170 @@ def _settle(backend: Any, now: float) -> None:
         change.apply()
 
 
+# -- engine version calendars ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EngineRelease:
+    """A version of an RDS or ElastiCache engine: offered for new databases and upgrades
+    from ``released`` until ``creation_ends`` (None: still offered), then deprecated."""
+
+    engine: str
+    version: str
+    family: str
+    released: datetime
+    creation_ends: datetime | None = None
+
+    def status(self, on: datetime) -> str | None:
+        """``available`` or ``deprecated`` on day ``on``; None before the release."""
+        if on < self.released:
+            return None
+        return "available" if self.creation_ends is None or on < self.creation_ends else "deprecated"
+
+
+def _d(text: str) -> datetime:
+    return datetime.fromisoformat(text + "T00:00:00+00:00")
+
+
+def _postgres(version: str, released: str, ends: str | None = None) -> EngineRelease:
+    return EngineRelease("postgres", version, "postgres" + version.split(".")[0], _d(released), _d(ends) if ends else None)
+
+
+#: RDS for PostgreSQL minors (DescribeDBEngineVersions). RDS stopped creating 15.9 to
+#: 15.12 on 2026-05-01 (end of standard support 2026-05-31); the other end dates of
+#: older minors stand for "long before" and are the emulator's own.
+POSTGRES_RELEASES: tuple[EngineRelease, ...] = (
+    *(_postgres(f"15.{m}", "2023-09-01", "2025-03-31") for m in range(4, 9)),
+    *(_postgres(f"15.{m}", released, "2026-05-01") for m, released in ((9, "2024-11-21"), (10, "2024-12-16"), (11, "2025-02-20"), (12, "2025-03-05"))),
+    _postgres("15.13", "2025-05-08"),
+    _postgres("15.14", "2025-08-14"),
+    _postgres("15.15", "2025-11-13"),
+    _postgres("16.9", "2025-05-08"),
+    _postgres("16.10", "2025-08-14"),
+    _postgres("16.11", "2025-11-13"),
+    _postgres("17.5", "2025-05-08"),
+    _postgres("17.6", "2025-08-14"),
+    _postgres("17.7", "2025-11-13"),
+)
+
+
+def _cache(engine: str, version: str, family: str, released: str) -> EngineRelease:
+    return EngineRelease(engine, version, family, _d(released))
+
+
+#: ElastiCache engine versions (DescribeCacheEngineVersions): Redis OSS and Valkey.
+CACHE_RELEASES: tuple[EngineRelease, ...] = (
+    _cache("redis", "6.2", "redis6.x", "2021-10-07"),
+    _cache("redis", "7.0", "redis7", "2022-11-07"),
+    _cache("redis", "7.1", "redis7", "2023-11-27"),
+    _cache("valkey", "7.2", "valkey7", "2024-10-08"),
+    _cache("valkey", "8.0", "valkey8", "2024-11-21"),
+    _cache("valkey", "8.1", "valkey8", "2025-07-01"),
+)
+
+
+def _parts(version: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in version.split(".") if p.isdigit())
+
+
+def _offered(releases: tuple[EngineRelease, ...], engine: str) -> list[EngineRelease]:
+    """The releases of ``engine`` available today, oldest first."""
+    return sorted(
+        (r for r in releases if r.engine == engine and r.status(_today) == "available"),
+        key=lambda r: _parts(r.version),
+    )
+
+
+def _engine_version_to_create(releases: tuple[EngineRelease, ...], engine: str, version: str | None) -> str | None:
+    """The version a create or modify gets for the EngineVersion it asked: the asked
+    one when available today, the newest of its major for a major alone (AWS's
+    default minor of that major), None when AWS would refuse it."""
+    offered = _offered(releases, engine)
+    if version is None:
+        return offered[-1].version if offered else None
+    if "." not in version:
+        same = [r.version for r in offered if r.version.split(".")[0] == version]
+        return same[-1] if same else None
+    return version if any(r.version == version for r in offered) else None
+
+
+def _page(items: list[Any], marker: str | None, max_records: int | None, low: int, high: int) -> tuple[list[Any], str | None]:
+    """One page of ``items`` by Marker (the index to start at) and MaxRecords
+    (``low`` to ``high``, default ``high``), refusing what AWS refuses."""
+    size = high if max_records is None else max_records
+    if paging.size():
+        low = 1  # the emulator's small pages (tests/support/paging.py)
+    if not low <= size <= high:
+        raise _invalid_value(f"MaxRecords must be between {low} and {high}.")
+    start = 0
+    if marker is not None:
+        if not marker.isdigit() or int(marker) > len(items):
+            raise _invalid_value(f"Invalid marker: {marker}")
+        start = int(marker)
+    end = start + size
+    return items[start:end], (str(end) if end < len(items) else None)
+
+
 # -- RDS ---------------------------------------------------------------------------------
 
 
 def _rds_error(code: str, message: str) -> RDSClientError:
     return RDSClientError(code, message)
+
+
+# -- failures a test asks for -----------------------------------------------------------
+
+#: ``db``: the next CreateDBInstance of that identifier ends ``failed``; ``replication-group``:
+#: the next CreateReplicationGroup of that id ends ``create-failed``. Either way the
+#: service records the reason as an event (DescribeEvents), as AWS does.
+FAILURE_KINDS = ("db", "replication-group")
+_FAILURES: list[tuple[str, str, str]] = []
+
+
+def fail_next(kind: str, name: str, message: str) -> None:
+    """Make the next create of ``name`` fail with ``message`` (see :data:`FAILURE_KINDS`)."""
+    if kind not in FAILURE_KINDS:
+        raise ValueError(f"kind must be one of {FAILURE_KINDS}, not {kind!r}")
+    with _LOCK:
+        _FAILURES.append((kind, name, message))
+
+
+def clear_failures() -> None:
+    with _LOCK:
+        _FAILURES.clear()
+        _CACHE_EVENTS.clear()
+
+
+def _take_failure(kind: str, name: str) -> str | None:
+    for failure in _FAILURES:
+        if failure[:2] == (kind, name):
+            _FAILURES.remove(failure)
+            return failure[2]
+    return None
+
+
+def _rds_event(backend: RDSBackend, db: DBInstance, message: str) -> None:
+    """An event of ``db`` in RDS's event log, as DescribeEvents lists it."""
+    event = RdsEvent.__new__(RdsEvent)
+    event.source_identifier = db.db_instance_identifier
+    event.source_type = "db-instance"
+    event.message = message
+    event.event_categories = ["failure"]
+    event.source_arn = db.db_instance_arn
+    event.date = utcnow()
+    backend.events.append(event)
+
+
+#: ElastiCache's event log (moto: none): dicts in the Event shape, newest last.
+_CACHE_EVENTS: list[dict[str, Any]] = []
+
+
+def _rds_engine_version(asked: str | None) -> str:
+    """The PostgreSQL version a create or modify gets, or RDS's refusal."""
+    version = _engine_version_to_create(POSTGRES_RELEASES, "postgres", asked)
+    if version is None:
+        raise _rds_error("InvalidParameterCombination", f"Cannot find version {asked} for postgres")
+    return version
 
 
 def _pending_values(db: DBInstance) -> dict[str, Any]:
@@ -478,11 +649,25 @@ class _RdsHandlers:
 
     def create_db_instance(self) -> ActionResult:
         """moto's CreateDBInstance, keeping Performance Insights; ``creating`` until the
-        transition time."""
+        transition time. A PostgreSQL EngineVersion must be one RDS offers today (a
+        major alone takes its newest minor), as on AWS (moto: any)."""
+        if (self.params.get("Engine") or "") == "postgres":
+            self.params["EngineVersion"] = _rds_engine_version(self.params.get("EngineVersion"))
         result = _moto_rds["create_db_instance"](self)
         db = result.result["DBInstance"]
         _adopt_performance_insights(db, self.params)
-        _rds_transition(self.backend, db, "creating")
+        failure = _take_failure("db", db.db_instance_identifier)
+        if failure is not None:
+            # ``creating`` for the transition time, then ``failed``, with the reason.
+            db.status = "creating"
+
+            def fail() -> None:
+                db.status = "failed"
+                _rds_event(self.backend, db, failure)
+
+            _after_transition(self.backend, fail)
+        else:
+            _rds_transition(self.backend, db, "creating")
         return result
 
     def restore_db_instance_from_db_snapshot(self) -> ActionResult:
@@ -532,6 +717,8 @@ class _RdsHandlers:
                 f"Database instance {db.db_instance_identifier} is {db.status}; it must be available to be modified.",
             )
         _refuse_storage_shrink(db, self.params)
+        if db.engine == "postgres" and self.params.get("EngineVersion") is not None:
+            self.params["EngineVersion"] = _rds_engine_version(self.params["EngineVersion"])
         pending = _pending_values(db)
         deferred: dict[str, Any] = {}
         if self.params.get("ApplyImmediately"):
@@ -552,6 +739,65 @@ class _RdsHandlers:
         _adopt_performance_insights(db, self.params)
         _rds_transition(backend, db, "modifying")
         return result
+
+    def describe_db_engine_versions(self) -> ActionResult:
+        """DescribeDBEngineVersions (moto: not implemented) from :data:`POSTGRES_RELEASES`
+        on the emulator's today: filtered by Engine, EngineVersion (a major alone
+        matches its minors), DBParameterGroupFamily, the ``engine``, ``engine-version``,
+        ``db-parameter-group-family`` and ``status`` filters and DefaultOnly (the newest
+        per major); deprecated versions only with IncludeAll; paged by MaxRecords (20 to
+        100) and Marker."""
+        params = self.params
+        engine, version = params.get("Engine"), params.get("EngineVersion")
+        family = params.get("DBParameterGroupFamily")
+        include_all = str(params.get("IncludeAll", "false")).lower() == "true"
+        filters = {f["Name"]: f.get("Values", []) for f in params.get("Filters", []) or []}
+        unknown = set(filters) - {"engine", "engine-version", "db-parameter-group-family", "status", "engine-mode"}
+        if unknown:
+            raise _invalid_value(f"Unrecognized filter name: {sorted(unknown)[0]}")
+        chosen = []
+        for r in sorted(POSTGRES_RELEASES, key=lambda r: (r.engine, _parts(r.version))):
+            status = r.status(_today)
+            if status is None or (status == "deprecated" and not include_all and "status" not in filters):
+                continue
+            if engine not in (None, r.engine) or family not in (None, r.family):
+                continue
+            if version is not None and r.version != version and r.version.split(".")[0] != version:
+                continue
+            if any(
+                values and value not in values
+                for value, values in (
+                    (r.engine, filters.get("engine")),
+                    (r.version, filters.get("engine-version")),
+                    (r.family, filters.get("db-parameter-group-family")),
+                    (status, filters.get("status")),
+                )
+            ):
+                continue
+            chosen.append((r, status))
+        if str(params.get("DefaultOnly", "false")).lower() == "true":
+            newest: dict[str, tuple[EngineRelease, str]] = {}
+            for r, status in chosen:
+                newest[r.family] = (r, status)
+            chosen = list(newest.values())
+        max_records = self._get_param("MaxRecords")
+        page, marker = _page(chosen, params.get("Marker"), int(max_records) if max_records else None, 20, 100)
+        return ActionResult(
+            {
+                "DBEngineVersions": [
+                    {
+                        "Engine": r.engine,
+                        "EngineVersion": r.version,
+                        "DBParameterGroupFamily": r.family,
+                        "DBEngineDescription": "PostgreSQL",
+                        "DBEngineVersionDescription": f"PostgreSQL {r.version}-R1",
+                        "Status": status,
+                    }
+                    for r, status in page
+                ],
+                **({"Marker": marker} if marker else {}),
+            }
+        )
 
     def delete_db_instance(self) -> ActionResult:
         """DeleteDBInstance: needs FinalDBSnapshotIdentifier or SkipFinalSnapshot, as on
@@ -620,13 +866,16 @@ class _RdsHandlers:
 
     def describe_db_parameters(self) -> ActionResult:
         """DescribeDBParameters with each parameter's Source; moto knows only the
-        parameters set by the user, so another Source answers none."""
+        parameters set by the user, so another Source answers none. Paged by
+        MaxRecords (20 to 100) and Marker (moto: one page)."""
         result = _moto_rds["describe_db_parameters"](self)
         source = self.params.get("Source")
         parameters = [{"Source": "user", **p} for p in result.result["Parameters"]]
         if source not in (None, "user"):
             parameters = []
-        return ActionResult({"Parameters": parameters})
+        max_records = self._get_param("MaxRecords")
+        page, marker = _page(parameters, self.params.get("Marker"), int(max_records) if max_records else None, 20, 100)
+        return ActionResult({"Parameters": page, **({"Marker": marker} if marker else {})})
 
     # -- tags --
 
@@ -660,6 +909,17 @@ class CacheParameterGroup:
     is_global: bool = False
     # Parameter name -> value, as the user set them.
     values: dict[str, str] = field(default_factory=dict)
+
+
+def _cache_engine_version(engine: str, asked: str | None) -> str:
+    """The version a replication group gets for the EngineVersion it asked (a major
+    alone: its newest minor), or ElastiCache's refusal."""
+    if engine not in ("redis", "valkey"):
+        raise _invalid_value(f"Invalid engine: {engine}")
+    version = _engine_version_to_create(CACHE_RELEASES, engine, asked)
+    if version is None:
+        raise _invalid_value(f"Specified engine version {asked} is not supported for engine {engine}.")
+    return version
 
 
 def _cache_error(code: str, message: str) -> ElastiCacheException:
@@ -912,6 +1172,7 @@ def _member_cluster(
 
 def _sync_member(group: ReplicationGroup, cluster: CacheCluster) -> None:
     """A member cluster takes the group's settings that DescribeCacheClusters shows."""
+    cluster.engine = group.engine
     cluster.cache_node_type = group.cache_node_type
     cluster.engine_version = group.engine_version
     cluster.cache_parameter_group_name = group.cache_parameter_group_name
@@ -1088,6 +1349,8 @@ class _CacheHandlers:
         transit = bool(self._get_bool_param("TransitEncryptionEnabled"))
         if token is not None:
             _check_auth_token(token, transit)
+        engine = (self._get_param("Engine") or "redis").lower()
+        version = _cache_engine_version(engine, self._get_param("EngineVersion"))
         subnet_group = self._get_param("CacheSubnetGroupName")
         if subnet_group and subnet_group not in backend.cache_subnet_groups:
             raise CacheSubnetGroupNotFound(subnet_group)
@@ -1104,7 +1367,7 @@ class _CacheHandlers:
         group = result.result["ReplicationGroup"]
         group.ode_auth_tokens = [token] if token else []
         group.pending_modified_values = {}
-        group.engine_version = group.engine_version or DEFAULT_REDIS_VERSION
+        group.engine, group.engine_version = engine, version
         group.cache_parameter_group_name = parameter_group or _default_parameter_group_name(
             group.engine, group.engine_version
         )
@@ -1131,7 +1394,24 @@ class _CacheHandlers:
                 _add_member(backend, group, zones[index % len(zones)] if zones else None)
             group.snapshotting_cluster_id = None
             _update_snapshotting_cluster(group)
-        _cache_transition(backend, group, "creating")
+        failure = _take_failure("replication-group", group.replication_group_id)
+        if failure is not None:
+            _set_cache_status(backend, group, "creating")
+
+            def fail() -> None:
+                _set_cache_status(backend, group, "create-failed")
+                _CACHE_EVENTS.append(
+                    {
+                        "SourceIdentifier": group.replication_group_id,
+                        "SourceType": "replication-group",
+                        "Message": failure,
+                        "Date": utcnow(),
+                    }
+                )
+
+            _after_transition(backend, fail)
+        else:
+            _cache_transition(backend, group, "creating")
         return result
 
     def modify_replication_group(self) -> ActionResult:
@@ -1144,6 +1424,17 @@ class _CacheHandlers:
         parameter_group = self._get_param("CacheParameterGroupName")
         if parameter_group is not None:
             _parameter_group(backend, parameter_group)
+        engine = (self._get_param("Engine") or group.engine).lower()
+        if engine != group.engine and not (group.engine, engine) == ("redis", "valkey"):
+            raise _invalid_combination(f"Cannot change the engine from {group.engine} to {engine}.")
+        version = self._get_param("EngineVersion")
+        if version is not None or engine != group.engine:
+            version = _cache_engine_version(engine, version)
+            if engine == group.engine and _parts(version) < _parts(group.engine_version):
+                raise _invalid_value(
+                    f"Cannot downgrade the engine of {group.replication_group_id} from {group.engine_version} to {version}."
+                )
+            group.engine, group.engine_version = engine, version
         transit = self._get_bool_param("TransitEncryptionEnabled")
         transit_after = group.transit_encryption_enabled if transit is None else transit
         strategy = self._get_param("AuthTokenUpdateStrategy")
@@ -1154,7 +1445,6 @@ class _CacheHandlers:
             ("CacheNodeType", "cache_node_type"),
             ("SnapshotWindow", "snapshot_window"),
             ("CacheParameterGroupName", "cache_parameter_group_name"),
-            ("EngineVersion", "engine_version"),
             ("NotificationTopicArn", "notification_topic_arn"),
             ("TransitEncryptionMode", "transit_encryption_mode"),
             ("IpDiscovery", "ip_discovery"),
@@ -1287,6 +1577,59 @@ class _CacheHandlers:
 
     # -- subnet groups --
 
+    def describe_events(self) -> ActionResult:
+        """DescribeEvents (moto: not implemented) from the events the emulator records,
+        newest first, filtered by SourceIdentifier and SourceType; paged by
+        MaxRecords (20 to 100) and Marker."""
+        source, kind = self._get_param("SourceIdentifier"), self._get_param("SourceType")
+        if source is not None and kind is None:
+            raise _invalid_combination("Cannot specify source identifier without source type")
+        events = [
+            e
+            for e in reversed(_CACHE_EVENTS)
+            if source in (None, e["SourceIdentifier"]) and kind in (None, e["SourceType"])
+        ]
+        page, marker = _page(events, self._get_param("Marker"), self._get_int_param("MaxRecords"), 20, 100)
+        return ActionResult({"Events": page, **({"Marker": marker} if marker else {})})
+
+    def describe_cache_engine_versions(self) -> ActionResult:
+        """DescribeCacheEngineVersions (moto: not implemented) from :data:`CACHE_RELEASES`
+        on the emulator's today: filtered by Engine, EngineVersion,
+        CacheParameterGroupFamily and DefaultOnly (the newest per family); paged by
+        MaxRecords (20 to 100) and Marker."""
+        engine = self._get_param("Engine")
+        version = self._get_param("EngineVersion")
+        family = self._get_param("CacheParameterGroupFamily")
+        if family is not None and family not in CACHE_PARAMETER_FAMILIES:
+            raise _invalid_value(f"Invalid parameter group family: {family}")
+        chosen = [
+            r
+            for r in sorted(CACHE_RELEASES, key=lambda r: (r.engine, _parts(r.version)))
+            if r.status(_today) == "available"
+            and engine in (None, r.engine)
+            and version in (None, r.version)
+            and family in (None, r.family)
+        ]
+        if self._get_bool_param("DefaultOnly"):
+            newest = {r.family: r for r in chosen}
+            chosen = list(newest.values())
+        page, marker = _page(chosen, self._get_param("Marker"), self._get_int_param("MaxRecords"), 20, 100)
+        return ActionResult(
+            {
+                "CacheEngineVersions": [
+                    {
+                        "Engine": r.engine,
+                        "EngineVersion": r.version,
+                        "CacheParameterGroupFamily": r.family,
+                        "CacheEngineDescription": "Redis OSS" if r.engine == "redis" else "Valkey",
+                        "CacheEngineVersionDescription": f"{'Redis OSS' if r.engine == 'redis' else 'Valkey'} {r.version}",
+                    }
+                    for r in page
+                ],
+                **({"Marker": marker} if marker else {}),
+            }
+        )
+
     def create_cache_subnet_group(self) -> ActionResult:
         """moto's CreateCacheSubnetGroup, with zone names."""
         result = _moto_cache["create_cache_subnet_group"](self)
@@ -1388,10 +1731,13 @@ class _CacheHandlers:
 
     def describe_cache_parameters(self) -> ActionResult:
         """DescribeCacheParameters (moto: not implemented): engine defaults (Source
-        ``system``) and the user's values (``user``), filtered by Source."""
+        ``system``) and the user's values (``user``), filtered by Source; paged by
+        MaxRecords (20 to 100) and Marker."""
         backend = self.elasticache_backend
         group = _parameter_group(backend, self._get_param("CacheParameterGroupName"))
-        return ActionResult({"Parameters": _cache_parameters(group, self._get_param("Source"))})
+        parameters = _cache_parameters(group, self._get_param("Source"))
+        page, marker = _page(parameters, self._get_param("Marker"), self._get_int_param("MaxRecords"), 20, 100)
+        return ActionResult({"Parameters": page, **({"Marker": marker} if marker else {})})
 
     def delete_cache_parameter_group(self) -> EmptyResult:
         """DeleteCacheParameterGroup (moto: not implemented), refused while in use."""
@@ -1512,14 +1858,15 @@ def install(transition_s: Callable[[], float]) -> None:
     time. Running it again only replaces ``transition_s``."""
     global _transition_s
     _transition_s = transition_s
-    for response_class, handlers in (
-        (RDSResponse, _RdsHandlers),
-        (ElastiCacheResponse, _CacheHandlers),
-        (LogsResponse, _LogsHandlers),
+    for response_class, handlers, service in (
+        (RDSResponse, _RdsHandlers, "rds"),
+        (ElastiCacheResponse, _CacheHandlers, "elasticache"),
+        (LogsResponse, _LogsHandlers, "logs"),
     ):
-        for name, handler in vars(handlers).items():
-            if not name.startswith("__"):
-                setattr(response_class, name, handler)
+        names = [name for name in vars(handlers) if not name.startswith("__")]
+        for name in names:
+            setattr(response_class, name, vars(handlers)[name])
+        api_models.check_answers(response_class, service, names)
     if not getattr(DBInstance.__init__, "ode_unique_resource_id", False):
         DBInstance.__init__ = _with_unique_resource_id(DBInstance.__init__)
     setattr(DBInstance, "pending_modified_values", property(_db_pending_modified_values))

@@ -126,6 +126,13 @@ def error_diagnostics(core: Core, workdir: Path, *plan_args: str) -> Diagnosed:
     return Diagnosed(result, _errors(_diagnostics_of_plan(result)))
 
 
+def plan_diagnostics(core: Core, workdir: Path, *plan_args: str) -> tuple[Result, list[Diagnostic]]:
+    """Run ``plan -json`` (with ``plan_args``); its result and every diagnostic it
+    reported, warnings included."""
+    result = core.run(workdir, "plan", "-json", "-input=false", *plan_args, check=False)
+    return result, [Diagnostic.from_json(d) for d in _diagnostics_of_plan(result)]
+
+
 def apply_errors(core: Core, workdir: Path, *args: str) -> Diagnosed:
     """Run ``apply -json -auto-approve`` (with ``args``) and return its error diagnostics."""
     result = core.run(workdir, "apply", "-json", "-input=false", "-auto-approve", *args, check=False)

@@ -69,32 +69,35 @@ from moto.eks.models import (
     paginated_list,
 )
 from moto.eks.responses import EKSResponse
+
+from . import api_models
 from moto.moto_api._internal import mock_random as random
 
 # -- catalog and defaults ----------------------------------------------------------------
 
-#: The Kubernetes version of a cluster created without one (moto: 1.19).
-DEFAULT_CLUSTER_VERSION = "1.31"
 #: The platform version of a cluster just moved to a new Kubernetes version.
 NEW_PLATFORM_VERSION = "eks.1"
 #: The newest EKS optimized AMI release per Kubernetes version (node group releaseVersion).
 AMI_RELEASES = {
-    "1.28": "1.28.15-20241213",
-    "1.29": "1.29.10-20241213",
-    "1.30": "1.30.7-20241213",
-    "1.31": "1.31.3-20241213",
-    "1.32": "1.32.0-20250123",
+    "1.26": "1.26.15-20250610",
+    "1.27": "1.27.16-20250715",
+    "1.28": "1.28.15-20251120",
+    "1.29": "1.29.15-20260310",
+    "1.30": "1.30.14-20260710",
+    "1.31": "1.31.14-20261110",
+    "1.32": "1.32.10-20261120",
+    "1.33": "1.33.6-20261120",
+    "1.34": "1.34.2-20261120",
+    "1.35": "1.35.0-20261120",
 }
-_K8S = ("1.28", "1.29", "1.30", "1.31", "1.32")
+_K8S = tuple(AMI_RELEASES)
 
 
 @dataclass(frozen=True)
 class ClusterVersion:
-    """A Kubernetes version EKS offers, as DescribeClusterVersions reports it.
-
-    ``support`` is the versionStatus on the catalog's date (early 2025), fixed so that
-    the answers do not change with the machine's clock.
-    """
+    """A Kubernetes version of EKS's calendar: its release, end of standard support and
+    end of extended support (AWS's published dates). Its versionStatus follows from
+    :func:`today`."""
 
     version: str
     patch: str
@@ -102,29 +105,78 @@ class ClusterVersion:
     released: datetime
     end_of_standard_support: datetime
     end_of_extended_support: datetime
-    support: str = "STANDARD_SUPPORT"
+
+    def support(self, on: datetime) -> str | None:
+        """The versionStatus on day ``on``; None before the release."""
+        if on < self.released:
+            return None
+        if on < self.end_of_standard_support:
+            return "STANDARD_SUPPORT"
+        if on < self.end_of_extended_support:
+            return "EXTENDED_SUPPORT"
+        return "UNSUPPORTED"
 
 
 def _day(text: str) -> datetime:
     return datetime.fromisoformat(text + "T00:00:00+00:00")
 
 
-#: What DescribeClusterVersions answers, newest first: the versions of :data:`_K8S`.
+#: EKS's calendar, newest first: release, end of standard and end of extended support.
 CLUSTER_VERSIONS: tuple[ClusterVersion, ...] = (
-    ClusterVersion("1.32", "1.32.0", "eks.2", _day("2025-01-23"), _day("2026-03-23"), _day("2027-03-23")),
-    ClusterVersion("1.31", "1.31.3", "eks.17", _day("2024-09-26"), _day("2025-11-26"), _day("2026-11-26")),
-    ClusterVersion("1.30", "1.30.7", "eks.25", _day("2024-05-23"), _day("2025-07-23"), _day("2026-07-23")),
-    ClusterVersion("1.29", "1.29.10", "eks.28", _day("2024-01-23"), _day("2025-03-23"), _day("2026-03-23")),
-    ClusterVersion(
-        "1.28",
-        "1.28.15",
-        "eks.34",
-        _day("2023-09-26"),
-        _day("2024-11-26"),
-        _day("2025-11-26"),
-        support="EXTENDED_SUPPORT",
-    ),
+    ClusterVersion("1.35", "1.35.0", "eks.3", _day("2026-01-27"), _day("2027-03-27"), _day("2028-03-27")),
+    ClusterVersion("1.34", "1.34.2", "eks.9", _day("2025-10-02"), _day("2026-12-02"), _day("2027-12-02")),
+    ClusterVersion("1.33", "1.33.6", "eks.17", _day("2025-05-29"), _day("2026-07-29"), _day("2027-07-29")),
+    ClusterVersion("1.32", "1.32.10", "eks.24", _day("2025-01-23"), _day("2026-03-23"), _day("2027-03-23")),
+    ClusterVersion("1.31", "1.31.14", "eks.40", _day("2024-09-26"), _day("2025-11-26"), _day("2026-11-26")),
+    ClusterVersion("1.30", "1.30.14", "eks.45", _day("2024-05-23"), _day("2025-07-23"), _day("2026-07-23")),
+    ClusterVersion("1.29", "1.29.15", "eks.50", _day("2024-01-23"), _day("2025-03-23"), _day("2026-03-23")),
+    ClusterVersion("1.28", "1.28.15", "eks.55", _day("2023-09-26"), _day("2024-11-26"), _day("2025-11-26")),
+    ClusterVersion("1.27", "1.27.16", "eks.60", _day("2023-05-24"), _day("2024-07-24"), _day("2025-07-24")),
+    ClusterVersion("1.26", "1.26.15", "eks.62", _day("2023-04-11"), _day("2024-06-11"), _day("2025-06-11")),
 )
+_CALENDAR = {v.version: v for v in CLUSTER_VERSIONS}
+
+#: The emulator's "today" unless a test sets another (``POST /_ode/today``): the date of
+#: the calendar above, so that answers do not change with the machine's clock.
+DEFAULT_TODAY = _day("2026-12-01")
+_today = DEFAULT_TODAY
+
+
+def today() -> datetime:
+    return _today
+
+
+def set_today(day: datetime | None) -> None:
+    """Move the emulator's calendar to ``day`` (None: back to :data:`DEFAULT_TODAY`).
+    Clusters whose version is past its end of extended support are upgraded by AWS to
+    the next minor, as EKS does."""
+    global _today
+    _today = day or DEFAULT_TODAY
+
+
+def supported_versions() -> list[ClusterVersion]:
+    """The versions EKS creates and upgrades to today (standard or extended support)."""
+    return [v for v in CLUSTER_VERSIONS if v.support(_today) in ("STANDARD_SUPPORT", "EXTENDED_SUPPORT")]
+
+
+def default_cluster_version() -> str:
+    """The version of a cluster created without one: the newest in standard support
+    but one, as EKS keeps its default a version behind the newest (the newest when it
+    is the only one)."""
+    standard = [v.version for v in CLUSTER_VERSIONS if v.support(_today) == "STANDARD_SUPPORT"]
+    return standard[1] if len(standard) > 1 else (standard or [supported_versions()[0].version])[0]
+
+
+def _check_offered(version: str) -> None:
+    """AWS's refusal of a version it does not sell today."""
+    known = _CALENDAR.get(version)
+    if known is None or known.support(_today) not in ("STANDARD_SUPPORT", "EXTENDED_SUPPORT"):
+        raise _invalid_parameter(
+            f"unsupported Kubernetes version {version}; supported versions: "
+            + ", ".join(sorted((v.version for v in supported_versions()), key=_minor))
+        )
+
+
 # The deprecated ``status`` field of a ClusterVersionInformation, by versionStatus.
 _SUPPORT_STATUS = {
     "STANDARD_SUPPORT": "standard-support",
@@ -166,6 +218,12 @@ ADDON_CATALOG: dict[str, AddonKind] = {
         "networking",
         False,
         (
+            AddonRelease("v1.35.0-eksbuild.2", ("1.35",)),
+            AddonRelease("v1.35.0-eksbuild.1", ("1.35",), default_for=("1.35",)),
+            AddonRelease("v1.34.1-eksbuild.2", ("1.34",)),
+            AddonRelease("v1.34.0-eksbuild.4", ("1.34",), default_for=("1.34",)),
+            AddonRelease("v1.33.5-eksbuild.2", ("1.33",)),
+            AddonRelease("v1.33.3-eksbuild.4", ("1.33",), default_for=("1.33",)),
             AddonRelease("v1.32.0-eksbuild.2", ("1.32",)),
             AddonRelease("v1.32.0-eksbuild.1", ("1.32",), default_for=("1.32",)),
             AddonRelease("v1.31.2-eksbuild.3", ("1.31",)),
@@ -176,20 +234,26 @@ ADDON_CATALOG: dict[str, AddonKind] = {
             AddonRelease("v1.29.7-eksbuild.2", ("1.29",), default_for=("1.29",)),
             AddonRelease("v1.28.15-eksbuild.4", ("1.28",)),
             AddonRelease("v1.28.12-eksbuild.2", ("1.28",), default_for=("1.28",)),
+            AddonRelease("v1.27.16-eksbuild.5", ("1.27",)),
+            AddonRelease("v1.26.15-eksbuild.5", ("1.26",)),
+            AddonRelease("v1.26.15-eksbuild.2", ("1.26",), default_for=("1.26",)),
+            AddonRelease("v1.27.16-eksbuild.3", ("1.27",), default_for=("1.27",)),
         ),
     ),
     "coredns": AddonKind(
         "networking",
         False,
         (
-            AddonRelease("v1.11.4-eksbuild.2", ("1.32",)),
+            AddonRelease("v1.12.4-eksbuild.1", ("1.33", "1.34", "1.35")),
+            AddonRelease("v1.12.3-eksbuild.1", ("1.32", "1.33", "1.34", "1.35"), default_for=("1.34", "1.35")),
+            AddonRelease("v1.11.4-eksbuild.2", ("1.32", "1.33"), default_for=("1.33",)),
             AddonRelease(
                 "v1.11.3-eksbuild.2", ("1.29", "1.30", "1.31", "1.32"), default_for=("1.31", "1.32")
             ),
             AddonRelease("v1.11.3-eksbuild.1", ("1.29", "1.30", "1.31"), default_for=("1.30",)),
             AddonRelease("v1.11.1-eksbuild.9", ("1.29", "1.30"), default_for=("1.29",)),
-            AddonRelease("v1.10.1-eksbuild.13", ("1.28",)),
-            AddonRelease("v1.10.1-eksbuild.6", ("1.28",), default_for=("1.28",)),
+            AddonRelease("v1.10.1-eksbuild.13", ("1.26", "1.27", "1.28")),
+            AddonRelease("v1.10.1-eksbuild.6", ("1.26", "1.27", "1.28"), default_for=("1.26", "1.27", "1.28")),
         ),
     ),
     "aws-ebs-csi-driver": AddonKind(
@@ -277,9 +341,10 @@ def install(transition_s: Callable[[], float]) -> None:
     dispatch = eks_urls.response.dispatch
     for path in _URL_PATHS:
         eks_urls.url_paths.setdefault(path, dispatch)
-    for name, handler in vars(_Handlers).items():
-        if not name.startswith("__"):
-            setattr(EKSResponse, name, handler)
+    names = [name for name in vars(_Handlers) if not name.startswith("__")]
+    for name in names:
+        setattr(EKSResponse, name, vars(_Handlers)[name])
+    api_models.check_answers(EKSResponse, "eks", names)
 
 
 # -- transitions -------------------------------------------------------------------------
@@ -315,6 +380,71 @@ def _settle(backend: EKSBackend, now: float) -> None:
     backend.ode_pending = [c for c in pending if c.due > now]
     for change in due:
         change.apply()
+
+
+def _retire_versions(backend: EKSBackend) -> None:
+    """EKS upgrades the control plane of a cluster whose version is past its end of
+    extended support to the next version (node groups stay where they are)."""
+    for cluster in backend.clusters.values():
+        while (known := _CALENDAR.get(cluster.version)) is not None and known.support(_today) == "UNSUPPORTED":
+            major, minor = _minor(cluster.version)
+            nxt = f"{major}.{minor + 1}"
+            if nxt not in _CALENDAR:
+                break
+            cluster.version, cluster.platformVersion = nxt, NEW_PLATFORM_VERSION
+
+
+@dataclass
+class Failure:
+    """A failure a test asked for: the next ``kind`` of the object named ``name`` (or
+    a generation of it, ``name-...``) fails with EKS's ``code`` and ``message``."""
+
+    kind: str
+    name: str
+    code: str
+    message: str
+
+
+#: ``nodegroup``: CreateNodegroup ends CREATE_FAILED with a health issue; ``addon``:
+#: CreateAddon ends CREATE_FAILED with a health issue; ``update``: the next update of
+#: the cluster, node group or add-on ends Failed with an error.
+FAILURE_KINDS = ("nodegroup", "addon", "update")
+_FAILURES: list[Failure] = []
+
+
+def fail_next(kind: str, name: str, code: str, message: str) -> None:
+    """Make the next ``kind`` of ``name`` fail (see :data:`FAILURE_KINDS`)."""
+    if kind not in FAILURE_KINDS:
+        raise ValueError(f"kind must be one of {FAILURE_KINDS}, not {kind!r}")
+    with _LOCK:
+        _FAILURES.append(Failure(kind, name, code, message))
+
+
+def clear_failures() -> None:
+    with _LOCK:
+        _FAILURES.clear()
+
+
+def _take_failure(kind: str, name: str) -> Failure | None:
+    for failure in _FAILURES:
+        if failure.kind == kind and (name == failure.name or name.startswith(failure.name + "-")):
+            _FAILURES.remove(failure)
+            return failure
+    return None
+
+
+def _fail_creation(resource: Any, failure: Failure, resource_ids: list[str]) -> Callable[[], None]:
+    """A change moving ``resource`` from CREATING to CREATE_FAILED with the failure as
+    its health issue."""
+
+    def apply() -> None:
+        if resource.status == "CREATING":
+            resource.status = "CREATE_FAILED"
+            resource.health = {
+                "issues": [{"code": failure.code, "message": failure.message, "resourceIds": resource_ids}]
+            }
+
+    return apply
 
 
 def _finish_status(resource: Any, transitional: str, final: str = "ACTIVE") -> Callable[[], None]:
@@ -563,15 +693,25 @@ def _start_update(
     """Record an update of ``resource`` (cluster, node group or add-on), UPDATING until done.
 
     ``apply`` makes the change when the update completes; the update then reads
-    Successful and the resource ACTIVE again.
+    Successful and the resource ACTIVE again. An update a test asked to fail
+    (:func:`fail_next` ``update``) reads Failed with its error instead, changes
+    nothing, and leaves the resource ACTIVE, as on AWS.
     """
     update = Update(id=str(random.uuid4()), type=kind, params=params)
     resource.ode_updates[update.id] = update
     resource.status = "UPDATING"
+    name = getattr(resource, "nodegroup_name", None) or getattr(resource, "addon_name", None) or resource.name
+    failure = _take_failure("update", name)
 
     def complete() -> None:
-        apply()
-        update.status = "Successful"
+        if failure is not None:
+            update.status = "Failed"
+            update.errors = [
+                {"errorCode": failure.code, "errorMessage": failure.message, "resourceIds": [name]}
+            ]
+        else:
+            apply()
+            update.status = "Successful"
         if resource.status == "UPDATING":
             resource.status = "ACTIVE"
 
@@ -695,12 +835,12 @@ def _cluster_version_info(version: ClusterVersion) -> dict[str, Any]:
         "clusterVersion": version.version,
         "clusterType": "eks",
         "defaultPlatformVersion": version.platform,
-        "defaultVersion": version.version == DEFAULT_CLUSTER_VERSION,
+        "defaultVersion": version.version == default_cluster_version(),
         "releaseDate": version.released,
         "endOfStandardSupportDate": version.end_of_standard_support,
         "endOfExtendedSupportDate": version.end_of_extended_support,
-        "status": _SUPPORT_STATUS[version.support],
-        "versionStatus": version.support,
+        "status": _SUPPORT_STATUS[version.support(_today)],
+        "versionStatus": version.support(_today),
         "kubernetesPatchVersion": version.patch,
     }
 
@@ -790,6 +930,7 @@ class _Handlers:
         one EKS request at a time."""
         with _LOCK:
             _settle(self.eks_backend, getattr(self, "ode_arrival", time.monotonic()))
+            _retire_versions(self.eks_backend)
             return _moto_call_action(self)
 
     # -- clusters --
@@ -798,12 +939,14 @@ class _Handlers:
         """moto's CreateCluster, plus: accessConfig, a per-cluster OIDC issuer and endpoint
         (moto shares one per process), AWS's resourcesVpcConfig and logging, a base64 PEM
         certificate, the creator's access entry, and CREATING until the transition time."""
+        if self._get_param("version"):
+            _check_offered(self._get_param("version"))
         result = _moto_create_cluster(self)
         cluster = result.result["cluster"]
         backend = self.eks_backend
         _adopt_cluster(cluster)
         if not self._get_param("version"):
-            cluster.version = DEFAULT_CLUSTER_VERSION
+            cluster.version = default_cluster_version()
         access = self._get_param("accessConfig") or {}
         cluster.access_config = {
             "authenticationMode": access.get("authenticationMode", "CONFIG_MAP"),
@@ -878,6 +1021,7 @@ class _Handlers:
         cluster = _cluster_for_update(backend, self._get_param("name"))
         version = self._get_param("version")
         current, target = _minor(cluster.version), _minor(version)
+        _check_offered(version)
         if target != (current[0], current[1] + 1):
             raise _invalid_parameter(
                 f"Unsupported Kubernetes minor version update from {cluster.version} to {version}"
@@ -954,7 +1098,12 @@ class _Handlers:
             nodegroup.remote_access = None
             nodegroup.resources = {"autoScalingGroups": nodegroup.resources["autoScalingGroups"]}
         nodegroup.status = "CREATING"
-        _later(backend, _finish_status(nodegroup, "CREATING"))
+        failure = _take_failure("nodegroup", nodegroup.nodegroup_name)
+        if failure is not None:
+            groups = [g.get("name") for g in nodegroup.resources.get("autoScalingGroups", [])]
+            _later(backend, _fail_creation(nodegroup, failure, [g for g in groups if g]))
+        else:
+            _later(backend, _finish_status(nodegroup, "CREATING"))
         return result
 
     def delete_nodegroup(self) -> ActionResult:
@@ -1157,7 +1306,11 @@ class _Handlers:
             tags=dict(self._get_param("tags") or {}),
         )
         cluster.ode_addons[name] = addon
-        _later(backend, _finish_status(addon, "CREATING"))
+        failure = _take_failure("addon", name)
+        if failure is not None:
+            _later(backend, _fail_creation(addon, failure, []))
+        else:
+            _later(backend, _finish_status(addon, "CREATING"))
         return ActionResult({"addon": addon})
 
     def describe_addon(self) -> ActionResult:
@@ -1244,27 +1397,33 @@ class _Handlers:
     # -- cluster versions --
 
     def describe_cluster_versions(self) -> ActionResult:
-        """DescribeClusterVersions (moto: not implemented) from :data:`CLUSTER_VERSIONS`,
-        newest first, filtered by clusterType, clusterVersions, defaultOnly, versionStatus
-        and status; paged by maxResults / nextToken (the version to start at). A version
-        outside the catalog is simply absent; includeAll changes nothing, as every
-        version of the catalog is supported."""
+        """DescribeClusterVersions (moto: not implemented) from :data:`CLUSTER_VERSIONS`
+        on the emulator's :func:`today`, newest first: the versions released by then and
+        still supported (standard or extended), every released one with includeAll;
+        filtered by clusterType, clusterVersions, defaultOnly, versionStatus and status;
+        paged by maxResults / nextToken (the version to start at)."""
         wanted = self.querystring.get("clusterVersions")
         cluster_type = self._get_param("clusterType")
         default_only = self._get_bool_param("defaultOnly", False)
+        include_all = self._get_bool_param("includeAll", False)
         version_status, status = self._get_param("versionStatus"), self._get_param("status")
+        default = default_cluster_version()
         versions = [
             v
             for v in CLUSTER_VERSIONS
-            if cluster_type in (None, "eks")
+            if (support := v.support(_today)) is not None
+            and (include_all or support != "UNSUPPORTED")
+            and cluster_type in (None, "eks")
             and (not wanted or v.version in wanted)
-            and (not default_only or v.version == DEFAULT_CLUSTER_VERSION)
-            and version_status in (None, v.support)
-            and status in (None, _SUPPORT_STATUS[v.support])
+            and (not default_only or v.version == default)
+            and version_status in (None, support)
+            and status in (None, _SUPPORT_STATUS[support])
         ]
         names = [v.version for v in versions]
         token = self._get_param("nextToken")
-        start = names.index(token) if token in names else 0
+        if token is not None and token not in names:
+            raise _invalid_parameter("The nextToken is not valid")
+        start = names.index(token) if token is not None else 0
         end = start + self._get_int_param("maxResults", 100)
         return ActionResult(
             {

@@ -22,6 +22,16 @@ moto's WSGI application runs in this process, wrapped in a middleware that
   - ``POST /_ode/eks`` with ``{"transition_s": 0.5}``: EKS clusters, node groups and
     add-ons changed from now on stay CREATING / UPDATING / DELETING, and their updates
     InProgress, that long (0, the default: done at once)
+  - ``POST /_ode/page-size`` with ``{"size": 2}``: every list answers at most that many
+    items a page (tests/support/paging.py)
+  - ``POST /_ode/fail`` with ``{"kind": "nodegroup", "name": "worker", "code":
+    "AsgInstanceLaunchFailures", "message": "..."}``: the next create (or update) of
+    that object fails as AWS reports it (:meth:`EmulatorClient.fail_next`)
+  - ``GET /_ode/api-models``: what was held against AWS's API models and what violated
+    them (tests/support/api_models.py); ``POST /_ode/api-models/clear`` forgets the
+    violations
+  - ``POST /_ode/today`` with ``{"date": "2025-02-01"}``: the day the EKS, RDS and
+    ElastiCache version calendars are read on (null: the default, 2026-12-01)
   - ``POST /_ode/data`` with ``{"transition_s": 0.5}``: RDS DB instances and ElastiCache
     replication groups changed from now on stay creating / modifying / deleting that
     long (0, the default: done at once)
@@ -67,6 +77,7 @@ import urllib.parse
 import urllib.request
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 from urllib.parse import parse_qsl, unquote
@@ -373,10 +384,44 @@ class RecordingMiddleware:
                 with self.state.lock:
                     self.state.data_transition_s = transition_s
                 return _json_response(start_response, 200, {"status": "ok"})
+            if (method, name) == ("POST", "page-size"):
+                from . import paging
+
+                if not isinstance(payload, dict) or set(payload) != {"size"}:
+                    raise ValueError('expected {"size": n}')
+                paging.set_size(payload["size"])
+                return _json_response(start_response, 200, {"status": "ok"})
+            if (method, name) == ("POST", "fail"):
+                _fail_next(payload)
+                return _json_response(start_response, 200, {"status": "ok"})
+            if (method, name) == ("GET", "api-models"):
+                from . import api_models
+
+                return _json_response(start_response, 200, api_models.LEDGER.report())
+            if (method, name) == ("POST", "api-models/clear"):
+                from . import api_models
+
+                api_models.LEDGER.clear_violations()
+                return _json_response(start_response, 200, {"status": "ok"})
+            if (method, name) == ("POST", "today"):
+                from . import data_emulator, eks_emulator
+
+                day = _today_setting(payload)
+                eks_emulator.set_today(day)
+                data_emulator.set_today(day)
+                return _json_response(start_response, 200, {"status": "ok"})
             if name.startswith(("rds/", "elasticache/")):
                 return _data_control(environ, start_response, method, name, payload)
             if (method, name) == ("POST", "reset"):
+                from . import data_emulator, eks_emulator
+
+                from . import paging
+
                 self.reset_moto()
+                _clear_failures()
+                paging.set_size(0)
+                eks_emulator.set_today(None)
+                data_emulator.set_today(None)
                 with self.state.lock:
                     self.state.calls.clear()
                     self.state.faults.clear()
@@ -476,6 +521,17 @@ def _transition_time(payload: Any) -> float:
     if not math.isfinite(transition_s) or transition_s < 0:
         raise ValueError(f"transition_s must be a finite number >= 0, not {transition_s}")
     return transition_s
+
+
+def _today_setting(payload: Any) -> datetime | None:
+    """The ``date`` of a ``/_ode/today`` request (``YYYY-MM-DD``, or null for the default)."""
+    if not isinstance(payload, dict) or set(payload) != {"date"}:
+        raise ValueError('expected {"date": "YYYY-MM-DD"}')
+    if payload["date"] is None:
+        return None
+    if not isinstance(payload["date"], str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", payload["date"]):
+        raise ValueError(f"date must be YYYY-MM-DD, not {payload['date']!r}")
+    return datetime.fromisoformat(payload["date"] + "T00:00:00+00:00")
 
 
 def _string_fields(payload: Any, *names: str) -> list[str]:
@@ -644,6 +700,70 @@ def _load_the_managed_policies_we_use() -> None:
     models.IAMBackend._init_aws_policies = init_aws_policies
 
 
+#: NAT gateways a test asked to fail (``POST /_ode/fail`` kind ``nat``): (availability
+#: zone or "*", FailureCode, FailureMessage), each used once.
+_NAT_FAILURES: list[tuple[str, str, str]] = []
+_NAT_FAILURES_LOCK = threading.Lock()
+
+
+def _fail_nat_gateways_on_request() -> None:
+    """Make moto's CreateNatGateway end ``failed`` with a FailureCode and FailureMessage
+    when a test asked for it (for a gateway in that zone), as AWS reports a gateway
+    that could not be made."""
+    from moto.ec2.models.nat_gateways import NatGatewayBackend
+
+    create = NatGatewayBackend.create_nat_gateway
+    if getattr(create, "ode_failing", False):
+        return
+
+    def create_nat_gateway(self: Any, subnet_id: str, *args: Any, **kwargs: Any) -> Any:
+        gateway = create(self, subnet_id, *args, **kwargs)
+        zone = self.get_subnet(subnet_id).availability_zone
+        with _NAT_FAILURES_LOCK:
+            failure = next((f for f in _NAT_FAILURES if f[0] in ("*", zone)), None)
+            if failure is not None:
+                _NAT_FAILURES.remove(failure)
+        if failure is not None:
+            gateway.state = "failed"
+            gateway.failure_code, gateway.failure_message = failure[1], failure[2]
+            # AWS releases what a failed gateway held: its Elastic IP is free again.
+            for address in gateway.address_set:
+                if address.get("associationId"):
+                    self.disassociate_address(association_id=address["associationId"])
+        return gateway
+
+    create_nat_gateway.ode_failing = True  # type: ignore[attr-defined]
+    NatGatewayBackend.create_nat_gateway = create_nat_gateway  # type: ignore[method-assign]
+
+
+def _fail_next(payload: Any) -> None:
+    """A ``POST /_ode/fail`` request: {"kind", "name", "code", "message"} (see the
+    module docstring)."""
+    from . import data_emulator, eks_emulator
+
+    if not isinstance(payload, dict) or not {"kind", "name", "message"} <= set(payload) <= {"kind", "name", "code", "message"}:
+        raise ValueError('expected {"kind": ..., "name": ..., "code": ..., "message": ...}')
+    kind, name, code, message = payload["kind"], payload["name"], payload.get("code", ""), payload["message"]
+    if kind in eks_emulator.FAILURE_KINDS:
+        eks_emulator.fail_next(kind, name, code, message)
+    elif kind in data_emulator.FAILURE_KINDS:
+        data_emulator.fail_next(kind, name, message)
+    elif kind == "nat":
+        with _NAT_FAILURES_LOCK:
+            _NAT_FAILURES.append((name, code, message))
+    else:
+        raise ValueError(f"unknown failure kind {kind!r}")
+
+
+def _clear_failures() -> None:
+    from . import data_emulator, eks_emulator
+
+    eks_emulator.clear_failures()
+    data_emulator.clear_failures()
+    with _NAT_FAILURES_LOCK:
+        _NAT_FAILURES.clear()
+
+
 def _evaluate_bucket_policies_as_tls() -> None:
     """Make moto judge bucket policies as AWS judges requests to its HTTPS endpoints.
 
@@ -674,11 +794,14 @@ def make_server(port: int = 0):
     from moto.server import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
     from werkzeug.serving import make_server as werkzeug_make_server
 
-    from . import data_emulator, eks_emulator
+    from . import api_models, data_emulator, eks_emulator, paging
 
     _evaluate_bucket_policies_as_tls()
     _load_the_managed_policies_we_use()
+    _fail_nat_gateways_on_request()
     app = RecordingMiddleware(DomainDispatcherApplication(create_backend_app), moto_api_backend.reset)
+    api_models.install()
+    paging.install()
     eks_emulator.install(transition_s=lambda: app.state.eks_transition_s)
     data_emulator.install(transition_s=lambda: app.state.data_transition_s)
     return werkzeug_make_server(
@@ -779,6 +902,35 @@ class EmulatorClient:
     def set_transitions(self, nat_gateway_pending_s: float) -> None:
         """Make NAT gateways created from now on read ``pending`` for that long (0: off)."""
         self._post("/_ode/transitions", {"nat_gateway_pending_s": nat_gateway_pending_s})
+
+    def set_page_size(self, size: int) -> None:
+        """Answer every list call at most ``size`` items a page (0: AWS's own sizes)."""
+        self._post("/_ode/page-size", {"size": size})
+
+    def fail_next(self, kind: str, name: str, message: str, code: str = "") -> None:
+        """Make the next create (or update) of ``name`` fail the way AWS reports it:
+        ``nodegroup`` / ``addon`` (CREATE_FAILED with the health issue ``code``),
+        ``update`` (the next update of that cluster, node group or add-on Failed with
+        the error ``code``), ``nat`` (``name``: a zone or "*"; ``failed`` with
+        FailureCode ``code``), ``db`` (``failed``), ``replication-group``
+        (``create-failed``); ``message`` is AWS's reason (in an event for RDS and
+        ElastiCache)."""
+        self._post("/_ode/fail", {"kind": kind, "name": name, "code": code, "message": message})
+
+    def api_models(self) -> dict[str, Any]:
+        """What the emulator held against AWS's API models: {"requests": {"service:Op":
+        count}, "answers": {...}, "violations": [{service, operation, direction,
+        problem}], "unparsed": {...}} (see tests/support/api_models.py)."""
+        with urllib.request.urlopen(self.url + "/_ode/api-models", timeout=30) as response:
+            return json.loads(response.read())
+
+    def clear_api_violations(self) -> None:
+        self._post("/_ode/api-models/clear")
+
+    def set_today(self, date: str | None) -> None:
+        """Move the calendar of EKS, RDS and ElastiCache versions to ``date``
+        (``YYYY-MM-DD``; None: back to the default, 2026-12-01)."""
+        self._post("/_ode/today", {"date": date})
 
     def set_eks_transitions(self, transition_s: float) -> None:
         """Make EKS resources changed from now on stay in transitional states that long (0: off)."""

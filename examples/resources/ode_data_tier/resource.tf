@@ -23,13 +23,14 @@ resource "ode_data_tier" "this" {
   subnet_ids                 = ode_network.this.isolated_subnet_ids
   allowed_security_group_ids = [ode_eks_stack.this.cluster_security_group_id]
 
-  # PostgreSQL 15.4, db.t3.medium, Multi-AZ, 7-day backups: the defaults. The master
+  # PostgreSQL 15 (the newest 15.x RDS offers), db.t3.medium, Multi-AZ, 7-day backups:
+  # the defaults. The master
   # password is kept by RDS in Secrets Manager (master_secret_arn).
   postgres {
     parameters = { "rds.force_ssl" = "1" }
   }
 
-  # Redis 7.0, two cache.t3.medium nodes with failover, TLS and a generated AUTH
+  # Redis OSS 7 (the newest 7.x), two cache.t3.medium nodes with failover, TLS and a generated AUTH
   # token in Secrets Manager (redis_auth_secret_arn).
   redis {}
 

@@ -5,7 +5,7 @@ resource "ode_network" "this" {
 
 resource "ode_eks_stack" "this" {
   name               = "ode-production-cluster"
-  kubernetes_version = "1.29"
+  kubernetes_version = "1.35"
   subnet_ids         = ode_network.this.private_subnet_ids
 
   node_groups = {

@@ -266,6 +266,16 @@ run "rejects_postgres_snapshot_identifier_with_underscore" {
   expect_failures = [var.postgres]
 }
 
+run "rejects_redis_engine_memcached" {
+  command = plan
+
+  variables {
+    redis = { engine = "memcached" }
+  }
+
+  expect_failures = [var.redis]
+}
+
 run "rejects_redis_engine_version_5" {
   command = plan
 

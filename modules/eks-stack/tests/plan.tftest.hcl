@@ -37,7 +37,7 @@ run "defaults_are_the_seed_cluster" {
   # stands for its decision, so the run can tell that the module left it null.
   override_resource {
     target = ode_eks_stack.this
-    values = { public_access_cidrs = ["provider-default"] }
+    values = { public_access_cidrs = ["provider-default"], kubernetes_version = "provider-default" }
   }
 
   assert {
@@ -46,8 +46,8 @@ run "defaults_are_the_seed_cluster" {
   }
 
   assert {
-    condition     = ode_eks_stack.this.kubernetes_version == "1.29"
-    error_message = "The default Kubernetes version should be the seed's 1.29."
+    condition     = ode_eks_stack.this.kubernetes_version == "provider-default"
+    error_message = "The module should leave kubernetes_version to the provider (the newest version in standard support), got ${ode_eks_stack.this.kubernetes_version}."
   }
 
   assert {
@@ -190,7 +190,7 @@ run "cluster_settings_pass_through" {
   command = plan
 
   variables {
-    kubernetes_version      = "1.30"
+    kubernetes_version      = "1.34"
     endpoint_private_access = true
     endpoint_public_access  = false
     public_access_cidrs     = ["203.0.113.0/24"]
@@ -207,7 +207,7 @@ run "cluster_settings_pass_through" {
   }
 
   assert {
-    condition     = ode_eks_stack.this.kubernetes_version == "1.30"
+    condition     = ode_eks_stack.this.kubernetes_version == "1.34"
     error_message = "kubernetes_version should pass through."
   }
 
@@ -267,7 +267,7 @@ run "node_groups_replace_the_seed_groups" {
         taints             = [{ key = "spot", value = "true", effect = "NO_SCHEDULE" }, { key = "batch", effect = "PREFER_NO_SCHEDULE" }]
         max_unavailable    = 2
         scaling_owner      = "autoscaler"
-        kubernetes_version = "1.28"
+        kubernetes_version = "1.32"
       }
     }
   }
@@ -300,7 +300,7 @@ run "node_groups_replace_the_seed_groups" {
       taints             = tolist([{ key = "spot", value = "true", effect = "NO_SCHEDULE" }, { key = "batch", value = null, effect = "PREFER_NO_SCHEDULE" }])
       max_unavailable    = 2
       scaling_owner      = "autoscaler"
-      kubernetes_version = "1.28"
+      kubernetes_version = "1.32"
     }
     error_message = "Every node group attribute should pass through: ${jsonencode(ode_eks_stack.this.node_groups["spot"])}."
   }
@@ -387,6 +387,10 @@ run "timeouts_pass_through" {
 run "outputs_come_from_the_resource" {
   command = plan
 
+  variables {
+    kubernetes_version = "1.35"
+  }
+
   assert {
     condition     = output.cluster_name == "ode-production-cluster"
     error_message = "cluster_name should be the resource's."
@@ -426,7 +430,7 @@ run "outputs_come_from_the_resource" {
   }
 
   assert {
-    condition     = output.kubernetes_version == "1.29" && output.subnet_ids == tolist(["subnet-0a", "subnet-0b", "subnet-0c"])
+    condition     = output.kubernetes_version == "1.35" && output.subnet_ids == tolist(["subnet-0a", "subnet-0b", "subnet-0c"])
     error_message = "kubernetes_version and subnet_ids should be the resource's."
   }
 

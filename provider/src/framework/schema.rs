@@ -104,6 +104,9 @@ pub struct Attribute {
     pub nested: Option<Vec<Attribute>>,
     /// Rules for the value, run by the server (see [`Check`]).
     pub checks: Vec<Check>,
+    /// When two different values still take the same effect (see
+    /// [`Attribute::same_effect_when`]).
+    pub same_when: Option<fn(&Value, &Value) -> bool>,
 }
 
 impl Attribute {
@@ -124,6 +127,7 @@ impl Attribute {
             implied: None,
             nested: None,
             checks: Vec::new(),
+            same_when: None,
         }
     }
 
@@ -239,6 +243,13 @@ impl Attribute {
         self.checks.push(Check::Entry(Arc::new(f)));
         self
     }
+    /// Two different values take the same effect when `f` says so (after nulls
+    /// stand for the implied value): an implied `"15"` and a recorded `"15.15"` for
+    /// an engine version whose major alone was asked for.
+    pub fn same_effect_when(mut self, f: fn(&Value, &Value) -> bool) -> Self {
+        self.same_when = Some(f);
+        self
+    }
     pub fn doc(mut self, d: &str) -> Self {
         self.description = d.to_string();
         self
@@ -266,7 +277,7 @@ impl Attribute {
                             .all(|n| n.same_effect(xe.get(&n.name), ye.get(&n.name)))
                     })
             }
-            _ => a == b,
+            _ => a == b || self.same_when.is_some_and(|f| f(&a, &b)),
         }
     }
 }

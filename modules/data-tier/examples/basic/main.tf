@@ -1,4 +1,4 @@
-# The seed's data tier: PostgreSQL 15.4 (db.t3.medium, Multi-AZ), Redis 7.0 (two
+# The seed's data tier: PostgreSQL 15 (db.t3.medium, Multi-AZ), Redis OSS 7 (two
 # cache.t3.medium nodes) and the documents, exports and fonts buckets in the isolated
 # subnets of the seed's network, reachable from the private subnets only.
 

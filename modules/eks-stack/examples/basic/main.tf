@@ -1,5 +1,5 @@
-# The seed's EKS stack: ode-production-cluster (Kubernetes 1.29) on the private subnets
-# of the seed's network, with the system and worker node groups and the four add-ons.
+# The seed's EKS stack: ode-production-cluster (the newest Kubernetes version in
+# standard support) on the private subnets of the seed's network, with the system and worker node groups and the four add-ons.
 
 terraform {
   required_version = ">= 1.5"

@@ -1,5 +1,5 @@
 # The seed's whole platform with no variable set: the network (10.0.0.0/16 over three
-# zones), the EKS 1.29 cluster ode-production-cluster with its system and worker node
+# zones), the EKS cluster ode-production-cluster with its system and worker node
 # groups, PostgreSQL, Redis and the document buckets, and the ECR repositories.
 
 terraform {

@@ -85,6 +85,7 @@ fn cost(d: &Desired) -> crate::pricing::Estimate {
         p.multi_az,
         i64::from(p.allocated_storage),
         &r.node_type,
+        r.engine == "valkey",
         i64::from(r.num_cache_clusters),
         d.buckets.len(),
     )
@@ -334,6 +335,15 @@ impl Resource<Aws> for DataTier {
                 );
             }
         }
+        check_engine_versions(
+            aws,
+            req.prior.is_null(),
+            &was,
+            &now,
+            &resp.planned,
+            &mut resp.diagnostics,
+        )
+        .await;
         if !req.prior.is_null() {
             // Settings compared as they take effect: a default left null and the
             // same value written out (as an import records it) are one setting.
@@ -660,10 +670,19 @@ async fn import_config(aws: &Aws, name: &str) -> Result<Value, String> {
             "restore_from_snapshot",
             Value::opt_string(setting("restore_from_snapshot")),
         ),
+        // The version that runs: a configuration writing it, or leaving the seed's
+        // major to the default, plans no change (see `ops::same_line`).
+        (
+            "engine_version",
+            Value::opt_string(i.engine_version().map(str::to_string)),
+        ),
     ]);
     let mut redis = Value::object([("auth_token_version", number("auth_token_version"))]);
     if let Some(g) = &obs.redis {
         redis.set("at_rest_encryption", Value::Bool(g.at_rest_encryption));
+        if !g.engine_version.is_empty() {
+            redis.set("engine_version", Value::string(&g.engine_version));
+        }
         // A token the tier did not generate is the user's; a tier made before the
         // settings tag does not say its version.
         if g.auth_token_enabled
@@ -703,4 +722,69 @@ async fn import_config(aws: &Aws, name: &str) -> Result<Value, String> {
         ("timeouts", Value::Null),
         ("id", Value::string(name)),
     ]))
+}
+
+/// Engine versions against what RDS and ElastiCache offer today, at plan, for a
+/// block whose engine or version changes (a new tier included), one Describe call
+/// each: a major alone must have a minor on offer, a minor must be offered itself.
+/// Valkey does not go back to Redis OSS.
+async fn check_engine_versions(
+    aws: &Aws,
+    new_tier: bool,
+    was: &Desired,
+    now: &Desired,
+    planned: &Value,
+    diags: &mut Diagnostics,
+) {
+    if !new_tier && was.redis.engine == "valkey" && now.redis.engine == "redis" {
+        diags.attr_error(
+            AttrPath::attr("redis").then_attr("engine"),
+            "Engine cannot go back",
+            "ElastiCache upgrades a Redis OSS group to Valkey in place, but not back: keep \"valkey\", or make a new tier from a snapshot.",
+        );
+        return;
+    }
+    let blocks = [
+        (
+            "postgres",
+            ops::Engine::Postgres,
+            was.postgres.engine_version.as_str(),
+            now.postgres.engine_version.as_str(),
+            false,
+        ),
+        (
+            "redis",
+            now.cache_engine(),
+            was.redis.engine_version.as_str(),
+            now.redis.engine_version.as_str(),
+            was.redis.engine != now.redis.engine,
+        ),
+    ];
+    for (block, engine, from, to, engine_changed) in blocks {
+        let lowered = !new_tier && ops::is_downgrade(from, to); // refused on its own
+        if !planned.get(block).is_wholly_known()
+            || lowered
+            || !(new_tier || engine_changed || from != to)
+        {
+            continue;
+        }
+        let at = AttrPath::attr(block).then_attr("engine_version");
+        match ops::offered(aws, engine, to).await {
+            Ok(offered) => {
+                if let Some(why) = ops::refusal(engine, to, &offered) {
+                    diags.attr_error(at, "Engine version not offered", why);
+                }
+            }
+            // Without the permission the check is skipped, and said so: apply would
+            // still fail on a version AWS refuses.
+            Err(e) if e.is_permission() => diags.warning(
+                format!("{} versions not checked", engine.title()),
+                format!(
+                    "Could not list the versions {} offers: {e}",
+                    engine.service()
+                ),
+            ),
+            Err(e) => diags.attr_error(at, "Checking the engine version", e.to_string()),
+        }
+    }
 }

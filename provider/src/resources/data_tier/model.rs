@@ -60,6 +60,8 @@ pub enum AuthToken {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Redis {
+    /// `redis` or `valkey`.
+    pub engine: String,
     pub engine_version: String,
     pub node_type: String,
     pub num_cache_clusters: i32,
@@ -206,6 +208,7 @@ impl Desired {
                 restore_from_snapshot: pg.get("restore_from_snapshot").as_str().map(str::to_string),
             },
             redis: Redis {
+                engine: string(rd, "engine", REDIS_ENGINE),
                 engine_version: string(rd, "engine_version", REDIS_VERSION),
                 node_type: string(rd, "node_type", REDIS_NODE),
                 num_cache_clusters: int(rd, "num_cache_clusters", REDIS_NODES),
@@ -234,21 +237,18 @@ impl Desired {
     }
     /// `postgres15` for 15.x.
     pub fn pg_family(&self) -> String {
-        let major = self
-            .postgres
-            .engine_version
-            .split('.')
-            .next()
-            .unwrap_or("15");
-        format!("postgres{major}")
+        ops::Engine::Postgres.family(&self.postgres.engine_version)
     }
     pub fn pg_parameter_group(&self) -> String {
         format!("{}-{}", self.name, self.pg_family())
     }
-    /// `redis7` for 7.x.
+    /// The cache engine (`redis.engine`).
+    pub fn cache_engine(&self) -> ops::Engine {
+        ops::Engine::cache(&self.redis.engine)
+    }
+    /// `redis7` for Redis OSS 7.x, `redis6.x` for 6.x, `valkey8` for Valkey 8.x.
     pub fn redis_family(&self) -> String {
-        let major = self.redis.engine_version.split('.').next().unwrap_or("7");
-        format!("redis{major}")
+        self.cache_engine().family(&self.redis.engine_version)
     }
     pub fn redis_parameter_group(&self) -> String {
         format!("{}-{}", self.name, self.redis_family())
@@ -348,6 +348,8 @@ pub struct RedisSeen {
     pub primary: String,
     pub reader: String,
     pub port: i32,
+    /// `redis` or `valkey` (empty when no member could be read).
+    pub engine: String,
     pub engine_version: String,
     pub node_type: String,
     pub members: i32,
@@ -622,6 +624,9 @@ fn redis_state(d: &Desired, base: &Value, obs: &Observed) -> Value {
                 Value::string(&g.snapshot_window),
             );
         }
+        if !g.engine.is_empty() && g.engine != r.engine {
+            drifted(&mut rd, &rd_schema, "engine", Value::string(&g.engine));
+        }
         // Empty when no member could be read. A newer minor version than asked is
         // ElastiCache's automatic upgrade, not drift.
         if !g.engine_version.is_empty()
@@ -861,6 +866,9 @@ fn exposure(d: &Desired, obs: &Observed) -> Vec<String> {
     match &obs.db {
         None => v.push(format!("the DB instance {} is missing", d.db_id())),
         Some(db) => {
+            if db.status == "failed" {
+                v.push(format!("{} is failed", d.db_id()));
+            }
             if db.publicly_accessible {
                 v.push(format!("{} is publicly accessible", d.db_id()));
             }
@@ -877,6 +885,12 @@ fn exposure(d: &Desired, obs: &Observed) -> Vec<String> {
     match &obs.redis {
         None => v.push(format!("the replication group {} is missing", d.rg_id())),
         Some(r) => {
+            if r.status == "create-failed" {
+                v.push(format!(
+                    "{} could not be created (create-failed)",
+                    d.rg_id()
+                ));
+            }
             if d.redis.at_rest_encryption && !r.at_rest_encryption {
                 v.push(format!("{} is not encrypted at rest", d.rg_id()));
             }

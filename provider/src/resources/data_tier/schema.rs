@@ -11,7 +11,8 @@ use crate::framework::{Attribute, Block, Schema, Type, Value};
 
 pub const TYPE_NAME: &str = "ode_data_tier";
 
-pub const PG_VERSION: &str = "15.4";
+/// The seed's major: the newest 15.x RDS offers when the database is made.
+pub const PG_VERSION: &str = "15";
 pub const PG_CLASS: &str = "db.t3.medium";
 pub const PG_STORAGE: i64 = 100;
 pub const PG_STORAGE_TYPE: &str = "gp3";
@@ -23,7 +24,10 @@ pub const PG_MAINTENANCE_WINDOW: &str = "sun:04:30-sun:05:30";
 pub const PG_PORT: i64 = 5432;
 pub const STORAGE_TYPES: [&str; 4] = ["gp2", "gp3", "io1", "io2"];
 
-pub const REDIS_VERSION: &str = "7.0";
+/// The seed's major: the newest 7.x ElastiCache offers for the engine when made.
+pub const REDIS_VERSION: &str = "7";
+pub const REDIS_ENGINE: &str = "redis";
+pub const CACHE_ENGINES: [&str; 2] = ["redis", "valkey"];
 pub const REDIS_NODE: &str = "cache.t3.medium";
 pub const REDIS_NODES: i64 = 2;
 pub const REDIS_SNAPSHOT_DAYS: i64 = 7;
@@ -37,8 +41,8 @@ pub const ENCRYPTIONS: [&str; 2] = ["aws:kms", "AES256"];
 
 pub fn postgres_block() -> Block {
     Block::new("The PostgreSQL database (RDS). Every attribute has the seed's value as default.")
-        .attr(Attribute::string("engine_version").implied(PG_VERSION).check_str(engine_version(12..=17, "15.4")).doc(
-            "PostgreSQL version (default `15.4`). A minor version AWS applied by itself (with `auto_minor_version_upgrade`) is not drift; a major upgrade is an in-place modification.",
+        .attr(Attribute::string("engine_version").implied(PG_VERSION).same_effect_when(crate::resources::data_tier::ops::same_line).check_str(engine_version(12..=18, "15")).doc(
+            "PostgreSQL version (default `15`, the seed's major). A major alone (`15`) takes the newest minor RDS offers when the database is made; a minor (`15.15`) must be one RDS still offers, checked at plan. A minor version AWS applied by itself (with `auto_minor_version_upgrade`) is not drift; a major upgrade is an in-place modification.",
         ))
         .attr(Attribute::string("instance_class").implied(PG_CLASS).check_str(class("db.")).doc(
             "Instance class (default `db.t3.medium`). Changed in place; without `apply_immediately` AWS applies it in the maintenance window and `pending_changes` shows it until then.",
@@ -107,7 +111,12 @@ pub fn postgres_block() -> Block {
 
 pub fn redis_block() -> Block {
     Block::new("The Redis replication group (ElastiCache). Every attribute has the seed's value as default.")
-        .attr(Attribute::string("engine_version").implied(REDIS_VERSION).check_str(engine_version(6..=7, "7.0")).doc("Redis version (default `7.0`)."))
+        .attr(Attribute::string("engine").implied(REDIS_ENGINE).check_str(one_of(&CACHE_ENGINES)).doc(
+            "`redis` (Redis OSS, the seed's, default) or `valkey` (the open-source fork AWS recommends, priced lower). Moving from `redis` to `valkey` is an in-place upgrade ElastiCache performs; back is refused.",
+        ))
+        .attr(Attribute::string("engine_version").implied(REDIS_VERSION).same_effect_when(crate::resources::data_tier::ops::same_line).check_str(engine_version(6..=8, "7")).doc(
+            "Engine version (default `7`, the seed's major): a major alone takes the newest minor ElastiCache offers for the engine when the group is made (Redis OSS 7.1, Valkey 7.2 or 8.x); a minor (`7.1`) must be one it still offers, checked at plan.",
+        ))
         .attr(Attribute::string("node_type").implied(REDIS_NODE).check_str(class("cache.")).doc(
             "Node type (default `cache.t3.medium`); changed in place.",
         ))

@@ -36,8 +36,9 @@ fn report_claim(diags: &mut Diagnostics, action: &str, name: &str, e: claim::Cla
     }
 }
 
-/// The plan-time estimate: the cluster and its node groups at their desired size.
-fn cost(d: &Desired) -> crate::pricing::Estimate {
+/// The plan-time estimate: the cluster (at the extended support rate when its version
+/// is in extended support) and its node groups at their desired size.
+fn cost(d: &Desired, extended: bool) -> crate::pricing::Estimate {
     let groups: Vec<crate::pricing::Nodes<'_>> = d
         .node_groups
         .values()
@@ -51,7 +52,7 @@ fn cost(d: &Desired) -> crate::pricing::Estimate {
             disk_gb: i64::from(g.disk_size),
         })
         .collect();
-    crate::pricing::eks(&groups)
+    crate::pricing::eks(&groups, extended)
 }
 
 impl EksStack {
@@ -65,6 +66,37 @@ impl EksStack {
     ) {
         let mut d = Desired::from_value(planned);
         let (action, limit) = d.timeouts.for_apply(create);
+        // What the plan could not settle (no permission to read EKS's calendar then, or
+        // node groups not known) is settled now: the version resolves as the plan said
+        // it would, and the estimate learns the version's support.
+        let mut base = planned.clone();
+        if d.version.is_empty() || base.get("cost_items").is_unknown() {
+            let calendar = match ops::calendar(aws).await {
+                Ok(c) => c,
+                Err(e) if !d.version.is_empty() => {
+                    tracing::warn!(error = %e, "the version's support is not known; priced at the standard rate");
+                    Vec::new()
+                }
+                Err(e) => {
+                    report(&mut resp.diagnostics, action, &d.name, vec![e]);
+                    return;
+                }
+            };
+            if d.version.is_empty() {
+                let Some(v) = newest_standard(&calendar) else {
+                    resp.diagnostics.attr_error(
+                        AttrPath::attr("kubernetes_version"),
+                        "No Kubernetes version in standard support",
+                        "EKS reports no version in standard support: set kubernetes_version.",
+                    );
+                    return;
+                };
+                d.version = v.to_string();
+                base.set("kubernetes_version", Value::string(v));
+            }
+            mark_support(&mut base, &calendar, &d.version);
+        }
+        let planned = &base;
         let deadline = deadline_in(limit);
         if create {
             d.creating = Some(aws.fingerprint.clone());
@@ -311,11 +343,13 @@ impl Resource<Aws> for EksStack {
     }
 
     async fn modify_plan(&self, aws: &Aws, req: PlanRequest<'_>, resp: &mut PlanResponse) {
+        let support = plan_versions(aws, &req, resp).await;
         settle_derived_defaults(aws, &req, &mut resp.planned).await;
         // The roles' policies are enforced: drift shows as a change, apply repairs it.
         resp.planned.set("iam_policies", Value::string("verified"));
         let known = resp.planned.get("node_groups").is_wholly_known();
-        let estimate = known.then(|| cost(&Desired::from_value(&resp.planned)));
+        let extended = support == Some(ops::Support::Extended);
+        let estimate = known.then(|| cost(&Desired::from_value(&resp.planned), extended));
         crate::pricing::set(&mut resp.planned, estimate.as_ref());
         if let Some(w) = estimate.as_ref().and_then(|e| e.warning()) {
             resp.diagnostics.warning("Cost estimate incomplete", w);
@@ -353,7 +387,6 @@ impl Resource<Aws> for EksStack {
                 ),
             );
         }
-        check_versions(aws, &req, resp).await;
         check_skew(req.prior, &resp.planned, &mut resp.diagnostics);
         let key = resp.planned.get("kms_key_arn");
         if let (Some(arn), true) = (key.as_str(), req.prior.get("kms_key_arn") != key) {
@@ -474,8 +507,11 @@ impl Resource<Aws> for EksStack {
     async fn import(&self, aws: &Aws, req: ImportRequest<'_>, resp: &mut ImportResponse) {
         let name = req.id.trim();
         match import_config(aws, name).await {
-            Ok(config) => {
+            Ok(mut config) => {
                 let d = Desired::from_value(&config);
+                if let Ok(calendar) = ops::calendar(aws).await {
+                    mark_support(&mut config, &calendar, &d.version);
+                }
                 match ops::read(aws, &d).await {
                     Ok(obs) if obs.cluster.is_some() => {
                         resp.state = state(aws, &config, &obs);
@@ -593,26 +629,84 @@ fn check_skew(prior: &Value, planned: &Value, diags: &mut Diagnostics) {
     }
 }
 
-/// Plan-time check that the region offers every Kubernetes version the plan asks
-/// for: the cluster's (and each minor an upgrade passes through) and the node
-/// groups' pins. Asks EKS once, and only when a version changes.
-async fn check_versions(aws: &Aws, req: &PlanRequest<'_>, resp: &mut PlanResponse) {
-    let planned = &resp.planned;
-    let mut wanted: Vec<(AttrPath, String)> = Vec::new();
-    let to = planned.get("kubernetes_version");
-    if let Some(to) = to.as_str() {
-        if req.prior.get("kubernetes_version").as_str() != Some(to) {
-            let from = req.prior.get("kubernetes_version").as_str().unwrap_or(to);
-            let mut steps = upgrade_steps(from, to);
-            if steps.is_empty() {
-                steps.push(to.to_string());
-            }
-            for v in steps {
-                wanted.push((AttrPath::attr("kubernetes_version"), v));
+/// Kubernetes versions against EKS's calendar, at plan. A `kubernetes_version` left
+/// unset on a new stack resolves to the newest version in standard support (then kept
+/// in state, so it never moves by itself). Every version the plan asks for (the
+/// cluster's, each minor an upgrade passes through, node group pins that change) must
+/// be one EKS offers; past its end of extended support it is refused with its end date.
+/// A cluster version in extended support is accepted with a warning giving its end date
+/// and price. Answers the planned version's support, for the estimate (None when it is
+/// not known). One DescribeClusterVersions per plan.
+async fn plan_versions(
+    aws: &Aws,
+    req: &PlanRequest<'_>,
+    resp: &mut PlanResponse,
+) -> Option<ops::Support> {
+    let resolve = resp.planned.get("kubernetes_version").is_unknown()
+        && req.config.get("kubernetes_version").is_null();
+    if !resolve && resp.planned.get("kubernetes_version").as_str().is_none() {
+        return None;
+    }
+    let calendar = match ops::calendar(aws).await {
+        Ok(c) => c,
+        // Without the permission the checks are skipped, and said so: apply would
+        // still fail on a version EKS refuses, and an unset version resolves then.
+        Err(e) if e.is_permission() => {
+            resp.diagnostics.warning(
+                "Kubernetes versions not checked",
+                format!("Could not read the versions EKS offers: {e}"),
+            );
+            return None;
+        }
+        Err(e) => {
+            resp.diagnostics.attr_error(
+                AttrPath::attr("kubernetes_version"),
+                "Checking the Kubernetes version",
+                e.to_string(),
+            );
+            return None;
+        }
+    };
+    let offered: Vec<&ops::VersionInfo> = calendar
+        .iter()
+        .filter(|v| v.support != ops::Support::Unsupported)
+        .collect();
+    if resolve {
+        match newest_standard(&calendar) {
+            Some(v) => resp.planned.set("kubernetes_version", Value::string(v)),
+            None => {
+                resp.diagnostics.attr_error(
+                    AttrPath::attr("kubernetes_version"),
+                    "No Kubernetes version in standard support",
+                    format!(
+                        "EKS in {} reports no version in standard support; set kubernetes_version to one it offers: {}.",
+                        aws.region,
+                        offered_text(&offered)
+                    ),
+                );
+                return None;
             }
         }
     }
-    if let Some(groups) = planned.get("node_groups").as_map() {
+    let to = resp
+        .planned
+        .get("kubernetes_version")
+        .as_str()
+        .map(str::to_string)?;
+    let mut wanted: Vec<(AttrPath, String)> = Vec::new();
+    if req.prior.get("kubernetes_version").as_str() != Some(&to) {
+        let from = req.prior.get("kubernetes_version").as_str().unwrap_or(&to);
+        let mut steps = upgrade_steps(from, &to);
+        if steps.is_empty() {
+            steps.push(to.clone());
+        }
+        wanted.extend(
+            steps
+                .into_iter()
+                .map(|v| (AttrPath::attr("kubernetes_version"), v)),
+        );
+    }
+    if let Some(groups) = resp.planned.get("node_groups").as_map() {
         for (key, g) in groups {
             let v = g.get("kubernetes_version");
             let before = req
@@ -628,37 +722,93 @@ async fn check_versions(aws: &Aws, req: &PlanRequest<'_>, resp: &mut PlanRespons
             }
         }
     }
-    if wanted.is_empty() {
-        return;
-    }
-    match ops::offered_versions(aws).await {
-        Ok(offered) => {
-            for (at, v) in wanted {
-                if !offered.contains(&v) {
-                    resp.diagnostics.attr_error(
-                        at,
-                        "Kubernetes version not offered",
-                        format!(
-                            "EKS in {} does not offer Kubernetes {v}; it offers {}.",
-                            aws.region,
-                            offered.iter().cloned().collect::<Vec<_>>().join(", ")
-                        ),
-                    );
-                }
-            }
+    let find = |v: &str| calendar.iter().find(|i| i.version == v);
+    for (at, v) in wanted {
+        match find(&v) {
+            Some(i) if i.support != ops::Support::Unsupported => {}
+            Some(i) => resp.diagnostics.attr_error(
+                at,
+                "Kubernetes version no longer supported",
+                format!(
+                    "EKS ended extended support for Kubernetes {v}{}; it cannot be created or upgraded to. EKS in {} offers {}.",
+                    i.end_of_extended.as_deref().map(|d| format!(" on {d}")).unwrap_or_default(),
+                    aws.region,
+                    offered_text(&offered)
+                ),
+            ),
+            None => resp.diagnostics.attr_error(
+                at,
+                "Kubernetes version not offered",
+                format!(
+                    "EKS in {} does not offer Kubernetes {v}; it offers {}.",
+                    aws.region,
+                    offered_text(&offered)
+                ),
+            ),
         }
-        // Without the permission the check is skipped, and said so: apply would
-        // still fail on a version EKS refuses.
-        Err(e) if e.is_permission() => resp.diagnostics.warning(
-            "Kubernetes versions not checked",
-            format!("Could not list the versions EKS offers: {e}"),
-        ),
-        Err(e) => resp.diagnostics.attr_error(
-            AttrPath::attr("kubernetes_version"),
-            "Checking the Kubernetes version",
-            e.to_string(),
-        ),
     }
+    let info = find(&to)?;
+    if info.support == ops::Support::Extended {
+        let standard: Vec<&ops::VersionInfo> = calendar
+            .iter()
+            .filter(|v| v.support == ops::Support::Standard)
+            .collect();
+        resp.diagnostics.attr_warning(
+            AttrPath::attr("kubernetes_version"),
+            format!("Kubernetes {to} is in extended support"),
+            format!(
+                "Standard support for Kubernetes {to} ended{}; EKS keeps it in extended support until {}, at ${:.2} per cluster hour instead of ${:.2} (about ${:.0} a month instead of ${:.0}). Upgrading, one minor at a time, to a version in standard support ({}) returns the cluster to the standard rate.",
+                info.end_of_standard.as_deref().map(|d| format!(" on {d}")).unwrap_or_default(),
+                info.end_of_extended.as_deref().unwrap_or("a date EKS did not give"),
+                crate::pricing::EKS_EXTENDED_CLUSTER_HOUR,
+                crate::pricing::EKS_CLUSTER_HOUR,
+                crate::pricing::EKS_EXTENDED_CLUSTER_HOUR * crate::pricing::HOURS_PER_MONTH,
+                crate::pricing::EKS_CLUSTER_HOUR * crate::pricing::HOURS_PER_MONTH,
+                offered_text(&standard)
+            ),
+        );
+    }
+    Some(info.support)
+}
+
+/// Marks `base` (the value [`state`] builds on) with the support of `version`:
+/// [`state`] prices a cluster at the extended rate when its base's `cost_items` name
+/// the extended item, which is how a plan's estimate carries over into state.
+fn mark_support(base: &mut Value, calendar: &[ops::VersionInfo], version: &str) {
+    let extended = calendar
+        .iter()
+        .any(|v| v.version == version && v.support == ops::Support::Extended);
+    let items = if extended {
+        Value::Map([(crate::pricing::EKS_EXTENDED_ITEM.to_string(), Value::int(0))].into())
+    } else {
+        Value::Null
+    };
+    base.set("cost_items", items);
+}
+
+/// The newest version of the calendar in standard support.
+fn newest_standard(calendar: &[ops::VersionInfo]) -> Option<&str> {
+    calendar
+        .iter()
+        .filter(|v| v.support == ops::Support::Standard)
+        .filter_map(|v| Some((minor(&v.version)?, v.version.as_str())))
+        .max()
+        .map(|(_, v)| v)
+}
+
+/// "1.32 (extended support until 2027-03-23), 1.33, ..." in version order.
+fn offered_text(versions: &[&ops::VersionInfo]) -> String {
+    let mut v: Vec<&&ops::VersionInfo> = versions.iter().collect();
+    v.sort_by_key(|i| minor(&i.version));
+    v.iter()
+        .map(|i| match (i.support, &i.end_of_extended) {
+            (ops::Support::Extended, Some(end)) => {
+                format!("{} (extended support until {end})", i.version)
+            }
+            _ => i.version.clone(),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The configuration of a stack this provider created, rebuilt from AWS for

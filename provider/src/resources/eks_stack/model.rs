@@ -164,7 +164,7 @@ impl Desired {
             version: v
                 .get("kubernetes_version")
                 .as_str()
-                .unwrap_or(DEFAULT_VERSION)
+                .unwrap_or_default()
                 .to_string(),
             subnet_ids: v.get("subnet_ids").to_string_vec(),
             private_access: v.get("endpoint_private_access").as_bool().unwrap_or(true),
@@ -553,7 +553,13 @@ pub fn state(aws: &Aws, base: &Value, obs: &Observed) -> Value {
     ];
     st.extend(computed.into_iter().map(|(k, v)| (k.to_string(), v)));
     let mut v = Value::Map(st);
-    crate::pricing::set(&mut v, Some(&super::cost(&d)));
+    // The plan priced the version's support (EKS's calendar is read at plan only):
+    // the extended rate stays until a plan finds the version back in standard support.
+    let extended = !base
+        .get("cost_items")
+        .get(crate::pricing::EKS_EXTENDED_ITEM)
+        .is_null();
+    crate::pricing::set(&mut v, Some(&super::cost(&d, extended)));
     v
 }
 
@@ -631,6 +637,7 @@ fn node_groups_state(d: &Desired, base: &Value, obs: &Observed) -> NodeGroupsSta
         statuses: BTreeMap::new(),
     };
     groups.retain(|k, _| obs.node_groups.contains_key(k));
+    let mut failed = Vec::new();
     for (key, gv) in groups.iter_mut() {
         let spec = d.node_groups.get(key).cloned();
         let seen = obs.node_groups.get(key).and_then(|v| {
@@ -650,6 +657,11 @@ fn node_groups_state(d: &Desired, base: &Value, obs: &Observed) -> NodeGroupsSta
             .insert(key.clone(), Value::string(&seen.version));
         out.statuses
             .insert(key.clone(), Value::string(&seen.status));
+        if seen.status == super::ops::CREATE_FAILED {
+            // Not the group the configuration asks for: the next plan makes it again.
+            failed.push(key.clone());
+            continue;
+        }
         let mut set_int = |attr: &str, want: i32, have: i32| {
             if want != have {
                 gv.set(attr, Value::int(i64::from(have)));
@@ -667,6 +679,7 @@ fn node_groups_state(d: &Desired, base: &Value, obs: &Observed) -> NodeGroupsSta
             );
         }
     }
+    groups.retain(|k, _| !failed.contains(k));
     out.value = map_or_null(base, "node_groups", groups);
     out
 }
@@ -674,7 +687,13 @@ fn node_groups_state(d: &Desired, base: &Value, obs: &Observed) -> NodeGroupsSta
 /// The `addons` that exist, with the version and role AWS reports, and their versions.
 fn addons_state(base: &Value, obs: &Observed) -> (Value, BTreeMap<String, Value>) {
     let mut addons = base.get("addons").as_map().cloned().unwrap_or_default();
-    addons.retain(|k, _| obs.addons.contains_key(k));
+    // An add-on whose create failed is not the one configured: the next plan makes
+    // it again.
+    addons.retain(|k, _| {
+        obs.addons
+            .get(k)
+            .is_some_and(|a| a.status != super::ops::CREATE_FAILED)
+    });
     let mut versions = BTreeMap::new();
     for (name, av) in addons.iter_mut() {
         let Some(seen) = obs.addons.get(name) else {

@@ -8,7 +8,6 @@ use crate::framework::{Attribute, Block, Schema, Type, Value};
 
 pub const TYPE_NAME: &str = "ode_eks_stack";
 
-pub const DEFAULT_VERSION: &str = "1.29";
 pub const DEFAULT_LOG_TYPES: [&str; 3] = ["api", "controllerManager", "scheduler"];
 /// Days CloudWatch Logs keeps the control plane logs, unless configured.
 pub const DEFAULT_LOG_RETENTION_DAYS: i64 = 90;
@@ -260,8 +259,8 @@ pub fn schema() -> Schema {
     .attr(Attribute::string("name").required().requires_replace().check_str(cluster_name).doc(
         "Cluster name (e.g. `ode-production-cluster`). Changing it replaces the stack.",
     ))
-    .attr(Attribute::string("kubernetes_version").default(DEFAULT_VERSION).check_str(cluster_version).doc(
-        "Kubernetes version (`1.29`). Raising it upgrades in place, one minor at a time within one apply; lowering it is refused.",
+    .attr(Attribute::string("kubernetes_version").optional().computed().use_state_for_unknown().check_str(cluster_version).doc(
+        "Kubernetes version (`1.35`). Left unset, a new stack takes the newest version EKS offers in standard support (shown in the plan), which then stays in state: it never moves by itself. A version past its end of extended support is refused at plan; one in extended support is accepted with a warning and priced at the extended rate. Raising it upgrades in place, one minor at a time within one apply; lowering it is refused.",
     ))
     .attr(Attribute::string_list("subnet_ids").required().check_str(subnet_id).doc(
         "Subnets for the control plane's network interfaces and the node groups: the private subnets of at least two availability zones.",

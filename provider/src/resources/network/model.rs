@@ -340,6 +340,9 @@ pub struct Observed {
     pub subnets: BTreeMap<SubnetKey, SubnetSeen>,
     pub igw: Option<IgwSeen>,
     pub nats: BTreeMap<String, NatSeen>,
+    /// The stack's NAT gateways AWS could not make (`failed`): they hold nothing and
+    /// are deleted, not counted as their zone's.
+    pub failed_nats: Vec<String>,
     pub route_tables: BTreeMap<RtKey, RouteTableSeen>,
     /// Route tables of the VPC this network did not create (main table included).
     pub other_route_tables: Vec<RouteTableSeen>,

@@ -24,11 +24,13 @@ mod buckets;
 mod groups;
 mod postgres;
 mod redis;
+mod versions;
 
 pub use buckets::*;
 use groups::*;
 pub use postgres::*;
 use redis::*;
+pub use versions::*;
 
 use super::model::*;
 use crate::aws::{every, found, required, Aws, AwsError, Op};
@@ -415,23 +417,6 @@ fn sorted(v: &[String]) -> Vec<String> {
 
 // ---------------------------------------------------------------- round 2
 
-/// Whether version `to` is older than `from` (numerically, part by part).
-pub fn is_downgrade(from: &str, to: &str) -> bool {
-    let parts = |v: &str| -> Vec<u32> { v.split('.').filter_map(|p| p.parse().ok()).collect() };
-    parts(to) < parts(from)
-}
-
-/// Whether the running version `have` satisfies the configured `want`: equal,
-/// or (with automatic minor upgrades) a later minor of the same major.
-pub fn version_satisfies(have: &str, want: &str, auto_minor: bool) -> bool {
-    if have == want {
-        return true;
-    }
-    let parts = |v: &str| -> Vec<u32> { v.split('.').filter_map(|p| p.parse().ok()).collect() };
-    let (h, w) = (parts(have), parts(want));
-    auto_minor && !h.is_empty() && h.first() == w.first() && h >= w
-}
-
 /// What changed since the last apply that AWS cannot show (from prior and
 /// planned state): a password or token given again, tags Redis does not report.
 #[derive(Clone, Copy, Debug, Default)]
@@ -518,7 +503,17 @@ pub async fn reconcile(
         let Some(sg) = sg_ids.get("postgres").filter(|_| db_ok) else {
             return Ok(());
         };
-        match &obs.db {
+        // An instance whose create failed (RDS `failed`) and that still carries this
+        // state's claim holds no data: it is deleted and made again. One that failed
+        // later is left to the user (AWS's reason is in the diagnostic).
+        let unfinished = obs.db.as_ref().is_some_and(|db| {
+            db.status == "failed" && db.tags.get(CREATING_TAG) == Some(&aws.fingerprint)
+        });
+        if unfinished {
+            tracing::info!(db = %d.db_id(), "deleting a DB instance whose create failed, to make it again");
+            delete_db(aws, stop, d, None, deadline).await?;
+        }
+        match obs.db.as_ref().filter(|_| !unfinished) {
             None => {
                 create_db(aws, d, sg, key).await?;
                 wait_db_available(aws, stop, d, deadline).await?;
@@ -531,10 +526,7 @@ pub async fn reconcile(
                 let given = matches!(d.postgres.password, Password::Given(_));
                 match db_modification(aws, d, &seen, sg, key, given) {
                     Some(m) => {
-                        m.apply_immediately(true)
-                            .send()
-                            .await
-                            .op("ModifyDBInstance")?;
+                        send_modification(aws, m.apply_immediately(true)).await?;
                         wait_db_available(aws, stop, d, deadline).await
                     }
                     None => Ok(()),
@@ -559,7 +551,7 @@ pub async fn reconcile(
                 }
                 match db_modification(aws, d, seen, sg, key, changes.password) {
                     Some(m) => {
-                        m.send().await.op("ModifyDBInstance")?;
+                        send_modification(aws, m).await?;
                         wait_db_available(aws, stop, d, deadline).await
                     }
                     None => Ok(()),
@@ -571,7 +563,17 @@ pub async fn reconcile(
         let Some(sg) = sg_ids.get("redis").filter(|_| redis_ok) else {
             return Ok(());
         };
-        match &obs.redis {
+        // A group whose create failed holds nothing and ElastiCache can only delete
+        // it: deleted, then made again.
+        let failed = obs
+            .redis
+            .as_ref()
+            .is_some_and(|g| g.status == "create-failed");
+        if failed {
+            tracing::info!(group = %d.rg_id(), "deleting a replication group whose create failed, to make it again");
+            delete_redis(aws, stop, d, deadline).await?;
+        }
+        match obs.redis.as_ref().filter(|_| !failed) {
             None => {
                 create_redis(aws, d, sg, key, token.clone()).await?;
                 wait_redis_available(aws, stop, d, deadline).await
@@ -656,94 +658,13 @@ pub async fn delete(
         if obs.db.is_none() {
             return Ok(());
         }
-        let r = aws
-            .rds
-            .delete_db_instance()
-            .db_instance_identifier(d.db_id())
-            .skip_final_snapshot(snapshot.is_none())
-            .set_final_db_snapshot_identifier(snapshot.map(str::to_string))
-            .delete_automated_backups(true)
-            .send()
-            .await
-            .op("DeleteDBInstance");
-        match r {
-            Err(e) if e.is_not_found() => return Ok(()),
-            // Already being deleted (an earlier, interrupted destroy): wait for it.
-            Err(e) if e.is_code(&["InvalidDBInstanceState"]) => {}
-            other => {
-                other?;
-            }
-        }
-        let id = d.db_id();
-        db_waiter(d, "be deleted", deadline)
-            .wait(stop, || async {
-                let r = aws
-                    .rds
-                    .describe_db_instances()
-                    .db_instance_identifier(&id)
-                    .send()
-                    .await
-                    .op("DescribeDBInstances");
-                Ok(
-                    match found(r, &["DBInstanceNotFound", "DBInstanceNotFoundFault"])? {
-                        None => Status::Ready(()),
-                        Some(r) => Status::Pending(
-                            r.db_instances()
-                                .first()
-                                .and_then(|i| i.db_instance_status())
-                                .unwrap_or("deleting")
-                                .to_string(),
-                        ),
-                    },
-                )
-            })
-            .await
+        delete_db(aws, stop, d, snapshot, deadline).await
     };
     let redis = async {
         if obs.redis.is_none() {
             return Ok(());
         }
-        let r = aws
-            .elasticache
-            .delete_replication_group()
-            .replication_group_id(d.rg_id())
-            .retain_primary_cluster(false)
-            .send()
-            .await
-            .op("DeleteReplicationGroup");
-        match r {
-            Err(e) if e.is_not_found() => return Ok(()),
-            Err(e) if e.is_code(&["InvalidReplicationGroupState"]) => {}
-            other => {
-                other?;
-            }
-        }
-        let id = d.rg_id();
-        Waiter::new(
-            "DescribeReplicationGroups",
-            format!("replication group {id} to be deleted"),
-            deadline,
-        )
-        .wait(stop, || async {
-            let r = aws
-                .elasticache
-                .describe_replication_groups()
-                .replication_group_id(&id)
-                .send()
-                .await
-                .op("DescribeReplicationGroups");
-            Ok(match found(r, &["ReplicationGroupNotFoundFault"])? {
-                None => Status::Ready(()),
-                Some(r) => Status::Pending(
-                    r.replication_groups()
-                        .first()
-                        .and_then(|g| g.status())
-                        .unwrap_or("deleting")
-                        .to_string(),
-                ),
-            })
-        })
-        .await
+        delete_redis(aws, stop, d, deadline).await
     };
     let (db, redis) = tokio::join!(db, redis);
     let errs: Vec<AwsError> = [db.err(), redis.err()].into_iter().flatten().collect();
@@ -858,25 +779,6 @@ pub async fn delete(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn auto_upgraded_minors_satisfy_the_configured_version() {
-        assert!(version_satisfies("15.4", "15.4", false));
-        assert!(version_satisfies("15.5", "15.4", true));
-        assert!(!version_satisfies("15.5", "15.4", false));
-        assert!(!version_satisfies("16.1", "15.4", true));
-        assert!(!version_satisfies("15.3", "15.4", true));
-    }
-
-    #[test]
-    fn lowering_a_version_is_a_downgrade() {
-        assert!(is_downgrade("15.4", "14.10"));
-        assert!(is_downgrade("7.1", "7.0"));
-        assert!(is_downgrade("15.10", "15.9"));
-        assert!(!is_downgrade("15.4", "15.4"));
-        assert!(!is_downgrade("15.4", "15.10"));
-        assert!(!is_downgrade("7.0", "7.1"));
-    }
 
     #[test]
     fn tokens_are_long_and_plain() {

@@ -240,6 +240,100 @@ pub(super) fn db_waiter(d: &Desired, what: &str, deadline: Instant) -> Waiter {
     )
 }
 
+/// Deletes the DB instance (a final snapshot named `snapshot`, or none) and waits
+/// until it is gone; one already being deleted is waited for.
+pub(super) async fn delete_db(
+    aws: &Aws,
+    stop: &Stop,
+    d: &Desired,
+    snapshot: Option<&str>,
+    deadline: Instant,
+) -> Result<(), AwsError> {
+    let r = aws
+        .rds
+        .delete_db_instance()
+        .db_instance_identifier(d.db_id())
+        .skip_final_snapshot(snapshot.is_none())
+        .set_final_db_snapshot_identifier(snapshot.map(str::to_string))
+        .delete_automated_backups(true)
+        .send()
+        .await
+        .op("DeleteDBInstance");
+    match r {
+        Err(e) if e.is_not_found() => return Ok(()),
+        // Already being deleted (an earlier, interrupted destroy): wait for it.
+        Err(e) if e.is_code(&["InvalidDBInstanceState"]) => {}
+        other => {
+            other?;
+        }
+    }
+    let id = d.db_id();
+    db_waiter(d, "be deleted", deadline)
+        .wait(stop, || async {
+            let r = aws
+                .rds
+                .describe_db_instances()
+                .db_instance_identifier(&id)
+                .send()
+                .await
+                .op("DescribeDBInstances");
+            Ok(
+                match found(r, &["DBInstanceNotFound", "DBInstanceNotFoundFault"])? {
+                    None => Status::Ready(()),
+                    Some(r) => Status::Pending(
+                        r.db_instances()
+                            .first()
+                            .and_then(|i| i.db_instance_status())
+                            .unwrap_or("deleting")
+                            .to_string(),
+                    ),
+                },
+            )
+        })
+        .await
+}
+
+/// What RDS said about the instance in its event log lately (the reason of a
+/// failure), as ": message; message"; empty when it said nothing or cannot be read.
+async fn db_events(aws: &Aws, id: &str) -> String {
+    let r = aws
+        .rds
+        .describe_events()
+        .source_identifier(id)
+        .source_type(rds::SourceType::DbInstance)
+        .duration(24 * 60)
+        .send()
+        .await;
+    let messages: Vec<String> = match r {
+        Ok(r) => r
+            .events()
+            .iter()
+            .filter_map(|e| e.message().map(str::to_string))
+            .collect(),
+        Err(e) => {
+            tracing::warn!(db = id, error = %e, "the DB instance's events could not be read");
+            Vec::new()
+        }
+    };
+    last_messages(&messages)
+}
+
+/// ": a; b; c" of the last three messages, or "".
+pub(super) fn last_messages(messages: &[String]) -> String {
+    let last: Vec<&str> = messages
+        .iter()
+        .rev()
+        .take(3)
+        .rev()
+        .map(String::as_str)
+        .collect();
+    if last.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", last.join("; "))
+    }
+}
+
 pub(super) async fn wait_db_available(
     aws: &Aws,
     stop: &Stop,
@@ -269,7 +363,9 @@ pub(super) async fn wait_db_available(
                 | "incompatible-restore"
                 | "incompatible-network"
                 | "storage-full"
-                | "inaccessible-encryption-credentials" => Status::Failed(status),
+                | "inaccessible-encryption-credentials" => {
+                    Status::Failed(format!("{status}{}", db_events(aws, &id).await))
+                }
                 _ => Status::Pending(status),
             })
         })
@@ -314,7 +410,7 @@ pub(super) async fn create_db(aws: &Aws, d: &Desired, sg: &str, key: &str) -> Re
         .create_db_instance()
         .db_instance_identifier(d.db_id())
         .engine("postgres")
-        .engine_version(&p.engine_version)
+        .engine_version(pick(aws, Engine::Postgres, &p.engine_version).await?)
         .db_instance_class(&p.instance_class)
         .allocated_storage(p.allocated_storage)
         .set_max_allocated_storage(p.max_allocated_storage)
@@ -345,6 +441,19 @@ pub(super) async fn create_db(aws: &Aws, d: &Desired, sg: &str, key: &str) -> Re
         Password::Given(pw) => req.master_user_password(pw),
     };
     req.send().await.op("CreateDBInstance")?;
+    Ok(())
+}
+
+/// Sends a modification from [`db_modification`], its engine version resolved to
+/// the newest minor RDS offers when it names a major alone.
+pub(super) async fn send_modification(
+    aws: &Aws,
+    mut m: aws_sdk_rds::operation::modify_db_instance::builders::ModifyDBInstanceFluentBuilder,
+) -> Result<(), AwsError> {
+    if let Some(v) = m.get_engine_version().clone().filter(|v| is_major_only(v)) {
+        m = m.engine_version(pick(aws, Engine::Postgres, &v).await?);
+    }
+    m.send().await.op("ModifyDBInstance")?;
     Ok(())
 }
 
@@ -392,6 +501,7 @@ pub(super) fn db_modification(
     let version = effective("engine_version", seen.engine_version.clone());
     if !version_satisfies(&version, &p.engine_version, p.auto_minor_version_upgrade) {
         let major = |v: &str| v.split('.').next().unwrap_or_default().to_string();
+        // A major alone is resolved to a minor by `send_modification`.
         m = m
             .engine_version(&p.engine_version)
             .allow_major_version_upgrade(major(&version) != major(&p.engine_version));
@@ -530,7 +640,9 @@ mod tests {
     use aws_sdk_rds::operation::create_db_instance::CreateDbInstanceOutput;
     use aws_sdk_rds::operation::create_db_parameter_group::CreateDbParameterGroupOutput;
     use aws_sdk_rds::operation::create_db_subnet_group::CreateDbSubnetGroupOutput;
+    use aws_sdk_rds::operation::describe_db_engine_versions::DescribeDbEngineVersionsOutput;
     use aws_sdk_rds::operation::describe_db_instances::DescribeDbInstancesOutput;
+    use aws_sdk_rds::operation::describe_events::DescribeEventsOutput;
     use aws_sdk_rds::operation::list_tags_for_resource::ListTagsForResourceOutput;
     use aws_sdk_rds::operation::modify_db_instance::builders::ModifyDbInstanceInputBuilder;
     use aws_sdk_rds::operation::modify_db_instance::ModifyDbInstanceInput;
@@ -546,15 +658,18 @@ mod tests {
     const ARN: &str = "arn:aws:rds:us-east-1:123456789012:db:t-postgres";
 
     /// A tier named `t` with the schema's defaults.
+    /// A tier pinned to a minor, as most tests here want: `pick` then asks nothing.
     fn desired() -> Desired {
-        Desired::from_value(
+        let mut d = Desired::from_value(
             &Value::object([
                 ("name", Value::string("t")),
                 ("vpc_id", Value::string("vpc-1")),
                 ("subnet_ids", Value::string_list(["subnet-b", "subnet-a"])),
             ]),
             &Value::Null,
-        )
+        );
+        d.postgres.engine_version = "15.14".into();
+        d
     }
 
     fn deadline() -> Instant {
@@ -585,6 +700,22 @@ mod tests {
                 .db_instances(instance(status))
                 .build())
         }; times = times);
+    }
+
+    /// DescribeEvents of the instance answers `messages`, oldest first.
+    fn events(fake: &Fake, messages: &'static [&'static str]) {
+        answer!(fake, Rds::describe_events, move |input| {
+            if input.source_identifier() != Some("t-postgres")
+                || input.source_type() != Some(&rds::SourceType::DbInstance)
+            {
+                return Err(failure("WrongInput", &format!("{input:?}")));
+            }
+            let mut out = DescribeEventsOutput::builder();
+            for m in messages {
+                out = out.events(rds::Event::builder().message(*m).build());
+            }
+            Ok(out.build())
+        });
     }
 
     fn not_found(fake: &Fake, times: usize) {
@@ -647,22 +778,32 @@ mod tests {
                 script: |f| {
                     statuses(f, 1, "creating");
                     statuses(f, 1, "failed");
+                    events(f, &["DB instance created", "Database instance failed to start: insufficient capacity in us-east-1a"]);
                 },
-                want: Err("DB instance t-postgres to become available failed: failed"),
+                want: Err("DB instance t-postgres to become available failed: failed: DB instance created; Database instance failed to start: insufficient capacity in us-east-1a"),
             },
             Case {
                 name: "incompatible-parameters",
-                script: |f| statuses(f, 1, "incompatible-parameters"),
+                script: |f| {
+                    statuses(f, 1, "incompatible-parameters");
+                    events(f, &[]);
+                },
                 want: Err("t-postgres to become available failed: incompatible-parameters"),
             },
             Case {
                 name: "incompatible-restore",
-                script: |f| statuses(f, 1, "incompatible-restore"),
+                script: |f| {
+                    statuses(f, 1, "incompatible-restore");
+                    events(f, &[]);
+                },
                 want: Err("t-postgres to become available failed: incompatible-restore"),
             },
             Case {
                 name: "incompatible-network",
-                script: |f| statuses(f, 1, "incompatible-network"),
+                script: |f| {
+                    statuses(f, 1, "incompatible-network");
+                    events(f, &[]);
+                },
                 want: Err("t-postgres to become available failed: incompatible-network"),
             },
             Case {
@@ -670,12 +811,16 @@ mod tests {
                 script: |f| {
                     statuses(f, 1, "modifying");
                     statuses(f, 1, "storage-full");
+                    events(f, &[]);
                 },
                 want: Err("t-postgres to become available failed: storage-full"),
             },
             Case {
                 name: "inaccessible-encryption-credentials",
-                script: |f| statuses(f, 1, "inaccessible-encryption-credentials"),
+                script: |f| {
+                    statuses(f, 1, "inaccessible-encryption-credentials");
+                    events(f, &[]);
+                },
                 want: Err("failed: inaccessible-encryption-credentials"),
             },
             Case {
@@ -882,6 +1027,52 @@ mod tests {
         ];
         table(&cases, |aws, _| async move {
             create_db(&aws, &desired(), "sg-db", KEY).await
+        })
+        .await;
+
+        // A major alone: the newest minor RDS offers in that major is sent.
+        let cases = [
+            Case {
+                name: "15 resolves to the newest 15.x",
+                script: |f| {
+                    answer!(f, Rds::describe_db_engine_versions, |input| {
+                        if input.engine() != Some("postgres")
+                            || input.db_parameter_group_family() != Some("postgres15")
+                        {
+                            return Err(failure("WrongInput", &format!("{input:?}")));
+                        }
+                        let v = |v: &str| rds::DbEngineVersion::builder().engine_version(v).status("available").build();
+                        Ok(DescribeDbEngineVersionsOutput::builder()
+                            .db_engine_versions(v("15.13"))
+                            .db_engine_versions(v("15.15"))
+                            .db_engine_versions(v("15.14"))
+                            .build())
+                    });
+                    answer!(f, Rds::create_db_instance, |input| {
+                        if input.engine_version() != Some("15.15") {
+                            return Err(failure("WrongInput", &format!("{input:?}")));
+                        }
+                        Ok(CreateDbInstanceOutput::builder()
+                            .db_instance(instance("creating"))
+                            .build())
+                    })
+                },
+                want: Ok(()),
+            },
+            Case {
+                name: "no 15.x offered: nothing is created",
+                script: |f| {
+                    answer!(f, Rds::describe_db_engine_versions, |_| Ok(
+                        DescribeDbEngineVersionsOutput::builder().build()
+                    ));
+                },
+                want: Err("DescribeDBEngineVersions: NoVersionOffered: RDS offers no PostgreSQL 15.x version"),
+            },
+        ];
+        table(&cases, |aws, _| async move {
+            let mut d = desired();
+            d.postgres.engine_version = "15".into();
+            create_db(&aws, &d, "sg-db", KEY).await
         })
         .await;
 
@@ -1296,7 +1487,7 @@ mod tests {
             },
             Row {
                 name: "a later minor AWS applied satisfies the plan",
-                change: |_, s| s.engine_version = "15.7".into(),
+                change: |_, s| s.engine_version = "15.16".into(),
                 password_changed: false,
                 want: |_, _| None,
             },

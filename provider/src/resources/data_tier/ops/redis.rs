@@ -60,6 +60,7 @@ pub(super) async fn describe_member(
 
 /// What a member shows of its group's settings and the group itself does not.
 pub(super) fn member_settings(c: &ecache::CacheCluster, seen: &mut RedisSeen) {
+    seen.engine = c.engine().unwrap_or_default().to_string();
     seen.engine_version = c.engine_version().unwrap_or_default().to_string();
     seen.maintenance_window = c
         .preferred_maintenance_window()
@@ -258,11 +259,89 @@ pub(super) async fn wait_redis_available(
             .to_string();
         Ok(match status.as_str() {
             "available" => Status::Ready(()),
-            "create-failed" => Status::Failed(status),
+            "create-failed" => Status::Failed(format!("{status}{}", group_events(aws, &id).await)),
             _ => Status::Pending(status),
         })
     })
     .await
+}
+
+/// Deletes the replication group and waits until it is gone; one already being
+/// deleted is waited for.
+pub(super) async fn delete_redis(
+    aws: &Aws,
+    stop: &Stop,
+    d: &Desired,
+    deadline: Instant,
+) -> Result<(), AwsError> {
+    let r = aws
+        .elasticache
+        .delete_replication_group()
+        .replication_group_id(d.rg_id())
+        .retain_primary_cluster(false)
+        .send()
+        .await
+        .op("DeleteReplicationGroup");
+    match r {
+        Err(e) if e.is_not_found() => return Ok(()),
+        Err(e) if e.is_code(&["InvalidReplicationGroupState"]) => {}
+        other => {
+            other?;
+        }
+    }
+    let id = d.rg_id();
+    Waiter::new(
+        "DescribeReplicationGroups",
+        format!("replication group {id} to be deleted"),
+        deadline,
+    )
+    .wait(stop, || async {
+        let r = aws
+            .elasticache
+            .describe_replication_groups()
+            .replication_group_id(&id)
+            .send()
+            .await
+            .op("DescribeReplicationGroups");
+        Ok(match found(r, &["ReplicationGroupNotFoundFault"])? {
+            None => Status::Ready(()),
+            Some(r) => Status::Pending(
+                r.replication_groups()
+                    .first()
+                    .and_then(|g| g.status())
+                    .unwrap_or("deleting")
+                    .to_string(),
+            ),
+        })
+    })
+    .await
+}
+
+/// What ElastiCache said about the group in its event log lately (the reason of a
+/// failure), as ": message; message"; empty when it said nothing or cannot be read.
+async fn group_events(aws: &Aws, id: &str) -> String {
+    let r = aws
+        .elasticache
+        .describe_events()
+        .source_identifier(id)
+        .source_type(ecache::SourceType::ReplicationGroup)
+        .duration(24 * 60)
+        .send()
+        .await;
+    let messages: Vec<String> = match r {
+        // Newest first, as ElastiCache lists them.
+        Ok(r) => r
+            .events()
+            .iter()
+            .rev()
+            .filter_map(|e| e.message().map(str::to_string))
+            .collect(),
+        Err(e) => {
+            tracing::warn!(group = id, error = %e, "the replication group's events could not be read");
+            Vec::new()
+        }
+    };
+    super::postgres::last_messages(&messages)
 }
 
 pub(super) async fn create_redis(
@@ -273,12 +352,13 @@ pub(super) async fn create_redis(
     token: Option<String>,
 ) -> Result<(), AwsError> {
     let r = &d.redis;
+    let version = pick(aws, d.cache_engine(), &r.engine_version).await?;
     aws.elasticache
         .create_replication_group()
         .replication_group_id(d.rg_id())
         .replication_group_description(format!("ODE data tier {}", d.name))
-        .engine("redis")
-        .engine_version(&r.engine_version)
+        .engine(d.cache_engine().api_name())
+        .engine_version(version)
         .cache_node_type(&r.node_type)
         .num_cache_clusters(r.num_cache_clusters)
         .automatic_failover_enabled(r.automatic_failover)
@@ -342,10 +422,17 @@ pub(super) async fn modify_redis(
     }
     // What only the group's members show (see `member_settings`); empty when no
     // member could be read, and then left as it is.
-    if !seen.engine_version.is_empty()
-        && !version_satisfies(&seen.engine_version, &r.engine_version, true)
+    let engine = d.cache_engine().api_name();
+    let new_engine = !seen.engine.is_empty() && seen.engine != engine;
+    if new_engine
+        || (!seen.engine_version.is_empty()
+            && !version_satisfies(&seen.engine_version, &r.engine_version, true))
     {
-        m = m.engine_version(&r.engine_version);
+        // Redis OSS to Valkey is an upgrade ElastiCache makes in place.
+        if new_engine {
+            m = m.engine(engine);
+        }
+        m = m.engine_version(pick(aws, d.cache_engine(), &r.engine_version).await?);
         any = true;
     }
     if !seen.maintenance_window.is_empty()
@@ -375,7 +462,8 @@ pub(super) async fn modify_redis(
         // A new major version moved the group to its family's parameter group: the
         // tier's group of the old family serves nothing now.
         let old = &seen.parameter_group;
-        if old != &group && old.starts_with(&format!("{}-redis", d.name)) {
+        let ours = ["redis", "valkey"].map(|e| format!("{}-{e}", d.name));
+        if old != &group && ours.iter().any(|p| old.starts_with(p.as_str())) {
             found(
                 aws.elasticache
                     .delete_cache_parameter_group()
@@ -465,6 +553,7 @@ mod tests {
     use aws_sdk_elasticache::operation::decrease_replica_count::DecreaseReplicaCountOutput;
     use aws_sdk_elasticache::operation::delete_cache_parameter_group::DeleteCacheParameterGroupOutput;
     use aws_sdk_elasticache::operation::describe_cache_clusters::DescribeCacheClustersOutput;
+    use aws_sdk_elasticache::operation::describe_events::DescribeEventsOutput;
     use aws_sdk_elasticache::operation::describe_replication_groups::DescribeReplicationGroupsOutput;
     use aws_sdk_elasticache::operation::increase_replica_count::IncreaseReplicaCountOutput;
     use aws_sdk_elasticache::operation::list_tags_for_resource::ListTagsForResourceOutput;
@@ -487,15 +576,18 @@ mod tests {
 
     /// A tier named `t` with the schema's defaults (Redis 7, two nodes, a
     /// generated AUTH token).
+    /// A tier pinned to a minor, as most tests here want: `pick` then asks nothing.
     fn desired() -> Desired {
-        Desired::from_value(
+        let mut d = Desired::from_value(
             &Value::object([
                 ("name", Value::string("t")),
                 ("vpc_id", Value::string("vpc-1")),
                 ("subnet_ids", Value::string_list(["subnet-b", "subnet-a"])),
             ]),
             &Value::Null,
-        )
+        );
+        d.redis.engine_version = "7.0".into();
+        d
     }
 
     fn deadline() -> Instant {
@@ -586,8 +678,20 @@ mod tests {
                 script: |f| {
                     statuses(f, 1, "creating");
                     statuses(f, 1, "create-failed");
+                    answer!(f, Cache::describe_events, |input| {
+                        if input.source_identifier() != Some("t-redis")
+                            || input.source_type() != Some(&ecache::SourceType::ReplicationGroup)
+                        {
+                            return Err(failure("WrongInput", &format!("{input:?}")));
+                        }
+                        // Newest first, as ElastiCache lists them.
+                        Ok(DescribeEventsOutput::builder()
+                            .events(ecache::Event::builder().message("Failed to create cache cluster t-redis-002: insufficient cache.t3.medium capacity").build())
+                            .events(ecache::Event::builder().message("Replication group t-redis created").build())
+                            .build())
+                    });
                 },
-                want: Err("replication group t-redis to become available failed: create-failed"),
+                want: Err("replication group t-redis to become available failed: create-failed: Replication group t-redis created; Failed to create cache cluster t-redis-002: insufficient cache.t3.medium capacity"),
             },
             Case {
                 name: "still modifying at the deadline: the last state is named",

@@ -108,6 +108,16 @@ pub(super) async fn ensure_addon(
     // AWS cannot take the role of an add-on away (UpdateAddon needs a role ARN):
     // the add-on is made again without one.
     let seen = match seen {
+        // An add-on whose create failed cannot be repaired by an update: made again.
+        Some(s) if s.status == CREATE_FAILED => {
+            tracing::info!(
+                cluster,
+                addon = name,
+                "re-creating an add-on whose create failed"
+            );
+            delete_addon(aws, stop, cluster, name, deadline).await?;
+            None
+        }
         Some(s) if s.role_arn.is_some() && role.is_none() => {
             tracing::info!(
                 cluster,

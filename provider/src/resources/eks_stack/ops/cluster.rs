@@ -139,20 +139,56 @@ pub(super) async fn ensure_log_group(
     Ok(())
 }
 
-/// The Kubernetes versions EKS offers in the region (one DescribeClusterVersions
-/// call per page).
-pub async fn offered_versions(aws: &Aws) -> Result<std::collections::BTreeSet<String>, AwsError> {
-    let mut pages = aws.eks.describe_cluster_versions().into_paginator().send();
-    let mut out = std::collections::BTreeSet::new();
-    while let Some(page) = pages.next().await {
-        let page = page.op("DescribeClusterVersions")?;
-        out.extend(
-            page.cluster_versions()
-                .iter()
-                .filter_map(|v| v.cluster_version().map(str::to_string)),
-        );
-    }
-    Ok(out)
+/// Where a Kubernetes version stands on EKS's calendar (`versionStatus`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Support {
+    Standard,
+    Extended,
+    Unsupported,
+}
+
+/// One Kubernetes version of EKS's calendar, as DescribeClusterVersions reports it;
+/// dates as `YYYY-MM-DD`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VersionInfo {
+    pub version: String,
+    pub support: Support,
+    pub end_of_standard: Option<String>,
+    pub end_of_extended: Option<String>,
+}
+
+/// EKS's calendar in the region: every version it reports (`includeAll`, so that a
+/// version past its end of support can be named as such), every page.
+pub async fn calendar(aws: &Aws) -> Result<Vec<VersionInfo>, AwsError> {
+    let day = |d: Option<&aws_smithy_types::DateTime>| {
+        d.and_then(|d| d.fmt(aws_smithy_types::date_time::Format::DateTime).ok())
+            .map(|s| s.chars().take(10).collect())
+    };
+    let versions = every(
+        aws.eks
+            .describe_cluster_versions()
+            .include_all(true)
+            .into_paginator()
+            .items()
+            .send(),
+    )
+    .await
+    .op("DescribeClusterVersions")?;
+    Ok(versions
+        .iter()
+        .filter_map(|v| {
+            Some(VersionInfo {
+                version: v.cluster_version()?.to_string(),
+                support: match v.version_status() {
+                    Some(eks::VersionStatus::StandardSupport) => Support::Standard,
+                    Some(eks::VersionStatus::ExtendedSupport) => Support::Extended,
+                    _ => Support::Unsupported,
+                },
+                end_of_standard: day(v.end_of_standard_support_date()),
+                end_of_extended: day(v.end_of_extended_support_date()),
+            })
+        })
+        .collect())
 }
 
 pub(super) async fn wait_cluster(
@@ -1670,30 +1706,51 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn offered_versions_reads_every_page() {
+    async fn the_calendar_reads_every_page_with_support_and_dates() {
         let fake = Fake::new();
         answer!(fake, Eks::describe_cluster_versions, |i| {
-            let info = |v: &str| {
+            if i.include_all() != Some(true) {
+                return Err(failure("InvalidParameterException", "includeAll expected"));
+            }
+            let info = |v: &str, status: eks::VersionStatus, end: i64| {
                 eks::ClusterVersionInformation::builder()
                     .cluster_version(v)
+                    .version_status(status)
+                    .end_of_standard_support_date(aws_smithy_types::DateTime::from_secs(end))
                     .build()
             };
             Ok(match i.next_token() {
                 None => DescribeClusterVersionsOutput::builder()
-                    .cluster_versions(info("1.31"))
-                    .cluster_versions(info("1.30"))
+                    .cluster_versions(info(
+                        "1.35",
+                        eks::VersionStatus::StandardSupport,
+                        1_806_105_600,
+                    ))
+                    .cluster_versions(info(
+                        "1.32",
+                        eks::VersionStatus::ExtendedSupport,
+                        1_774_224_000,
+                    ))
                     .next_token("page-2")
                     .build(),
                 Some("page-2") => DescribeClusterVersionsOutput::builder()
-                    .cluster_versions(info("1.29"))
+                    .cluster_versions(info("1.29", eks::VersionStatus::Unsupported, 1_742_688_000))
                     .build(),
                 Some(other) => return Err(failure("InvalidParameterException", other)),
             })
         });
-        let got = offered_versions(&fake.aws()).await.unwrap();
+        let got = calendar(&fake.aws()).await.unwrap();
+        let seen: Vec<_> = got
+            .iter()
+            .map(|v| (v.version.as_str(), v.support, v.end_of_standard.as_deref()))
+            .collect();
         assert_eq!(
-            got.into_iter().collect::<Vec<_>>(),
-            vec!["1.29", "1.30", "1.31"]
+            seen,
+            vec![
+                ("1.35", Support::Standard, Some("2027-03-27")),
+                ("1.32", Support::Extended, Some("2026-03-23")),
+                ("1.29", Support::Unsupported, Some("2025-03-23")),
+            ]
         );
         assert!(fake.unscripted().is_empty());
 
@@ -1702,7 +1759,7 @@ mod tests {
             "AccessDeniedException",
             "not authorized to perform: eks:DescribeClusterVersions"
         )));
-        let e = offered_versions(&fake.aws()).await.unwrap_err();
+        let e = calendar(&fake.aws()).await.unwrap_err();
         assert!(
             e.to_string()
                 .contains("DescribeClusterVersions: AccessDeniedException"),

@@ -159,11 +159,9 @@ pub(super) async fn delete_role(
     name: &str,
     deadline: Instant,
 ) -> Result<(), AwsError> {
-    let attached = match aws
-        .iam
-        .list_attached_role_policies()
-        .role_name(name)
-        .send()
+    // Every page: a policy left attached makes DeleteRole refuse.
+    let listed = aws.iam.list_attached_role_policies().role_name(name);
+    let attached = match every(listed.into_paginator().items().send())
         .await
         .op("ListAttachedRolePolicies")
     {
@@ -171,7 +169,7 @@ pub(super) async fn delete_role(
         Err(e) if e.is_not_found() => return Ok(()),
         Err(e) => return Err(e),
     };
-    for p in attached.attached_policies() {
+    for p in &attached {
         if let Some(arn) = p.policy_arn() {
             kit::delete(stop, deadline, || async {
                 aws.iam

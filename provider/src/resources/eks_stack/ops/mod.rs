@@ -36,6 +36,7 @@ pub use cluster::*;
 pub use iam::*;
 use irsa::*;
 pub use key::*;
+pub use nodegroup::CREATE_FAILED;
 use nodegroup::*;
 pub use reconcile::reconcile;
 

@@ -188,7 +188,11 @@ pub(super) async fn sync_settings_tag(
     }
 }
 
-/// Creates, updates in place, or replaces (create-before-destroy) one node group.
+/// The status of a node group or add-on whose create failed (EKS can only delete it).
+pub const CREATE_FAILED: &str = "CREATE_FAILED";
+
+/// Creates, updates in place, or replaces (create-before-destroy) one node group; a
+/// generation whose create failed is deleted first.
 /// Returns the EKS names of older generations to delete once this one is ACTIVE.
 #[allow(clippy::too_many_arguments)]
 pub(super) async fn ensure_nodegroup(
@@ -202,6 +206,18 @@ pub(super) async fn ensure_nodegroup(
     deadline: Instant,
 ) -> Result<Vec<String>, AwsError> {
     let cluster = d.name.as_str();
+    // A group whose create failed serves nothing, and EKS cannot repair it: it is
+    // deleted, then made again (under the name it had, the cause being gone).
+    let failed: Vec<&NodeGroupSeen> = seen.iter().filter(|s| s.status == CREATE_FAILED).collect();
+    for f in &failed {
+        delete_nodegroup(aws, stop, cluster, &f.eks_name, deadline).await?;
+    }
+    let seen: Vec<NodeGroupSeen> = seen
+        .iter()
+        .filter(|s| s.status != CREATE_FAILED)
+        .cloned()
+        .collect();
+    let seen = seen.as_slice();
     let current = seen
         .iter()
         .find(|s| s.tags.get(&owner_key("spec")).map(String::as_str) == Some(&spec.immutable()));

@@ -265,10 +265,18 @@ pub async fn read(aws: &Aws, stack: &str, vpc_id: &str) -> Result<Observed, AwsE
             .state()
             .map(|s| s.as_str().to_string())
             .unwrap_or_default();
+        let tags = tags::map(n.tags());
+        if state == "failed" {
+            if let (Some(ChildKey::Nat(_)), Some(id)) =
+                (child_key(&tags, stack), n.nat_gateway_id())
+            {
+                obs.failed_nats.push(id.to_string());
+            }
+            continue;
+        }
         if !matches!(state.as_str(), "pending" | "available") {
             continue;
         }
-        let tags = tags::map(n.tags());
         if let Some(ChildKey::Nat(az)) = child_key(&tags, stack) {
             let addr = n.nat_gateway_addresses().first();
             let id = n.nat_gateway_id().unwrap_or_default().to_string();
@@ -437,7 +445,9 @@ pub async fn delete(
         }
     }
     // NAT gateways first: they hold the elastic IPs and ENIs in public subnets.
-    let nat_ids: Vec<String> = obs.nats.values().map(|n| n.id.clone()).collect();
+    let nat_ids: Vec<String> = (obs.nats.values().map(|n| n.id.clone()))
+        .chain(obs.failed_nats.iter().cloned())
+        .collect();
     if !nat_ids.is_empty() {
         let errs = delete_nats(aws, &nat_ids, stop, deadline).await;
         if !errs.is_empty() {

@@ -585,6 +585,7 @@ impl<'a> Run<'a> {
         let stale_nats: Vec<String> = (self.obs.nats.iter())
             .filter(|(az, _)| !topo.nats.contains(*az))
             .map(|(_, n)| n.id.clone())
+            .chain(self.obs.failed_nats.iter().cloned())
             .collect();
         let mut errs = Vec::new();
         if !stale_nats.is_empty() {
