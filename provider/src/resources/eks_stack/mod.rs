@@ -1030,3 +1030,57 @@ async fn import_config(aws: &Aws, name: &str) -> Result<Value, String> {
         ("id", Value::string(name)),
     ]))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(version: &str, support: ops::Support, end: &str) -> ops::VersionInfo {
+        ops::VersionInfo {
+            version: version.into(),
+            support,
+            end_of_standard: None,
+            end_of_extended: Some(end.into()),
+        }
+    }
+
+    #[test]
+    fn the_newest_standard_version_and_the_offered_list() {
+        use ops::Support::*;
+        let calendar = vec![
+            info("1.9", Unsupported, "2020-01-01"),
+            info("1.34", Standard, "2027-12-02"),
+            info("1.32", Extended, "2027-03-23"),
+            info("1.35", Standard, "2028-03-27"),
+            info("1.33", Extended, "2027-07-29"),
+        ];
+        // By minor, not by text ("1.9" > "1.35" as strings).
+        assert_eq!(newest_standard(&calendar), Some("1.35"));
+        assert_eq!(newest_standard(&calendar[..1]), None);
+        let offered: Vec<&ops::VersionInfo> = calendar
+            .iter()
+            .filter(|v| v.support != Unsupported)
+            .collect();
+        assert_eq!(
+            offered_text(&offered),
+            "1.32 (extended support until 2027-03-23), 1.33 (extended support until 2027-07-29), 1.34, 1.35"
+        );
+    }
+
+    #[test]
+    fn the_support_mark_prices_the_state() {
+        use ops::Support::*;
+        let calendar = vec![
+            info("1.32", Extended, "2027-03-23"),
+            info("1.35", Standard, "2028-03-27"),
+        ];
+        let mut base = Value::object([("cost_items", Value::Unknown)]);
+        mark_support(&mut base, &calendar, "1.32");
+        assert!(!base
+            .get("cost_items")
+            .get(crate::pricing::EKS_EXTENDED_ITEM)
+            .is_null());
+        mark_support(&mut base, &calendar, "1.35");
+        assert!(base.get("cost_items").is_null());
+    }
+}

@@ -699,6 +699,58 @@ mod tests {
         table(&cases, ensure_first).await;
     }
 
+    /// A group of the same settings whose create failed: deleted (and seen gone)
+    /// first, then made again under its own name.
+    #[tokio::test(start_paused = true)]
+    async fn ensure_nodegroup_makes_a_failed_group_again() {
+        use eks::NodegroupStatus::*;
+        let cases = [
+            Case {
+                name: "deleted, gone, then made again and ACTIVE",
+                script: |f| {
+                    answer!(f, Eks::delete_nodegroup, |i| {
+                        if i.nodegroup_name() != Some("workers") {
+                            return Err(failure("UnexpectedInput", &format!("{i:?}")));
+                        }
+                        Ok(DeleteNodegroupOutput::builder().build())
+                    }; times = 1);
+                    missing(f, 1);
+                    created(f, first_name);
+                    states(f, 1, nodegroup("workers", Active));
+                },
+                want: Ok(()),
+            },
+            Case {
+                name: "the delete refused: nothing is made",
+                script: |f| {
+                    answer!(f, Eks::delete_nodegroup, |_| Err(failure(
+                        "AccessDeniedException",
+                        "not authorized to perform: eks:DeleteNodegroup"
+                    )));
+                },
+                want: Err("DeleteNodegroup: AccessDeniedException"),
+            },
+        ];
+        table(&cases, |aws, stop| async move {
+            let mut failed = current();
+            failed.status = CREATE_FAILED.into();
+            failed.spec = spec();
+            let stale = ensure_nodegroup(
+                &aws,
+                &stop,
+                &desired(),
+                "workers",
+                &spec(),
+                &[failed],
+                NODE_ROLE,
+                deadline(),
+            )
+            .await?;
+            stale_is(stale, &[])
+        })
+        .await;
+    }
+
     #[tokio::test(start_paused = true)]
     async fn ensure_nodegroup_stops_on_request() {
         stops_promptly(
