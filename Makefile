@@ -16,7 +16,7 @@ PROVIDER_BIN := $(CARGO_TARGET_DIR)/debug/terraform-provider-ode
 TOFU         := TF_CLI_CONFIG_FILE=/dev/null $(TOOLS)/tofu-1.12.6/tofu
 HCL_DIRS     := $(wildcard examples modules)
 
-.PHONY: all tools demo-tools build install test test-unit test-e2e lint lint-fmt fmt demo demo-destroy bench docs clean-demo release
+.PHONY: test-aws all tools demo-tools build install test test-unit test-e2e lint lint-fmt fmt demo demo-destroy bench docs clean-demo release
 
 all: build
 
@@ -59,6 +59,12 @@ lint: lint-fmt
 fmt:
 	cargo fmt --all
 	$(TOFU) fmt -recursive $(HCL_DIRS)
+
+## make test-aws: the opt-in acceptance run on a real AWS account (billed; always
+## destroys). Refuses unless ODE_ACC_AWS=1 and ODE_ACC_ACCOUNT_ID is the credentials'
+## account. See scripts/test-aws.sh.
+test-aws: demo-tools build
+	@bash scripts/test-aws.sh $(PROVIDER_BIN)
 
 ## make demo: start the local emulator and apply the example stack on it.
 demo: demo-tools build
