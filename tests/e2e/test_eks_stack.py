@@ -807,6 +807,32 @@ def test_eks_addon_create_failed(core: Core, emulator: EmulatorClient, workdir: 
     assert "aws-ebs-csi-driver" not in core.state_resource(workdir, ADDRESS)["addons"]
     core.apply(workdir)
     assert eks.describe_addon(clusterName=CLUSTER, addonName="aws-ebs-csi-driver")["addon"]["status"] == "ACTIVE"
+    # The stack holds the add-on already: the apply changes nothing but the outputs a
+    # failed apply does not update.
+    assert "0 added, 0 changed, 0 destroyed" in core.apply(workdir).stdout
+    assert_no_changes(core, workdir)
+    core.destroy(workdir)
+    assert_nothing_left(emulator)
+
+
+def test_eks_addon_degraded(core: Core, emulator: EmulatorClient, workdir: Path) -> None:
+    """An add-on that stays DEGRADED: the apply waits until its deadline and then says
+    so with the add-on's health issue; once the cause is gone (EKS reconciles the
+    add-on, here an update made outside) the state holds it: nothing is changed."""
+    apply_stack(core, emulator, workdir, groups=SYSTEM_ONLY)
+    reason = "Deployment coredns has 0/2 ready replicas"
+    emulator.fail_next("addon-degraded", "aws-ebs-csi-driver", reason, code="InsufficientNumberOfReplicas")
+    body = '  timeouts {\n    update = "20s"\n  }'
+    write_config(workdir, stack_config(emulator, body, groups=SYSTEM_ONLY, addons='    "aws-ebs-csi-driver" = {}'))
+    assert_failed_with(apply_errors(core, workdir), "aws-ebs-csi-driver", "DEGRADED", "InsufficientNumberOfReplicas", reason)
+    eks = emulator.client("eks")
+    addon = eks.describe_addon(clusterName=CLUSTER, addonName="aws-ebs-csi-driver")["addon"]
+    assert addon["status"] == "DEGRADED"
+    eks.update_addon(clusterName=CLUSTER, addonName="aws-ebs-csi-driver", addonVersion=addon["addonVersion"])
+    assert eks.describe_addon(clusterName=CLUSTER, addonName="aws-ebs-csi-driver")["addon"]["status"] == "ACTIVE"
+    # The stack holds the add-on already: the apply changes nothing but the outputs a
+    # failed apply does not update.
+    assert "0 added, 0 changed, 0 destroyed" in core.apply(workdir).stdout
     assert_no_changes(core, workdir)
     core.destroy(workdir)
     assert_nothing_left(emulator)

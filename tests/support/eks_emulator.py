@@ -406,9 +406,11 @@ class Failure:
 
 
 #: ``nodegroup``: CreateNodegroup ends CREATE_FAILED with a health issue; ``addon``:
-#: CreateAddon ends CREATE_FAILED with a health issue; ``update``: the next update of
-#: the cluster, node group or add-on ends Failed with an error.
-FAILURE_KINDS = ("nodegroup", "addon", "update")
+#: CreateAddon ends CREATE_FAILED with a health issue; ``addon-degraded``: CreateAddon
+#: ends DEGRADED with a health issue and stays so until the add-on is updated (the
+#: cause gone, EKS reconciles it); ``update``: the next update of the cluster, node
+#: group or add-on ends Failed with an error.
+FAILURE_KINDS = ("nodegroup", "addon", "addon-degraded", "update")
 _FAILURES: list[Failure] = []
 
 
@@ -433,13 +435,15 @@ def _take_failure(kind: str, name: str) -> Failure | None:
     return None
 
 
-def _fail_creation(resource: Any, failure: Failure, resource_ids: list[str]) -> Callable[[], None]:
-    """A change moving ``resource`` from CREATING to CREATE_FAILED with the failure as
-    its health issue."""
+def _fail_creation(
+    resource: Any, failure: Failure, resource_ids: list[str], status: str = "CREATE_FAILED"
+) -> Callable[[], None]:
+    """A change moving ``resource`` from CREATING to ``status`` with the failure as its
+    health issue."""
 
     def apply() -> None:
         if resource.status == "CREATING":
-            resource.status = "CREATE_FAILED"
+            resource.status = status
             resource.health = {
                 "issues": [{"code": failure.code, "message": failure.message, "resourceIds": resource_ids}]
             }
@@ -1307,8 +1311,11 @@ class _Handlers:
         )
         cluster.ode_addons[name] = addon
         failure = _take_failure("addon", name)
+        degraded = _take_failure("addon-degraded", name)
         if failure is not None:
             _later(backend, _fail_creation(addon, failure, []))
+        elif degraded is not None:
+            _later(backend, _fail_creation(addon, degraded, [], status="DEGRADED"))
         else:
             _later(backend, _finish_status(addon, "CREATING"))
         return ActionResult({"addon": addon})
@@ -1330,11 +1337,13 @@ class _Handlers:
         """UpdateAddon (moto: not implemented): version, role and configuration, applied
         when the update completes; an empty configuration removes it. A role cannot be
         removed this way: like AWS (serviceAccountRoleArn has a minimum length of 1),
-        an empty role is refused."""
+        an empty role is refused. A DEGRADED add-on may be updated (that is how it is
+        repaired); the update clears its health issues."""
         backend = self.eks_backend
         cluster = _cluster(backend, self._get_param("name"))
         addon = _addon(cluster, self._get_param("addonName"))
-        _require_status(addon, "Addon", addon.addon_name)
+        if addon.status != "DEGRADED":
+            _require_status(addon, "Addon", addon.addon_name)
         version = self._get_param("addonVersion")
         if version is not None:
             version = _addon_release(addon.addon_name, version, cluster.version)
@@ -1358,6 +1367,7 @@ class _Handlers:
                 addon.service_account_role_arn = role
             if configuration is not None:
                 addon.configuration_values = configuration or None
+            addon.health = {"issues": []}
             addon.modified_at = utcnow()
 
         return ActionResult({"update": _start_update(backend, addon, "AddonUpdate", params, apply)})
