@@ -61,6 +61,11 @@ fn schema() -> Schema {
             .doc("How many times a throttled or failed AWS call is retried (0 to 100). Defaults to the SDK's standard retry policy."),
     )
     .attr(
+        Attribute::string("call_timeout")
+            .optional()
+            .doc("How long one AWS call may go unanswered, retries included, before it is abandoned with an error naming the operation (`2m` by default, `1s` to `1h`). A create abandoned this way may still have been carried out: the next apply finds what it made."),
+    )
+    .attr(
         Attribute::bool("skip_credentials_validation")
             .optional()
             .doc("Skip the STS `GetCallerIdentity` check when the provider is configured."),
@@ -126,6 +131,10 @@ fn settings(config: &Value) -> Settings {
             .get("max_retries")
             .as_i64()
             .and_then(|n| u32::try_from(n).ok()),
+        call_timeout: config
+            .get("call_timeout")
+            .as_str()
+            .and_then(|s| crate::kit::timeouts::parse_duration(s).ok()),
         skip_credentials_validation: config
             .get("skip_credentials_validation")
             .as_bool()
@@ -164,6 +173,18 @@ impl Provider for OdeProvider {
                 }
             },
         );
+        string_attr(config, "call_timeout", diags, |s| {
+            let d = crate::kit::timeouts::parse_duration(s)?;
+            if (std::time::Duration::from_secs(1)..=std::time::Duration::from_secs(3600))
+                .contains(&d)
+            {
+                Ok(())
+            } else {
+                Err(format!(
+                    "call_timeout must be between 1s and 1h; got {s:?}."
+                ))
+            }
+        });
         let role = config.get("assume_role").block();
         string_at(
             role.get("role_arn"),
@@ -251,6 +272,7 @@ mod tests {
         let config = Value::object([
             ("region", Value::string("not-a-region")),
             ("max_retries", Value::int(-1)),
+            ("call_timeout", Value::string("2d")),
             (
                 "endpoints",
                 Value::object([("s3", Value::string("not a url"))]),
@@ -275,6 +297,7 @@ mod tests {
             [
                 "region",
                 "max_retries",
+                "call_timeout",
                 "assume_role.role_arn",
                 "endpoints.s3",
                 "default_tags.tags[\"\"]"

@@ -215,6 +215,33 @@ def test_stalled_poll_ends_at_ctrl_c_and_at_the_deadline(core: Core, emulator: E
     destroy_and_check(core, emulator, workdir)
 
 
+def test_stalled_create_ends_at_the_call_timeout(core: Core, emulator: EmulatorClient, workdir: Path) -> None:
+    """A create that goes unanswered (the emulator holds CreateVpc for 15 s) ends at the
+    provider's call_timeout (3 s here) with an error naming the operation. AWS carried
+    the create out meanwhile: the next apply finds that VPC (it carries this state's
+    claim) instead of making a second, and converges."""
+    hcl = network_config(emulator, tags_line()).replace(
+        provider_block(emulator), provider_block(emulator, extra='  call_timeout = "3s"\n')
+    )
+    assert 'call_timeout = "3s"' in hcl
+    write_config(workdir, hcl)
+    core.init(workdir)
+    emulator.hold("ec2", "CreateVpc", 15)
+    started = time.monotonic()
+    failed = core.run(workdir, "apply", "-auto-approve", "-input=false", check=False)
+    took = time.monotonic() - started
+    said = re.sub(r"\s+", " ", failed.output)
+    print(f"{core.name}: the apply ended {took:.1f} s after it started, CreateVpc held for 15 s")
+    assert failed.returncode != 0 and took < 14, f"took {took:.1f} s\n{failed.describe()}"
+    assert "CreateVpc" in said and "timed out" in said, failed.describe()
+    time.sleep(max(0.0, 16 - took))  # the held CreateVpc is carried out
+    core.apply(workdir)
+    vpcs = emulator.client("ec2").describe_vpcs(Filters=[{"Name": "tag:ode:stack", "Values": [NAME]}])["Vpcs"]
+    assert len(vpcs) == 1, vpcs
+    assert_no_changes(core, workdir)
+    destroy_and_check(core, emulator, workdir)
+
+
 # -- eventual consistency ------------------------------------------------------------
 
 

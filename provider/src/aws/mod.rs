@@ -64,12 +64,19 @@ pub struct Settings {
     pub endpoints: Endpoints,
     pub default_tags: BTreeMap<String, String>,
     pub max_retries: Option<u32>,
+    /// How long one call may go unanswered, retries included (default
+    /// [`DEFAULT_CALL_TIMEOUT`]).
+    pub call_timeout: Option<std::time::Duration>,
     pub skip_credentials_validation: bool,
     pub s3_use_path_style: bool,
     /// The claim fingerprint of the state this process serves (the provider
     /// computes it; see `kit::claim`).
     pub fingerprint: String,
 }
+
+/// How long one AWS call may go unanswered, retries included, unless `call_timeout`
+/// says otherwise.
+pub const DEFAULT_CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
 
 /// Builds one service client from the shared SDK config, at the service's
 /// overridden endpoint when one is set: one line per service in [`Aws::connect`].
@@ -122,6 +129,15 @@ impl Aws {
             loader =
                 loader.retry_config(RetryConfig::standard().with_max_attempts(n.saturating_add(1)));
         }
+        // A call that goes unanswered (a stalled connection) ends with a timeout error
+        // naming its operation, so that neither a deadline nor Ctrl-C waits on it for
+        // ever. Only the whole operation is bounded: an attempt timeout would retry a
+        // create whose first request AWS may already have carried out.
+        loader = loader.timeout_config(
+            aws_config::timeout::TimeoutConfig::builder()
+                .operation_timeout(s.call_timeout.unwrap_or(DEFAULT_CALL_TIMEOUT))
+                .build(),
+        );
         let mut base = loader.load().await;
         let region = base
             .region()
