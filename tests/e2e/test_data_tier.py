@@ -475,7 +475,7 @@ def test_data_db_failed(core: Core, emulator: EmulatorClient, workdir: Path) -> 
     core.init(workdir)
     failed = apply_errors(core, workdir)
     assert failed.failed, failed.describe()
-    text = " ".join(" ".join((d.summary + " " + d.detail).split()) for d in failed.errors)
+    text = failed.text()
     assert "failed" in text and reason in text, failed.describe()
     (db,) = emulator.client("rds").describe_db_instances(DBInstanceIdentifier=f"{TIER}-postgres")["DBInstances"]
     assert db["DBInstanceStatus"] == "failed"
@@ -496,7 +496,7 @@ def test_data_redis_create_failed(core: Core, emulator: EmulatorClient, workdir:
     core.init(workdir)
     failed = apply_errors(core, workdir)
     assert failed.failed, failed.describe()
-    text = " ".join(" ".join((d.summary + " " + d.detail).split()) for d in failed.errors)
+    text = failed.text()
     assert "create-failed" in text and reason in text, failed.describe()
     ec = emulator.client("elasticache")
     assert ec.describe_replication_groups(ReplicationGroupId=f"{TIER}-redis")["ReplicationGroups"][0]["Status"] == "create-failed"

@@ -762,7 +762,7 @@ WITH_WORKER = SYSTEM_ONLY.replace(
 
 def assert_failed_with(diagnosed: Any, *facts: str) -> None:
     assert diagnosed.failed, diagnosed.describe()
-    text = " ".join(" ".join((d.summary + " " + d.detail).split()) for d in diagnosed.errors)
+    text = diagnosed.text()
     for fact in facts:
         assert fact in text, (fact, diagnosed.describe())
 

@@ -448,7 +448,7 @@ def test_network_nat_failed(core: Core, emulator: EmulatorClient, workdir: Path)
     write_config(workdir, network_config(emulator, tags_line() + '  nat_gateways = "one_per_az"\n'))
     failed = diagnostics.apply_errors(core, workdir)
     assert failed.failed, failed.describe()
-    text = " ".join(" ".join((d.summary + " " + d.detail).split()) for d in failed.errors)
+    text = failed.text()
     assert "InsufficientFreeAddressesInSubnet" in text and reason in text, failed.describe()
     after = network(core, workdir)
     assert after["vpc_id"] == before["vpc_id"]

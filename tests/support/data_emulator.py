@@ -126,7 +126,7 @@ from moto.logs.exceptions import ResourceNotFoundException as LogGroupNotFound
 from moto.logs.models import LogsBackend
 from moto.logs.responses import LogsResponse
 from moto.moto_api._internal import mock_random as random
-from . import api_models, paging
+from . import api_models, failures, paging
 from moto.rds.exceptions import (
     DBInstanceNotFoundError,
     DBParameterGroupNotFoundError,
@@ -391,35 +391,7 @@ def _rds_error(code: str, message: str) -> RDSClientError:
     return RDSClientError(code, message)
 
 
-# -- failures a test asks for -----------------------------------------------------------
-
-#: ``db``: the next CreateDBInstance of that identifier ends ``failed``; ``replication-group``:
-#: the next CreateReplicationGroup of that id ends ``create-failed``. Either way the
-#: service records the reason as an event (DescribeEvents), as AWS does.
-FAILURE_KINDS = ("db", "replication-group")
-_FAILURES: list[tuple[str, str, str]] = []
-
-
-def fail_next(kind: str, name: str, message: str) -> None:
-    """Make the next create of ``name`` fail with ``message`` (see :data:`FAILURE_KINDS`)."""
-    if kind not in FAILURE_KINDS:
-        raise ValueError(f"kind must be one of {FAILURE_KINDS}, not {kind!r}")
-    with _LOCK:
-        _FAILURES.append((kind, name, message))
-
-
-def clear_failures() -> None:
-    with _LOCK:
-        _FAILURES.clear()
-        _CACHE_EVENTS.clear()
-
-
-def _take_failure(kind: str, name: str) -> str | None:
-    for failure in _FAILURES:
-        if failure[:2] == (kind, name):
-            _FAILURES.remove(failure)
-            return failure[2]
-    return None
+# -- failures a test asks for (tests/support/failures.py) --------------------------------
 
 
 def _rds_event(backend: RDSBackend, db: DBInstance, message: str) -> None:
@@ -436,6 +408,11 @@ def _rds_event(backend: RDSBackend, db: DBInstance, message: str) -> None:
 
 #: ElastiCache's event log (moto: none): dicts in the Event shape, newest last.
 _CACHE_EVENTS: list[dict[str, Any]] = []
+
+
+def forget_events() -> None:
+    """Empty ElastiCache's event log (a reset)."""
+    _CACHE_EVENTS.clear()
 
 
 def _rds_engine_version(asked: str | None) -> str:
@@ -656,14 +633,14 @@ class _RdsHandlers:
         result = _moto_rds["create_db_instance"](self)
         db = result.result["DBInstance"]
         _adopt_performance_insights(db, self.params)
-        failure = _take_failure("db", db.db_instance_identifier)
+        failure = failures.take("db", db.db_instance_identifier)
         if failure is not None:
             # ``creating`` for the transition time, then ``failed``, with the reason.
             db.status = "creating"
 
             def fail() -> None:
                 db.status = "failed"
-                _rds_event(self.backend, db, failure)
+                _rds_event(self.backend, db, failure.message)
 
             _after_transition(self.backend, fail)
         else:
@@ -1394,7 +1371,7 @@ class _CacheHandlers:
                 _add_member(backend, group, zones[index % len(zones)] if zones else None)
             group.snapshotting_cluster_id = None
             _update_snapshotting_cluster(group)
-        failure = _take_failure("replication-group", group.replication_group_id)
+        failure = failures.take("replication-group", group.replication_group_id)
         if failure is not None:
             _set_cache_status(backend, group, "creating")
 
@@ -1404,7 +1381,7 @@ class _CacheHandlers:
                     {
                         "SourceIdentifier": group.replication_group_id,
                         "SourceType": "replication-group",
-                        "Message": failure,
+                        "Message": failure.message,
                         "Date": utcnow(),
                     }
                 )

@@ -82,6 +82,10 @@ class Diagnosed:
     def failed(self) -> bool:
         return self.result.returncode != 0
 
+    def text(self) -> str:
+        """Every error's summary and detail, whitespace normalised, in one string."""
+        return " ".join(normalise(d.summary + " " + d.detail) for d in self.errors)
+
     def describe(self) -> str:
         listed = "\n".join(f"  {d}" for d in self.errors) or "  (none)"
         return f"error diagnostics:\n{listed}\n{self.result.describe()}"

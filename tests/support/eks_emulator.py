@@ -70,7 +70,7 @@ from moto.eks.models import (
 )
 from moto.eks.responses import EKSResponse
 
-from . import api_models
+from . import api_models, failures
 from moto.moto_api._internal import mock_random as random
 
 # -- catalog and defaults ----------------------------------------------------------------
@@ -394,49 +394,8 @@ def _retire_versions(backend: EKSBackend) -> None:
             cluster.version, cluster.platformVersion = nxt, NEW_PLATFORM_VERSION
 
 
-@dataclass
-class Failure:
-    """A failure a test asked for: the next ``kind`` of the object named ``name`` (or
-    a generation of it, ``name-...``) fails with EKS's ``code`` and ``message``."""
-
-    kind: str
-    name: str
-    code: str
-    message: str
-
-
-#: ``nodegroup``: CreateNodegroup ends CREATE_FAILED with a health issue; ``addon``:
-#: CreateAddon ends CREATE_FAILED with a health issue; ``addon-degraded``: CreateAddon
-#: ends DEGRADED with a health issue and stays so until the add-on is updated (the
-#: cause gone, EKS reconciles it); ``update``: the next update of the cluster, node
-#: group or add-on ends Failed with an error.
-FAILURE_KINDS = ("nodegroup", "addon", "addon-degraded", "update")
-_FAILURES: list[Failure] = []
-
-
-def fail_next(kind: str, name: str, code: str, message: str) -> None:
-    """Make the next ``kind`` of ``name`` fail (see :data:`FAILURE_KINDS`)."""
-    if kind not in FAILURE_KINDS:
-        raise ValueError(f"kind must be one of {FAILURE_KINDS}, not {kind!r}")
-    with _LOCK:
-        _FAILURES.append(Failure(kind, name, code, message))
-
-
-def clear_failures() -> None:
-    with _LOCK:
-        _FAILURES.clear()
-
-
-def _take_failure(kind: str, name: str) -> Failure | None:
-    for failure in _FAILURES:
-        if failure.kind == kind and (name == failure.name or name.startswith(failure.name + "-")):
-            _FAILURES.remove(failure)
-            return failure
-    return None
-
-
 def _fail_creation(
-    resource: Any, failure: Failure, resource_ids: list[str], status: str = "CREATE_FAILED"
+    resource: Any, failure: failures.Failure, resource_ids: list[str], status: str = "CREATE_FAILED"
 ) -> Callable[[], None]:
     """A change moving ``resource`` from CREATING to ``status`` with the failure as its
     health issue."""
@@ -698,14 +657,14 @@ def _start_update(
 
     ``apply`` makes the change when the update completes; the update then reads
     Successful and the resource ACTIVE again. An update a test asked to fail
-    (:func:`fail_next` ``update``) reads Failed with its error instead, changes
+    (``update`` in tests/support/failures.py) reads Failed with its error instead, changes
     nothing, and leaves the resource ACTIVE, as on AWS.
     """
     update = Update(id=str(random.uuid4()), type=kind, params=params)
     resource.ode_updates[update.id] = update
     resource.status = "UPDATING"
     name = getattr(resource, "nodegroup_name", None) or getattr(resource, "addon_name", None) or resource.name
-    failure = _take_failure("update", name)
+    failure = failures.take("update", name)
 
     def complete() -> None:
         if failure is not None:
@@ -1102,7 +1061,7 @@ class _Handlers:
             nodegroup.remote_access = None
             nodegroup.resources = {"autoScalingGroups": nodegroup.resources["autoScalingGroups"]}
         nodegroup.status = "CREATING"
-        failure = _take_failure("nodegroup", nodegroup.nodegroup_name)
+        failure = failures.take("nodegroup", nodegroup.nodegroup_name)
         if failure is not None:
             groups = [g.get("name") for g in nodegroup.resources.get("autoScalingGroups", [])]
             _later(backend, _fail_creation(nodegroup, failure, [g for g in groups if g]))
@@ -1310,8 +1269,8 @@ class _Handlers:
             tags=dict(self._get_param("tags") or {}),
         )
         cluster.ode_addons[name] = addon
-        failure = _take_failure("addon", name)
-        degraded = _take_failure("addon-degraded", name)
+        failure = failures.take("addon", name)
+        degraded = failures.take("addon-degraded", name)
         if failure is not None:
             _later(backend, _fail_creation(addon, failure, []))
         elif degraded is not None:

@@ -82,6 +82,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 from urllib.parse import parse_qsl, unquote
 
+from . import failures
+
 CONTROL_PREFIX = "/_ode/"
 
 # Query parameters that select an S3 sub-resource on a bucket: the action is the HTTP
@@ -413,12 +415,11 @@ class RecordingMiddleware:
             if name.startswith(("rds/", "elasticache/")):
                 return _data_control(environ, start_response, method, name, payload)
             if (method, name) == ("POST", "reset"):
-                from . import data_emulator, eks_emulator
-
-                from . import paging
+                from . import data_emulator, eks_emulator, paging
 
                 self.reset_moto()
-                _clear_failures()
+                failures.clear()
+                data_emulator.forget_events()
                 paging.set_size(0)
                 eks_emulator.set_today(None)
                 data_emulator.set_today(None)
@@ -700,12 +701,6 @@ def _load_the_managed_policies_we_use() -> None:
     models.IAMBackend._init_aws_policies = init_aws_policies
 
 
-#: NAT gateways a test asked to fail (``POST /_ode/fail`` kind ``nat``): (availability
-#: zone or "*", FailureCode, FailureMessage), each used once.
-_NAT_FAILURES: list[tuple[str, str, str]] = []
-_NAT_FAILURES_LOCK = threading.Lock()
-
-
 def _fail_nat_gateways_on_request() -> None:
     """Make moto's CreateNatGateway end ``failed`` with a FailureCode and FailureMessage
     when a test asked for it (for a gateway in that zone), as AWS reports a gateway
@@ -718,14 +713,10 @@ def _fail_nat_gateways_on_request() -> None:
 
     def create_nat_gateway(self: Any, subnet_id: str, *args: Any, **kwargs: Any) -> Any:
         gateway = create(self, subnet_id, *args, **kwargs)
-        zone = self.get_subnet(subnet_id).availability_zone
-        with _NAT_FAILURES_LOCK:
-            failure = next((f for f in _NAT_FAILURES if f[0] in ("*", zone)), None)
-            if failure is not None:
-                _NAT_FAILURES.remove(failure)
+        failure = failures.take("nat", self.get_subnet(subnet_id).availability_zone)
         if failure is not None:
             gateway.state = "failed"
-            gateway.failure_code, gateway.failure_message = failure[1], failure[2]
+            gateway.failure_code, gateway.failure_message = failure.code, failure.message
             # AWS releases what a failed gateway held: its Elastic IP is free again.
             for address in gateway.address_set:
                 if address.get("associationId"):
@@ -737,31 +728,11 @@ def _fail_nat_gateways_on_request() -> None:
 
 
 def _fail_next(payload: Any) -> None:
-    """A ``POST /_ode/fail`` request: {"kind", "name", "code", "message"} (see the
-    module docstring)."""
-    from . import data_emulator, eks_emulator
-
+    """A ``POST /_ode/fail`` request: {"kind", "name", "code", "message"}
+    (tests/support/failures.py)."""
     if not isinstance(payload, dict) or not {"kind", "name", "message"} <= set(payload) <= {"kind", "name", "code", "message"}:
         raise ValueError('expected {"kind": ..., "name": ..., "code": ..., "message": ...}')
-    kind, name, code, message = payload["kind"], payload["name"], payload.get("code", ""), payload["message"]
-    if kind in eks_emulator.FAILURE_KINDS:
-        eks_emulator.fail_next(kind, name, code, message)
-    elif kind in data_emulator.FAILURE_KINDS:
-        data_emulator.fail_next(kind, name, message)
-    elif kind == "nat":
-        with _NAT_FAILURES_LOCK:
-            _NAT_FAILURES.append((name, code, message))
-    else:
-        raise ValueError(f"unknown failure kind {kind!r}")
-
-
-def _clear_failures() -> None:
-    from . import data_emulator, eks_emulator
-
-    eks_emulator.clear_failures()
-    data_emulator.clear_failures()
-    with _NAT_FAILURES_LOCK:
-        _NAT_FAILURES.clear()
+    failures.add(payload["kind"], payload["name"], payload.get("code", ""), payload["message"])
 
 
 def _evaluate_bucket_policies_as_tls() -> None:

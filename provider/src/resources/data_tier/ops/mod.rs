@@ -417,6 +417,26 @@ fn sorted(v: &[String]) -> Vec<String> {
 
 // ---------------------------------------------------------------- round 2
 
+/// The reason of a failure as a service's event log gives it: ": a; b; c" of the
+/// last three `messages` (oldest first), or "" when there are none or the log could
+/// not be read (said in the log, not in the diagnostic).
+pub(super) fn events_text<E: std::fmt::Display>(
+    what: &str,
+    id: &str,
+    messages: Result<Vec<String>, E>,
+) -> String {
+    let messages = messages.unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "the events of {what} {id} could not be read");
+        Vec::new()
+    });
+    let last = &messages[messages.len().saturating_sub(3)..];
+    if last.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", last.join("; "))
+    }
+}
+
 /// What changed since the last apply that AWS cannot show (from prior and
 /// planned state): a password or token given again, tags Redis does not report.
 #[derive(Clone, Copy, Debug, Default)]

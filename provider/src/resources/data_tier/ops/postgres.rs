@@ -304,34 +304,16 @@ async fn db_events(aws: &Aws, id: &str) -> String {
         .duration(24 * 60)
         .send()
         .await;
-    let messages: Vec<String> = match r {
-        Ok(r) => r
-            .events()
-            .iter()
-            .filter_map(|e| e.message().map(str::to_string))
-            .collect(),
-        Err(e) => {
-            tracing::warn!(db = id, error = %e, "the DB instance's events could not be read");
-            Vec::new()
-        }
-    };
-    last_messages(&messages)
-}
-
-/// ": a; b; c" of the last three messages, or "".
-pub(super) fn last_messages(messages: &[String]) -> String {
-    let last: Vec<&str> = messages
-        .iter()
-        .rev()
-        .take(3)
-        .rev()
-        .map(String::as_str)
-        .collect();
-    if last.is_empty() {
-        String::new()
-    } else {
-        format!(": {}", last.join("; "))
-    }
+    events_text(
+        "DB instance",
+        id,
+        r.map(|r| {
+            r.events()
+                .iter()
+                .filter_map(|e| e.message().map(str::to_string))
+                .collect()
+        }),
+    )
 }
 
 pub(super) async fn wait_db_available(

@@ -328,20 +328,18 @@ async fn group_events(aws: &Aws, id: &str) -> String {
         .duration(24 * 60)
         .send()
         .await;
-    let messages: Vec<String> = match r {
-        // Newest first, as ElastiCache lists them.
-        Ok(r) => r
-            .events()
-            .iter()
-            .rev()
-            .filter_map(|e| e.message().map(str::to_string))
-            .collect(),
-        Err(e) => {
-            tracing::warn!(group = id, error = %e, "the replication group's events could not be read");
-            Vec::new()
-        }
-    };
-    super::postgres::last_messages(&messages)
+    // Newest first, as ElastiCache lists them.
+    events_text(
+        "replication group",
+        id,
+        r.map(|r| {
+            r.events()
+                .iter()
+                .rev()
+                .filter_map(|e| e.message().map(str::to_string))
+                .collect()
+        }),
+    )
 }
 
 pub(super) async fn create_redis(
