@@ -16,18 +16,21 @@ PROVIDER_BIN := $(CARGO_TARGET_DIR)/debug/terraform-provider-ode
 TOFU         := TF_CLI_CONFIG_FILE=/dev/null $(TOOLS)/tofu-1.12.6/tofu
 HCL_DIRS     := $(wildcard examples modules)
 
-.PHONY: test-aws all tools demo-tools build install test test-unit test-e2e lint lint-fmt fmt demo demo-destroy bench docs clean-demo release
+.PHONY: split-modules test-aws all tools demo-tools build install test test-unit test-e2e test-chaos lint lint-fmt fmt demo demo-destroy bench docs clean-demo release fuzz
 
 all: build
 
-## make tools: every tool the tests use (OpenTofu, Terraform, actionlint, the venv, TFLint).
+## make tools: every tool the tests use (OpenTofu, Terraform, actionlint, the venv, TFLint,
+## checkov in a venv of its own).
 tools:
 	@bash scripts/install-tools.sh
 	@bash scripts/install-hcl-tools.sh
+	@bash scripts/install-checkov.sh
 
-## make demo-tools: what the demo runs: OpenTofu and the venv (the emulator).
+## make demo-tools: what the demo runs: the venv (the emulator) and a core: a supported
+## tofu or terraform on PATH, else the pinned OpenTofu (built once).
 demo-tools:
-	@bash scripts/install-tools.sh venv tofu
+	@bash scripts/install-tools.sh venv demo-core
 
 build:
 	cargo build --locked --bin terraform-provider-ode
@@ -50,8 +53,20 @@ lint-fmt:
 	cargo fmt --all -- --check
 	$(TOFU) fmt -check -recursive $(HCL_DIRS)
 
+## The scenarios run on TEST_WORKERS pytest-xdist workers (each with its own emulator);
+## TEST_WORKERS=0 runs them in this process.
+TEST_WORKERS ?= 2
 test-e2e:
-	ODE_PROVIDER_BIN=$(PROVIDER_BIN) $(VENV)/bin/python -m pytest tests
+	ODE_PROVIDER_BIN=$(PROVIDER_BIN) $(VENV)/bin/python -m pytest tests -n $(TEST_WORKERS) --dist worksteal
+
+## make test-chaos: the e2e scenarios on both cores with the emulator failing CHAOS_RATE
+## of the provider's AWS calls (throttling, 500, 503, connection resets before and after
+## AWS carried the call out; tests/support/chaos.py), except those marked no_chaos. The
+## faults injected and each scenario's outcome go to tests/.reports/chaos.json. Long:
+## never part of `make test`.
+CHAOS_RATE ?= 0.15
+test-chaos: tools build
+	ODE_CHAOS_RATE=$(CHAOS_RATE) ODE_PROVIDER_BIN=$(PROVIDER_BIN) $(VENV)/bin/python -m pytest tests/e2e -n $(TEST_WORKERS) --dist worksteal
 
 lint: lint-fmt
 	cargo clippy --locked --workspace --all-targets -- -D warnings
@@ -65,6 +80,11 @@ fmt:
 ## account. See scripts/test-aws.sh.
 test-aws: demo-tools build
 	@bash scripts/test-aws.sh $(PROVIDER_BIN)
+
+## make split-modules VERSION=x.y.z: one publishable tree per module, in the public
+## registry's layout (docs/guides/consuming-the-modules.md).
+split-modules:
+	$(VENV)/bin/python scripts/split_modules.py --out $(or $(SPLIT_DIR),$(ODE_CACHE)/dist/modules) $(if $(VERSION),--version $(VERSION))
 
 ## make demo: start the local emulator and apply the example stack on it.
 demo: demo-tools build
@@ -86,6 +106,13 @@ bench: tools
 	  $(VENV)/bin/python -m tests.bench.data_bench
 	ODE_PROVIDER_BIN=$(CARGO_TARGET_DIR)/release/terraform-provider-ode \
 	  $(VENV)/bin/python -m tests.bench.platform_bench
+
+## make fuzz: the codec fuzzing properties (benches/codec_fuzz) for FUZZ_SECONDS in a
+## release build; prints the cases run, failures, panics and the slowest case, and fails
+## on any failure, panic or hang. `cargo test` runs the same properties briefly.
+FUZZ_SECONDS ?= 60
+fuzz:
+	cargo bench --locked --bench codec_fuzz -- --seconds $(FUZZ_SECONDS)
 
 ## make docs: provider docs from the schema, module README tables from the HCL.
 docs: build

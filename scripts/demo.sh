@@ -3,6 +3,13 @@
 # platform with remote state) on a local AWS emulator.
 #   demo.sh up     start the emulator if needed, apply step 1 and step 2, print a summary
 #   demo.sh down   destroy both steps and stop the emulator
+#
+# The core is the one scripts/install-tools.sh chooses for the demo: ODE_DEMO_CORE if
+# set, else a supported `tofu` or `terraform` on PATH (OpenTofu >= 1.6, Terraform >=
+# 1.5), else the pinned OpenTofu, built on first use. The demo says which it runs. Once
+# the demo exists, later runs (and `down`) keep the core that made its state ($CORE_FILE,
+# read by install-tools.sh), since a core refuses state written by a newer one;
+# ODE_DEMO_CORE overrides that too.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -10,6 +17,9 @@ DEMO="$ODE_CACHE/demo"
 WORK="$DEMO/work"
 PIDFILE="$DEMO/emulator.pid"
 PORTFILE="$DEMO/emulator.port"
+# Read by install-tools.sh --demo-core: keep the path in step with it.
+CORE_FILE="$DEMO/core"
+INSTALL_TOOLS="$REPO_ROOT/scripts/install-tools.sh"
 STEP1="$WORK/examples/local/1-bootstrap"
 STEP2="$WORK/examples/local/3-platform"
 mkdir -p "$DEMO"
@@ -35,16 +45,42 @@ start_emulator() {
   exit 1
 }
 
-# core DIR ARGS...: run OpenTofu in DIR with the demo's CLI config and credentials.
+# choose_core: set CORE (the binary), CORE_NAME (OpenTofu or Terraform) and
+# CORE_VERSION as install-tools.sh chooses, building the pinned OpenTofu only when no
+# other core is found; record the choice for the next runs.
+choose_core() {
+  local line
+  line=$(bash "$INSTALL_TOOLS" --demo-core) || exit 1
+  IFS=$'\t' read -r CORE CORE_NAME CORE_VERSION <<<"$line"
+  if [[ ! -x $CORE ]]; then
+    # Only the pinned OpenTofu can be missing: build it (several minutes, once).
+    bash "$INSTALL_TOOLS" demo-core || exit 1
+  fi
+  echo "== core: $CORE_NAME $CORE_VERSION ($CORE)"
+  echo "$CORE" >"$CORE_FILE"
+}
+
+# backend_example: the backend settings for the chosen core. Terraform 1.5's S3
+# backend knows only the older flat endpoint settings.
+backend_example() {
+  if [[ $CORE_NAME == Terraform && $CORE_VERSION == 1.5.* ]]; then
+    echo "$STEP2/backend-tf15.hcl.example"
+  else
+    echo "$STEP2/backend.hcl.example"
+  fi
+}
+
+# core DIR ARGS...: run the chosen core in DIR with the demo's CLI config and credentials.
 core() {
   local dir="$1"
   shift
   (cd "$dir" && env -u TF_CLI_CONFIG_FILE TF_CLI_CONFIG_FILE="$DEMO/cli.tfrc" TF_IN_AUTOMATION=1 \
     TF_INPUT=0 CHECKPOINT_DISABLE=1 AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo \
-    AWS_REGION=us-east-1 TF_VAR_endpoint_url="$ENDPOINT" "$TOFU" "$@")
+    AWS_REGION=us-east-1 TF_VAR_endpoint_url="$ENDPOINT" "$CORE" "$@")
 }
 
 prepare() {
+  choose_core
   start_emulator
   ENDPOINT="http://127.0.0.1:$(cat "$PORTFILE")"
   layout_mirror "$CARGO_TARGET_DIR/debug/terraform-provider-ode" "$DEMO"
@@ -61,7 +97,7 @@ prepare() {
     # A rebuilt provider has a new checksum: let init record the current one.
     rm -f "$step/.terraform.lock.hcl"
   done
-  sed "s|http://127.0.0.1:PORT|$ENDPOINT|" "$STEP2/backend.hcl.example" >"$STEP2/backend.hcl"
+  sed "s|http://127.0.0.1:PORT|$ENDPOINT|" "$(backend_example)" >"$STEP2/backend.hcl"
   run_quiet "$STEP1" init -input=false -no-color >/dev/null
 }
 

@@ -189,7 +189,17 @@ def read_platform(modules: Path = MODULES) -> Platform:
     environment = _default(platform, "environment")
     names = {"project": project, "environment": environment}
     state_locals = _locals(modules / "state-backend")
-    service_accounts = _locals(platform).get("service_accounts")
+    platform_locals = _locals(platform)
+    service_accounts = _keys(platform_locals["service_accounts"]) if platform_locals.get("service_accounts") else []
+    # The controllers' accounts (controllers.tf), made when their toggle defaults to true.
+    for local, toggle in (
+        ("load_balancer_controller_account", "enable_load_balancer_controller"),
+        ("cluster_autoscaler_account", "enable_cluster_autoscaler"),
+    ):
+        if local in platform_locals and _default(platform, toggle) is True:
+            service_accounts.append(_unquote(str(platform_locals[local])))
+    # The platform's own add-ons when it has them, else the eks-stack module's defaults.
+    addons = platform_locals.get("default_addons") or _default(modules / "eks-stack", "addons")
     return Platform(
         region=_default(platform, "aws_region"),
         project=project,
@@ -200,10 +210,10 @@ def read_platform(modules: Path = MODULES) -> Platform:
         kubernetes_version=_default(platform, "kubernetes_version"),
         calls=calls,
         node_groups=groups,
-        addons=_keys(_default(modules / "eks-stack", "addons")),
+        addons=_keys(addons),
         buckets=_keys(_default(platform, "buckets")),
         repositories=_keys(_default(modules / "registry", "repositories")),
-        service_accounts=_keys(service_accounts) if service_accounts else [],
+        service_accounts=service_accounts,
         managed_password=_default(platform, "database_password") is None,
         state_bucket=_template(_expression(state_locals["bucket_name"]), names),
         lock_table=_template(_expression(state_locals["lock_table_name"]), names),

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the tools the demo and the tests need into ${ODE_CACHE:-$HOME/.cache/ode}/tools.
 #
-#   usage: install-tools.sh [TOOL...]     (no TOOL: all of them)
+#   usage: install-tools.sh [TOOL...]     (no TOOL: venv, tofu, terraform, actionlint)
+#          install-tools.sh --demo-core   (which core the demo would run; builds nothing)
 #
 #   venv        venv/                      Python venv with requirements-test.txt (the
 #                                          emulator, pytest, ...)
@@ -9,8 +10,29 @@
 #   terraform   terraform-1.5.7/terraform  Terraform, built with `go install`
 #   actionlint  actionlint-1.7.12/actionlint
 #                                          GitHub Actions workflow linter, `go install`
+#   demo-core   nothing, or tofu-1.12.6/tofu
+#                                          The core `make demo` runs (below); asked for
+#                                          by name only
 #
-# `make demo` asks for `venv tofu`; `make tools` (and so `make test`) for everything.
+# `make tools` (and so `make test`) asks for the four pinned tools: the tests always run
+# the pinned cores. scripts/demo.sh asks for demo-core before it runs a core, so the
+# demo builds no core on a machine that has a supported one.
+#
+# The demo's core, the first that applies (each candidate's `version` is run and read):
+#   1. ODE_DEMO_CORE, when set: a path, a command name on PATH, or `pinned` for the
+#      pinned OpenTofu. A forced choice is never replaced by another: when it is missing
+#      or its version is not supported, the script says why and exits 1.
+#   2. While the demo exists, the core that made its state (recorded by scripts/demo.sh
+#      in $ODE_CACHE/demo/core): a core refuses state written by a newer one.
+#   3. `tofu` on PATH, then `terraform` on PATH, when its version is supported
+#      (OpenTofu >= 1.6, Terraform >= 1.5; the name it reports counts, not the file's
+#      name). One that is too old or does not answer is named, with the reason, and
+#      skipped.
+#   4. The pinned OpenTofu, built when missing (the only case that needs Go).
+# `--demo-core` prints the choice on stdout as one tab-separated line (path, OpenTofu
+# or Terraform, version; the pinned path even while it is not built), the reasons on
+# stderr.
+#
 # Every tool asked for is required: when one cannot be built, the compiler's messages
 # (without go's "go: downloading" lines) are printed, the other tools are still built,
 # and the script exits 1. Nothing records a failure: the next run tries again. Only a
@@ -23,10 +45,18 @@ TERRAFORM_VERSION=1.5.7
 ACTIONLINT_VERSION=1.7.12
 # Every tool, in the order they are installed.
 ALL_TOOLS=(venv tofu terraform actionlint)
+# Asked for by name only.
+NAMED_TOOLS=(demo-core)
+# The oldest core versions the demo accepts (major minor): OpenTofu 1.6 is its first
+# release; the examples need Terraform 1.5 (`check` blocks, `optional()` defaults).
+MIN_OPENTOFU=(1 6)
+MIN_TERRAFORM=(1 5)
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 ODE_CACHE=${ODE_CACHE:-$HOME/.cache/ode}
 TOOLS=$ODE_CACHE/tools
+# Where scripts/demo.sh records the core it ran.
+DEMO_CORE_RECORD=$ODE_CACHE/demo/core
 
 log() { printf 'install-tools: %s\n' "$*" >&2; }
 die() {
@@ -34,9 +64,108 @@ die() {
   exit 1
 }
 usage() {
-  printf 'usage: %s [%s]...  (no argument: all of them)\n' "$0" "$(IFS='|' && echo "${ALL_TOOLS[*]}")" >&2
+  printf 'usage: %s [%s]...  (no argument: all but %s)\n       %s --demo-core\n' \
+    "$0" "$(IFS='|' && echo "${ALL_TOOLS[*]}|${NAMED_TOOLS[*]}")" "${NAMED_TOOLS[*]}" "$0" >&2
   exit 2
 }
+
+# core_version BIN: "OpenTofu 1.11.2" or "Terraform 1.5.7" from the first line of
+# `BIN version`, or nothing when BIN does not run or says something else. No CLI
+# configuration is read and no update check is made; a binary that hangs is given up on.
+core_version() {
+  local out
+  out=$(CHECKPOINT_DISABLE=1 TF_CLI_CONFIG_FILE=/dev/null timeout 30 "$1" version 2>/dev/null) || true
+  out=${out%%$'\n'*}
+  if [[ $out =~ ^(OpenTofu|Terraform)\ v([0-9]+\.[0-9]+\.[0-9]+[^[:space:]]*)$ ]]; then
+    printf '%s %s\n' "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}"
+  fi
+}
+
+# supported NAME VERSION: whether the demo can run with that core.
+supported() {
+  local name=$1 version=$2 major minor rest
+  local -a min
+  IFS=. read -r major minor rest <<<"$version"
+  case $name in
+    OpenTofu) min=("${MIN_OPENTOFU[@]}") ;;
+    Terraform) min=("${MIN_TERRAFORM[@]}") ;;
+    *) return 1 ;;
+  esac
+  ((major > min[0] || (major == min[0] && minor >= min[1])))
+}
+
+# check_core BIN: prints "NAME VERSION" and returns 0 when BIN is a supported core;
+# otherwise prints why not and returns 1.
+check_core() {
+  local bin=$1 found name version
+  found=$(core_version "$bin")
+  if [[ -z $found ]]; then
+    echo "it does not report an OpenTofu or Terraform version"
+    return 1
+  fi
+  read -r name version <<<"$found"
+  if ! supported "$name" "$version"; then
+    echo "$name $version is too old (the demo needs OpenTofu >= ${MIN_OPENTOFU[0]}.${MIN_OPENTOFU[1]} or Terraform >= ${MIN_TERRAFORM[0]}.${MIN_TERRAFORM[1]})"
+    return 1
+  fi
+  echo "$found"
+}
+
+# select_demo_core: the demo's core (see the header) as "PATH<TAB>NAME<TAB>VERSION" on
+# stdout, the reasons on stderr. Returns 1 when ODE_DEMO_CORE names no supported core.
+select_demo_core() {
+  local pinned=$TOOLS/tofu-$TOFU_VERSION/tofu forced=${ODE_DEMO_CORE:-} candidate bin verdict
+  if [[ $forced == pinned ]]; then
+    log "demo-core: the pinned OpenTofu $TOFU_VERSION ($pinned), as ODE_DEMO_CORE asks"
+    printf '%s\tOpenTofu\t%s\n' "$pinned" "$TOFU_VERSION"
+    return 0
+  fi
+  if [[ -n $forced ]]; then
+    bin=$forced
+    [[ $bin == */* ]] || bin=$(command -v -- "$bin" 2>/dev/null) || bin=
+    if [[ -z $bin || ! -f $bin || ! -x $bin ]]; then
+      log "error: ODE_DEMO_CORE=$forced is not an executable file or a command on PATH"
+      return 1
+    fi
+    if ! verdict=$(check_core "$bin"); then
+      [[ $bin == "$forced" ]] || forced="$forced ($bin)"
+      log "error: ODE_DEMO_CORE=$forced: $verdict"
+      return 1
+    fi
+    log "demo-core: ${verdict% *} ${verdict#* } at $bin (as ODE_DEMO_CORE asks)"
+    printf '%s\t%s\t%s\n' "$bin" "${verdict% *}" "${verdict#* }"
+    return 0
+  fi
+  # The core that made the demo's state (scripts/demo.sh records it; `make
+  # demo-destroy` removes it): a core refuses state written by a newer one.
+  if [[ -s $DEMO_CORE_RECORD ]]; then
+    bin=$(<"$DEMO_CORE_RECORD")
+    if [[ -x $bin ]] && verdict=$(check_core "$bin"); then
+      log "demo-core: ${verdict% *} ${verdict#* } at $bin (it made the demo's state; ODE_DEMO_CORE chooses another)"
+      printf '%s\t%s\t%s\n' "$bin" "${verdict% *}" "${verdict#* }"
+      return 0
+    fi
+    log "demo-core: $bin made the demo's state but is gone or no longer supported: choosing another"
+  fi
+  for candidate in tofu terraform; do
+    bin=$(command -v -- "$candidate" 2>/dev/null) || continue
+    [[ $bin == */* ]] || continue # a shell function or alias, not a binary
+    if verdict=$(check_core "$bin"); then
+      log "demo-core: ${verdict% *} ${verdict#* } at $bin (found on PATH)"
+      printf '%s\t%s\t%s\n' "$bin" "${verdict% *}" "${verdict#* }"
+      return 0
+    fi
+    log "demo-core: not using $bin: $verdict"
+  done
+  log "demo-core: no supported tofu or terraform on PATH; the pinned OpenTofu $TOFU_VERSION ($pinned)"
+  printf '%s\tOpenTofu\t%s\n' "$pinned" "$TOFU_VERSION"
+}
+
+if [[ ${1:-} == --demo-core ]]; then
+  (($# == 1)) || usage
+  select_demo_core
+  exit
+fi
 
 # The tools asked for, in installation order.
 selected=()
@@ -44,15 +173,27 @@ if (($# == 0)); then
   selected=("${ALL_TOOLS[@]}")
 else
   for arg in "$@"; do
-    [[ " ${ALL_TOOLS[*]} " == *" $arg "* ]] || { log "unknown tool '$arg'"; usage; }
+    [[ " ${ALL_TOOLS[*]} ${NAMED_TOOLS[*]} " == *" $arg "* ]] || { log "unknown tool '$arg'"; usage; }
   done
-  for tool in "${ALL_TOOLS[@]}"; do
+  for tool in "${ALL_TOOLS[@]}" "${NAMED_TOOLS[@]}"; do
     [[ " $* " == *" $tool "* ]] && selected+=("$tool")
   done
 fi
 
-for cmd in go python3 cargo; do
-  command -v "$cmd" >/dev/null 2>&1 || die "'$cmd' is not on PATH; install it first"
+# need CMD...: fail unless every CMD is on PATH.
+need() {
+  local cmd
+  for cmd in "$@"; do
+    command -v "$cmd" >/dev/null 2>&1 || die "'$cmd' is not on PATH; install it first"
+  done
+}
+# Go only for what is built with it (demo-core checks for itself): the demo with a
+# core on PATH needs none.
+need python3 cargo
+for tool in "${selected[@]}"; do
+  case $tool in
+    tofu | terraform | actionlint) need go ;;
+  esac
 done
 
 mkdir -p "$TOOLS"
@@ -150,6 +291,25 @@ install_actionlint() {
   go_install actionlint "$ACTIONLINT_VERSION" github.com/rhysd/actionlint/cmd/actionlint
 }
 
+# The demo's core: nothing to install when a supported one is on PATH (or forced);
+# otherwise the pinned OpenTofu.
+install_demo_core() {
+  local path name version
+  IFS=$'\t' read -r path name version < <(select_demo_core) || return 1
+  [[ -n $path ]] || return 1
+  if [[ $path != "$TOOLS/tofu-$TOFU_VERSION/tofu" ]]; then
+    return 0
+  fi
+  if [[ $(tofu_version "$path") != "OpenTofu v$TOFU_VERSION" ]]; then
+    command -v go >/dev/null 2>&1 || {
+      log "demo-core: 'go' is not on PATH: install it, or put OpenTofu >= ${MIN_OPENTOFU[0]}.${MIN_OPENTOFU[1]} or Terraform >= ${MIN_TERRAFORM[0]}.${MIN_TERRAFORM[1]} on PATH"
+      return 1
+    }
+  fi
+  # Under the tofu lock, as if `tofu` had been asked for.
+  install tofu
+}
+
 install_venv() {
   local venv=$TOOLS/venv req=$REPO_ROOT/requirements-test.txt
   local stamp=$venv/.requirements.sha256 want
@@ -173,7 +333,7 @@ install() {
   (
     set -e
     flock 9
-    "install_$tool"
+    "install_${tool//-/_}"
   ) 9>"$TOOLS/.$tool.lock"
 }
 

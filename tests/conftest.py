@@ -8,16 +8,23 @@
   scripts/install-tools.sh installs. Every core is required: a missing one fails the
   test (never skips it), naming the binary and how to install it.
 * ``workdir``: a fresh directory for one configuration.
+
+With ``--chaos-rate`` (or ``ODE_CHAOS_RATE``) above 0, every e2e scenario runs with the
+emulator failing that share of the provider's AWS calls (tests/support/chaos.py), except
+those marked ``no_chaos`` (they count calls or inject faults of their own); the session
+ends with what was injected (``tests/.reports/chaos.json``).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import zlib
 from pathlib import Path
 
 import pytest
 
+from tests.support import chaos
 from tests.support.core import CORE_BINARIES, Core
 from tests.support.emulator import EmulatorClient, EmulatorStartError, running_emulator
 from tests.support.mirror import build_mirror, provider_binary
@@ -36,17 +43,70 @@ def emulator(tmp_path_factory: pytest.TempPathFactory):
         pytest.fail(str(error), pytrace=False)
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--chaos-rate",
+        type=float,
+        default=float(os.environ.get("ODE_CHAOS_RATE") or 0),
+        help="share of the provider's AWS calls the emulator fails in every e2e scenario not "
+        "marked no_chaos (default: $ODE_CHAOS_RATE, else 0: off); $ODE_CHAOS_SEED seeds it, "
+        "$ODE_CHAOS_CLIENTS picks the clients (User-Agent words, comma-separated; 'all': "
+        "the cores' S3 backends and scripts too; default aws-sdk-rust, the provider)",
+    )
+
+
+#: The session's chaos summary (on the controller under pytest-xdist); None when off.
+_CHAOS: chaos.Summary | None = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _CHAOS
+    rate = config.getoption("chaos_rate")
+    if not 0 <= rate <= 1:
+        raise pytest.UsageError(f"--chaos-rate / ODE_CHAOS_RATE must be from 0 to 1, not {rate}")
+    if rate > 0:
+        clients = os.environ.get("ODE_CHAOS_CLIENTS") or "aws-sdk-rust"
+        _CHAOS = chaos.Summary(rate, None if clients == "all" else [c.strip() for c in clients.split(",") if c.strip()])
+
+
+def _chaos_for(request: pytest.FixtureRequest) -> bool:
+    return _CHAOS is not None and request.node.get_closest_marker("e2e") is not None and (
+        request.node.get_closest_marker("no_chaos") is None
+    )
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if _CHAOS is not None and report.keywords.get("e2e"):
+        properties = dict(report.user_properties)
+        _CHAOS.add(
+            report.nodeid,
+            report.when,
+            report.outcome,
+            report.duration,
+            properties.get("chaos"),
+            report.longreprtext,
+            subtest=hasattr(report, "context"),  # pytest's SubtestReport
+        )
+
+
 @pytest.fixture(autouse=True)
 def _reset_emulator(request: pytest.FixtureRequest):
-    """Give every test that uses the emulator an empty one, and fail the test if a
-    request it caused broke AWS's API model (tests/support/api_models.py)."""
+    """Give every test that uses the emulator an empty one (under chaos: failing calls
+    at the session's rate), and fail the test if a request it caused broke AWS's API
+    model (tests/support/api_models.py)."""
     if "emulator" not in request.fixturenames:
         yield
         return
     emulator = request.getfixturevalue("emulator")
     emulator.reset()
     emulator.clear_api_violations()
+    chaotic = _chaos_for(request)
+    if chaotic:
+        seed = zlib.crc32(request.node.nodeid.encode()) ^ int(os.environ.get("ODE_CHAOS_SEED") or 0)
+        emulator.set_chaos(_CHAOS.rate, seed=seed, clients=_CHAOS.clients)
     yield
+    if chaotic:
+        request.node.user_properties.append(("chaos", emulator.chaos()))
     report = emulator.api_models()
     _API_MODELS.update(report)
     if report["violations"]:
@@ -56,17 +116,52 @@ def _reset_emulator(request: pytest.FixtureRequest):
         pytest.fail(f"calls that break AWS's API models:\n{listed}", pytrace=False)
 
 
-#: The emulator's last API-model report (what was checked, session-wide).
+#: The emulator's last API-model report (what was checked, session-wide). Under
+#: pytest-xdist each worker has its own emulator: workers send theirs to the controller
+#: (``pytest_sessionfinish`` / ``pytest_testnodedown``), which adds them up.
 _API_MODELS: dict = {}
+_WORKER_REPORTS: list[dict] = []
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None and _API_MODELS:
+        workeroutput["api_models"] = json.dumps(_API_MODELS)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:  # pytest-xdist's hook, on the controller
+    report = getattr(node, "workeroutput", {}).get("api_models")
+    if report:
+        _WORKER_REPORTS.append(json.loads(report))
+
+
+def merged_api_models(reports: list[dict]) -> dict:
+    """One report of several emulators': counts added, violations listed."""
+    merged: dict = {"requests": {}, "answers": {}, "violations": [], "unparsed": {}}
+    for report in reports:
+        for key in ("requests", "answers", "unparsed"):
+            for name, count in report.get(key, {}).items():
+                merged[key][name] = merged[key].get(name, 0) + count
+        merged["violations"] += report.get("violations", [])
+    return merged
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
     """How many distinct operations the session's requests exercised, each held
-    against AWS's published model (and the extensions' answers)."""
-    if not _API_MODELS:
+    against AWS's published model (and the extensions' answers); under chaos, what
+    was injected."""
+    if _CHAOS is not None and not hasattr(terminalreporter.config, "workerinput"):
+        for line in _CHAOS.lines():
+            terminalreporter.write_line(line)
+        reports = REPO_ROOT / "tests" / ".reports"
+        reports.mkdir(parents=True, exist_ok=True)
+        (reports / "chaos.json").write_text(json.dumps(_CHAOS.totals(), indent=1) + "\n")
+    models = merged_api_models(_WORKER_REPORTS) if _WORKER_REPORTS else _API_MODELS
+    if not models:
         return
-    requests, answers = _API_MODELS["requests"], _API_MODELS["answers"]
-    unparsed = sorted(_API_MODELS["unparsed"])
+    requests, answers = models["requests"], models["answers"]
+    unparsed = sorted(models["unparsed"])
     terminalreporter.write_line(
         f"API models: {len(requests)} distinct operations validated against botocore's models "
         f"({sum(requests.values())} requests), {len(answers)} extension operations' answers checked"
@@ -74,7 +169,7 @@ def pytest_terminal_summary(terminalreporter) -> None:
     )
     report = REPO_ROOT / "tests" / ".reports"
     report.mkdir(parents=True, exist_ok=True)
-    (report / "api-models.json").write_text(json.dumps(_API_MODELS, indent=1, sort_keys=True) + "\n")
+    (report / "api-models.json").write_text(json.dumps(models, indent=1, sort_keys=True) + "\n")
 
 
 @pytest.fixture(scope="session")

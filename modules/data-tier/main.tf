@@ -12,6 +12,8 @@ locals {
 }
 
 resource "ode_data_tier" "this" {
+  count = var.create ? 1 : 0
+
   name       = local.name
   vpc_id     = var.vpc_id
   subnet_ids = var.subnet_ids
@@ -68,6 +70,19 @@ resource "ode_data_tier" "this" {
 
   buckets = var.buckets
 
+  lifecycle {
+    # The variables let a null vpc_id and empty subnet_ids through for create = false.
+    precondition {
+      condition     = var.vpc_id != null
+      error_message = "vpc_id must be the VPC of the subnets (the network module's vpc_id); it may be null only with create = false."
+    }
+
+    precondition {
+      condition     = length(var.subnet_ids) >= 2
+      error_message = "RDS and ElastiCache need subnets in at least two availability zones; list at least two subnet IDs in subnet_ids (it may be empty only with create = false)."
+    }
+  }
+
   dynamic "timeouts" {
     for_each = var.timeouts == null ? [] : [var.timeouts]
 
@@ -77,4 +92,11 @@ resource "ode_data_tier" "this" {
       delete = timeouts.value.delete
     }
   }
+}
+
+# A tier made before the create toggle (module 0.1.0) is at ode_data_tier.this in its
+# state: move it to the single instance count makes, so that the upgrade plans no change.
+moved {
+  from = ode_data_tier.this
+  to   = ode_data_tier.this[0]
 }

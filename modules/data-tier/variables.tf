@@ -1,3 +1,10 @@
+variable "create" {
+  description = "Create the data tier. False plans nothing (a tier made earlier is destroyed, if its guards allow) and the outputs are null or empty; vpc_id may then be null and subnet_ids empty."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
 variable "project" {
   description = "Project name, used in the tier's name and tags."
   type        = string
@@ -36,7 +43,9 @@ variable "vpc_id" {
   type        = string
 
   validation {
-    condition     = can(regex("^vpc-[0-9a-f]+$", var.vpc_id))
+    # Null is for create = false (a disabled network module's vpc_id); with create the
+    # resource's precondition refuses it.
+    condition     = var.vpc_id == null || can(regex("^vpc-[0-9a-f]+$", var.vpc_id))
     error_message = "vpc_id must be a VPC ID (vpc-...)."
   }
 }
@@ -46,7 +55,8 @@ variable "subnet_ids" {
   type        = list(string)
 
   validation {
-    condition     = length(var.subnet_ids) >= 2
+    # Empty is for create = false; with create the resource's precondition refuses it.
+    condition     = length(var.subnet_ids) >= 2 || length(var.subnet_ids) == 0
     error_message = "RDS and ElastiCache need subnets in at least two availability zones; list at least two subnet IDs."
   }
 

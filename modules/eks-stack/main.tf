@@ -29,6 +29,7 @@ locals {
       (local.ebs_csi_service_account) = {
         policy_arns = ["arn:${local.partition}:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"]
         policy_json = null
+        identity    = null
       }
     } : {},
     var.service_accounts,
@@ -36,6 +37,8 @@ locals {
 }
 
 resource "ode_eks_stack" "this" {
+  count = var.create ? 1 : 0
+
   name               = local.name
   kubernetes_version = var.kubernetes_version
   subnet_ids         = var.subnet_ids
@@ -59,6 +62,14 @@ resource "ode_eks_stack" "this" {
 
   tags = local.tags
 
+  lifecycle {
+    # The variable lets an empty list through for create = false.
+    precondition {
+      condition     = length(var.subnet_ids) >= 2
+      error_message = "EKS needs subnets in at least two availability zones; list at least two subnet IDs in subnet_ids (it may be empty only with create = false)."
+    }
+  }
+
   dynamic "timeouts" {
     for_each = var.timeouts == null ? [] : [var.timeouts]
 
@@ -68,4 +79,11 @@ resource "ode_eks_stack" "this" {
       delete = timeouts.value.delete
     }
   }
+}
+
+# A stack made before the create toggle (module 0.1.0) is at ode_eks_stack.this in its
+# state: move it to the single instance count makes, so that the upgrade plans no change.
+moved {
+  from = ode_eks_stack.this
+  to   = ode_eks_stack.this[0]
 }

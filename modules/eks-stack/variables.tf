@@ -1,3 +1,10 @@
+variable "create" {
+  description = "Create the EKS stack. False plans nothing (a stack made earlier is destroyed, if its guards allow) and the outputs are null or empty; subnet_ids may then be empty."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
 variable "project" {
   description = "Project name, used in the cluster's name and tags."
   type        = string
@@ -58,7 +65,9 @@ variable "subnet_ids" {
   type        = list(string)
 
   validation {
-    condition     = length(var.subnet_ids) >= 2
+    # Empty is for create = false (a disabled network module's private_subnet_ids); with
+    # create the resource's precondition refuses it with the same message.
+    condition     = length(var.subnet_ids) >= 2 || length(var.subnet_ids) == 0
     error_message = "EKS needs subnets in at least two availability zones; list at least two subnet IDs."
   }
 
@@ -266,7 +275,7 @@ variable "node_groups" {
 }
 
 variable "addons" {
-  description = "EKS add-ons by name: vpc-cni, kube-proxy, coredns and aws-ebs-csi-driver (the default installs all four). A null version follows the default version EKS names for the cluster's Kubernetes version; configuration_values is a JSON document; service_account names a service_accounts key whose IAM role the add-on assumes (see ebs_csi_driver_role)."
+  description = "EKS add-ons by name: any add-on EKS offers for the cluster's Kubernetes version (the provider checks the name, an explicit version and the configuration at plan); the default installs vpc-cni, kube-proxy, coredns and aws-ebs-csi-driver. A null version follows the default version EKS names for the cluster's Kubernetes version; configuration_values is a JSON document; service_account names a service_accounts key whose IAM role the add-on assumes (see ebs_csi_driver_role)."
   type = map(object({
     version              = optional(string)
     configuration_values = optional(string)
@@ -281,8 +290,8 @@ variable "addons" {
   nullable = false
 
   validation {
-    condition     = alltrue([for name in keys(var.addons) : contains(["vpc-cni", "kube-proxy", "coredns", "aws-ebs-csi-driver"], name)])
-    error_message = "addons may name vpc-cni, kube-proxy, coredns and aws-ebs-csi-driver."
+    condition     = alltrue([for name in keys(var.addons) : can(regex("^[a-z0-9]([a-z0-9_-]{0,98}[a-z0-9])?$", name))])
+    error_message = "addons must be keyed by EKS add-on names (lowercase letters, digits, '-' and '_', like metrics-server); which ones the cluster's version offers is checked at plan."
   }
 
   validation {
@@ -319,13 +328,19 @@ variable "access_entries" {
 }
 
 variable "service_accounts" {
-  description = "IAM roles for Kubernetes service accounts (IRSA), keyed by \"namespace/name\": managed policy_arns and/or an inline policy_json. Annotate the service account with its role from service_account_role_arns."
+  description = "IAM roles for Kubernetes service accounts, keyed by \"namespace/name\": managed policy_arns and/or an inline policy_json, and identity: \"irsa\" (default; annotate the service account with its role from service_account_role_arns) or \"pod_identity\" (an EKS Pod Identity association; needs the eks-pod-identity-agent add-on)."
   type = map(object({
     policy_arns = optional(list(string))
     policy_json = optional(string)
+    identity    = optional(string)
   }))
   default  = {}
   nullable = false
+
+  validation {
+    condition     = alltrue([for sa in values(var.service_accounts) : sa.identity == null || contains(["irsa", "pod_identity"], coalesce(sa.identity, "irsa"))])
+    error_message = "service_accounts[*].identity must be \"irsa\" or \"pod_identity\" (Pod Identity needs the eks-pod-identity-agent add-on)."
+  }
 
   validation {
     condition     = alltrue([for key in keys(var.service_accounts) : can(regex("^[a-z0-9]([-a-z0-9.]{0,61}[a-z0-9])?/[a-z0-9]([-a-z0-9.]{0,61}[a-z0-9])?$", key))])

@@ -12,6 +12,8 @@ locals {
 }
 
 resource "ode_network" "this" {
+  count = var.create ? 1 : 0
+
   name       = local.name
   cidr_block = var.cidr_block
 
@@ -22,6 +24,8 @@ resource "ode_network" "this" {
   enable_dns_hostnames          = var.enable_dns_hostnames
   enable_dns_support            = var.enable_dns_support
   manage_default_security_group = var.manage_default_security_group
+  gateway_endpoints             = var.gateway_endpoints
+  interface_endpoints           = var.interface_endpoints
   tags                          = local.tags
 
   public {
@@ -62,4 +66,11 @@ resource "ode_network" "this" {
       delete = timeouts.value.delete
     }
   }
+}
+
+# A network made before the create toggle (module 0.1.0) is at ode_network.this in its
+# state: move it to the single instance count makes, so that the upgrade plans no change.
+moved {
+  from = ode_network.this
+  to   = ode_network.this[0]
 }

@@ -1,3 +1,10 @@
+variable "create" {
+  description = "Create the network. False plans nothing (a network made earlier is destroyed) and the outputs are null or empty."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
 variable "project" {
   description = "Project name, used in the network's name and tags."
   type        = string
@@ -254,5 +261,28 @@ variable "timeouts" {
   validation {
     condition     = var.timeouts == null || alltrue([for d in [try(var.timeouts.create, null), try(var.timeouts.update, null), try(var.timeouts.delete, null)] : d == null || can(regex("^([0-9]+(\\.[0-9]+)?(h|m|s))+$", coalesce(d, "1m")))])
     error_message = "timeouts.create, timeouts.update and timeouts.delete must be durations like 45m, 1h30m, 90s or 1.5h."
+  }
+}
+
+variable "gateway_endpoints" {
+  description = "Services reached through a free gateway VPC endpoint on the private and isolated route tables: \"s3\", \"dynamodb\". Null: a new network gets [\"s3\"], an existing one keeps what it has (none for networks made before endpoints existed)."
+  type        = set(string)
+  default     = null
+
+  validation {
+    condition     = var.gateway_endpoints == null || alltrue([for s in coalesce(var.gateway_endpoints, []) : contains(["s3", "dynamodb"], s)])
+    error_message = "gateway_endpoints may hold \"s3\" and \"dynamodb\" only; list other services in interface_endpoints."
+  }
+}
+
+variable "interface_endpoints" {
+  description = "Services reached through an interface VPC endpoint in the private subnets (private DNS, HTTPS from the VPC), e.g. [\"ecr.api\", \"ecr.dkr\", \"sts\", \"logs\"]. Each costs about $7.30 a month per zone."
+  type        = set(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for s in var.interface_endpoints : can(regex("^[a-z][a-z0-9.-]{0,63}$", s))])
+    error_message = "interface_endpoints are service names like \"ecr.api\" or \"sts\", without the com.amazonaws.<region>. prefix."
   }
 }

@@ -1,8 +1,27 @@
+# Every output of the four modules is here, named as the module names it unless the
+# name alone would not say which module it is from (name, subnet_ids, ...): then the
+# module's name comes first. With create = false each is null or empty.
+
 # -- network ------------------------------------------------------------------------------
 
 output "vpc_id" {
   description = "ID of the VPC."
   value       = module.network.vpc_id
+}
+
+output "vpc_arn" {
+  description = "ARN of the VPC."
+  value       = module.network.vpc_arn
+}
+
+output "vpc_cidr_block" {
+  description = "CIDR block of the VPC."
+  value       = module.network.vpc_cidr_block
+}
+
+output "availability_zones" {
+  description = "Availability zones the platform spans."
+  value       = module.network.availability_zones
 }
 
 output "public_subnet_ids" {
@@ -20,9 +39,99 @@ output "isolated_subnet_ids" {
   value       = module.network.isolated_subnet_ids
 }
 
+output "public_subnet_cidrs" {
+  description = "CIDR blocks of the public subnets, in availability zone order."
+  value       = module.network.public_subnet_cidrs
+}
+
+output "private_subnet_cidrs" {
+  description = "CIDR blocks of the private subnets, in availability zone order."
+  value       = module.network.private_subnet_cidrs
+}
+
+output "isolated_subnet_cidrs" {
+  description = "CIDR blocks of the isolated subnets, in availability zone order."
+  value       = module.network.isolated_subnet_cidrs
+}
+
+output "subnet_ids_by_az" {
+  description = "Subnet IDs per tier, keyed by availability zone."
+  value       = module.network.subnet_ids_by_az
+}
+
+output "subnet_cidrs_by_az" {
+  description = "Subnet CIDR blocks per tier, keyed by availability zone."
+  value       = module.network.subnet_cidrs_by_az
+}
+
+output "subnet_tags" {
+  description = "Tags of each tier's subnets besides the network's own (load balancer roles and the cluster tag)."
+  value       = module.network.subnet_tags
+}
+
+output "nat_gateway_ids" {
+  description = "IDs of the NAT gateways."
+  value       = module.network.nat_gateway_ids
+}
+
 output "nat_public_ips" {
   description = "Public IPs of the NAT gateways: the platform's outbound addresses, for allow-lists."
   value       = module.network.nat_public_ips
+}
+
+output "internet_gateway_id" {
+  description = "ID of the internet gateway."
+  value       = module.network.internet_gateway_id
+}
+
+output "public_route_table_id" {
+  description = "ID of the public route table."
+  value       = module.network.public_route_table_id
+}
+
+output "private_route_table_ids" {
+  description = "IDs of the private route tables."
+  value       = module.network.private_route_table_ids
+}
+
+output "isolated_route_table_id" {
+  description = "ID of the isolated route table (no route to the internet)."
+  value       = module.network.isolated_route_table_id
+}
+
+output "default_security_group_id" {
+  description = "ID of the VPC's default security group (without rules unless network.manage_default_security_group is false)."
+  value       = module.network.default_security_group_id
+}
+
+output "flow_log_id" {
+  description = "ID of the VPC flow log (null without network.flow_logs)."
+  value       = module.network.flow_log_id
+}
+
+output "vpc_endpoint_ids" {
+  description = "IDs of the VPC endpoints, by service (the S3 gateway endpoint by default)."
+  value       = module.network.vpc_endpoint_ids
+}
+
+output "endpoint_security_group_id" {
+  description = "ID of the interface endpoints' security group (null without interface endpoints)."
+  value       = module.network.endpoint_security_group_id
+}
+
+output "network_name" {
+  description = "Name of the network (the prefix of its objects' Name tags)."
+  value       = module.network.name
+}
+
+output "network_isolation" {
+  description = "\"verified\" when no isolated subnet can reach the internet."
+  value       = module.network.isolation
+}
+
+output "network_egress" {
+  description = "\"verified\" when public subnets route to the internet gateway and private subnets to their NAT gateway."
+  value       = module.network.egress
 }
 
 # -- cluster ------------------------------------------------------------------------------
@@ -32,9 +141,99 @@ output "cluster_name" {
   value       = module.eks.cluster_name
 }
 
+output "cluster_arn" {
+  description = "ARN of the EKS cluster."
+  value       = module.eks.cluster_arn
+}
+
+output "kubernetes_version" {
+  description = "Kubernetes version of the control plane (the one EKS offered when null was given, then kept)."
+  value       = module.eks.kubernetes_version
+}
+
+output "cluster_platform_version" {
+  description = "EKS platform version of the control plane."
+  value       = module.eks.platform_version
+}
+
+output "cluster_subnet_ids" {
+  description = "Subnets of the control plane's network interfaces and the nodes (the private subnets)."
+  value       = module.eks.subnet_ids
+}
+
 output "cluster_endpoint" {
   description = "Endpoint of the Kubernetes API server."
   value       = module.eks.endpoint
+}
+
+output "cluster_certificate_authority_data" {
+  description = "The cluster's CA certificate, base64-encoded."
+  value       = module.eks.certificate_authority_data
+}
+
+output "oidc_provider_arn" {
+  description = "ARN of the IAM OIDC provider that IRSA roles trust."
+  value       = module.eks.oidc_provider_arn
+}
+
+output "oidc_issuer_url" {
+  description = "The cluster's OIDC issuer URL."
+  value       = module.eks.oidc_issuer_url
+}
+
+output "cluster_security_group_id" {
+  description = "Security group EKS made for the control plane and the nodes (the data tier admits it)."
+  value       = module.eks.cluster_security_group_id
+}
+
+output "cluster_role_arn" {
+  description = "IAM role of the control plane."
+  value       = module.eks.cluster_role_arn
+}
+
+output "node_role_arn" {
+  description = "IAM role of the nodes (it may pull from the registry)."
+  value       = module.eks.node_role_arn
+}
+
+output "cluster_secrets_kms_key_arn" {
+  description = "KMS key that encrypts the cluster's Kubernetes secrets."
+  value       = module.eks.secrets_kms_key_arn
+}
+
+output "node_group_arns" {
+  description = "ARNs of the managed node groups, by key (system, worker)."
+  value       = module.eks.node_group_arns
+}
+
+output "node_group_status" {
+  description = "Status of each managed node group, by key."
+  value       = module.eks.node_group_status
+}
+
+output "addon_versions" {
+  description = "Installed version of each EKS add-on, by name."
+  value       = module.eks.addon_versions
+}
+
+output "service_accounts" {
+  description = "The IRSA service accounts as configured (policy_arns and policy_json), by \"namespace/name\"."
+  value       = module.eks.service_accounts
+}
+
+output "service_account_role_arns" {
+  description = "IRSA role ARNs by \"namespace/name\" (ode/ode-api, ode/ode-worker, the controllers', the EBS CSI driver's): the eks.amazonaws.com/role-arn annotation of each service account."
+  value       = module.eks.service_account_role_arns
+}
+
+output "cluster_iam_policies" {
+  description = "\"verified\" when the stack's roles carry their policies and each IRSA role trusts the cluster's issuer; otherwise what is missing (drift that apply repairs)."
+  value       = module.eks.iam_policies
+}
+
+output "kubeconfig" {
+  description = "A kubeconfig for the cluster that gets tokens with `aws eks get-token` (no secret in it)."
+  value       = module.eks.kubeconfig
 }
 
 output "update_kubeconfig_command" {
@@ -42,21 +241,92 @@ output "update_kubeconfig_command" {
   value       = module.eks.update_kubeconfig_command
 }
 
-output "service_account_role_arns" {
-  description = "IRSA role ARNs of the ode/ode-api and ode/ode-worker service accounts (their eks.amazonaws.com/role-arn annotations)."
-  value       = module.eks.service_account_role_arns
+output "node_group_names" {
+  description = "EKS node group names by key: the key, or <key>-<suffix> for a group made again when an immutable setting (instance types, capacity type, AMI type, disk size) changed."
+  value       = tomap({ for key, arn in module.eks.node_group_arns : key => split("/", arn)[2] })
+}
+
+# -- controllers ----------------------------------------------------------------------------
+
+output "load_balancer_controller_role_arn" {
+  description = "IAM role of the AWS Load Balancer Controller's service account kube-system/aws-load-balancer-controller (null with enable_load_balancer_controller = false)."
+  value       = var.enable_load_balancer_controller ? lookup(module.eks.service_account_role_arns, local.load_balancer_controller_account, null) : null
+}
+
+output "cluster_autoscaler_role_arn" {
+  description = "IAM role of the cluster autoscaler's service account kube-system/cluster-autoscaler (null with enable_cluster_autoscaler = false)."
+  value       = var.enable_cluster_autoscaler ? lookup(module.eks.service_account_role_arns, local.cluster_autoscaler_account, null) : null
+}
+
+output "load_balancer_controller_helm_values" {
+  description = "Helm values (YAML) for the aws-load-balancer-controller chart: cluster, region, VPC, the service account with its role, the system nodes. terraform output -raw load_balancer_controller_helm_values > alb-controller.values.yaml; see examples/production/k8s/README.md."
+  value = var.create && var.enable_load_balancer_controller ? templatefile("${path.module}/templates/aws-load-balancer-controller.values.yaml.tftpl", {
+    cluster_name    = module.eks.cluster_name
+    region          = var.aws_region
+    vpc_id          = module.network.vpc_id
+    service_account = split("/", local.load_balancer_controller_account)[1]
+    role_arn        = lookup(module.eks.service_account_role_arns, local.load_balancer_controller_account, null)
+    node_selector   = local.controller_node_selector
+  }) : null
+}
+
+output "cluster_autoscaler_helm_values" {
+  description = "Helm values (YAML) for the cluster-autoscaler chart: auto-discovery of this cluster's node groups, the image of the cluster's minor version, the service account with its role, the system nodes. terraform output -raw cluster_autoscaler_helm_values > cluster-autoscaler.values.yaml; see examples/production/k8s/README.md."
+  value = var.create && var.enable_cluster_autoscaler ? templatefile("${path.module}/templates/cluster-autoscaler.values.yaml.tftpl", {
+    cluster_name    = module.eks.cluster_name
+    region          = var.aws_region
+    image_tag       = module.eks.kubernetes_version == null ? null : "v${module.eks.kubernetes_version}.0"
+    service_account = split("/", local.cluster_autoscaler_account)[1]
+    role_arn        = lookup(module.eks.service_account_role_arns, local.cluster_autoscaler_account, null)
+    node_selector   = local.controller_node_selector
+  }) : null
 }
 
 # -- data tier ----------------------------------------------------------------------------
+
+output "data_tier_name" {
+  description = "Name of the data tier, the prefix of its objects' names."
+  value       = module.data_tier.name
+}
+
+output "data_tier_subnet_ids" {
+  description = "Subnets of the database and Redis subnet groups (the isolated subnets)."
+  value       = module.data_tier.subnet_ids
+}
+
+output "data_tier_allowed_security_group_ids" {
+  description = "Security groups whose members may reach PostgreSQL and Redis (the cluster's)."
+  value       = module.data_tier.allowed_security_group_ids
+}
+
+output "data_tier_allowed_cidr_blocks" {
+  description = "CIDR blocks that may reach PostgreSQL and Redis (data_tier.allowed_cidr_blocks)."
+  value       = module.data_tier.allowed_cidr_blocks
+}
 
 output "rds_endpoint" {
   description = "PostgreSQL host name."
   value       = module.data_tier.rds_endpoint
 }
 
-output "redis_endpoint" {
-  description = "Redis primary endpoint host name."
-  value       = module.data_tier.redis_endpoint
+output "rds_port" {
+  description = "PostgreSQL port (5432)."
+  value       = module.data_tier.rds_port
+}
+
+output "rds_arn" {
+  description = "ARN of the DB instance."
+  value       = module.data_tier.rds_arn
+}
+
+output "database_name" {
+  description = "Name of the PostgreSQL database."
+  value       = module.data_tier.database_name
+}
+
+output "database_username" {
+  description = "Master user name of PostgreSQL."
+  value       = module.data_tier.database_username
 }
 
 output "database_url" {
@@ -64,14 +334,29 @@ output "database_url" {
   value       = module.data_tier.database_url
 }
 
-output "redis_url" {
-  description = "rediss://<host>:6379, without the AUTH token."
-  value       = module.data_tier.redis_url
-}
-
 output "master_secret_arn" {
   description = "Secrets Manager secret with the PostgreSQL master password (null when database_password is set)."
   value       = module.data_tier.master_secret_arn
+}
+
+output "redis_endpoint" {
+  description = "Redis primary endpoint host name."
+  value       = module.data_tier.redis_endpoint
+}
+
+output "redis_reader_endpoint" {
+  description = "Redis reader endpoint host name."
+  value       = module.data_tier.redis_reader_endpoint
+}
+
+output "redis_port" {
+  description = "Redis port (6379)."
+  value       = module.data_tier.redis_port
+}
+
+output "redis_url" {
+  description = "rediss://<host>:6379, without the AUTH token."
+  value       = module.data_tier.redis_url
 }
 
 output "redis_auth_secret_arn" {
@@ -84,33 +369,120 @@ output "bucket_names" {
   value       = module.data_tier.bucket_names
 }
 
+output "bucket_arns" {
+  description = "The document buckets' ARNs by key."
+  value       = module.data_tier.bucket_arns
+}
+
+output "data_tier_security_group_ids" {
+  description = "The data tier's security group IDs by engine (postgres, redis)."
+  value       = module.data_tier.security_group_ids
+}
+
+output "data_tier_kms_key_arn" {
+  description = "The data tier's KMS key: it encrypts the database, Redis, the buckets and the secrets."
+  value       = module.data_tier.kms_key_arn
+}
+
+output "data_tier_exposure" {
+  description = "\"verified\" when only the allowed sources can reach the databases, nothing is public and encryption is on; otherwise the violations."
+  value       = module.data_tier.exposure
+}
+
+output "data_tier_pending_changes" {
+  description = "Modifications AWS applies to the databases in their next maintenance window, by setting; empty when none."
+  value       = module.data_tier.pending_changes
+}
+
 # -- registry -----------------------------------------------------------------------------
+
+output "registry_name" {
+  description = "Name of the registry, the prefix of its repositories' names."
+  value       = module.registry.name
+}
+
+output "registry_id" {
+  description = "The AWS account's registry ID (the account ID)."
+  value       = module.registry.registry_id
+}
+
+output "repository_names" {
+  description = "ECR repository names by key (api = ode-api, ...)."
+  value       = module.registry.repository_names
+}
 
 output "repository_urls" {
   description = "ECR repository URLs by key (api, worker, viewer), for docker push and the deployments' images."
   value       = module.registry.repository_urls
 }
 
+output "repository_arns" {
+  description = "ECR repository ARNs by key."
+  value       = module.registry.repository_arns
+}
+
+output "registry_pull_principal_arns" {
+  description = "The IAM principals allowed to pull (the node role and registry.pull_principal_arns)."
+  value       = module.registry.pull_principal_arns
+}
+
+output "registry_compliance" {
+  description = "\"verified\" when every repository scans on push and has the configured tag mutability, lifecycle and pull policy; otherwise what differs."
+  value       = module.registry.compliance
+}
+
 # -- Kubernetes and cost ------------------------------------------------------------------
 
 output "kubernetes_secret_manifest" {
   description = "The ode-secrets Secret (namespace ode) with the database and Redis URLs, ready for kubectl apply -f -. It holds no password."
-  value = templatefile("${path.module}/templates/ode-secrets.yaml.tftpl", {
+  value = var.create ? templatefile("${path.module}/templates/ode-secrets.yaml.tftpl", {
     namespace    = "ode"
     database_url = module.data_tier.database_url
     redis_url    = module.data_tier.redis_url
-  })
+  }) : null
 }
 
 output "estimated_monthly_cost" {
   description = "Estimated monthly cost of the whole platform in USD: the sum of the network's, the cluster's, the data tier's and the registry's estimates (on-demand list prices; the provider's price table)."
-  value       = sum(local.costs)
+  value       = var.create ? sum(concat([0], local.costs)) : null
+}
+
+output "estimated_monthly_cost_by_module" {
+  description = "Each module's estimate in USD per month: network, eks, data_tier, registry."
+  value = var.create ? {
+    network   = module.network.estimated_monthly_cost
+    eks       = module.eks.estimated_monthly_cost
+    data_tier = module.data_tier.estimated_monthly_cost
+    registry  = module.registry.estimated_monthly_cost
+  } : {}
+}
+
+output "cost_items_by_module" {
+  description = "Each module's estimate items in USD per month, by module: network, eks, data_tier, registry."
+  value = var.create ? {
+    network   = module.network.cost_items
+    eks       = module.eks.cost_items
+    data_tier = module.data_tier.cost_items
+    registry  = module.registry.cost_items
+  } : {}
 }
 
 output "cost_items" {
-  description = "The estimate's items in USD per month (the seed's cost table: VPC, NAT Gateway, EKS, EC2 Nodes, RDS, ElastiCache, S3, ECR); an item two modules report is summed."
+  description = "The estimate's items in USD per month (the seed's cost table: VPC, NAT Gateway, EKS, EC2 Nodes, RDS, ElastiCache, S3, ECR); an item two modules report is summed. Each module's own: cost_items_by_module."
   value = {
     for item in distinct(flatten([for items in local.cost_items : keys(items)])) :
     item => sum([for items in local.cost_items : lookup(items, item, 0)])
   }
+}
+
+# -- the settings the platform derived ---------------------------------------------------------
+
+output "node_groups" {
+  description = "The node groups as the platform passes them to the EKS stack: the node_groups variable with each group's ode.dev/pool label and the system group's CriticalAddonsOnly taint."
+  value       = local.node_groups
+}
+
+output "addons" {
+  description = "The EKS add-ons as the platform passes them to the EKS stack: its defaults with the addons variable over them."
+  value       = local.addons
 }

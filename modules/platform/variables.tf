@@ -1,3 +1,10 @@
+variable "create" {
+  description = "Create the platform. False plans nothing: no module makes anything (a platform made earlier is destroyed, if its guards allow), and every output is null or empty."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
 variable "aws_region" {
   description = "Region the ode provider is configured for: named in update_kubeconfig_command and in the pods' KMS policy condition."
   type        = string
@@ -86,8 +93,19 @@ variable "kubernetes_version" {
   }
 }
 
+variable "public_access_cidrs" {
+  description = "CIDR blocks that may reach the cluster's public API endpoint: your office, VPN or CI runners (like [\"203.0.113.0/24\"]). Null (the default) leaves the endpoint open to the whole internet, which the provider warns about at every plan; for a private-only endpoint set eks.endpoint_public_access = false instead."
+  type        = list(string)
+  default     = null
+
+  validation {
+    condition     = var.public_access_cidrs == null || try(alltrue([for c in var.public_access_cidrs : can(cidrhost(c, 0)) && strcontains(c, "/")]) && length(var.public_access_cidrs) >= 1, false)
+    error_message = "public_access_cidrs must list CIDR blocks, like 203.0.113.0/24 (null leaves the endpoint open to anywhere)."
+  }
+}
+
 variable "node_groups" {
-  description = "The cluster's managed node groups (see the eks-stack module); null for the seed's system (2 x t3.medium) and worker (3 to 10 x t3.large) groups."
+  description = "The cluster's managed node groups by name (see the eks-stack module). Every group is labelled ode.dev/pool = <its name> unless its labels set that key, and a group named system whose taints are null gets CriticalAddonsOnly=true:NO_SCHEDULE, so that only critical add-ons and the controllers run there (taints = [] leaves it untainted). capacity_type (ON_DEMAND or SPOT), ami_type, disk_size, labels and taints pass through. The default (also taken for null) is the seed's: system (2 x t3.medium, tainted) and worker (3 to 10 x t3.large, sized by the cluster autoscaler); the seed's deployments select ode.dev/pool = worker."
   type = map(object({
     instance_types     = optional(list(string))
     capacity_type      = optional(string)
@@ -102,11 +120,34 @@ variable "node_groups" {
     scaling_owner      = optional(string)
     kubernetes_version = optional(string)
   }))
-  default = null
+  default = {
+    system = {
+      instance_types = ["t3.medium"]
+      min_size       = 2
+      max_size       = 4
+      desired_size   = 2
+      labels         = { "ode.dev/pool" = "system" }
+      taints         = [{ key = "CriticalAddonsOnly", value = "true", effect = "NO_SCHEDULE" }]
+    }
+    worker = {
+      instance_types = ["t3.large"]
+      min_size       = 3
+      max_size       = 10
+      desired_size   = 3
+      scaling_owner  = "autoscaler"
+      labels         = { "ode.dev/pool" = "worker" }
+    }
+  }
+  nullable = false
 
   validation {
-    condition     = var.node_groups == null || try(length(var.node_groups) >= 1, false)
+    condition     = length(var.node_groups) >= 1
     error_message = "node_groups must hold at least one node group (coredns and the workloads need nodes), or be null for the seed's."
+  }
+
+  validation {
+    condition     = alltrue([for g in values(var.node_groups) : g.capacity_type == null || contains(["ON_DEMAND", "SPOT"], coalesce(g.capacity_type, "ON_DEMAND"))])
+    error_message = "node_groups[*].capacity_type must be ON_DEMAND or SPOT."
   }
 }
 
@@ -204,4 +245,222 @@ variable "tags" {
     condition     = alltrue([for k, v in var.tags : length(k) >= 1 && length(k) <= 128 && length(v) <= 256 && !startswith(lower(k), "aws:")])
     error_message = "Tag keys must be 1 to 128 characters and not start with \"aws:\"; values at most 256 characters."
   }
+}
+
+# -- controllers, add-ons and service accounts ----------------------------------------------
+
+variable "enable_load_balancer_controller" {
+  description = "Make an IAM role (IRSA) for the AWS Load Balancer Controller's service account kube-system/aws-load-balancer-controller, with the permissions AWS documents for it (load balancers, target groups, listeners and their security groups, limited by the controller's elbv2.k8s.aws/cluster tag where AWS does so), and render its Helm values (output load_balancer_controller_helm_values). The seed's Ingress needs the controller."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
+variable "enable_cluster_autoscaler" {
+  description = "Make an IAM role (IRSA) for the cluster autoscaler's service account kube-system/cluster-autoscaler: describe calls on every Auto Scaling group, and SetDesiredCapacity / TerminateInstanceInAutoScalingGroup only on the groups tagged k8s.io/cluster-autoscaler/<cluster> = owned (this cluster's node groups), and render its Helm values (output cluster_autoscaler_helm_values)."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
+variable "service_accounts" {
+  description = "More IAM roles for Kubernetes service accounts, keyed by \"namespace/name\": managed policy_arns and/or an inline policy_json, and identity (\"irsa\", the default, or \"pod_identity\", which needs the eks-pod-identity-agent add-on). Merged over the platform's own (ode/ode-api, ode/ode-worker and the controllers'): a key the platform uses replaces its role's policies."
+  type = map(object({
+    policy_arns = optional(list(string))
+    policy_json = optional(string)
+    identity    = optional(string)
+  }))
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = alltrue([for sa in values(var.service_accounts) : sa.identity == null || contains(["irsa", "pod_identity"], coalesce(sa.identity, "irsa"))])
+    error_message = "service_accounts[*].identity must be \"irsa\" or \"pod_identity\" (Pod Identity needs the eks-pod-identity-agent add-on)."
+  }
+
+  validation {
+    condition     = alltrue([for key in keys(var.service_accounts) : can(regex("^[a-z0-9]([-a-z0-9.]{0,61}[a-z0-9])?/[a-z0-9]([-a-z0-9.]{0,61}[a-z0-9])?$", key))])
+    error_message = "service_accounts must be keyed by \"namespace/name\", each a lowercase DNS label (like \"monitoring/prometheus\")."
+  }
+
+  validation {
+    condition     = alltrue([for sa in values(var.service_accounts) : sa.policy_arns != null || sa.policy_json != null])
+    error_message = "service_accounts[*] must give policy_arns or policy_json: a role without permissions is of no use."
+  }
+}
+
+variable "addons" {
+  description = "EKS add-ons by name, merged over the platform's: vpc-cni, kube-proxy, coredns (tolerating the system group's CriticalAddonsOnly taint through its configuration_values), aws-ebs-csi-driver (with its IRSA role) and metrics-server (for the API's CPU and memory autoscaler). Any add-on EKS offers for the cluster's version may be named; the attributes set here replace the platform's one by one (version null: EKS's default for the cluster's version; configuration_values: a JSON document; service_account: a service_accounts key whose role the add-on assumes). A name set to null leaves that add-on out."
+  type = map(object({
+    version              = optional(string)
+    configuration_values = optional(string)
+    service_account      = optional(string)
+  }))
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = alltrue([for name in keys(var.addons) : can(regex("^[a-z0-9]([a-z0-9_-]{0,98}[a-z0-9])?$", name))])
+    error_message = "addons must be keyed by EKS add-on names: lowercase letters, digits and '-' (like metrics-server)."
+  }
+
+  validation {
+    condition     = alltrue([for a in values(var.addons) : a == null || try(a.configuration_values == null || can(jsondecode(a.configuration_values)), false)])
+    error_message = "addons[*].configuration_values must be a JSON document (jsonencode({ ... }))."
+  }
+}
+
+# -- pass-through settings of the modules ----------------------------------------------------
+
+variable "network" {
+  description = "More settings of the network module (attributes left null keep its defaults): subnet prefix lengths and explicit CIDR blocks per tier, DNS settings, the default security group's lock-down, VPC endpoints (gateway_endpoints: null gives a new network S3's; interface_endpoints, e.g. [\"ecr.api\", \"ecr.dkr\", \"sts\", \"logs\"], about $7.30 a month per zone each), flow logs, extra subnet tags (merged with the cluster tag the platform sets) and timeouts. cidr_block, availability_zones, az_count and nat_gateways are top-level variables."
+  type = object({
+    public_subnet_prefix_length   = optional(number)
+    private_subnet_prefix_length  = optional(number)
+    isolated_subnet_prefix_length = optional(number)
+    public_subnet_cidrs           = optional(map(string))
+    private_subnet_cidrs          = optional(map(string))
+    isolated_subnet_cidrs         = optional(map(string))
+    enable_dns_hostnames          = optional(bool, true)
+    enable_dns_support            = optional(bool)
+    manage_default_security_group = optional(bool)
+    public_subnet_tags            = optional(map(string), {})
+    private_subnet_tags           = optional(map(string), {})
+    isolated_subnet_tags          = optional(map(string))
+    gateway_endpoints             = optional(set(string))
+    interface_endpoints           = optional(set(string), [])
+    flow_logs = optional(object({
+      destination_arn = string
+      traffic_type    = optional(string)
+      iam_role_arn    = optional(string)
+    }))
+    timeouts = optional(object({
+      create = optional(string)
+      update = optional(string)
+      delete = optional(string)
+    }))
+  })
+  default  = {}
+  nullable = false
+}
+
+variable "eks" {
+  description = "More settings of the EKS stack (attributes left null keep the eks-stack module's defaults): endpoint_private_access / endpoint_public_access (false for a private-only API endpoint behind a VPN or bastion), authentication_mode, enabled_log_types and log_retention_days of the control plane logs, secrets_kms_key_arn, cluster_role_arn / node_role_arn (bring your own roles), access_entries with other EKS access policies than cluster admin, ebs_csi_driver_role and timeouts. kubernetes_version, public_access_cidrs and cluster_admin_arns are top-level variables."
+  type = object({
+    endpoint_private_access = optional(bool)
+    endpoint_public_access  = optional(bool)
+    authentication_mode     = optional(string)
+    enabled_log_types       = optional(list(string))
+    log_retention_days      = optional(number)
+    secrets_kms_key_arn     = optional(string)
+    cluster_role_arn        = optional(string)
+    node_role_arn           = optional(string)
+    access_entries = optional(map(object({
+      policy_arn = optional(string)
+      namespaces = optional(list(string))
+    })), {})
+    ebs_csi_driver_role = optional(bool)
+    timeouts = optional(object({
+      create = optional(string)
+      update = optional(string)
+      delete = optional(string)
+    }))
+  })
+  default  = {}
+  nullable = false
+}
+
+variable "postgres" {
+  description = "PostgreSQL (RDS) settings passed to the data tier; attributes left null keep its defaults (the seed's: engine_version 15 at its newest minor, db.t3.medium, 100 GiB gp3, Multi-AZ, 7 days of backups in 03:00-04:00, maintenance sun:04:30-sun:05:30, a final snapshot on delete). database_name, database_username, database_password and restore_from_snapshot are top-level variables."
+  type = object({
+    engine_version             = optional(string)
+    instance_class             = optional(string)
+    allocated_storage          = optional(number)
+    max_allocated_storage      = optional(number)
+    storage_type               = optional(string)
+    multi_az                   = optional(bool)
+    backup_retention_days      = optional(number)
+    backup_window              = optional(string)
+    maintenance_window         = optional(string)
+    apply_immediately          = optional(bool)
+    auto_minor_version_upgrade = optional(bool)
+    performance_insights       = optional(bool)
+    parameters                 = optional(map(string))
+    final_snapshot             = optional(bool)
+  })
+  default  = {}
+  nullable = false
+}
+
+variable "restore_from_snapshot" {
+  description = "Create PostgreSQL from this DB snapshot (identifier or ARN) instead of empty; settings a restore cannot take are applied right after. Only read when the database is made."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.restore_from_snapshot == null || can(regex("^[A-Za-z][A-Za-z0-9:-]{0,254}$", coalesce(var.restore_from_snapshot, "x")))
+    error_message = "restore_from_snapshot must be a DB snapshot identifier (letters, digits, '-' and ':', starting with a letter)."
+  }
+}
+
+variable "redis" {
+  description = "Redis (ElastiCache) settings passed to the data tier; attributes left null keep its defaults (the seed's: engine redis 7 at its newest minor, two cache.t3.medium nodes with automatic failover over two zones, encryption at rest and in transit with a generated AUTH token, 7 days of snapshots). engine = \"valkey\" is AWS's cheaper engine."
+  type = object({
+    engine                  = optional(string)
+    engine_version          = optional(string)
+    node_type               = optional(string)
+    num_cache_clusters      = optional(number)
+    automatic_failover      = optional(bool)
+    multi_az                = optional(bool)
+    at_rest_encryption      = optional(bool)
+    transit_encryption      = optional(bool)
+    snapshot_retention_days = optional(number)
+    snapshot_window         = optional(string)
+    maintenance_window      = optional(string)
+    parameters              = optional(map(string))
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = var.redis.transit_encryption != false && var.redis.at_rest_encryption != false
+    error_message = "redis.transit_encryption and redis.at_rest_encryption must stay on in the platform: the pods read the generated AUTH token, which exists only with transit encryption, and the seed promises encryption."
+  }
+}
+
+variable "data_tier" {
+  description = "More settings of the data tier: kms_key_arn (one key for RDS, Redis, the buckets and the secrets; null makes one), allowed_cidr_blocks (networks besides the cluster that may reach PostgreSQL and Redis, like a VPN's; never 0.0.0.0/0) and timeouts."
+  type = object({
+    kms_key_arn         = optional(string)
+    allowed_cidr_blocks = optional(list(string), [])
+    timeouts = optional(object({
+      create = optional(string)
+      update = optional(string)
+      delete = optional(string)
+    }))
+  })
+  default  = {}
+  nullable = false
+}
+
+variable "registry" {
+  description = "Settings of the registry module (attributes left null keep its defaults): repositories (the default is the seed's api, worker and viewer), keep_tagged_images (30), untagged_expiry_days (7), immutable_tags (true), kms_key_arn, pull_principal_arns (more principals that may pull, besides the node role) and timeouts. Every repository scans images on push."
+  type = object({
+    repositories = optional(map(object({
+      keep_tagged_images   = optional(number)
+      untagged_expiry_days = optional(number)
+    })))
+    keep_tagged_images   = optional(number)
+    untagged_expiry_days = optional(number)
+    immutable_tags       = optional(bool)
+    kms_key_arn          = optional(string)
+    pull_principal_arns  = optional(list(string), [])
+    timeouts = optional(object({
+      create = optional(string)
+      update = optional(string)
+      delete = optional(string)
+    }))
+  })
+  default  = {}
+  nullable = false
 }

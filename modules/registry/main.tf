@@ -12,6 +12,8 @@ locals {
 }
 
 resource "ode_registry" "this" {
+  count = var.create ? 1 : 0
+
   name = local.name
 
   keep_tagged_images   = var.keep_tagged_images
@@ -33,4 +35,11 @@ resource "ode_registry" "this" {
       delete = timeouts.value.delete
     }
   }
+}
+
+# A registry made before the create toggle (module 0.1.0) is at ode_registry.this in its
+# state: move it to the single instance count makes, so that the upgrade plans no change.
+moved {
+  from = ode_registry.this
+  to   = ode_registry.this[0]
 }

@@ -1,3 +1,10 @@
+variable "create" {
+  description = "Create the registry. False plans nothing (a registry made earlier is destroyed, if its guards allow) and the outputs are null or empty."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
 variable "project" {
   description = "Project name: the registry's name (repositories <project>-api, <project>-worker, ...) unless name is given, and a tag."
   type        = string

@@ -1,3 +1,10 @@
+variable "create" {
+  description = "Create the state backend. False plans nothing (a backend made earlier is destroyed, if its guards allow) and the outputs are null."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
 variable "project" {
   description = "Project name; names the bucket and table unless they are given."
   type        = string

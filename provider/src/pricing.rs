@@ -20,6 +20,9 @@ pub const EKS_EXTENDED_ITEM: &str = "EKS (extended support)";
 pub const EKS_EXTENDED_CLUSTER_HOUR: f64 = 0.60;
 pub const NAT_GATEWAY_HOUR: f64 = 0.045;
 pub const PUBLIC_IPV4_HOUR: f64 = 0.005;
+/// An interface VPC endpoint, per availability zone it serves (us-east-1 list price;
+/// gateway endpoints are free; data processed is not estimated).
+pub const INTERFACE_ENDPOINT_AZ_HOUR: f64 = 0.01;
 pub const EBS_GP3_GB_MONTH: f64 = 0.08;
 pub const RDS_STORAGE_GB_MONTH: f64 = 0.115;
 pub const S3_STANDARD_GB_MONTH: f64 = 0.023;
@@ -188,8 +191,9 @@ fn round(v: f64) -> f64 {
     (v * 100.0).round() / 100.0
 }
 
-/// A network: NAT gateways and their public IPv4 addresses.
-pub fn network(nat_gateways: usize) -> Estimate {
+/// A network: NAT gateways and their public IPv4 addresses, and interface VPC
+/// endpoints by the zones each serves (`endpoint_zones`: the sum over endpoints).
+pub fn network(nat_gateways: usize, endpoint_zones: usize) -> Estimate {
     let mut e = Estimate::default();
     e.add(
         "NAT Gateway",
@@ -199,6 +203,12 @@ pub fn network(nat_gateways: usize) -> Estimate {
         "VPC",
         nat_gateways as f64 * PUBLIC_IPV4_HOUR * HOURS_PER_MONTH,
     );
+    if endpoint_zones > 0 {
+        e.add(
+            "VPC Endpoints",
+            endpoint_zones as f64 * INTERFACE_ENDPOINT_AZ_HOUR * HOURS_PER_MONTH,
+        );
+    }
     e
 }
 
@@ -290,8 +300,11 @@ mod tests {
 
     #[test]
     fn the_seed_topology_priced_item_by_item() {
-        let net = network(3);
+        let net = network(3, 0);
         assert_eq!(net.rounded()["NAT Gateway"], 98.55);
+        assert!(!net.rounded().contains_key("VPC Endpoints"));
+        // Four interface endpoints in three zones: $0.01 per zone-hour each.
+        assert_eq!(network(3, 12).rounded()["VPC Endpoints"], 87.6);
         let nodes = [
             Nodes {
                 instance_type: "t3.medium",

@@ -58,7 +58,7 @@ fn schema() -> Schema {
     .attr(
         Attribute::number("max_retries")
             .optional()
-            .doc("How many times a throttled or failed AWS call is retried (0 to 100). Defaults to the SDK's standard retry policy."),
+            .doc("How many times a throttled or failed AWS call is retried (0 to 100; default 24, enough to wait out throttling on a large apply). Retries back off exponentially with jitter (from 0.5 s, at most 20 s apart), with no retry quota that would give up under load; each call, retries included, is still bounded by `call_timeout`."),
     )
     .attr(
         Attribute::string("call_timeout")

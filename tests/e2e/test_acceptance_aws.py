@@ -46,6 +46,7 @@ def writes(emulator: EmulatorClient) -> list[tuple[str, str]]:
     return [(s, a) for s, a in emulator.call_names() if not a.startswith(("Describe", "List", "Get", "GET"))]
 
 
+@pytest.mark.no_chaos
 def test_test_aws_refuses_without_opting_in(provider_bin: Path, emulator: EmulatorClient) -> None:
     refused = run_script(provider_bin, emulator)
     assert refused.returncode == 2 and "set ODE_ACC_AWS=1" in refused.stderr, refused.stderr

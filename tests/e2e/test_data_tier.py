@@ -31,6 +31,7 @@ from tests.support.diagnostics import (
 )
 from tests.support.emulator import EmulatorClient
 from tests.support.helpers import provider_block
+from tests.support.secrets import SecretScan, secret_scan  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.e2e
 
@@ -140,6 +141,7 @@ def destroy(core: Core, workdir: Path, emulator: EmulatorClient) -> None:
     assert_nothing_left(emulator)
 
 
+@pytest.mark.usefixtures("secret_scan")
 def test_data_basic(core: Core, emulator: EmulatorClient, workdir: Path) -> None:
     """The seed's settings: Multi-AZ PostgreSQL 15 (the newest 15.x RDS offers) with
     7-day backups, a 2-node Redis OSS 7 group, three encrypted buckets; the outputs; an
@@ -227,6 +229,7 @@ def secret_free(text: str, *secrets: str) -> list[str]:
     return [s for s in secrets if s in text]
 
 
+@pytest.mark.usefixtures("secret_scan")  # registers the managed password and token itself
 def test_data_password_managed(core: Core, emulator: EmulatorClient, workdir: Path, tmp_path: Path) -> None:
     """No password attribute: RDS keeps the password in Secrets Manager and the tier
     keeps the Redis token there; neither is in state, in the plan, or in a trace log."""
@@ -247,9 +250,12 @@ def test_data_password_managed(core: Core, emulator: EmulatorClient, workdir: Pa
 
 
 @pytest.mark.cores("tofu")
-def test_data_password_write_only(core: Core, emulator: EmulatorClient, workdir: Path, tmp_path: Path) -> None:
+def test_data_password_write_only(core: Core, emulator: EmulatorClient, workdir: Path, tmp_path: Path, secret_scan: SecretScan) -> None:
     """Write-only password and AUTH token: sent to AWS, never in plan, state or log;
     raising the version sends a new one (the token is rotated)."""
+    for label, value in (("postgres.password_wo", CANARY_PASSWORD), ("redis.auth_token_wo", CANARY_TOKEN)):
+        secret_scan.add(label, value)
+        secret_scan.add(label + " (rotated)", value + "-next")
     log = tmp_path / "core.log"
     env = {"TF_LOG": "trace", "TF_LOG_PATH": str(log)}
     pg = f'deletion_protection = false\n    password_wo = "{CANARY_PASSWORD}"\n    password_version = 1'
@@ -282,10 +288,13 @@ def test_data_password_write_only(core: Core, emulator: EmulatorClient, workdir:
 
 
 @pytest.mark.cores("terraform")
-def test_data_password_fallback(core: Core, emulator: EmulatorClient, workdir: Path, tmp_path: Path) -> None:
+def test_data_password_fallback(core: Core, emulator: EmulatorClient, workdir: Path, tmp_path: Path, secret_scan: SecretScan) -> None:
     """Terraform 1.5 has no write-only attributes: `password_wo` is refused on its line
     with the way out, and the sensitive `password` works (kept in state, marked
     sensitive, never logged)."""
+    # Kept in state by design on Terraform 1.5: the scan looks for them in traces only.
+    secret_scan.add("postgres.password", CANARY_PASSWORD, stored=True)
+    secret_scan.add("redis.auth_token", CANARY_TOKEN, stored=True)
     hcl = tier_config(emulator, postgres=f'deletion_protection = false\n    password_wo = "{CANARY_PASSWORD}"\n    password_version = 1')
     write_config(workdir, hcl)
     core.init(workdir)
@@ -464,6 +473,7 @@ def test_data_version_lifecycle(core: Core, emulator: EmulatorClient, workdir: P
     destroy(core, workdir, emulator)
 
 
+@pytest.mark.no_chaos
 def test_data_db_failed(core: Core, emulator: EmulatorClient, workdir: Path) -> None:
     """A DB instance RDS could not make ends ``failed``: the apply fails with RDS's
     reason (its event); the state keeps what exists, so the failed tier is replaced by
@@ -487,6 +497,7 @@ def test_data_db_failed(core: Core, emulator: EmulatorClient, workdir: Path) -> 
     destroy(core, workdir, emulator)
 
 
+@pytest.mark.no_chaos
 def test_data_redis_create_failed(core: Core, emulator: EmulatorClient, workdir: Path) -> None:
     """A replication group ElastiCache could not make ends ``create-failed``: the apply
     fails with ElastiCache's reason (its event); the next apply converges."""
@@ -628,6 +639,7 @@ def test_data_deletion_protection(core: Core, emulator: EmulatorClient, workdir:
     assert_nothing_left(emulator)
 
 
+@pytest.mark.usefixtures("secret_scan")
 def test_data_restore_matches_create(core: Core, emulator: EmulatorClient, workdir: Path) -> None:
     """The seed's restore procedure as code: a tier created from a final snapshot is
     what a created tier is (every property test_data_basic checks, the master-user
@@ -654,6 +666,7 @@ def test_data_restore_matches_create(core: Core, emulator: EmulatorClient, workd
     assert_nothing_left(emulator)
 
 
+@pytest.mark.usefixtures("secret_scan")
 def test_data_import(core: Core, emulator: EmulatorClient, tmp_path: Path) -> None:
     first, second = tmp_path / "first", tmp_path / "second"
     first.mkdir()
@@ -670,6 +683,7 @@ def test_data_import(core: Core, emulator: EmulatorClient, tmp_path: Path) -> No
     destroy(core, second, emulator)
 
 
+@pytest.mark.usefixtures("secret_scan")
 def test_data_crash_adopt(core: Core, emulator: EmulatorClient, workdir: Path) -> None:
     """The provider is killed while the database is being created; the next apply adopts
     what it left: one instance, one replication group, no duplicate groups or buckets."""

@@ -333,6 +333,7 @@ def test_eks_upgrade(core: Core, emulator: EmulatorClient, workdir: Path) -> Non
     assert_nothing_left(emulator)
 
 
+@pytest.mark.no_chaos
 def test_eks_upgrade_two_steps(core: Core, emulator: EmulatorClient, workdir: Path) -> None:
     apply_stack(core, emulator, workdir)
     write_config(workdir, stack_config(emulator, version="1.35"))
@@ -520,7 +521,22 @@ BAD_INPUTS: list[tuple[str, dict[str, str], tuple[str, ...], str]] = [
         "listed more than once",
     ),
     ("taint-effect-bad", {"groups": group('    taints = [{ key = "a", value = "1", effect = "NEVER" }]')}, ("node_groups", "worker = {"), '"NEVER": use one of'),
-    ("addon-unknown", {"addons": '    "istio" = {}'}, ("addons", '"istio"'), '"istio" is not an add-on this stack manages'),
+    # Add-ons are checked against what EKS offers for the version (DescribeAddonVersions,
+    # DescribeAddonConfiguration), at plan.
+    ("addon-unknown", {"addons": '    "istio" = {}'}, ("addons", '"istio"'), 'EKS offers no add-on "istio" for Kubernetes 1.33'),
+    ("addon-name-bad", {"addons": '    "Metrics Server" = {}'}, ("addons", '"Metrics Server"'), "is not an EKS add-on name"),
+    (
+        "addon-version-not-offered",
+        {"addons": '    "metrics-server" = { version = "v0.6.0-eksbuild.1" }'},
+        ("addons", '"metrics-server"'),
+        "metrics-server v0.6.0-eksbuild.1 does not run on Kubernetes 1.33",
+    ),
+    (
+        "addon-configuration-refused",
+        {"addons": '    "metrics-server" = { configuration_values = jsonencode({ replica = 2 }) }'},
+        ("addons", '"metrics-server"'),
+        '"replica" is not one of its settings',
+    ),
     (
         "addon-service-account-unknown",
         {"addons": '    "aws-ebs-csi-driver" = { service_account = "kube-system/ebs" }'},
@@ -767,6 +783,7 @@ def assert_failed_with(diagnosed: Any, *facts: str) -> None:
         assert fact in text, (fact, diagnosed.describe())
 
 
+@pytest.mark.no_chaos
 def test_eks_nodegroup_create_failed(core: Core, emulator: EmulatorClient, workdir: Path) -> None:
     """A node group EKS cannot make ends CREATE_FAILED: the apply fails with EKS's health
     issue; the stack keeps everything else; the next plan offers to make the group
@@ -794,6 +811,7 @@ def test_eks_nodegroup_create_failed(core: Core, emulator: EmulatorClient, workd
     assert_nothing_left(emulator)
 
 
+@pytest.mark.no_chaos
 def test_eks_addon_create_failed(core: Core, emulator: EmulatorClient, workdir: Path) -> None:
     """An add-on EKS cannot install ends CREATE_FAILED: its health issue is the
     diagnostic; the re-apply deletes it and installs it again."""
@@ -815,6 +833,7 @@ def test_eks_addon_create_failed(core: Core, emulator: EmulatorClient, workdir: 
     assert_nothing_left(emulator)
 
 
+@pytest.mark.no_chaos
 def test_eks_addon_degraded(core: Core, emulator: EmulatorClient, workdir: Path) -> None:
     """An add-on that stays DEGRADED: the apply waits until its deadline and then says
     so with the add-on's health issue; once the cause is gone (EKS reconciles the
@@ -838,6 +857,98 @@ def test_eks_addon_degraded(core: Core, emulator: EmulatorClient, workdir: Path)
     assert_nothing_left(emulator)
 
 
+def test_platform_addons(core: Core, emulator: EmulatorClient, workdir: Path) -> None:
+    """Any add-on EKS offers for the cluster's version: metrics-server (a community
+    add-on) and snapshot-controller with configuration values are installed at the
+    versions EKS names as default, their configuration reaches EKS, a changed value is
+    an in-place update, and the second plan is empty."""
+    extra = """    "metrics-server" = {
+      configuration_values = jsonencode({ replicas = 2, tolerations = [{ key = "CriticalAddonsOnly", operator = "Exists" }] })
+    }
+    "snapshot-controller" = { configuration_values = jsonencode({ replicaCount = 1 }) }"""
+    out = apply_stack(core, emulator, workdir, groups=SYSTEM_ONLY, version="1.35", addons=extra)
+    eks = emulator.client("eks")
+    metrics = eks.describe_addon(clusterName=CLUSTER, addonName="metrics-server")["addon"]
+    assert metrics["status"] == "ACTIVE"
+    assert json.loads(metrics["configurationValues"])["replicas"] == 2
+    [info] = eks.describe_addon_versions(addonName="metrics-server", kubernetesVersion="1.35")["addons"]
+    [default] = [
+        v["addonVersion"] for v in info["addonVersions"] if any(c["defaultVersion"] for c in v["compatibilities"])
+    ]
+    assert out["addon_versions"]["metrics-server"] == metrics["addonVersion"] == default
+    snapshot = eks.describe_addon(clusterName=CLUSTER, addonName="snapshot-controller")["addon"]
+    assert json.loads(snapshot["configurationValues"]) == {"replicaCount": 1}
+    assert_no_changes(core, workdir)
+    write_config(
+        workdir,
+        stack_config(emulator, groups=SYSTEM_ONLY, version="1.35", addons=extra.replace("replicas = 2", "replicas = 3")),
+    )
+    plan = core.plan(workdir)
+    assert "1 to change" in plan.stdout and "0 to add" in plan.stdout, plan.describe()
+    core.apply(workdir)
+    metrics = eks.describe_addon(clusterName=CLUSTER, addonName="metrics-server")["addon"]
+    assert json.loads(metrics["configurationValues"])["replicas"] == 3
+    assert_no_changes(core, workdir)
+    core.destroy(workdir)
+    assert_nothing_left(emulator)
+
+
+def test_eks_pod_identity(core: Core, emulator: EmulatorClient, workdir: Path) -> None:
+    """A service account through EKS Pod Identity: its role trusts pods.eks.amazonaws.com
+    and an association names it; without the agent add-on the plan refuses; an
+    association deleted outside is drift that apply makes again; moving the service
+    account to IRSA deletes the association and trusts the cluster's issuer."""
+    worker = """    "ode/worker" = {
+      identity    = "pod_identity"
+      policy_arns = ["arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"]
+    }"""
+    write_config(workdir, stack_config(emulator, groups=SYSTEM_ONLY, service_accounts=worker))
+    core.init(workdir)
+    diagnosed = error_diagnostics(core, workdir)
+    hcl = stack_config(emulator, groups=SYSTEM_ONLY, service_accounts=worker)
+    assert_error_at(diagnosed, "needs the eks-pod-identity-agent add-on", "main.tf", line_of(hcl, '"ode/worker"'))
+    agent = '    "eks-pod-identity-agent" = {}'
+    out = apply_stack(core, emulator, workdir, groups=SYSTEM_ONLY, service_accounts=worker, addons=agent)
+    eks, iam = emulator.client("eks"), emulator.client("iam")
+    role_arn = out["service_account_role_arns"]["ode/worker"]
+    role = iam.get_role(RoleName=role_arn.rsplit("/", 1)[1])["Role"]
+    [statement] = role["AssumeRolePolicyDocument"]["Statement"]
+    assert statement["Principal"] == {"Service": "pods.eks.amazonaws.com"}, statement
+    assert sorted(statement["Action"]) == ["sts:AssumeRole", "sts:TagSession"]
+    [summary] = eks.list_pod_identity_associations(clusterName=CLUSTER)["associations"]
+    assert (summary["namespace"], summary["serviceAccount"]) == ("ode", "worker")
+    association = eks.describe_pod_identity_association(clusterName=CLUSTER, associationId=summary["associationId"])["association"]
+    assert association["roleArn"] == role_arn
+    assert out["pod_identity_association_ids"] == {"ode/worker": summary["associationId"]}
+    assert out["iam_policies"] == "verified"
+    # The IRSA service account keeps its OIDC trust and gets no association.
+    assert set(out["service_account_role_arns"]) == {"ode/api", "ode/worker"}
+    assert_no_changes(core, workdir)
+
+    eks.delete_pod_identity_association(clusterName=CLUSTER, associationId=summary["associationId"])
+    plan = core.plan(workdir)
+    assert plan.returncode == 2 and "Pod Identity association of ode/worker" in plan.stdout, plan.describe()
+    core.apply(workdir)
+    [again] = eks.list_pod_identity_associations(clusterName=CLUSTER)["associations"]
+    assert again["associationId"] != summary["associationId"]
+    assert_no_changes(core, workdir)
+
+    write_config(
+        workdir,
+        stack_config(emulator, groups=SYSTEM_ONLY, addons=agent, service_accounts=worker.replace('"pod_identity"', '"irsa"')),
+    )
+    core.apply(workdir)
+    assert eks.list_pod_identity_associations(clusterName=CLUSTER)["associations"] == []
+    role = iam.get_role(RoleName=role_arn.rsplit("/", 1)[1])["Role"]
+    [statement] = role["AssumeRolePolicyDocument"]["Statement"]
+    assert statement["Action"] == "sts:AssumeRoleWithWebIdentity", statement
+    assert stack(core, workdir)["pod_identity_association_ids"] == {}
+    assert_no_changes(core, workdir)
+    core.destroy(workdir)
+    assert_nothing_left(emulator)
+
+
+@pytest.mark.no_chaos
 def test_eks_update_failed(core: Core, emulator: EmulatorClient, workdir: Path) -> None:
     """A control plane upgrade EKS reports Failed: its error is the diagnostic, the
     cluster and the state stay at the old version, and the re-apply upgrades."""

@@ -31,6 +31,7 @@ from tests.support.core import Core, Result, write_config
 from tests.support.emulator import EmulatorClient
 from tests.support.examples import collect
 from tests.support.helpers import assert_emulator_empty, provider_block
+from tests.support.secrets import secret_scan  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.e2e
 
@@ -533,17 +534,30 @@ CUSTOM = {
 }
 
 
+# The composites (and modules) that hold secrets (the RDS-managed master password, the
+# Redis AUTH token the tier generates): run under the secrets scan (tests/support/secrets.py).
+SECRETS = {"data_tier", "data-tier", "platform"}
+
+
 @pytest.mark.parametrize("composite", list(CASES))
-def test_import_roundtrip_defaults(core: Core, emulator: EmulatorClient, workdir: Path, composite: str) -> None:
+def test_import_roundtrip_defaults(
+    core: Core, emulator: EmulatorClient, workdir: Path, composite: str, request: pytest.FixtureRequest
+) -> None:
     """Made with the defaults; imported; planned with the defaults, then with every
     setting spelled out at its default value: both plans are empty."""
+    if composite in SECRETS:
+        request.getfixturevalue("secret_scan")
     run_case(core, emulator, workdir, CASES[composite])
 
 
 @pytest.mark.parametrize("composite", list(CUSTOM))
-def test_import_roundtrip_custom(core: Core, emulator: EmulatorClient, workdir: Path, composite: str) -> None:
+def test_import_roundtrip_custom(
+    core: Core, emulator: EmulatorClient, workdir: Path, composite: str, request: pytest.FixtureRequest
+) -> None:
     """Made with non-default values (and, for the EKS stack, workers the autoscaler
     has moved); imported; the plan is empty."""
+    if composite in SECRETS:
+        request.getfixturevalue("secret_scan")
     run_case(core, emulator, workdir, CUSTOM[composite])
 
 
@@ -584,9 +598,13 @@ def composites(core: Core, workdir: Path) -> dict[str, dict]:
 
 
 @pytest.mark.parametrize("module", list(MODULE_EXAMPLES))
-def test_module_import_roundtrip(core: Core, emulator: EmulatorClient, tmp_path: Path, module: str) -> None:
+def test_module_import_roundtrip(
+    core: Core, emulator: EmulatorClient, tmp_path: Path, module: str, request: pytest.FixtureRequest
+) -> None:
     """The module's basic example applied; every composite in it forgotten and
     imported; the plan is empty."""
+    if module in SECRETS:
+        request.getfixturevalue("secret_scan")
     (example,) = [e for e in collect() if e.snippet is None and str(e.path) == f"modules/{module}/examples/basic"]
     workdir = example.prepare(tmp_path, emulator.url)
     core.init(workdir)

@@ -240,7 +240,7 @@ def test_modules_lock_contention(core: Core, emulator: EmulatorClient, tmp_path:
         assert_no_changes(core, step2, env=flow.env)
         shown = core.show_json(step2)
         modules = shown["values"]["root_module"]["child_modules"]
-        assert [r["address"] for m in modules for r in m["resources"]] == ["module.network.ode_network.this"], shown
+        assert [r["address"] for m in modules for r in m["resources"]] == ["module.network.ode_network.this[0]"], shown
     assert lock_items(emulator) == []
 
     flow.destroy_all()

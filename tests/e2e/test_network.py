@@ -39,7 +39,7 @@ SEED_CIDRS = {
 }
 TAGS = {"Environment": "e2e", "Team": "platform"}
 # What refreshing one network may cost: one concurrent round of EC2 calls.
-REFRESH_CALL_BUDGET = 8
+REFRESH_CALL_BUDGET = 9
 
 
 def hcl_map(values: dict[str, str]) -> str:
@@ -142,6 +142,11 @@ def stack_children(emulator: EmulatorClient, name: str) -> list[tuple[str, str, 
             add("nat-gateway", n["NatGatewayId"], n.get("Tags"))
     for a in ec2.describe_addresses()["Addresses"]:
         add("elastic-ip", a["AllocationId"], a.get("Tags"))
+    for e in ec2.describe_vpc_endpoints()["VpcEndpoints"]:
+        if e["State"].lower() not in ("deleted", "rejected", "expired"):
+            add("vpc-endpoint", e["VpcEndpointId"], e.get("Tags"))
+    for g in ec2.describe_security_groups()["SecurityGroups"]:
+        add("security-group", g["GroupId"], g.get("Tags"))
     return found
 
 
@@ -265,9 +270,13 @@ def assert_seed_in_emulator(emulator: EmulatorClient, net: dict[str, Any]) -> No
     isolated = tables[net["isolated_route_table_id"]]
     assert associated_subnets(isolated) == set(net["isolated_subnet_ids"]), isolated
     assert default_route(isolated) is None, isolated
+    endpoints = set(net["vpc_endpoint_ids"].values())
     for r in isolated["Routes"]:
-        # Only the VPC's local route: no gateway of any kind.
-        assert r.get("GatewayId") == "local", isolated
+        # The VPC's local route and the network's own gateway endpoints (S3's by
+        # default, to a prefix list): no way to the internet.
+        local = r.get("GatewayId") == "local"
+        endpoint = r.get("GatewayId") in endpoints and r.get("DestinationPrefixListId", "").startswith("pl-")
+        assert local or endpoint, isolated
     assert_private_egress(emulator, net, dict(zip(AZS, net["nat_gateway_ids"])))
     nats = live_nats(emulator, vpc_id)
     assert sorted(nats) == sorted(net["nat_gateway_ids"])
@@ -289,7 +298,7 @@ def assert_stack_complete(emulator: EmulatorClient, name: str = NAME, azs: list[
     """
     children = stack_children(emulator, name)
     counts = Counter(key for _, _, key, _ in children)
-    expected = {"vpc", "igw", "rtb/public", "rtb/isolated"}
+    expected = {"vpc", "igw", "rtb/public", "rtb/isolated", "vpce/s3"}
     for az in azs:
         expected |= {f"subnet/{t}/{az}" for t in TIERS}
         expected |= {f"rtb/private/{az}", f"nat/{az}", f"eip/{az}"}
@@ -335,6 +344,7 @@ REFRESH_ACTIONS = Counter(
         "DescribeInternetGateways": 1,
         "DescribeSecurityGroups": 1,
         "DescribeVpcAttribute": 2,
+        "DescribeVpcEndpoints": 1,
     }
 )
 
@@ -343,6 +353,7 @@ def ec2_calls(emulator: EmulatorClient) -> list[str]:
     return [action for service, action in emulator.call_names() if service == "ec2"]
 
 
+@pytest.mark.no_chaos
 def test_network_refresh_budget(core: Core, emulator: EmulatorClient, workdir: Path) -> None:
     apply_seed(core, emulator, workdir)
 
@@ -438,6 +449,7 @@ def test_network_nat_single_to_per_az(core: Core, emulator: EmulatorClient, work
     destroy_and_check(core, emulator, workdir)
 
 
+@pytest.mark.no_chaos
 def test_network_nat_failed(core: Core, emulator: EmulatorClient, workdir: Path) -> None:
     """A NAT gateway AWS could not make reads ``failed`` with a FailureCode: the apply
     fails with AWS's reason, the gateways that did come up are kept, the failed one is
@@ -571,6 +583,132 @@ def test_network_isolation_drift(core: Core, emulator: EmulatorClient, workdir: 
     destroy_and_check(core, emulator, workdir)
 
 
+@pytest.mark.no_chaos
+def test_network_throttling_waited_out(core: Core, emulator: EmulatorClient, workdir: Path) -> None:
+    """AWS throttling several times in a row, on creates and on reads, is waited out
+    by the provider's retry policy (the SDK's standard policy gave up after three
+    attempts): the apply succeeds without a diagnostic, nothing is made twice, and the
+    second plan is empty."""
+    throttled = {"CreateSubnet": 6, "CreateRouteTable": 4, "DescribeRouteTables": 4}
+    for action, times in throttled.items():
+        emulator.add_fault("ec2", action, "RequestLimitExceeded", status=503, message="Request limit exceeded.", times=times)
+    net = apply_seed(core, emulator, workdir, tags_line() + '  nat_gateways = "single"\n')
+    calls = emulator.calls()
+    for action, times in throttled.items():
+        refused = [c for c in calls if c["action"] == action and c["status"] == 503]
+        assert len(refused) == times, (action, len(refused))
+    keys = Counter(key for _, _, key, _ in stack_children(emulator, NAME))
+    assert all(n == 1 for n in keys.values()), keys
+    assert len(net["private_subnet_ids"]) == 3 and len(net["private_route_table_ids"]) == 3
+    assert_no_changes(core, workdir)
+
+    # max_retries still bounds the retries: with 2, the third throttle of one call ends it.
+    hcl = network_config(emulator, tags_line() + '  nat_gateways = "single"\n')
+    write_config(workdir, hcl.replace('provider "ode" {', 'provider "ode" {\n  max_retries = 2', 1))
+    emulator.add_fault("ec2", "DescribeVpcs", "RequestLimitExceeded", status=503, message="Request limit exceeded.", times=3)
+    plan = core.plan(workdir, check=False)
+    assert plan.returncode == 1 and "RequestLimitExceeded" in plan.stderr, plan.describe()
+    emulator.clear_faults()
+    write_config(workdir, network_config(emulator, tags_line() + '  nat_gateways = "single"\n'))
+    destroy_and_check(core, emulator, workdir)
+
+
+INTERFACE_ENDPOINTS = ["ecr.api", "ecr.dkr", "sts", "logs"]
+
+
+def endpoints_by_service(emulator: EmulatorClient, vpc_id: str) -> dict[str, dict[str, Any]]:
+    """The VPC's live endpoints by short service name (``s3``, ``ecr.api``)."""
+    listed = ec2_client(emulator).describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])
+    return {
+        e["ServiceName"].split(".", 3)[3]: e
+        for e in listed["VpcEndpoints"]
+        if e["State"].lower() not in ("deleted", "rejected", "expired")
+    }
+
+
+def assert_endpoints(emulator: EmulatorClient, net: dict[str, Any], gateway: list[str], interface: list[str]) -> None:
+    """The endpoints EC2 holds are the network's: gateway ones on the private and isolated
+    route tables (with their prefix-list routes), interface ones in the private subnets
+    behind the endpoint security group, which admits HTTPS from the VPC only."""
+    found = endpoints_by_service(emulator, net["vpc_id"])
+    assert sorted(found) == sorted(gateway + interface), found
+    assert net["vpc_endpoint_ids"] == {service: e["VpcEndpointId"] for service, e in found.items()}
+    tables = set(net["private_route_table_ids"]) | {net["isolated_route_table_id"]}
+    by_id = route_tables_by_id(emulator, net["vpc_id"])
+    for service in gateway:
+        endpoint = found[service]
+        assert endpoint["VpcEndpointType"] == "Gateway"
+        assert set(endpoint["RouteTableIds"]) == tables, endpoint
+        for table in tables:
+            routes = [r for r in by_id[table]["Routes"] if r.get("GatewayId") == endpoint["VpcEndpointId"]]
+            assert len(routes) == 1 and routes[0]["DestinationPrefixListId"].startswith("pl-"), by_id[table]
+        assert default_route(by_id[net["public_route_table_id"]])["GatewayId"] == net["internet_gateway_id"]
+    group = net["endpoint_security_group_id"]
+    for service in interface:
+        endpoint = found[service]
+        assert endpoint["VpcEndpointType"] == "Interface"
+        assert sorted(endpoint["SubnetIds"]) == sorted(net["private_subnet_ids"]), endpoint
+        assert [g["GroupId"] for g in endpoint["Groups"]] == [group]
+        assert endpoint["PrivateDnsEnabled"] is True
+    if interface:
+        [sg] = ec2_client(emulator).describe_security_groups(GroupIds=[group])["SecurityGroups"]
+        assert [(p["IpProtocol"], p["FromPort"], p["ToPort"], [r["CidrIp"] for r in p["IpRanges"]]) for p in sg["IpPermissions"]] == [
+            ("tcp", 443, 443, ["10.0.0.0/16"])
+        ]
+    else:
+        assert group is None
+
+
+def test_network_endpoints(core: Core, emulator: EmulatorClient, workdir: Path) -> None:
+    """VPC endpoints: refused at plan when the region does not offer them (nothing made);
+    the S3 gateway endpoint by default and four interface endpoints, read back, priced
+    per zone; drift (a route table taken off the S3 endpoint, an endpoint deleted) shown
+    by the next plan and repaired; a changed list updates in place; nothing left after
+    destroy."""
+    for bad, message in (
+        ('  interface_endpoints = ["sts", "no-such-service"]', 'offers no VPC endpoint service "com.amazonaws.us-east-1.no-such-service"'),
+        ('  gateway_endpoints = ["s3", "sqs"]', "gateway endpoints exist for"),
+        ('  interface_endpoints = ["s3"]\n  gateway_endpoints   = ["s3"]', '"s3" is in both gateway_endpoints and interface_endpoints'),
+    ):
+        hcl = network_config(emulator, tags_line() + bad + "\n")
+        write_config(workdir, hcl)
+        core.init(workdir)
+        diagnosed = diagnostics.error_diagnostics(core, workdir)
+        diagnostics.assert_error_at(diagnosed, message, "main.tf", attribute_line(hcl, bad.split("=")[0].strip()))
+    only_default_vpc(emulator)
+
+    body = tags_line() + f"  interface_endpoints = {hcl_list(INTERFACE_ENDPOINTS)}\n"
+    net = apply_seed(core, emulator, workdir, body)
+    assert net["gateway_endpoints"] == ["s3"]
+    assert_endpoints(emulator, net, ["s3"], INTERFACE_ENDPOINTS)
+    # $0.01 per zone-hour for each interface endpoint: 4 endpoints in 3 zones.
+    assert net["cost_items"]["VPC Endpoints"] == 87.6, net["cost_items"]
+    assert net["egress"] == "verified"
+    assert_no_changes(core, workdir)
+
+    ec2 = ec2_client(emulator)
+    ids = net["vpc_endpoint_ids"]
+    ec2.modify_vpc_endpoint(VpcEndpointId=ids["s3"], RemoveRouteTableIds=[net["isolated_route_table_id"]])
+    ec2.delete_vpc_endpoints(VpcEndpointIds=[ids["sts"]])
+    update = assert_in_place(assert_changes(core, workdir))
+    assert "the s3 endpoint" in update and "the sts endpoint is missing" in update, update
+    core.apply(workdir)
+    net = network(core, workdir)
+    assert_endpoints(emulator, net, ["s3"], INTERFACE_ENDPOINTS)
+    assert net["vpc_endpoint_ids"]["s3"] == ids["s3"] and net["vpc_endpoint_ids"]["sts"] != ids["sts"]
+    assert_no_changes(core, workdir)
+
+    body = tags_line() + '  gateway_endpoints   = ["s3", "dynamodb"]\n  interface_endpoints = ["ecr.api"]\n'
+    write_config(workdir, network_config(emulator, body))
+    assert_in_place(assert_changes(core, workdir))
+    core.apply(workdir)
+    net = network(core, workdir)
+    assert_endpoints(emulator, net, ["s3", "dynamodb"], ["ecr.api"])
+    assert net["cost_items"]["VPC Endpoints"] == 21.9, net["cost_items"]
+    assert_no_changes(core, workdir)
+    destroy_and_check(core, emulator, workdir)
+
+
 def test_network_import(core: Core, emulator: EmulatorClient, tmp_path: Path) -> None:
     first, second = tmp_path / "first", tmp_path / "second"
     first.mkdir()
@@ -596,6 +734,9 @@ def test_network_import(core: Core, emulator: EmulatorClient, tmp_path: Path) ->
     for attribute, value in net.items():
         if attribute in ("timeouts", "public", "private", "isolated", "az_count"):
             continue  # configuration the VPC does not record
+        if value is None and attribute == "interface_endpoints":
+            assert imported[attribute] == [], imported[attribute]  # the implied default, spelled out
+            continue
         assert imported[attribute] == value, (attribute, imported[attribute], value)
 
     # The second workdir now owns the network; the first forgets it.
@@ -847,6 +988,7 @@ def drain_faults(emulator: EmulatorClient, refused_code: str) -> int:
     raise AssertionError("the DeleteSubnet faults did not run out")
 
 
+@pytest.mark.no_chaos
 def test_network_destroy_blocked(core: Core, emulator: EmulatorClient, workdir: Path) -> None:
     """A network interface made outside Terraform keeps its subnet, and so the network, alive.
 
@@ -890,4 +1032,35 @@ def test_network_destroy_blocked(core: Core, emulator: EmulatorClient, workdir: 
 
     ec2.delete_network_interface(NetworkInterfaceId=eni_id)
     assert drain_faults(emulator, "DependencyViolation") > 0
+    destroy_and_check(core, emulator, workdir)
+
+
+def test_network_second_copies(core: Core, emulator: EmulatorClient, workdir: Path) -> None:
+    """A create whose answer is lost after AWS carried it out, then retried, leaves a
+    second object with the same ownership tags: here made by hand (a route table and an
+    internet gateway of the network). The next plan shows them (egress), apply deletes
+    them and keeps the ones in use, and destroy leaves nothing."""
+    net = apply_seed(core, emulator, workdir, tags_line() + '  nat_gateways = "single"\n')
+    ec2 = ec2_client(emulator)
+    owned = {key: tags for _, _, key, tags in stack_children(emulator, NAME)}
+
+    def spec(kind: str, key: str) -> list[dict[str, Any]]:
+        return [{"ResourceType": kind, "Tags": [{"Key": k, "Value": v} for k, v in owned[key].items()]}]
+
+    spare_rt = ec2.create_route_table(VpcId=net["vpc_id"], TagSpecifications=spec("route-table", "rtb/isolated"))
+    spare_rt = spare_rt["RouteTable"]["RouteTableId"]
+    spare_igw = ec2.create_internet_gateway(TagSpecifications=spec("internet-gateway", "igw"))
+    spare_igw = spare_igw["InternetGateway"]["InternetGatewayId"]
+    update = assert_in_place(assert_changes(core, workdir))
+    assert spare_rt in update and spare_igw in update, update
+    core.apply(workdir)
+    after = network(core, workdir)
+    assert (after["isolated_route_table_id"], after["internet_gateway_id"]) == (
+        net["isolated_route_table_id"],
+        net["internet_gateway_id"],
+    )
+    left = {object_id for _, object_id, _, _ in stack_children(emulator, NAME)}
+    assert spare_rt not in left and spare_igw not in left, left
+    assert after["egress"] == "verified"
+    assert_no_changes(core, workdir)
     destroy_and_check(core, emulator, workdir)

@@ -62,6 +62,7 @@ def apply_registry(core: Core, emulator: EmulatorClient, workdir: Path, body: st
     return registry(core, workdir)
 
 
+@pytest.mark.no_chaos
 def test_registry_basic(core: Core, emulator: EmulatorClient, workdir: Path) -> None:
     """The platform's three repositories: scan on push, immutable tags, lifecycle, pull
     policy for the node role; a refresh is one DescribeRepositories plus one round."""

@@ -24,6 +24,7 @@ from tests.modules.layout import REPO_ROOT, copy_hcl_tree
 from tests.support.core import Core
 from tests.support.emulator import EmulatorClient
 from tests.support.helpers import assert_emulator_empty
+from tests.support.secrets import secret_scan  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.e2e
 
@@ -96,6 +97,7 @@ def inventory(emulator: EmulatorClient) -> dict[str, Any]:
     }
 
 
+@pytest.mark.usefixtures("secret_scan")  # the remote state's versions are scanned too
 def test_platform_basic(core: Core, emulator: EmulatorClient, tmp_path: Path) -> None:
     p = Platform(core, emulator, tmp_path)
     printed = p.up()

@@ -24,6 +24,7 @@ from tests.support.plugin import (
     read_handshake_line,
     serve_environment,
 )
+from tests.support.secrets import secret_scan  # noqa: F401  (a fixture)
 
 # The workspace version in the root Cargo.toml (what `--version` reports).
 CRATE_VERSION = re.search(
@@ -81,6 +82,7 @@ def test_provider_config_errors(core: Core, emulator: EmulatorClient, workdir: P
 
 
 @pytest.mark.e2e
+@pytest.mark.usefixtures("secret_scan")
 def test_no_secrets_in_logs(core: Core, emulator: EmulatorClient, workdir: Path, tmp_path: Path) -> None:
     canary = f"s3cr3t-ODE-canary-{uuid.uuid4().hex}"
     log_path = tmp_path / "core.log"

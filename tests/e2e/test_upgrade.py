@@ -47,7 +47,7 @@ def test_state_from_the_previous_release_plans_empty(core: Core, emulator: Emula
     core.apply(workdir, "-refresh=false")
     stored = json.loads((workdir / "terraform.tfstate").read_text())
     versions = {r["type"]: r["instances"][0]["schema_version"] for r in stored["resources"]}
-    assert versions == {"ode_network": 2, "ode_state_backend": 0}, versions
+    assert versions == {"ode_network": 3, "ode_state_backend": 0}, versions
     network = next(r for r in stored["resources"] if r["type"] == "ode_network")["instances"][0]["attributes"]
     assert network["estimated_monthly_cost"] > 0 and "NAT Gateway" in network["cost_items"], network
     assert all(network[tier] is not None for tier in ("public", "private", "isolated")), network
@@ -77,6 +77,6 @@ def test_state_before_import_round_trips_plans_empty(core: Core, emulator: Emula
     core.apply(workdir, "-refresh=false")
     stored = json.loads((workdir / "terraform.tfstate").read_text())
     versions = {r["type"]: r["instances"][0]["schema_version"] for r in stored["resources"]}
-    assert versions["ode_network"] == 2, versions
+    assert versions["ode_network"] == 3, versions
     assert core.plan(workdir, "-refresh=false").returncode == 0
     shutil.rmtree(workdir / ".terraform")

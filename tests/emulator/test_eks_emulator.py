@@ -7,6 +7,7 @@ statuses, versions, and the shape of updates.
 from __future__ import annotations
 
 import base64
+import json
 import re
 import time
 import urllib.error
@@ -613,7 +614,8 @@ def test_describe_addon_versions_catalog(eks) -> None:
     everything = eks.describe_addon_versions()["addons"]
     assert set(ADDONS) <= {a["addonName"] for a in everything}
     for info in everything:
-        assert (info["publisher"], info["owner"]) == ("eks", "aws")
+        community = info["addonName"] == "metrics-server"
+        assert (info["publisher"], info["owner"]) == ("eks", "community" if community else "aws")
         assert info["type"]
         for version in info["addonVersions"]:
             assert re.fullmatch(r"v\d+\.\d+\.\d+-eksbuild\.\d+", version["addonVersion"]), version
@@ -627,8 +629,41 @@ def test_describe_addon_versions_catalog(eks) -> None:
             default_version(eks, addon, kubernetes)  # exactly one default
     assert eks.describe_addon_versions(addonName="vpc-cni", kubernetesVersion="1.10")["addons"] == []
     assert {a["addonName"] for a in eks.describe_addon_versions(types=["storage"])["addons"]} == {
-        "aws-ebs-csi-driver"
+        "aws-ebs-csi-driver",
+        "aws-efs-csi-driver",
+        "snapshot-controller",
     }
+    assert [a["addonName"] for a in eks.describe_addon_versions(owners=["community"])["addons"]] == [
+        "metrics-server"
+    ]
+    pages = eks.get_paginator("describe_addon_versions").paginate(
+        kubernetesVersion="1.32", PaginationConfig={"PageSize": 3}
+    )
+    paged = [[a["addonName"] for a in page["addons"]] for page in pages]
+    assert len(paged) >= 3 and all(len(names) <= 3 for names in paged)
+    assert [name for names in paged for name in names] == [
+        a["addonName"] for a in eks.describe_addon_versions(kubernetesVersion="1.32")["addons"]
+    ]
+    bad_token = lambda: eks.describe_addon_versions(nextToken="no-such-addon")
+    assert error_of(bad_token) == ("InvalidParameterException", 400)
+
+
+def test_addon_configuration_schema(eks) -> None:
+    """DescribeAddonConfiguration gives each add-on's schema; CreateAddon and UpdateAddon
+    refuse configuration values it does not allow, as AWS does."""
+    schema = eks.describe_addon_configuration(addonName="metrics-server", addonVersion="v0.7.2-eksbuild.3")
+    document = json.loads(schema["configurationSchema"])
+    assert document["additionalProperties"] is False
+    assert document["properties"]["replicas"] == {"type": "integer"}
+    missing = lambda: eks.describe_addon_configuration(addonName="metrics-server", addonVersion="v9.9.9")
+    assert error_of(missing) == ("ResourceNotFoundException", 404)
+    create_cluster(eks, version="1.32")
+    for values in ('{"replica": 2}', '{"replicas": "two"}', '{"replicas": true}', "[1, 2]", "{not json"):
+        call = lambda: eks.create_addon(clusterName="ode", addonName="metrics-server", configurationValues=values)
+        assert error_of(call) == ("InvalidParameterException", 400), values
+    assert eks.list_addons(clusterName="ode")["addons"] == []
+    made = eks.create_addon(clusterName="ode", addonName="metrics-server", configurationValues='{"replicas": 2}')
+    assert made["addon"]["configurationValues"] == '{"replicas": 2}'
 
 
 def test_describe_cluster_versions(eks) -> None:
@@ -1006,3 +1041,50 @@ def test_cluster_versions_follow_the_calendar(emulator: EmulatorClient) -> None:
     emulator.set_today("2027-03-23")
     assert eks.describe_cluster(name="ode")["cluster"]["version"] == "1.33"
     emulator.set_today(None)
+
+
+# -- Pod Identity associations -------------------------------------------------------------
+
+
+def test_pod_identity_association_lifecycle(eks, emulator: EmulatorClient) -> None:
+    create_cluster(eks)
+    iam = emulator.client("iam")
+    trust = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"pods.eks.amazonaws.com"},"Action":["sts:AssumeRole","sts:TagSession"]}]}'
+    role = iam.create_role(RoleName="ode-api", AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+    other = iam.create_role(RoleName="ode-worker", AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+    missing = f"arn:aws:iam::{ACCOUNT}:role/nobody"
+    made = eks.create_pod_identity_association(
+        clusterName="ode", namespace="ode", serviceAccount="ode-api", roleArn=role, tags={"a": "b"}
+    )["association"]
+    assert (made["namespace"], made["serviceAccount"], made["roleArn"], made["tags"]) == ("ode", "ode-api", role, {"a": "b"})
+    assert re.fullmatch(rf"arn:aws:eks:us-east-1:{ACCOUNT}:podidentityassociation/ode/a-[a-z0-9]{{17}}", made["associationArn"])
+    again = lambda: eks.create_pod_identity_association(clusterName="ode", namespace="ode", serviceAccount="ode-api", roleArn=other)
+    assert error_of(again) == ("ResourceInUseException", 409)
+    no_role = lambda: eks.create_pod_identity_association(clusterName="ode", namespace="ode", serviceAccount="x", roleArn=missing)
+    assert error_of(no_role) == ("InvalidParameterException", 400)
+    for i in range(4):
+        eks.create_pod_identity_association(clusterName="ode", namespace="jobs", serviceAccount=f"job-{i}", roleArn=other)
+    pages = eks.get_paginator("list_pod_identity_associations").paginate(clusterName="ode", PaginationConfig={"PageSize": 2})
+    listed = [a for page in pages for a in page["associations"]]
+    assert len(listed) == 5 and {a["namespace"] for a in listed} == {"ode", "jobs"}
+    only = eks.list_pod_identity_associations(clusterName="ode", namespace="ode", serviceAccount="ode-api")["associations"]
+    assert [a["associationId"] for a in only] == [made["associationId"]]
+    updated = eks.update_pod_identity_association(clusterName="ode", associationId=made["associationId"], roleArn=other)
+    assert updated["association"]["roleArn"] == other
+    described = eks.describe_pod_identity_association(clusterName="ode", associationId=made["associationId"])
+    assert described["association"]["roleArn"] == other
+    eks.delete_pod_identity_association(clusterName="ode", associationId=made["associationId"])
+    gone = lambda: eks.describe_pod_identity_association(clusterName="ode", associationId=made["associationId"])
+    assert error_of(gone) == ("ResourceNotFoundException", 404)
+
+
+def test_client_request_tokens_make_creates_idempotent(eks) -> None:
+    """A create repeated with its clientRequestToken (a retry after a lost answer)
+    answers what the first one made; without it, or with another token, EKS refuses."""
+    create_cluster(eks, version="1.31")
+    first = eks.create_addon(clusterName="ode", addonName="vpc-cni", clientRequestToken="t-1")["addon"]
+    again = eks.create_addon(clusterName="ode", addonName="vpc-cni", clientRequestToken="t-1")["addon"]
+    assert again["addonArn"] == first["addonArn"]
+    other = lambda: eks.create_addon(clusterName="ode", addonName="vpc-cni", clientRequestToken="t-2")
+    assert error_of(other) == ("ResourceInUseException", 409)
+    assert eks.list_addons(clusterName="ode")["addons"] == ["vpc-cni"]

@@ -247,11 +247,13 @@ def test_transitions_reject_bad_settings(emulator: EmulatorClient) -> None:
 def test_reset_forgets_resources_faults_and_latency(emulator: EmulatorClient) -> None:
     emulator.client("s3").create_bucket(Bucket=BUCKET)
     emulator.add_fault("s3", "ListBuckets", "InternalError", status=500)
-    emulator.set_latency(500)
+    emulator.set_latency(5000)
     emulator.reset()
+    s3 = emulator.client("s3")
     started = time.monotonic()
-    assert emulator.client("s3").list_buckets()["Buckets"] == []
-    assert time.monotonic() - started < 0.5
+    assert s3.list_buckets()["Buckets"] == []
+    # Far below the 5 s the latency would add, however loaded the machine.
+    assert time.monotonic() - started < 4
     assert emulator.call_names() == [("s3", "ListBuckets")]
 
 
@@ -378,3 +380,66 @@ def test_failures_on_request(emulator: EmulatorClient) -> None:
     assert event["Message"] == "insufficient cache.t3.micro capacity"
     with pytest.raises(urllib.error.HTTPError):
         emulator.fail_next("volcano", "x", "no such failure")
+
+
+def test_vpc_endpoints_as_ec2_keeps_them(emulator: EmulatorClient) -> None:
+    """tests/support/ec2_endpoints.py: the refusals and consequences moto lacks."""
+    ec2 = emulator.client("ec2")
+
+    def code_of(call: Any) -> str:
+        with pytest.raises(ClientError) as raised:
+            call()
+        return raised.value.response["Error"]["Code"]
+
+    vpc = ec2.create_vpc(CidrBlock="10.7.0.0/16")["Vpc"]["VpcId"]
+    a, b, a2 = (
+        ec2.create_subnet(VpcId=vpc, CidrBlock=cidr, AvailabilityZone=zone)["Subnet"]["SubnetId"]
+        for cidr, zone in (("10.7.1.0/24", "us-east-1a"), ("10.7.2.0/24", "us-east-1b"), ("10.7.3.0/24", "us-east-1a"))
+    )
+    table = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+    group = ec2.create_security_group(GroupName="e", Description="e", VpcId=vpc)["GroupId"]
+    service = "com.amazonaws.us-east-1."
+    interface = {"VpcId": vpc, "VpcEndpointType": "Interface", "SecurityGroupIds": [group]}
+    assert code_of(lambda: ec2.create_vpc_endpoint(ServiceName=service + "nope", **interface, SubnetIds=[a])) == "InvalidServiceName"
+    assert code_of(lambda: ec2.create_vpc_endpoint(ServiceName=service + "sts", VpcId=vpc, VpcEndpointType="Gateway")) == "InvalidParameter"
+    assert code_of(lambda: ec2.create_vpc_endpoint(ServiceName=service + "sts", **interface, SubnetIds=[a, a2])) == "DuplicateSubnetsInSameZone"
+    sts = ec2.create_vpc_endpoint(ServiceName=service + "sts", **interface, SubnetIds=[a, b], ClientToken="t-1")["VpcEndpoint"]
+    again = ec2.create_vpc_endpoint(ServiceName=service + "sts", **interface, SubnetIds=[a, b], ClientToken="t-1")["VpcEndpoint"]
+    assert again["VpcEndpointId"] == sts["VpcEndpointId"]
+    s3 = ec2.create_vpc_endpoint(ServiceName=service + "s3", VpcId=vpc, VpcEndpointType="Gateway")["VpcEndpoint"]["VpcEndpointId"]
+
+    def s3_routes() -> list[dict]:
+        [rt] = ec2.describe_route_tables(RouteTableIds=[table])["RouteTables"]
+        return [r for r in rt["Routes"] if r.get("GatewayId") == s3]
+
+    assert s3_routes() == []
+    ec2.modify_vpc_endpoint(VpcEndpointId=s3, AddRouteTableIds=[table])
+    assert [r["DestinationPrefixListId"][:3] for r in s3_routes()] == ["pl-"]
+    ec2.modify_vpc_endpoint(VpcEndpointId=s3, RemoveRouteTableIds=[table])
+    assert s3_routes() == []
+    dependency = "DependencyViolation"
+    assert code_of(lambda: ec2.delete_subnet(SubnetId=a)) == dependency
+    assert code_of(lambda: ec2.delete_security_group(GroupId=group)) == dependency
+    ec2.delete_vpc_endpoints(VpcEndpointIds=[sts["VpcEndpointId"]])
+    assert code_of(lambda: ec2.delete_vpc(VpcId=vpc)) == dependency  # s3's endpoint, the group, subnets
+    ec2.delete_vpc_endpoints(VpcEndpointIds=[s3])
+    for subnet in (a, b, a2):
+        ec2.delete_subnet(SubnetId=subnet)
+    ec2.delete_route_table(RouteTableId=table)
+    assert code_of(lambda: ec2.delete_vpc(VpcId=vpc)) == dependency  # the group
+    ec2.delete_security_group(GroupId=group)
+    ec2.delete_vpc(VpcId=vpc)
+
+
+def test_nat_gateway_client_token_is_idempotent(emulator: EmulatorClient) -> None:
+    """A CreateNatGateway repeated with its ClientToken (a retry after a lost answer)
+    answers the gateway the first one made, as EC2 does; another token makes another."""
+    ec2 = emulator.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.8.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.8.1.0/24")["Subnet"]["SubnetId"]
+    eip = ec2.allocate_address(Domain="vpc")["AllocationId"]
+    first = ec2.create_nat_gateway(SubnetId=subnet, AllocationId=eip, ClientToken="nat-1")["NatGateway"]
+    again = ec2.create_nat_gateway(SubnetId=subnet, AllocationId=eip, ClientToken="nat-1")["NatGateway"]
+    assert again["NatGatewayId"] == first["NatGatewayId"]
+    live = [g for g in ec2.describe_nat_gateways()["NatGateways"] if g["State"] != "deleted"]
+    assert [g["NatGatewayId"] for g in live] == [first["NatGatewayId"]]

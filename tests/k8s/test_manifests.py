@@ -15,6 +15,18 @@
 * No secret value anywhere: no Secret in the base, no credential in a URL, secret-like
   environment variables only from ``ode-secrets``, every key read from that secret
   either rendered by the template or optional.
+* Placement: every Deployment selects the worker pool the platform labels its worker
+  group with; nothing of the base tolerates the system group's taint.
+* The controllers' Helm values, rendered from the platform module's templates with
+  sample outputs: exactly the variables the module passes; their pod placement and the
+  service accounts the charts make are valid Kubernetes objects (strict, 1.35); the
+  accounts are the ones the platform makes IAM roles for, in the namespace the README
+  installs the charts into; they run on the system pool and tolerate its taint.
+* The queue-depth metric path: prometheus-adapter serves, as an external metric, the
+  name the workers' HPA asks for, from the metric the workers export, read from the
+  Prometheus release the README installs; the pods it scrapes are annotated for it.
+* The README's commands name only outputs the platform and examples/production/2-platform
+  have and values files that exist.
 """
 
 from __future__ import annotations
@@ -26,9 +38,11 @@ import socket
 from pathlib import Path
 from typing import Any, Iterator
 
+import hcl2
 import kubernetes_validate
 import pytest
 import yaml
+from hcl2.utils import SerializationOptions
 
 pytestmark = pytest.mark.lint
 
@@ -37,7 +51,13 @@ K8S = REPO_ROOT / "examples" / "production" / "k8s"
 BASE = K8S / "base"
 KUSTOMIZATION = BASE / "kustomization.yaml"
 SECRET_TEMPLATE = REPO_ROOT / "modules" / "platform" / "templates" / "ode-secrets.yaml.tftpl"
-PLATFORM_MAIN = REPO_ROOT / "modules" / "platform" / "main.tf"
+PLATFORM = REPO_ROOT / "modules" / "platform"
+PLATFORM_MAIN = PLATFORM / "main.tf"
+PRODUCTION_OUTPUTS = REPO_ROOT / "examples" / "production" / "2-platform" / "outputs.tf"
+README = K8S / "README.md"
+METRICS = K8S / "metrics"
+# Helm values files are no Kubernetes objects: checked by the tests of their own below.
+HELM_VALUES_SUFFIX = ".values.yaml"
 BASE_FILES = ["00-common.yaml", "01-api.yaml", "02-worker.yaml", "03-viewer-ingress.yaml", "04-hpa.yaml"]
 
 KUBERNETES_VERSION = "1.35.0"
@@ -63,7 +83,9 @@ def load_documents(text: str, source: str) -> list[dict[str, Any]]:
 def manifest_files() -> list[Path]:
     """Every YAML file under examples/production/k8s but kustomization files (which
     are no Kubernetes objects: test_kustomization_lists_the_base_and_sets_the_images)."""
-    return sorted(p for p in K8S.rglob("*.y*ml") if p.name != "kustomization.yaml")
+    return sorted(
+        p for p in K8S.rglob("*.y*ml") if p.name != "kustomization.yaml" and not p.name.endswith(HELM_VALUES_SUFFIX)
+    )
 
 
 def render_template(text: str, variables: dict[str, str]) -> str:
@@ -489,3 +511,298 @@ def test_rendered_secret_quotes_awkward_values() -> None:
     awkward = dict(SAMPLE_VARS, database_url='postgresql://u@h:5432/db?x="a: b" #c', redis_url="null")
     (secret,) = load_documents(render_template(SECRET_TEMPLATE.read_text(), awkward), "secret")
     assert secret["stringData"] == {"database-url": awkward["database_url"], "redis-url": "null"}
+
+
+# --- the platform's HCL, as the checks below read it ----------------------------------
+
+_HCL = SerializationOptions(with_comments=False, explicit_blocks=False, preserve_heredocs=False)
+
+
+def unquote(value: Any) -> Any:
+    """python-hcl2 keeps the quotes of HCL strings (and of quoted keys)."""
+    if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == '"':
+        return value[1:-1]
+    if isinstance(value, dict):
+        return {unquote(k): unquote(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unquote(v) for v in value]
+    return value
+
+
+def platform_hcl(kind: str) -> dict[str, Any]:
+    """{name: body} of every ``kind`` block (variable, output) of modules/platform, or
+    every local when ``kind`` is "locals"."""
+    found: dict[str, Any] = {}
+    for path in sorted(PLATFORM.glob("*.tf")):
+        for block in hcl2.loads(path.read_text(), serialization_options=_HCL).get(kind, []):
+            found.update({unquote(k): v for k, v in block.items()})
+    return found
+
+
+def default_node_groups() -> dict[str, Any]:
+    return unquote(platform_hcl("variable")["node_groups"]["default"])
+
+
+def system_taint() -> dict[str, str]:
+    """The taint the platform gives the system group (its default, and the local it
+    applies to a system group without taints of its own)."""
+    local = unquote(platform_hcl("locals")["critical_addons_taint"])
+    assert default_node_groups()["system"]["taints"] == [local]
+    return local
+
+
+# Node taint effects as the EKS API spells them, and as Kubernetes does.
+TAINT_EFFECTS = {"NO_SCHEDULE": "NoSchedule", "NO_EXECUTE": "NoExecute", "PREFER_NO_SCHEDULE": "PreferNoSchedule"}
+
+
+def tolerates(tolerations: list[dict[str, Any]], taint: dict[str, str]) -> bool:
+    """Whether a pod with ``tolerations`` tolerates a node taint of the EKS API."""
+    effect = TAINT_EFFECTS[taint["effect"]]
+    for t in tolerations:
+        if t.get("key") not in (None, taint["key"]) or t.get("effect") not in (None, "", effect):
+            continue
+        if t.get("operator", "Equal") == "Exists" or t.get("value") == taint["value"]:
+            return True
+    return False
+
+
+# --- placement: the workloads on the worker pool --------------------------------------
+
+
+def test_deployments_select_the_worker_pool() -> None:
+    # The platform labels every group ode.dev/pool = <its name> (main.tf) and its
+    # default worker group says so in the variable's default too.
+    groups = default_node_groups()
+    assert groups["worker"]["labels"] == {"ode.dev/pool": "worker"}, groups
+    assert 'merge({ "ode.dev/pool" = name }' in PLATFORM_MAIN.read_text(), "main.tf no longer labels each group by its pool"
+    taint = system_taint()
+    deployments = [doc for docs in base_documents().values() for doc in docs if doc["kind"] == "Deployment"]
+    assert {d["metadata"]["name"] for d in deployments} == {"ode-api", "ode-worker", "ode-viewer"}
+    for doc in deployments:
+        spec = doc["spec"]["template"]["spec"]
+        name = doc["metadata"]["name"]
+        assert spec.get("nodeSelector") == {"ode.dev/pool": "worker"}, f"{name}: {spec.get('nodeSelector')}"
+        # The system nodes are for the cluster's own add-ons and controllers.
+        assert not tolerates(spec.get("tolerations", []), taint), f"{name} tolerates the system group's taint"
+
+
+def test_toleration_matching() -> None:
+    taint = {"key": "CriticalAddonsOnly", "value": "true", "effect": "NO_SCHEDULE"}
+    assert tolerates([{"key": "CriticalAddonsOnly", "operator": "Exists"}], taint)
+    assert tolerates([{"key": "CriticalAddonsOnly", "operator": "Exists", "effect": "NoSchedule"}], taint)
+    assert tolerates([{"key": "CriticalAddonsOnly", "value": "true", "effect": "NoSchedule"}], taint)
+    assert not tolerates([{"key": "CriticalAddonsOnly", "operator": "Exists", "effect": "NoExecute"}], taint)
+    assert not tolerates([{"key": "CriticalAddonsOnly", "value": "false"}], taint)
+    assert not tolerates([{"key": "dedicated", "operator": "Exists"}], taint)
+
+
+# --- the controllers' Helm values, as the platform module renders them -----------------
+
+# What the module's outputs look like; the role ARNs as ode_eks_stack names IRSA roles.
+CONTROLLER_SAMPLES = {
+    "cluster_name": "ode-production-cluster",
+    "region": "us-east-1",
+    "vpc_id": "vpc-0123456789abcdef0",
+    "image_tag": "v1.35.0",
+    "node_selector": {"ode.dev/pool": "system"},
+}
+CONTROLLERS = {
+    # template -> (output, the controllers.tf local naming its service account)
+    "aws-load-balancer-controller.values.yaml.tftpl": ("load_balancer_controller_helm_values", "load_balancer_controller_account"),
+    "cluster-autoscaler.values.yaml.tftpl": ("cluster_autoscaler_helm_values", "cluster_autoscaler_account"),
+}
+
+
+def controller_account(local: str) -> tuple[str, str]:
+    namespace, name = unquote(platform_hcl("locals")[local]).split("/")
+    return namespace, name
+
+
+def template_arguments(output: str) -> set[str]:
+    """The variables the module's output passes to templatefile()."""
+    text = "".join(p.read_text() for p in sorted(PLATFORM.glob("*.tf")))
+    block = re.search(rf'^output "{output}" \{{\n(.*?)^\}}', text, re.M | re.S)
+    assert block, f"modules/platform has no output {output}"
+    call = re.search(r"templatefile\([^,]+,\s*\{(.*?)\}\)", block.group(1), re.S)
+    assert call, f"output {output} renders no template"
+    return set(re.findall(r"^\s*(\w+)\s*=", call.group(1), re.M))
+
+
+def rendered_controller_values(template: str) -> dict[str, Any]:
+    output, local = CONTROLLERS[template]
+    namespace, name = controller_account(local)
+    variables = dict(
+        CONTROLLER_SAMPLES,
+        service_account=name,
+        role_arn=f"arn:aws:iam::123456789012:role/ode-production-cluster-sa-{namespace}-{name}",
+    )
+    text = (PLATFORM / "templates" / template).read_text()
+    used = set(re.findall(r"\$\{(?:jsonencode\()?(\w+)\)?\}", text))
+    # The module passes exactly what the template reads (templatefile fails on a
+    # variable it is not given; one it does not read is a mistake too).
+    assert used == template_arguments(output), (template, used)
+    rendered = render_template(text, {k: variables[k] for k in used})
+    assert "${" not in rendered and "%{" not in rendered, rendered
+    (values,) = load_documents(rendered, template)
+    return values
+
+
+def service_account_the_chart_makes(template: str, values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The chart's service account settings, and the ServiceAccount they make."""
+    settings = values["serviceAccount"] if "serviceAccount" in values else values["rbac"]["serviceAccount"]
+    namespace, _ = controller_account(CONTROLLERS[template][1])
+    account = {
+        "apiVersion": "v1",
+        "kind": "ServiceAccount",
+        "metadata": {"name": settings["name"], "namespace": namespace, "annotations": settings["annotations"]},
+    }
+    return settings, account
+
+
+@pytest.mark.parametrize("template", sorted(CONTROLLERS))
+def test_controller_values_valid(no_network: None, template: str) -> None:
+    values = rendered_controller_values(template)
+    # Their pods' placement as Kubernetes reads it: a Pod with those fields, strictly.
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "placement"},
+        "spec": {
+            "containers": [{"name": "controller", "image": "controller:1"}],
+            "nodeSelector": values["nodeSelector"],
+            "tolerations": values["tolerations"],
+        },
+    }
+    assert validate(pod) == "1.35"
+    settings, account = service_account_the_chart_makes(template, values)
+    assert settings["create"] is True
+    assert validate(account) == "1.35"
+    # The chart's account is the one the platform's role trusts, annotated with it.
+    assert (account["metadata"]["namespace"], account["metadata"]["name"]) == controller_account(CONTROLLERS[template][1])
+    assert ROLE_ARN.fullmatch(account["metadata"]["annotations"][ROLE_ARN_ANNOTATION])
+    # On the system nodes: selected by their pool label, tolerating their taint.
+    assert values["nodeSelector"] == default_node_groups()["system"]["labels"]
+    assert tolerates(values["tolerations"], system_taint())
+    mutated = copy.deepcopy(pod)
+    mutated["spec"]["tolerations"][0]["operater"] = "Exists"
+    with pytest.raises(kubernetes_validate.ValidationError):
+        validate(mutated)
+
+
+def test_controller_values_name_the_cluster() -> None:
+    alb = rendered_controller_values("aws-load-balancer-controller.values.yaml.tftpl")
+    assert (alb["clusterName"], alb["region"], alb["vpcId"]) == ("ode-production-cluster", "us-east-1", "vpc-0123456789abcdef0")
+    assert alb["replicaCount"] >= 2 and alb["podDisruptionBudget"] == {"maxUnavailable": 1}
+    autoscaler = rendered_controller_values("cluster-autoscaler.values.yaml.tftpl")
+    assert autoscaler["cloudProvider"] == "aws" and autoscaler["awsRegion"] == "us-east-1"
+    assert autoscaler["autoDiscovery"] == {"clusterName": "ode-production-cluster"}
+    # The autoscaler's minor version is the cluster's.
+    assert autoscaler["image"]["tag"] == CONTROLLER_SAMPLES["image_tag"]
+    assert re.fullmatch(r"v1\.\d+\.\d+", autoscaler["image"]["tag"])
+    # The workers write documents to an emptyDir: their nodes must stay removable.
+    assert autoscaler["extraArgs"]["skip-nodes-with-local-storage"] is False
+
+
+def test_controller_roles_and_templates_are_wired() -> None:
+    """The outputs name the templates; the IRSA role keys are the controllers' accounts."""
+    main = PLATFORM_MAIN.read_text()
+    for template, (output, local) in CONTROLLERS.items():
+        assert template in "".join(p.read_text() for p in PLATFORM.glob("*.tf")), f"no output renders {template}"
+        assert f"(local.{local})" in main, f"main.tf makes no IRSA role keyed by local.{local}"
+
+
+# --- the queue-depth metric path -----------------------------------------------------
+
+
+def helm_installs() -> dict[str, dict[str, str]]:
+    """release -> {chart, namespace, values} of every `helm upgrade --install` in the README."""
+    text = README.read_text().replace("\\\n", " ")
+    found = {}
+    for match in re.finditer(r"helm upgrade --install (\S+) (\S+)([^\n]*)", text):
+        release, chart, rest = match.groups()
+        namespace = re.search(r"--namespace (\S+)", rest)
+        values = re.search(r"--values (\S+)", rest)
+        assert namespace and values, f"{release}: namespace and values file expected: {match.group(0)}"
+        found[release] = {"chart": chart, "namespace": namespace.group(1), "values": values.group(1)}
+    return found
+
+
+def test_readme_installs_the_controllers_and_the_metrics_path() -> None:
+    installs = helm_installs()
+    assert {i["chart"] for i in installs.values()} == {
+        "eks/aws-load-balancer-controller",
+        "autoscaler/cluster-autoscaler",
+        "prometheus-community/prometheus",
+        "prometheus-community/prometheus-adapter",
+    }, installs
+    for template, (output, local) in CONTROLLERS.items():
+        (install,) = [i for i in installs.values() if i["chart"].endswith("/" + template.split(".")[0])]
+        # Into the namespace of the account the role trusts, with the values the output renders.
+        assert install["namespace"] == controller_account(local)[0], install
+        assert f"tf output -raw {output} > {install['values']}" in README.read_text(), install
+    for install in installs.values():
+        if install["chart"].startswith("prometheus-community/"):
+            assert (K8S / install["values"]).is_file(), install
+    # Every values file under k8s/ is installed.
+    assert {str(p.relative_to(K8S)) for p in METRICS.glob("*" + HELM_VALUES_SUFFIX)} <= {i["values"] for i in installs.values()}
+
+
+def test_readme_outputs_exist() -> None:
+    """`tf output` in the README reads examples/production/2-platform's outputs, which
+    re-export the platform module's."""
+    named = set(re.findall(r"tf output -(?:raw|json) (\w+)", README.read_text()))
+    assert {"update_kubeconfig_command", "kubernetes_secret_manifest", "service_account_role_arns"} <= named
+    production = set(re.findall(r'^output "(\w+)"', PRODUCTION_OUTPUTS.read_text(), re.M))
+    assert named <= production, f"not outputs of examples/production/2-platform: {sorted(named - production)}"
+    assert named <= set(platform_hcl("output")), f"not outputs of modules/platform: {sorted(named - set(platform_hcl('output')))}"
+
+
+def metrics_values(name: str) -> dict[str, Any]:
+    (values,) = load_documents((METRICS / name).read_text(), name)
+    return values
+
+
+def test_adapter_serves_the_metric_the_worker_hpa_reads() -> None:
+    hpa = next(doc for doc in base_documents()["04-hpa.yaml"] if doc["metadata"]["name"] == "ode-worker")
+    (metric,) = [m["external"]["metric"]["name"] for m in hpa["spec"]["metrics"] if m["type"] == "External"]
+    adapter = metrics_values("prometheus-adapter.values.yaml")
+    # Only the rules written here: no default rules that could serve the name too.
+    assert adapter["rules"]["default"] is False
+    served = [rule for rule in adapter["rules"]["external"] if rule["name"]["as"] == metric]
+    assert len(served) == 1, adapter["rules"]
+    rule = served[0]
+    # From the series the workers export under that name, in the HPA's namespace.
+    assert re.match(rf"{metric}\{{", rule["seriesQuery"]), rule
+    assert rule["resources"]["overrides"]["namespace"] == {"resource": "namespace"}
+    assert "<<.LabelMatchers>>" in rule["metricsQuery"] and "<<.Series>>" in rule["metricsQuery"]
+    # Every worker reports the one shared queue: the largest report, not the sum.
+    assert rule["metricsQuery"].startswith("max(")
+
+
+def test_adapter_reads_the_prometheus_the_readme_installs() -> None:
+    installs = helm_installs()
+    (prometheus,) = [(r, i) for r, i in installs.items() if i["chart"] == "prometheus-community/prometheus"]
+    release, install = prometheus
+    (adapter_install,) = [i for i in installs.values() if i["chart"] == "prometheus-community/prometheus-adapter"]
+    adapter = metrics_values("prometheus-adapter.values.yaml")
+    # The chart names the server's service <release>-server, on port 80.
+    assert adapter["prometheus"]["url"] == f"http://{release}-server.{install['namespace']}.svc"
+    assert adapter["prometheus"]["port"] == 80
+    assert adapter_install["namespace"] == install["namespace"]
+    server = metrics_values("prometheus.values.yaml")["server"]
+    assert "resources" in server and validate(
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "prometheus"},
+            "spec": {"containers": [{"name": "server", "image": "prometheus:1", "resources": server["resources"]}]},
+        }
+    )
+
+
+def test_workers_are_annotated_for_the_scrape() -> None:
+    """The chart's default pod scrape job reads prometheus.io/scrape and prometheus.io/port."""
+    worker = find("Deployment", "ode-worker")["spec"]["template"]
+    annotations = worker["metadata"]["annotations"]
+    assert annotations["prometheus.io/scrape"] == "true"
+    assert int(annotations["prometheus.io/port"]) == port_named(container("ode-worker"), "metrics")

@@ -275,7 +275,7 @@ run "wrong_bucket" {
   command = plan
 
   assert {
-    condition     = ode_state_backend.this.bucket == "not-the-bucket"
+    condition     = ode_state_backend.this[0].bucket == "not-the-bucket"
     error_message = "Deliberately wrong."
   }
 }

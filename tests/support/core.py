@@ -7,9 +7,12 @@ import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from .tools import TOOLS
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from .secrets import SecretScan
 
 # Where scripts/install-tools.sh installs the cores.
 CORE_BINARIES = {
@@ -62,11 +65,14 @@ class Core:
         self.binary = binary
         self.cli_config = cli_config
         self.aws_endpoint = aws_endpoint
+        # Set by the ``secret_scan`` fixture (tests/support/secrets.py): every command
+        # then runs with TF_LOG=trace and canary credentials, and plans are kept.
+        self.secrets: SecretScan | None = None
 
     def __repr__(self) -> str:
         return f"Core({self.name!r}, {str(self.binary)!r})"
 
-    def environment(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    def environment(self, extra: Mapping[str, str] | None = None, command: str = "") -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(_SCRUBBED_PREFIXES)}
         env.update(
             TF_CLI_CONFIG_FILE=str(self.cli_config),
@@ -84,6 +90,8 @@ class Core:
             AWS_EC2_METADATA_DISABLED="true",
         )
         env.update(extra or {})
+        if self.secrets is not None:
+            env = self.secrets.environment(env, command, extra or {})
         return env
 
     def run(
@@ -106,7 +114,7 @@ class Core:
         proc = subprocess.run(
             argv,
             cwd=workdir,
-            env=self.environment(env),
+            env=self.environment(env, args[0] if args else ""),
             input=input,
             stdin=None if input is not None else subprocess.DEVNULL,
             capture_output=True,
@@ -114,6 +122,8 @@ class Core:
             timeout=TIMEOUT_S,
         )
         result = Result([self.name, *argv[1:]], proc.returncode, proc.stdout, proc.stderr)
+        if self.secrets is not None:
+            self.secrets.ran(workdir)
         if check and result.returncode not in tuple(ok_codes):
             raise CoreError(result)
         return result
@@ -124,10 +134,12 @@ class Core:
         argv = [str(self.binary), *args]
         if args and args[0] in _COLOR_FLAG_COMMANDS:
             argv.insert(2, "-no-color")
+        if self.secrets is not None:
+            self.secrets.ran(workdir)
         return subprocess.Popen(
             argv,
             cwd=workdir,
-            env=self.environment(),
+            env=self.environment(None, args[0] if args else ""),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -150,9 +162,13 @@ class Core:
         if detailed:
             kw.setdefault("ok_codes", (0, 2))
             args = ("-detailed-exitcode", *args)
+        if self.secrets is not None:  # saved, and its JSON kept
+            return self.secrets.saved_plan(self, workdir, args, kw)
         return self.run(workdir, "plan", "-input=false", *args, **kw)
 
     def apply(self, workdir: Path, *args: str, **kw: Any) -> Result:
+        if self.secrets is not None:  # the plan of this apply is saved by a plan of its own
+            self.secrets.before_apply(self, workdir, args, kw.get("env"))
         return self.run(workdir, "apply", "-input=false", "-auto-approve", *args, **kw)
 
     def destroy(self, workdir: Path, *args: str, **kw: Any) -> Result:

@@ -42,6 +42,7 @@ All state lives on moto's EKS backend objects (attributes of ``Cluster`` and
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import re
 import sys
@@ -201,6 +202,13 @@ class AddonKind:
     type: str
     requires_iam_permissions: bool
     releases: tuple[AddonRelease, ...]
+    #: The top-level keys its configuration schema defines (DescribeAddonConfiguration),
+    #: each with its JSON type; other keys are refused, as the schemas of AWS's add-ons
+    #: do not allow additional properties.
+    config: tuple[tuple[str, str], ...] = ()
+    #: ``aws`` for AWS's own add-ons, ``community`` for the community add-ons EKS
+    #: publishes (metrics-server among them).
+    owner: str = "aws"
 
 
 #: What DescribeAddonVersions answers, and what CreateAddon / UpdateAddon accept.
@@ -273,7 +281,112 @@ ADDON_CATALOG: dict[str, AddonKind] = {
             AddonRelease("v1.3.2-eksbuild.2", _K8S),
         ),
     ),
+    "metrics-server": AddonKind(
+        "observability",
+        False,
+        (
+            AddonRelease("v0.8.0-eksbuild.2", ("1.30", "1.31", "1.32", "1.33", "1.34", "1.35")),
+            AddonRelease("v0.7.2-eksbuild.3", _K8S, default_for=_K8S),
+        ),
+        config=(
+            ("replicas", "integer"),
+            ("tolerations", "array"),
+            ("nodeSelector", "object"),
+            ("resources", "object"),
+            ("args", "array"),
+        ),
+        owner="community",
+    ),
+    "snapshot-controller": AddonKind(
+        "storage",
+        False,
+        (AddonRelease("v8.2.0-eksbuild.1", _K8S, default_for=_K8S),),
+        config=(("replicaCount", "integer"), ("tolerations", "array"), ("nodeSelector", "object")),
+    ),
+    "aws-efs-csi-driver": AddonKind(
+        "storage",
+        True,
+        (
+            AddonRelease("v2.1.4-eksbuild.1", _K8S),
+            AddonRelease("v2.1.0-eksbuild.1", _K8S, default_for=_K8S),
+        ),
+        config=(("controller", "object"), ("node", "object")),
+    ),
+    "amazon-cloudwatch-observability": AddonKind(
+        "observability",
+        True,
+        (AddonRelease("v4.7.0-eksbuild.1", _K8S, default_for=_K8S),),
+        config=(("agent", "object"), ("containerLogs", "object"), ("tolerations", "array")),
+    ),
 }
+
+# The configuration keys of the add-ons above that take the usual pod placement and
+# sizing settings; vpc-cni, kube-proxy and coredns have their own.
+_PLACEMENT = (("tolerations", "array"), ("nodeSelector", "object"), ("resources", "object"))
+ADDON_CATALOG["vpc-cni"] = dataclasses.replace(
+    ADDON_CATALOG["vpc-cni"], config=(("env", "object"), ("enableNetworkPolicy", "string"), ("resources", "object"))
+)
+ADDON_CATALOG["kube-proxy"] = dataclasses.replace(
+    ADDON_CATALOG["kube-proxy"], config=(("mode", "string"), ("resources", "object"))
+)
+ADDON_CATALOG["coredns"] = dataclasses.replace(
+    ADDON_CATALOG["coredns"],
+    config=(("replicaCount", "integer"), ("corefile", "string"), ("affinity", "object")) + _PLACEMENT,
+)
+ADDON_CATALOG["aws-ebs-csi-driver"] = dataclasses.replace(
+    ADDON_CATALOG["aws-ebs-csi-driver"], config=(("controller", "object"), ("node", "object"), ("defaultStorageClass", "object"))
+)
+ADDON_CATALOG["eks-pod-identity-agent"] = dataclasses.replace(
+    ADDON_CATALOG["eks-pod-identity-agent"], config=(("agent", "object"), ("tolerations", "array"))
+)
+
+#: JSON types of a configuration schema, as Python types.
+_JSON_TYPES: dict[str, type | tuple[type, ...]] = {
+    "integer": int,
+    "string": str,
+    "array": list,
+    "object": dict,
+    "boolean": bool,
+}
+
+
+def _config_schema(kind: AddonKind) -> dict[str, Any]:
+    """The JSON schema DescribeAddonConfiguration answers for an add-on."""
+    return {
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {key: {"type": json_type} for key, json_type in kind.config},
+    }
+
+
+def _check_configuration(name: str, values: str | None) -> None:
+    """AWS's refusal of configuration values its schema for the add-on does not allow."""
+    if not values:
+        return
+    prefix = "ConfigurationValue provided in request is not supported: "
+    try:
+        document = json.loads(values)
+    except ValueError:
+        try:
+            import yaml
+
+            document = yaml.safe_load(values)
+        except Exception as error:  # noqa: BLE001 - any parse failure is AWS's refusal
+            raise _invalid_parameter(prefix + f"Json and Yaml parsing failed: {error}") from None
+    if not isinstance(document, dict):
+        raise _invalid_parameter(prefix + "Json schema validation failed with error: [$: must be an object]")
+    allowed = dict(ADDON_CATALOG[name].config)
+    problems = []
+    for key, value in document.items():
+        if key not in allowed:
+            problems.append(f"$.{key}: is not defined in the schema and the schema does not allow additional properties")
+        elif (allowed[key] == "integer" and isinstance(value, bool)) or not isinstance(
+            value, _JSON_TYPES[allowed[key]]
+        ):
+            problems.append(f"$.{key}: {type(value).__name__} found, {allowed[key]} expected")
+    if problems:
+        raise _invalid_parameter(prefix + "Json schema validation failed with error: [" + ", ".join(problems) + "]")
 
 #: The access policies AssociateAccessPolicy accepts (ListAccessPolicies on AWS).
 ACCESS_POLICY_PREFIX = "arn:aws:eks::aws:cluster-access-policy/"
@@ -316,7 +429,10 @@ _URL_PATHS = (
     "{0}/clusters/(?P<name>[^/]+)/addons/(?P<addonName>[^/]+)$",
     "{0}/clusters/(?P<name>[^/]+)/addons/(?P<addonName>[^/]+)/update$",
     "{0}/addons/supported-versions$",
+    "{0}/addons/configuration-schemas$",
     "{0}/cluster-versions$",
+    "{0}/clusters/(?P<name>[^/]+)/pod-identity-associations$",
+    "{0}/clusters/(?P<name>[^/]+)/pod-identity-associations/(?P<associationId>[^/]+)$",
     "{0}/clusters/(?P<name>[^/]+)/access-entries$",
     # A principal or policy ARN has slashes, which arrive decoded here; moto routes
     # the operation on the still-encoded path.
@@ -343,8 +459,37 @@ def install(transition_s: Callable[[], float]) -> None:
         eks_urls.url_paths.setdefault(path, dispatch)
     names = [name for name in vars(_Handlers) if not name.startswith("__")]
     for name in names:
-        setattr(EKSResponse, name, vars(_Handlers)[name])
+        handler = vars(_Handlers)[name]
+        setattr(EKSResponse, name, _idempotent(handler) if name in _TOKENED else handler)
     api_models.check_answers(EKSResponse, "eks", names)
+
+
+# Creates whose clientRequestToken makes a repeated request (a retry after a lost
+# answer) answer what the first one made instead of failing on "already exists".
+_TOKENED = frozenset(
+    {"create_cluster", "create_nodegroup", "create_addon", "create_access_entry", "create_pod_identity_association"}
+)
+
+
+def _idempotent(handler: Callable[..., Any]) -> Callable[..., Any]:
+    """``handler`` answering a request whose clientRequestToken it has seen (for the same
+    operation and cluster) with the first answer, as EKS does."""
+
+    def call(self: Any) -> Any:
+        token = self._get_param("clientRequestToken")
+        if not token:
+            return handler(self)
+        backend = self.eks_backend
+        seen = backend.__dict__.setdefault("ode_tokens", {})
+        key = (handler.__name__, self._get_param("name"), token)
+        with _LOCK:
+            if key not in seen:
+                seen[key] = handler(self)
+            return seen[key]
+
+    call.__name__ = handler.__name__
+    call.__doc__ = handler.__doc__
+    return call
 
 
 # -- transitions -------------------------------------------------------------------------
@@ -489,6 +634,7 @@ def _adopt_cluster(cluster: Cluster) -> None:
     cluster.ode_updates = {}
     cluster.ode_addons = {}
     cluster.ode_access_entries = {}
+    cluster.ode_pod_identities = {}
     cluster.access_config = {
         "authenticationMode": "CONFIG_MAP",
         "bootstrapClusterCreatorAdminPermissions": True,
@@ -740,6 +886,52 @@ class AccessEntry:
     ode_policies: dict[str, AssociatedAccessPolicy] = field(default_factory=dict)
 
 
+@dataclass
+class PodIdentityAssociation:
+    """An EKS Pod Identity association, rendered with the ``PodIdentityAssociation`` shape."""
+
+    cluster_name: str
+    namespace: str
+    service_account: str
+    role_arn: str
+    association_arn: str
+    association_id: str
+    tags: dict[str, str] = field(default_factory=dict)
+    created_at: datetime = field(default_factory=utcnow)
+    modified_at: datetime = field(default_factory=utcnow)
+    disable_session_tags: bool = False
+
+
+def _summary(association: PodIdentityAssociation) -> dict[str, Any]:
+    """A PodIdentityAssociationSummary of ListPodIdentityAssociations."""
+    return {
+        "clusterName": association.cluster_name,
+        "namespace": association.namespace,
+        "serviceAccount": association.service_account,
+        "associationArn": association.association_arn,
+        "associationId": association.association_id,
+    }
+
+
+def _association(cluster: Cluster, association_id: str) -> PodIdentityAssociation:
+    found = cluster.ode_pod_identities.get(association_id)
+    if found is None:
+        raise _not_found(
+            f"No Pod Identity association found with id {association_id} in cluster {cluster.name}",
+            clusterName=cluster.name,
+        )
+    return found
+
+
+def _require_role(backend: EKSBackend, role_arn: str) -> None:
+    """AWS's refusal of a role that does not exist in the account."""
+    from moto.iam.models import iam_backends
+
+    iam = iam_backends[backend.account_id][backend.partition]
+    if not any(role.arn == role_arn for role in iam.roles.values()):
+        raise _invalid_parameter(f"Role {role_arn} does not exist or cannot be assumed by EKS Pod Identity")
+
+
 def _addon_release(name: str, version: str | None, cluster_version: str) -> str:
     """The add-on version to install: ``version`` if it runs on the cluster, else the default."""
     kind = ADDON_CATALOG.get(name)
@@ -787,7 +979,7 @@ def _addon_info(name: str, kind: AddonKind, cluster_version: str | None) -> dict
         "type": kind.type,
         "addonVersions": versions,
         "publisher": "eks",
-        "owner": "aws",
+        "owner": kind.owner,
         "defaultNamespace": "kube-system",
     }
 
@@ -868,8 +1060,9 @@ def _tagged_resource(backend: EKSBackend, arn: str) -> Any:
         _adopt_cluster(cluster)
         candidates = [cluster, *cluster.nodegroups.values(), *cluster.ode_addons.values()]
         candidates += [*cluster.fargate_profiles.values(), *cluster.ode_access_entries.values()]
+        candidates += [*cluster.ode_pod_identities.values()]
         for resource in candidates:
-            for attribute in ("arn", "addon_arn", "fargate_profile_arn", "access_entry_arn"):
+            for attribute in ("arn", "addon_arn", "fargate_profile_arn", "access_entry_arn", "association_arn"):
                 if getattr(resource, attribute, None) == arn:
                     return resource
     raise _not_found(f"Resource was not found: {arn}")
@@ -1256,6 +1449,7 @@ class _Handlers:
             raise _in_use(f"Addon already exists with name: {name}", clusterName=cluster.name, addonName=name)
         if cluster.status not in ("ACTIVE", "UPDATING"):
             raise _invalid_request(f"Cluster '{cluster.name}' is not in ACTIVE status")
+        _check_configuration(name, self._get_param("configurationValues"))
         addon = Addon(
             addon_name=name,
             cluster_name=cluster.name,
@@ -1309,6 +1503,7 @@ class _Handlers:
         role, configuration = self._get_param("serviceAccountRoleArn"), self._get_param("configurationValues")
         if role == "":
             raise _invalid_parameter("serviceAccountRoleArn must be at least 1 character long")
+        _check_configuration(addon.addon_name, configuration)
         params = []
         for kind, value in (
             ("AddonVersion", version),
@@ -1348,7 +1543,8 @@ class _Handlers:
 
     def describe_addon_versions(self) -> ActionResult:
         """DescribeAddonVersions (moto: not implemented) from :data:`ADDON_CATALOG`,
-        filtered by addonName, kubernetesVersion, types, publishers and owners."""
+        filtered by addonName, kubernetesVersion, types, publishers and owners; paged by
+        maxResults (1 to 100, 100 by default) / nextToken (the add-on to start at)."""
         name, cluster_version = self._get_param("addonName"), self._get_param("kubernetesVersion")
         types = self.querystring.get("types")
         publishers, owners = self.querystring.get("publishers"), self.querystring.get("owners")
@@ -1356,12 +1552,34 @@ class _Handlers:
         for addon_name, kind in ADDON_CATALOG.items():
             if name not in (None, addon_name) or (types and kind.type not in types):
                 continue
-            if (publishers and "eks" not in publishers) or (owners and "aws" not in owners):
+            if (publishers and "eks" not in publishers) or (owners and kind.owner not in owners):
                 continue
             info = _addon_info(addon_name, kind, cluster_version)
             if info["addonVersions"]:
                 addons.append(info)
-        return ActionResult({"addons": addons})
+        names = [a["addonName"] for a in addons]
+        token = self._get_param("nextToken")
+        if token is not None and token not in names:
+            raise _invalid_parameter("The nextToken is not valid")
+        start = names.index(token) if token is not None else 0
+        end = start + self._get_int_param("maxResults", 100)
+        return ActionResult({"addons": addons[start:end], "nextToken": names[end] if end < len(names) else None})
+
+    def describe_addon_configuration(self) -> ActionResult:
+        """DescribeAddonConfiguration (moto: not implemented): the JSON schema of an
+        add-on version's configuration values."""
+        name, version = self._get_param("addonName"), self._get_param("addonVersion")
+        kind = ADDON_CATALOG.get(name)
+        if kind is None or all(r.version != version for r in kind.releases):
+            raise _not_found(f"Addon {name} with version {version} was not found", addonName=name)
+        return ActionResult(
+            {
+                "addonName": name,
+                "addonVersion": version,
+                "configurationSchema": json.dumps(_config_schema(kind)),
+                "podIdentityConfiguration": [],
+            }
+        )
 
     # -- cluster versions --
 
@@ -1400,6 +1618,78 @@ class _Handlers:
                 "nextToken": names[end] if end < len(names) else None,
             }
         )
+
+    # -- Pod Identity associations --
+
+    def create_pod_identity_association(self) -> ActionResult:
+        """CreatePodIdentityAssociation (moto: not implemented): one association per
+        service account; the role must exist."""
+        backend = self.eks_backend
+        cluster = _cluster(backend, self._get_param("name"))
+        namespace, account = self._get_param("namespace"), self._get_param("serviceAccount")
+        for existing in cluster.ode_pod_identities.values():
+            if (existing.namespace, existing.service_account) == (namespace, account):
+                raise _in_use(
+                    f"Association already exists: {existing.association_id}", clusterName=cluster.name
+                )
+        role = self._get_param("roleArn")
+        _require_role(backend, role)
+        association_id = "a-" + random.get_random_string(length=17, lower_case=True)
+        association = PodIdentityAssociation(
+            cluster_name=cluster.name,
+            namespace=namespace,
+            service_account=account,
+            role_arn=role,
+            association_arn=(
+                f"arn:{backend.partition}:eks:{backend.region_name}:{backend.account_id}:"
+                f"podidentityassociation/{cluster.name}/{association_id}"
+            ),
+            association_id=association_id,
+            tags=dict(self._get_param("tags") or {}),
+            disable_session_tags=bool(self._get_param("disableSessionTags")),
+        )
+        cluster.ode_pod_identities[association_id] = association
+        return ActionResult({"association": association})
+
+    def describe_pod_identity_association(self) -> ActionResult:
+        """DescribePodIdentityAssociation (moto: not implemented)."""
+        cluster = _cluster(self.eks_backend, self._get_param("name"))
+        return ActionResult({"association": _association(cluster, self._get_param("associationId"))})
+
+    def list_pod_identity_associations(self) -> ActionResult:
+        """ListPodIdentityAssociations (moto: not implemented), filtered by namespace
+        and service account, paged by maxResults / nextToken."""
+        cluster = _cluster(self.eks_backend, self._get_param("name"))
+        namespace, account = self._get_param("namespace"), self._get_param("serviceAccount")
+        if account is not None and namespace is None:
+            raise _invalid_parameter("namespace is required when serviceAccount is given")
+        ids = [
+            a.association_id
+            for a in cluster.ode_pod_identities.values()
+            if namespace in (None, a.namespace) and account in (None, a.service_account)
+        ]
+        page, token = paginated_list(ids, self._get_int_param("maxResults", 100), self._get_param("nextToken"))
+        summaries = [_summary(cluster.ode_pod_identities[i]) for i in page]
+        return ActionResult({"associations": summaries, "nextToken": token})
+
+    def update_pod_identity_association(self) -> ActionResult:
+        """UpdatePodIdentityAssociation (moto: not implemented): its role."""
+        backend = self.eks_backend
+        cluster = _cluster(backend, self._get_param("name"))
+        association = _association(cluster, self._get_param("associationId"))
+        role = self._get_param("roleArn")
+        if role is not None:
+            _require_role(backend, role)
+            association.role_arn = role
+        association.modified_at = utcnow()
+        return ActionResult({"association": association})
+
+    def delete_pod_identity_association(self) -> ActionResult:
+        """DeletePodIdentityAssociation (moto: not implemented)."""
+        cluster = _cluster(self.eks_backend, self._get_param("name"))
+        association = _association(cluster, self._get_param("associationId"))
+        del cluster.ode_pod_identities[association.association_id]
+        return ActionResult({"association": association})
 
     # -- access entries --
 

@@ -16,6 +16,10 @@ moto's WSGI application runs in this process, wrapped in a middleware that
     error; with ``hold_s`` a matching call is first held open that long (a stalled
     call), and with ``code`` empty it then goes on as usual
   - ``POST /_ode/faults/clear``: drop the pending faults
+  - ``POST /_ode/chaos`` with ``{"rate": 0.15, "seed": 7}``: fail that share of AWS calls
+    with throttling, 500, 503 or a connection reset before or after moto carried the
+    call out (tests/support/chaos.py; rate 0 turns it off); ``GET /_ode/chaos``: the
+    setting and the faults injected, by kind, service and action
   - ``POST /_ode/transitions`` with ``{"nat_gateway_pending_s": 1.5}``: NAT gateways
     created from now on read ``pending`` until that many seconds after their creation
     (0, the default: ``available`` at once, as moto has them)
@@ -42,7 +46,7 @@ moto's WSGI application runs in this process, wrapped in a middleware that
     "engine_version": "15.5"}``: AWS upgrades the instance's engine version by itself
   - ``GET /_ode/elasticache/auth?replication_group_id=rg``: ``{"auth_token_sha256":
     [hex, ...]}``, the SHA-256 of each AUTH token the group accepts, oldest first
-  - ``POST /_ode/reset``: reset moto's state, the recorder, latency, faults and
+  - ``POST /_ode/reset``: reset moto's state, the recorder, latency, faults, chaos and
     transitions
 
 The RDS and ElastiCache endpoints answer 404 for an instance or group that does not
@@ -64,6 +68,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import contextvars
 import io
 import json
 import math
@@ -82,7 +87,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 from urllib.parse import parse_qsl, unquote
 
-from . import failures
+from . import chaos, failures
 
 CONTROL_PREFIX = "/_ode/"
 
@@ -220,6 +225,7 @@ class _State:
     nat_gateways_pending_until: dict[str, float] = field(default_factory=dict)
     eks_transition_s: float = 0.0
     data_transition_s: float = 0.0
+    chaos: chaos.Chaos = field(default_factory=chaos.Chaos)
 
 
 class RecordingMiddleware:
@@ -250,12 +256,20 @@ class RecordingMiddleware:
                 fault.times -= 1
                 if fault.times <= 0:
                     self.state.faults.remove(fault)
+        # A test's own faults take the call; chaos draws for the others.
+        injected = None if fault is not None else self.state.chaos.draw(service, action, environ.get("HTTP_USER_AGENT", ""))
         if latency:
             time.sleep(latency)
         if fault is not None and fault.hold_s:
             time.sleep(fault.hold_s)
             if not fault.code:
                 fault = None
+        if injected == "reset-before":
+            self._record(service, action, 0, t_start, injected)
+            raise chaos.Dropped(f"chaos: {service}:{action} reset before it reached moto")
+        if injected in chaos.ERROR_KINDS:
+            error = chaos.error_for(injected, service, protocol)
+            fault = Fault(service, action, error.code, error.status, error.message)
 
         # The response is passed on only once complete, so that it can be corrected and
         # t_end covers all of it.
@@ -286,18 +300,21 @@ class RecordingMiddleware:
                 body = [data]
                 headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
                 headers.append(("Content-Length", str(len(data))))
-        start_response(status_line, headers, exc_info)
         status = int(status_line.split(" ", 1)[0])
-        record = {
-            "service": service,
-            "action": action,
-            "status": status,
-            "t_start": t_start,
-            "t_end": time.time(),
-        }
+        self._record(service, action, status, t_start, injected)
+        if injected == "reset-after":
+            raise chaos.Dropped(f"chaos: {service}:{action} carried out, then reset")
+        start_response(status_line, headers, exc_info)
+        return body
+
+    def _record(self, service: str, action: str, status: int, t_start: float, injected: str | None) -> None:
+        """Record a call; one chaos answered (or cut off: status 0 before moto) names
+        the fault kind in ``chaos``."""
+        record = {"service": service, "action": action, "status": status, "t_start": t_start, "t_end": time.time()}
+        if injected is not None:
+            record["chaos"] = injected
         with self.state.lock:
             self.state.calls.append(record)
-        return body
 
     def _classify(self, environ: dict[str, Any]) -> tuple[str, str, str]:
         """(service, action, protocol) of a request; protocol is json, query or rest."""
@@ -367,6 +384,11 @@ class RecordingMiddleware:
                 with self.state.lock:
                     self.state.faults.extend(faults)
                 return _json_response(start_response, 200, {"status": "ok"})
+            if (method, name) == ("POST", "chaos"):
+                self.state.chaos.configure(payload)
+                return _json_response(start_response, 200, self.state.chaos.report())
+            if (method, name) == ("GET", "chaos"):
+                return _json_response(start_response, 200, self.state.chaos.report())
             if (method, name) == ("POST", "faults/clear"):
                 with self.state.lock:
                     self.state.faults.clear()
@@ -418,6 +440,7 @@ class RecordingMiddleware:
                 from . import data_emulator, eks_emulator, paging
 
                 self.reset_moto()
+                self.state.chaos.reset()
                 failures.clear()
                 data_emulator.forget_events()
                 paging.set_size(0)
@@ -612,6 +635,10 @@ def _error_response(start_response: Callable, fault: Fault, protocol: str, servi
     if protocol == "json":
         content_type = "application/x-amz-json-1.0"
         body = json.dumps({"__type": fault.code, "message": fault.message})
+    elif protocol == "rest" and service == "eks":
+        # rest-json: the code in the x-amzn-ErrorType header, the message in the body.
+        content_type = "application/json"
+        body = json.dumps({"message": fault.message})
     elif protocol == "query" and service == "ec2":
         content_type = "text/xml"
         body = (
@@ -637,7 +664,7 @@ def _error_response(start_response: Callable, fault: Fault, protocol: str, servi
         ("x-amzn-RequestId", request_id),
         ("x-amz-request-id", request_id),
     ]
-    if protocol == "json":
+    if protocol == "json" or (protocol == "rest" and service == "eks"):
         headers.append(("x-amzn-ErrorType", fault.code))
     start_response(f"{fault.status} Injected", headers)
     return [data]
@@ -712,7 +739,15 @@ def _fail_nat_gateways_on_request() -> None:
         return
 
     def create_nat_gateway(self: Any, subnet_id: str, *args: Any, **kwargs: Any) -> Any:
+        # A ClientToken used again (a retry after a lost answer) answers the gateway it
+        # made, as EC2's idempotency does (moto ignores the token).
+        token = _NAT_CLIENT_TOKEN.get()
+        if token:
+            for existing in self.nat_gateways.values():
+                if getattr(existing, "ode_client_token", None) == token and existing.state != "deleted":
+                    return existing
         gateway = create(self, subnet_id, *args, **kwargs)
+        gateway.ode_client_token = token
         failure = failures.take("nat", self.get_subnet(subnet_id).availability_zone)
         if failure is not None:
             gateway.state = "failed"
@@ -725,6 +760,24 @@ def _fail_nat_gateways_on_request() -> None:
 
     create_nat_gateway.ode_failing = True  # type: ignore[attr-defined]
     NatGatewayBackend.create_nat_gateway = create_nat_gateway  # type: ignore[method-assign]
+
+    from moto.ec2.responses.nat_gateways import NatGateways
+
+    respond = NatGateways.create_nat_gateway
+
+    def create_nat_gateway_response(self: Any) -> Any:
+        reset = _NAT_CLIENT_TOKEN.set(self._get_param("ClientToken"))
+        try:
+            return respond(self)
+        finally:
+            _NAT_CLIENT_TOKEN.reset(reset)
+
+    NatGateways.create_nat_gateway = create_nat_gateway_response  # type: ignore[method-assign]
+
+
+#: The ClientToken of the CreateNatGateway request being answered (moto's backend
+#: call does not receive it).
+_NAT_CLIENT_TOKEN: "contextvars.ContextVar[str | None]" = contextvars.ContextVar("nat_client_token", default=None)
 
 
 def _fail_next(payload: Any) -> None:
@@ -765,18 +818,19 @@ def make_server(port: int = 0):
     from moto.server import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
     from werkzeug.serving import make_server as werkzeug_make_server
 
-    from . import api_models, data_emulator, eks_emulator, paging
+    from . import api_models, data_emulator, ec2_endpoints, eks_emulator, paging
 
     _evaluate_bucket_policies_as_tls()
     _load_the_managed_policies_we_use()
     _fail_nat_gateways_on_request()
+    ec2_endpoints.install()
     app = RecordingMiddleware(DomainDispatcherApplication(create_backend_app), moto_api_backend.reset)
     api_models.install()
     paging.install()
     eks_emulator.install(transition_s=lambda: app.state.eks_transition_s)
     data_emulator.install(transition_s=lambda: app.state.data_transition_s)
     return werkzeug_make_server(
-        "127.0.0.1", port, app, threaded=True, request_handler=MotoRequestHandler
+        "127.0.0.1", port, app, threaded=True, request_handler=chaos.request_handler(MotoRequestHandler)
     )
 
 
@@ -870,6 +924,30 @@ class EmulatorClient:
         """Drop every pending fault, keeping AWS state."""
         self._post("/_ode/faults/clear")
 
+    def set_chaos(
+        self,
+        rate: float,
+        seed: int = 0,
+        mix: dict[str, float] | None = None,
+        clients: list[str] | None = None,
+        actions: list[str] | None = None,
+        limit: int | None = None,
+    ) -> dict[str, Any]:
+        """Fail ``rate`` of the AWS calls of ``clients`` (User-Agent words; None: every
+        client but the tests' own) with faults drawn from ``mix``, only calls of
+        ``actions`` ("service:Action"; None: all), at most ``limit`` faults (None: no
+        limit); see tests/support/chaos.py. Rate 0 turns it off. Answers the (fresh)
+        chaos report."""
+        payload: dict[str, Any] = {"rate": rate, "seed": seed, "clients": clients, "actions": actions, "limit": limit}
+        if mix is not None:
+            payload["mix"] = mix
+        return self._post("/_ode/chaos", payload)
+
+    def chaos(self) -> dict[str, Any]:
+        """The chaos setting and what it injected since it was set (tests/support/chaos.py)."""
+        with urllib.request.urlopen(self.url + "/_ode/chaos", timeout=30) as response:
+            return json.load(response)
+
     def set_transitions(self, nat_gateway_pending_s: float) -> None:
         """Make NAT gateways created from now on read ``pending`` for that long (0: off)."""
         self._post("/_ode/transitions", {"nat_gateway_pending_s": nat_gateway_pending_s})
@@ -934,10 +1012,11 @@ class EmulatorClient:
         """Forget all AWS state, recorded calls, latency, pending faults and transitions."""
         self._post("/_ode/reset")
 
-    def client(self, service: str, *, validate: bool = True):
+    def client(self, service: str, *, validate: bool = True, observer: bool = True):
         """A boto3 client for ``service`` pointed at the emulator (path-style S3).
         ``validate=False`` sends what boto3 would refuse (to check the emulator's own
-        checks, as the Rust SDK does not make boto3's)."""
+        checks, as the Rust SDK does not make boto3's). ``observer`` (the default) marks
+        it as the tests' own in its User-Agent, which chaos leaves alone."""
         import boto3
         from botocore.config import Config
 
@@ -953,6 +1032,7 @@ class EmulatorClient:
                 s3={"addressing_style": "path"},
                 retries={"total_max_attempts": 1, "mode": "standard"},
                 parameter_validation=validate,
+                user_agent_extra=chaos.OBSERVER_AGENT if observer else None,
             ),
         )
 

@@ -53,6 +53,9 @@ module "platform" {
   database_name     = var.database_name
   database_username = var.database_username
 
+  # Who may reach the cluster's public API endpoint: here, this machine.
+  public_access_cidrs = var.public_access_cidrs
+
   # A local playground: make and break it freely. Keep both off for real data.
   deletion_protection = var.deletion_protection
   force_destroy       = var.force_destroy

@@ -51,3 +51,9 @@ variable "endpoint_url" {
   type        = string
   default     = null
 }
+
+variable "public_access_cidrs" {
+  description = "CIDR blocks allowed to reach the cluster's public API endpoint (the plan warns while it is open to 0.0.0.0/0)."
+  type        = list(string)
+  default     = ["127.0.0.1/32"]
+}

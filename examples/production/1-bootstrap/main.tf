@@ -19,7 +19,7 @@ module "state_backend" {
 
   project     = var.project
   environment = var.environment
-  state_key   = "${var.project}/${var.environment}/network.tfstate"
+  state_key   = var.state_key
 }
 
 variable "aws_region" {
@@ -40,7 +40,18 @@ variable "environment" {
   default     = "production"
 }
 
+variable "state_key" {
+  description = "Key of the platform's state in the bucket: the key of the backend block in ../2-platform/main.tf (a backend block cannot read variables, so both say it)."
+  type        = string
+  default     = "ode/production/platform.tfstate"
+}
+
 output "backend_config" {
-  description = "The backend block step 2 uses."
+  description = "The whole backend block of the platform's state, for reference."
   value       = module.state_backend.backend_config
+}
+
+output "backend_hcl" {
+  description = "Step 2's backend.hcl: terraform output -raw backend_hcl > ../2-platform/backend.hcl, then terraform -chdir=../2-platform init -backend-config=backend.hcl."
+  value       = "bucket = ${jsonencode(module.state_backend.bucket)}\n"
 }

@@ -1,5 +1,9 @@
-# Step 2 on real AWS: the seed's whole platform (network, EKS, data tier, registry)
-# with its state in the bucket from step 1, locked by its table.
+# Step 2 on real AWS: the seed's whole platform (network, EKS with its add-ons and the
+# controllers' roles, data tier, registry) with its state in the bucket from step 1,
+# locked by its table.
+#
+#   terraform init -backend-config=backend.hcl   # backend.hcl: see backend.hcl.example
+#   terraform plan -out=tfplan && terraform apply tfplan
 
 terraform {
   required_version = ">= 1.5.0"
@@ -10,8 +14,10 @@ terraform {
     }
   }
 
+  # The bucket comes from -backend-config=backend.hcl (step 1's output backend_hcl):
+  # bucket names are global, so yours is not the seed's. The key is the one step 1's
+  # state_key names.
   backend "s3" {
-    bucket         = "ode-terraform-state"
     key            = "ode/production/platform.tfstate"
     region         = "us-east-1"
     dynamodb_table = "ode-terraform-locks"
@@ -34,69 +40,32 @@ provider "ode" {
 module "platform" {
   source = "../../../modules/platform"
 
-  aws_region         = var.aws_region
-  project            = var.project
-  environment        = var.environment
-  az_count           = var.az_count
-  cluster_admin_arns = var.cluster_admin_arns
+  aws_region  = var.aws_region
+  project     = var.project
+  environment = var.environment
+  az_count    = var.az_count
+
+  # Who may reach and administer the cluster: the API endpoint's allowed networks
+  # (null leaves it open to the internet, with a warning at every plan), and the roles
+  # besides the one that creates the cluster (CI's deploy role, the operators).
+  kubernetes_version  = var.kubernetes_version
+  public_access_cidrs = var.public_access_cidrs
+  cluster_admin_arns  = var.cluster_admin_arns
+
+  node_groups                     = var.node_groups
+  addons                          = var.addons
+  enable_load_balancer_controller = var.enable_load_balancer_controller
+  enable_cluster_autoscaler       = var.enable_cluster_autoscaler
 
   database_name     = var.database_name
   database_username = var.database_username
   # Null (the default): RDS generates the password and keeps it in Secrets Manager.
-  database_password = var.database_password
-}
+  database_password     = var.database_password
+  restore_from_snapshot = var.restore_from_snapshot
 
-output "vpc_id" {
-  description = "ID of the VPC."
-  value       = module.platform.vpc_id
-}
-
-output "cluster_name" {
-  description = "The EKS cluster."
-  value       = module.platform.cluster_name
-}
-
-output "update_kubeconfig_command" {
-  description = "Run this after apply, then follow k8s/README.md."
-  value       = module.platform.update_kubeconfig_command
-}
-
-output "rds_endpoint" {
-  description = "PostgreSQL host name."
-  value       = module.platform.rds_endpoint
-}
-
-output "redis_endpoint" {
-  description = "Redis primary endpoint."
-  value       = module.platform.redis_endpoint
-}
-
-output "master_secret_arn" {
-  description = "Secrets Manager secret with the database password (when RDS manages it)."
-  value       = module.platform.master_secret_arn
-}
-
-output "bucket_names" {
-  description = "The document buckets."
-  value       = module.platform.bucket_names
-}
-
-output "repository_urls" {
-  description = "Where CI pushes the images."
-  value       = module.platform.repository_urls
-}
-
-output "service_account_role_arns" {
-  description = "IRSA role ARNs by service account (ode/ode-api, ode/ode-worker): the role-arn annotations k8s/ patches in."
-  value       = module.platform.service_account_role_arns
-}
-
-output "kubernetes_secret_manifest" {
-  description = "The ode-secrets Secret for k8s/ (URLs without passwords)."
-  value       = module.platform.kubernetes_secret_manifest
-}
-
-output "estimated_monthly_cost" {
-  description = "The plan-time estimate in USD per month (us-east-1 list prices)."
-  value       = module.platform.estimated_monthly_cost
+  network  = var.network
+  eks      = var.eks
+  postgres = var.postgres
+  redis    = var.redis
+  registry = var.registry
 }

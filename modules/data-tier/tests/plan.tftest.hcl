@@ -56,76 +56,76 @@ run "defaults_are_the_seed_tier" {
   }
 
   assert {
-    condition     = ode_data_tier.this.name == "ode-production"
-    error_message = "The default name should be <project>-<environment>, got ${ode_data_tier.this.name}."
+    condition     = ode_data_tier.this[0].name == "ode-production"
+    error_message = "The default name should be <project>-<environment>, got ${ode_data_tier.this[0].name}."
   }
 
   assert {
-    condition     = ode_data_tier.this.vpc_id == "vpc-0123456789abcdef0" && ode_data_tier.this.subnet_ids == tolist(["subnet-0a", "subnet-0b", "subnet-0c"])
+    condition     = ode_data_tier.this[0].vpc_id == "vpc-0123456789abcdef0" && ode_data_tier.this[0].subnet_ids == tolist(["subnet-0a", "subnet-0b", "subnet-0c"])
     error_message = "vpc_id and subnet_ids should pass through."
   }
 
   assert {
-    condition     = ode_data_tier.this.allowed_security_group_ids == tolist(["sg-0123456789abcdef0"]) && length(ode_data_tier.this.allowed_cidr_blocks) == 0
+    condition     = ode_data_tier.this[0].allowed_security_group_ids == tolist(["sg-0123456789abcdef0"]) && length(ode_data_tier.this[0].allowed_cidr_blocks) == 0
     error_message = "The allowed sources should pass through."
   }
 
   assert {
-    condition     = ode_data_tier.this.postgres.database_name == "odedb" && ode_data_tier.this.postgres.username == "odeadmin"
+    condition     = ode_data_tier.this[0].postgres.database_name == "odedb" && ode_data_tier.this[0].postgres.username == "odeadmin"
     error_message = "The seed's database odedb and user odeadmin should be the defaults."
   }
 
   assert {
-    condition     = ode_data_tier.this.postgres.password == null && ode_data_tier.this.postgres.password_wo == null
+    condition     = ode_data_tier.this[0].postgres.password == null && ode_data_tier.this[0].postgres.password_wo == null
     error_message = "Without database_password no password attribute should be set (RDS keeps the password in Secrets Manager)."
   }
 
   assert {
-    condition     = ode_data_tier.this.postgres.deletion_protection == true
+    condition     = ode_data_tier.this[0].postgres.deletion_protection == true
     error_message = "Deletion protection should be on by default."
   }
 
   assert {
-    condition     = ode_data_tier.this.force_destroy == false
+    condition     = ode_data_tier.this[0].force_destroy == false
     error_message = "force_destroy should be off by default."
   }
 
   assert {
     condition = (
-      ode_data_tier.this.postgres.engine_version == "provider-default" &&
-      ode_data_tier.this.postgres.instance_class == "provider-default" &&
-      ode_data_tier.this.postgres.allocated_storage == -1
+      ode_data_tier.this[0].postgres.engine_version == "provider-default" &&
+      ode_data_tier.this[0].postgres.instance_class == "provider-default" &&
+      ode_data_tier.this[0].postgres.allocated_storage == -1
     )
-    error_message = "PostgreSQL settings should be left to the provider's (the seed's) defaults: ${jsonencode(ode_data_tier.this.postgres)}."
+    error_message = "PostgreSQL settings should be left to the provider's (the seed's) defaults: ${jsonencode(ode_data_tier.this[0].postgres)}."
   }
 
   assert {
     condition = (
-      ode_data_tier.this.redis.engine_version == "provider-default" &&
-      ode_data_tier.this.redis.node_type == "provider-default" &&
-      ode_data_tier.this.redis.num_cache_clusters == -1 &&
-      ode_data_tier.this.redis.auth_token == null
+      ode_data_tier.this[0].redis.engine_version == "provider-default" &&
+      ode_data_tier.this[0].redis.node_type == "provider-default" &&
+      ode_data_tier.this[0].redis.num_cache_clusters == -1 &&
+      ode_data_tier.this[0].redis.auth_token == null
     )
     error_message = "Redis settings should be left to the provider's (the seed's) defaults."
   }
 
   assert {
-    condition     = keys(ode_data_tier.this.buckets) == tolist(["documents", "exports", "fonts"])
-    error_message = "The seed's buckets are documents, exports and fonts, got ${jsonencode(keys(ode_data_tier.this.buckets))}."
+    condition     = keys(ode_data_tier.this[0].buckets) == tolist(["documents", "exports", "fonts"])
+    error_message = "The seed's buckets are documents, exports and fonts, got ${jsonencode(keys(ode_data_tier.this[0].buckets))}."
   }
 
   assert {
-    condition     = ode_data_tier.this.kms_key_arn == null && ode_data_tier.this.timeouts == null
+    condition     = ode_data_tier.this[0].kms_key_arn == null && ode_data_tier.this[0].timeouts == null
     error_message = "Without kms_key_arn the tier should make its key, without timeouts the provider's should apply."
   }
 
   assert {
-    condition = ode_data_tier.this.tags == tomap({
+    condition = ode_data_tier.this[0].tags == tomap({
       Project     = "ode"
       Environment = "production"
       ManagedBy   = "Terraform"
     })
-    error_message = "Unexpected default tags: ${jsonencode(ode_data_tier.this.tags)}."
+    error_message = "Unexpected default tags: ${jsonencode(ode_data_tier.this[0].tags)}."
   }
 }
 
@@ -138,8 +138,8 @@ run "name_from_project_and_environment" {
   }
 
   assert {
-    condition     = ode_data_tier.this.name == "shop-staging"
-    error_message = "Expected shop-staging, got ${ode_data_tier.this.name}."
+    condition     = ode_data_tier.this[0].name == "shop-staging"
+    error_message = "Expected shop-staging, got ${ode_data_tier.this[0].name}."
   }
 }
 
@@ -151,8 +151,8 @@ run "explicit_name_wins" {
   }
 
   assert {
-    condition     = ode_data_tier.this.name == "ode-prod-2"
-    error_message = "An explicit name should be used as it is, got ${ode_data_tier.this.name}."
+    condition     = ode_data_tier.this[0].name == "ode-prod-2"
+    error_message = "An explicit name should be used as it is, got ${ode_data_tier.this[0].name}."
   }
 }
 
@@ -166,12 +166,12 @@ run "database_password_for_terraform_1_5" {
   }
 
   assert {
-    condition     = ode_data_tier.this.postgres.password == "correct-horse-battery"
+    condition     = ode_data_tier.this[0].postgres.password == "correct-horse-battery"
     error_message = "database_password should reach postgres.password."
   }
 
   assert {
-    condition     = ode_data_tier.this.postgres.database_name == "documents" && ode_data_tier.this.postgres.username == "ode_owner"
+    condition     = ode_data_tier.this[0].postgres.database_name == "documents" && ode_data_tier.this[0].postgres.username == "ode_owner"
     error_message = "database_name and database_username should pass through."
   }
 }
@@ -202,34 +202,34 @@ run "postgres_settings_pass_through" {
 
   assert {
     condition = (
-      ode_data_tier.this.postgres.engine_version == "16.3" &&
-      ode_data_tier.this.postgres.instance_class == "db.r6g.large" &&
-      ode_data_tier.this.postgres.allocated_storage == 200 &&
-      ode_data_tier.this.postgres.max_allocated_storage == 1000 &&
-      ode_data_tier.this.postgres.storage_type == "io2" &&
-      ode_data_tier.this.postgres.multi_az == false
+      ode_data_tier.this[0].postgres.engine_version == "16.3" &&
+      ode_data_tier.this[0].postgres.instance_class == "db.r6g.large" &&
+      ode_data_tier.this[0].postgres.allocated_storage == 200 &&
+      ode_data_tier.this[0].postgres.max_allocated_storage == 1000 &&
+      ode_data_tier.this[0].postgres.storage_type == "io2" &&
+      ode_data_tier.this[0].postgres.multi_az == false
     )
     error_message = "Engine, class and storage settings should pass through."
   }
 
   assert {
     condition = (
-      ode_data_tier.this.postgres.backup_retention_days == 14 &&
-      ode_data_tier.this.postgres.backup_window == "01:00-02:00" &&
-      ode_data_tier.this.postgres.maintenance_window == "sat:03:00-sat:04:00" &&
-      ode_data_tier.this.postgres.apply_immediately == true &&
-      ode_data_tier.this.postgres.auto_minor_version_upgrade == false &&
-      ode_data_tier.this.postgres.performance_insights == true
+      ode_data_tier.this[0].postgres.backup_retention_days == 14 &&
+      ode_data_tier.this[0].postgres.backup_window == "01:00-02:00" &&
+      ode_data_tier.this[0].postgres.maintenance_window == "sat:03:00-sat:04:00" &&
+      ode_data_tier.this[0].postgres.apply_immediately == true &&
+      ode_data_tier.this[0].postgres.auto_minor_version_upgrade == false &&
+      ode_data_tier.this[0].postgres.performance_insights == true
     )
     error_message = "Backup and maintenance settings should pass through."
   }
 
   assert {
     condition = (
-      ode_data_tier.this.postgres.parameters == tomap({ "rds.force_ssl" = "1" }) &&
-      ode_data_tier.this.postgres.final_snapshot == false &&
-      ode_data_tier.this.postgres.restore_from_snapshot == "ode-production-postgres-final-20261126" &&
-      ode_data_tier.this.postgres.deletion_protection == false
+      ode_data_tier.this[0].postgres.parameters == tomap({ "rds.force_ssl" = "1" }) &&
+      ode_data_tier.this[0].postgres.final_snapshot == false &&
+      ode_data_tier.this[0].postgres.restore_from_snapshot == "ode-production-postgres-final-20261126" &&
+      ode_data_tier.this[0].postgres.deletion_protection == false
     )
     error_message = "Parameters, snapshot settings and deletion_protection should pass through."
   }
@@ -257,29 +257,29 @@ run "redis_settings_pass_through" {
 
   assert {
     condition = (
-      ode_data_tier.this.redis.engine_version == "7.1" &&
-      ode_data_tier.this.redis.node_type == "cache.r7g.large" &&
-      ode_data_tier.this.redis.num_cache_clusters == 3 &&
-      ode_data_tier.this.redis.automatic_failover == true &&
-      ode_data_tier.this.redis.multi_az == true &&
-      ode_data_tier.this.redis.at_rest_encryption == true &&
-      ode_data_tier.this.redis.transit_encryption == true
+      ode_data_tier.this[0].redis.engine_version == "7.1" &&
+      ode_data_tier.this[0].redis.node_type == "cache.r7g.large" &&
+      ode_data_tier.this[0].redis.num_cache_clusters == 3 &&
+      ode_data_tier.this[0].redis.automatic_failover == true &&
+      ode_data_tier.this[0].redis.multi_az == true &&
+      ode_data_tier.this[0].redis.at_rest_encryption == true &&
+      ode_data_tier.this[0].redis.transit_encryption == true
     )
     error_message = "Redis engine, nodes and encryption settings should pass through."
   }
 
   assert {
     condition = (
-      ode_data_tier.this.redis.snapshot_retention_days == 0 &&
-      ode_data_tier.this.redis.snapshot_window == "04:00-05:00" &&
-      ode_data_tier.this.redis.maintenance_window == "mon:06:00-mon:07:00" &&
-      ode_data_tier.this.redis.parameters == tomap({ "maxmemory-policy" = "allkeys-lru" })
+      ode_data_tier.this[0].redis.snapshot_retention_days == 0 &&
+      ode_data_tier.this[0].redis.snapshot_window == "04:00-05:00" &&
+      ode_data_tier.this[0].redis.maintenance_window == "mon:06:00-mon:07:00" &&
+      ode_data_tier.this[0].redis.parameters == tomap({ "maxmemory-policy" = "allkeys-lru" })
     )
     error_message = "Redis snapshot, maintenance and parameter settings should pass through."
   }
 
   assert {
-    condition     = ode_data_tier.this.redis.auth_token == "0123456789abcdef-token"
+    condition     = ode_data_tier.this[0].redis.auth_token == "0123456789abcdef-token"
     error_message = "redis_auth_token should reach redis.auth_token."
   }
 }
@@ -302,23 +302,23 @@ run "buckets_replace_the_seed_buckets" {
   }
 
   assert {
-    condition     = keys(ode_data_tier.this.buckets) == tolist(["documents", "scratch"])
-    error_message = "buckets should replace the seed's set: ${jsonencode(keys(ode_data_tier.this.buckets))}."
+    condition     = keys(ode_data_tier.this[0].buckets) == tolist(["documents", "scratch"])
+    error_message = "buckets should replace the seed's set: ${jsonencode(keys(ode_data_tier.this[0].buckets))}."
   }
 
   assert {
     condition = (
-      ode_data_tier.this.buckets["documents"].versioning == null &&
-      ode_data_tier.this.buckets["documents"].encryption == null &&
-      ode_data_tier.this.buckets["documents"].transition_ia_days == 90 &&
-      ode_data_tier.this.buckets["documents"].transition_glacier_days == 365 &&
-      ode_data_tier.this.buckets["documents"].noncurrent_expiration_days == 30
+      ode_data_tier.this[0].buckets["documents"].versioning == null &&
+      ode_data_tier.this[0].buckets["documents"].encryption == null &&
+      ode_data_tier.this[0].buckets["documents"].transition_ia_days == 90 &&
+      ode_data_tier.this[0].buckets["documents"].transition_glacier_days == 365 &&
+      ode_data_tier.this[0].buckets["documents"].noncurrent_expiration_days == 30
     )
-    error_message = "Lifecycle settings should pass through: ${jsonencode(ode_data_tier.this.buckets["documents"])}."
+    error_message = "Lifecycle settings should pass through: ${jsonencode(ode_data_tier.this[0].buckets["documents"])}."
   }
 
   assert {
-    condition     = ode_data_tier.this.buckets["scratch"].versioning == false && ode_data_tier.this.buckets["scratch"].encryption == "AES256"
+    condition     = ode_data_tier.this[0].buckets["scratch"].versioning == false && ode_data_tier.this[0].buckets["scratch"].encryption == "AES256"
     error_message = "versioning and encryption should pass through."
   }
 }
@@ -339,27 +339,27 @@ run "sources_key_force_destroy_tags_and_timeouts" {
   }
 
   assert {
-    condition     = length(ode_data_tier.this.allowed_security_group_ids) == 0 && ode_data_tier.this.allowed_cidr_blocks == tolist(["10.0.128.0/17"])
+    condition     = length(ode_data_tier.this[0].allowed_security_group_ids) == 0 && ode_data_tier.this[0].allowed_cidr_blocks == tolist(["10.0.128.0/17"])
     error_message = "The allowed sources should pass through."
   }
 
   assert {
-    condition     = ode_data_tier.this.kms_key_arn == "arn:aws:kms:us-east-1:123456789012:key/0a1b2c3d-4e5f-6789-abcd-ef0123456789" && ode_data_tier.this.force_destroy == true
+    condition     = ode_data_tier.this[0].kms_key_arn == "arn:aws:kms:us-east-1:123456789012:key/0a1b2c3d-4e5f-6789-abcd-ef0123456789" && ode_data_tier.this[0].force_destroy == true
     error_message = "kms_key_arn and force_destroy should pass through."
   }
 
   assert {
-    condition = ode_data_tier.this.tags == tomap({
+    condition = ode_data_tier.this[0].tags == tomap({
       Project     = "ode"
       Environment = "production"
       ManagedBy   = "OpenTofu"
       Team        = "platform"
     })
-    error_message = "The tags variable should be merged over (and win against) the module's tags: ${jsonencode(ode_data_tier.this.tags)}."
+    error_message = "The tags variable should be merged over (and win against) the module's tags: ${jsonencode(ode_data_tier.this[0].tags)}."
   }
 
   assert {
-    condition     = ode_data_tier.this.timeouts.create == "90m" && ode_data_tier.this.timeouts.update == null && ode_data_tier.this.timeouts.delete == "2h"
+    condition     = ode_data_tier.this[0].timeouts.create == "90m" && ode_data_tier.this[0].timeouts.update == null && ode_data_tier.this[0].timeouts.delete == "2h"
     error_message = "timeouts should pass through, unset ones null."
   }
 }
@@ -462,5 +462,35 @@ run "computed_maps_come_from_the_resource" {
   assert {
     condition     = output.pending_changes == tomap({ "postgres.instance_class" = "db.t3.large" })
     error_message = "pending_changes should be the resource's."
+  }
+}
+
+run "create_false_plans_nothing" {
+  command = plan
+
+  # What a disabled network module hands on: no VPC, no subnets.
+  variables {
+    create     = false
+    vpc_id     = null
+    subnet_ids = []
+  }
+
+  assert {
+    condition     = length(ode_data_tier.this) == 0
+    error_message = "create = false should plan no tier."
+  }
+
+  assert {
+    condition = alltrue([for v in [output.name, output.rds_endpoint, output.rds_port, output.rds_arn, output.database_name,
+      output.database_username, output.database_url, output.master_secret_arn, output.redis_endpoint,
+      output.redis_reader_endpoint, output.redis_port, output.redis_url, output.redis_auth_secret_arn, output.kms_key_arn,
+    output.exposure, output.estimated_monthly_cost] : v == null])
+    error_message = "Without a tier the single-value outputs should be null."
+  }
+
+  assert {
+    condition = alltrue([for v in [output.subnet_ids, output.allowed_security_group_ids, output.allowed_cidr_blocks,
+    output.bucket_names, output.bucket_arns, output.security_group_ids, output.pending_changes, output.cost_items] : length(v) == 0])
+    error_message = "Without a tier the map and list outputs should be empty."
   }
 }

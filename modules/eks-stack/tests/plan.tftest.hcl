@@ -41,111 +41,111 @@ run "defaults_are_the_seed_cluster" {
   }
 
   assert {
-    condition     = ode_eks_stack.this.name == "ode-production-cluster"
-    error_message = "The default name should be <project>-<environment>-cluster, got ${ode_eks_stack.this.name}."
+    condition     = ode_eks_stack.this[0].name == "ode-production-cluster"
+    error_message = "The default name should be <project>-<environment>-cluster, got ${ode_eks_stack.this[0].name}."
   }
 
   assert {
-    condition     = ode_eks_stack.this.kubernetes_version == "provider-default"
-    error_message = "The module should leave kubernetes_version to the provider (the newest version in standard support), got ${ode_eks_stack.this.kubernetes_version}."
+    condition     = ode_eks_stack.this[0].kubernetes_version == "provider-default"
+    error_message = "The module should leave kubernetes_version to the provider (the newest version in standard support), got ${ode_eks_stack.this[0].kubernetes_version}."
   }
 
   assert {
-    condition     = ode_eks_stack.this.subnet_ids == tolist(["subnet-0a", "subnet-0b", "subnet-0c"])
+    condition     = ode_eks_stack.this[0].subnet_ids == tolist(["subnet-0a", "subnet-0b", "subnet-0c"])
     error_message = "subnet_ids should pass through in order."
   }
 
   assert {
-    condition     = ode_eks_stack.this.enabled_log_types == tolist(["api", "controllerManager", "scheduler"])
-    error_message = "The seed's control plane logs should be on: ${jsonencode(ode_eks_stack.this.enabled_log_types)}."
+    condition     = ode_eks_stack.this[0].enabled_log_types == tolist(["api", "controllerManager", "scheduler"])
+    error_message = "The seed's control plane logs should be on: ${jsonencode(ode_eks_stack.this[0].enabled_log_types)}."
   }
 
   assert {
-    condition     = ode_eks_stack.this.log_retention_days == 90
+    condition     = ode_eks_stack.this[0].log_retention_days == 90
     error_message = "Control plane logs should be kept 90 days by default."
   }
 
   assert {
     condition = (
-      ode_eks_stack.this.endpoint_private_access == true &&
-      ode_eks_stack.this.endpoint_public_access == true &&
-      ode_eks_stack.this.public_access_cidrs == tolist(["provider-default"]) &&
-      ode_eks_stack.this.authentication_mode == "API_AND_CONFIG_MAP"
+      ode_eks_stack.this[0].endpoint_private_access == true &&
+      ode_eks_stack.this[0].endpoint_public_access == true &&
+      ode_eks_stack.this[0].public_access_cidrs == tolist(["provider-default"]) &&
+      ode_eks_stack.this[0].authentication_mode == "API_AND_CONFIG_MAP"
     )
     error_message = "Unexpected default endpoint access or authentication mode."
   }
 
   assert {
-    condition     = ode_eks_stack.this.kms_key_arn == null
+    condition     = ode_eks_stack.this[0].kms_key_arn == null
     error_message = "Without kms_key_arn the stack should make its own key (null argument)."
   }
 
   assert {
-    condition     = keys(ode_eks_stack.this.node_groups) == tolist(["system", "worker"])
-    error_message = "The seed's node groups are system and worker, got ${jsonencode(keys(ode_eks_stack.this.node_groups))}."
+    condition     = keys(ode_eks_stack.this[0].node_groups) == tolist(["system", "worker"])
+    error_message = "The seed's node groups are system and worker, got ${jsonencode(keys(ode_eks_stack.this[0].node_groups))}."
   }
 
   assert {
     condition = (
-      ode_eks_stack.this.node_groups["system"].instance_types == tolist(["t3.medium"]) &&
-      ode_eks_stack.this.node_groups["system"].min_size == 2 &&
-      ode_eks_stack.this.node_groups["system"].max_size == 4 &&
-      ode_eks_stack.this.node_groups["system"].desired_size == 2 &&
-      ode_eks_stack.this.node_groups["system"].labels == tomap({ role = "system" }) &&
-      ode_eks_stack.this.node_groups["system"].scaling_owner == null
+      ode_eks_stack.this[0].node_groups["system"].instance_types == tolist(["t3.medium"]) &&
+      ode_eks_stack.this[0].node_groups["system"].min_size == 2 &&
+      ode_eks_stack.this[0].node_groups["system"].max_size == 4 &&
+      ode_eks_stack.this[0].node_groups["system"].desired_size == 2 &&
+      ode_eks_stack.this[0].node_groups["system"].labels == tomap({ role = "system" }) &&
+      ode_eks_stack.this[0].node_groups["system"].scaling_owner == null
     )
-    error_message = "system should be 2 x t3.medium (2 to 4) labelled role=system: ${jsonencode(ode_eks_stack.this.node_groups["system"])}."
+    error_message = "system should be 2 x t3.medium (2 to 4) labelled role=system: ${jsonencode(ode_eks_stack.this[0].node_groups["system"])}."
   }
 
   assert {
     condition = (
-      ode_eks_stack.this.node_groups["worker"].instance_types == tolist(["t3.large"]) &&
-      ode_eks_stack.this.node_groups["worker"].min_size == 3 &&
-      ode_eks_stack.this.node_groups["worker"].max_size == 10 &&
-      ode_eks_stack.this.node_groups["worker"].desired_size == 3 &&
-      ode_eks_stack.this.node_groups["worker"].scaling_owner == "autoscaler" &&
-      ode_eks_stack.this.node_groups["worker"].labels == tomap({ role = "worker" })
+      ode_eks_stack.this[0].node_groups["worker"].instance_types == tolist(["t3.large"]) &&
+      ode_eks_stack.this[0].node_groups["worker"].min_size == 3 &&
+      ode_eks_stack.this[0].node_groups["worker"].max_size == 10 &&
+      ode_eks_stack.this[0].node_groups["worker"].desired_size == 3 &&
+      ode_eks_stack.this[0].node_groups["worker"].scaling_owner == "autoscaler" &&
+      ode_eks_stack.this[0].node_groups["worker"].labels == tomap({ role = "worker" })
     )
-    error_message = "worker should be 3 x t3.large (3 to 10) sized by the autoscaler: ${jsonencode(ode_eks_stack.this.node_groups["worker"])}."
+    error_message = "worker should be 3 x t3.large (3 to 10) sized by the autoscaler: ${jsonencode(ode_eks_stack.this[0].node_groups["worker"])}."
   }
 
   assert {
     condition = (
-      ode_eks_stack.this.node_groups["worker"].capacity_type == null &&
-      ode_eks_stack.this.node_groups["worker"].disk_size == null &&
-      ode_eks_stack.this.node_groups["worker"].ami_type == null &&
-      ode_eks_stack.this.node_groups["worker"].taints == null
+      ode_eks_stack.this[0].node_groups["worker"].capacity_type == null &&
+      ode_eks_stack.this[0].node_groups["worker"].disk_size == null &&
+      ode_eks_stack.this[0].node_groups["worker"].ami_type == null &&
+      ode_eks_stack.this[0].node_groups["worker"].taints == null
     )
     error_message = "Attributes the seed does not set should be left to the provider (null)."
   }
 
   assert {
-    condition     = toset(keys(ode_eks_stack.this.addons)) == toset(["vpc-cni", "kube-proxy", "coredns", "aws-ebs-csi-driver"])
-    error_message = "The seed's add-ons should be installed: ${jsonencode(keys(ode_eks_stack.this.addons))}."
+    condition     = toset(keys(ode_eks_stack.this[0].addons)) == toset(["vpc-cni", "kube-proxy", "coredns", "aws-ebs-csi-driver"])
+    error_message = "The seed's add-ons should be installed: ${jsonencode(keys(ode_eks_stack.this[0].addons))}."
   }
 
   assert {
-    condition     = alltrue([for a in values(ode_eks_stack.this.addons) : a.version == null && a.configuration_values == null])
+    condition     = alltrue([for a in values(ode_eks_stack.this[0].addons) : a.version == null && a.configuration_values == null])
     error_message = "Add-ons should follow the default versions EKS names (null version)."
   }
 
   assert {
-    condition     = length(ode_eks_stack.this.access_entries) == 0 && keys(ode_eks_stack.this.service_accounts) == tolist(["kube-system/ebs-csi-controller-sa"])
+    condition     = length(ode_eks_stack.this[0].access_entries) == 0 && keys(ode_eks_stack.this[0].service_accounts) == tolist(["kube-system/ebs-csi-controller-sa"])
     error_message = "No access entries by default, and only the EBS CSI driver's service account."
   }
 
   assert {
-    condition     = ode_eks_stack.this.timeouts == null
+    condition     = ode_eks_stack.this[0].timeouts == null
     error_message = "Without timeouts the provider's should apply (no timeouts block)."
   }
 
   assert {
-    condition = ode_eks_stack.this.tags == tomap({
+    condition = ode_eks_stack.this[0].tags == tomap({
       Project     = "ode"
       Environment = "production"
       ManagedBy   = "Terraform"
     })
-    error_message = "Unexpected default tags: ${jsonencode(ode_eks_stack.this.tags)}."
+    error_message = "Unexpected default tags: ${jsonencode(ode_eks_stack.this[0].tags)}."
   }
 }
 
@@ -158,12 +158,12 @@ run "name_from_project_and_environment" {
   }
 
   assert {
-    condition     = ode_eks_stack.this.name == "shop-staging-cluster"
-    error_message = "Expected shop-staging-cluster, got ${ode_eks_stack.this.name}."
+    condition     = ode_eks_stack.this[0].name == "shop-staging-cluster"
+    error_message = "Expected shop-staging-cluster, got ${ode_eks_stack.this[0].name}."
   }
 
   assert {
-    condition     = ode_eks_stack.this.tags["Project"] == "shop" && ode_eks_stack.this.tags["Environment"] == "staging"
+    condition     = ode_eks_stack.this[0].tags["Project"] == "shop" && ode_eks_stack.this[0].tags["Environment"] == "staging"
     error_message = "Project and Environment tags should follow the variables."
   }
 }
@@ -176,8 +176,8 @@ run "explicit_name_wins" {
   }
 
   assert {
-    condition     = ode_eks_stack.this.name == "Shop_EKS-1"
-    error_message = "An explicit name should be used as it is, got ${ode_eks_stack.this.name}."
+    condition     = ode_eks_stack.this[0].name == "Shop_EKS-1"
+    error_message = "An explicit name should be used as it is, got ${ode_eks_stack.this[0].name}."
   }
 
   assert {
@@ -207,42 +207,42 @@ run "cluster_settings_pass_through" {
   }
 
   assert {
-    condition     = ode_eks_stack.this.kubernetes_version == "1.34"
+    condition     = ode_eks_stack.this[0].kubernetes_version == "1.34"
     error_message = "kubernetes_version should pass through."
   }
 
   assert {
-    condition     = ode_eks_stack.this.endpoint_public_access == false && ode_eks_stack.this.public_access_cidrs == tolist(["203.0.113.0/24"])
+    condition     = ode_eks_stack.this[0].endpoint_public_access == false && ode_eks_stack.this[0].public_access_cidrs == tolist(["203.0.113.0/24"])
     error_message = "Endpoint access settings should pass through."
   }
 
   assert {
-    condition     = ode_eks_stack.this.authentication_mode == "API"
+    condition     = ode_eks_stack.this[0].authentication_mode == "API"
     error_message = "authentication_mode should pass through."
   }
 
   assert {
-    condition     = ode_eks_stack.this.enabled_log_types == tolist(["api", "audit", "authenticator"]) && ode_eks_stack.this.log_retention_days == 365
+    condition     = ode_eks_stack.this[0].enabled_log_types == tolist(["api", "audit", "authenticator"]) && ode_eks_stack.this[0].log_retention_days == 365
     error_message = "Log settings should pass through."
   }
 
   assert {
     condition = (
-      ode_eks_stack.this.kms_key_arn == "arn:aws:kms:us-east-1:123456789012:key/0a1b2c3d-4e5f-6789-abcd-ef0123456789" &&
-      ode_eks_stack.this.cluster_role_arn == "arn:aws:iam::123456789012:role/eks-cluster" &&
-      ode_eks_stack.this.node_role_arn == "arn:aws:iam::123456789012:role/eks-node"
+      ode_eks_stack.this[0].kms_key_arn == "arn:aws:kms:us-east-1:123456789012:key/0a1b2c3d-4e5f-6789-abcd-ef0123456789" &&
+      ode_eks_stack.this[0].cluster_role_arn == "arn:aws:iam::123456789012:role/eks-cluster" &&
+      ode_eks_stack.this[0].node_role_arn == "arn:aws:iam::123456789012:role/eks-node"
     )
     error_message = "Supplied key and roles should pass through."
   }
 
   assert {
-    condition = ode_eks_stack.this.tags == tomap({
+    condition = ode_eks_stack.this[0].tags == tomap({
       Project     = "ode"
       Environment = "production"
       ManagedBy   = "OpenTofu"
       Team        = "platform"
     })
-    error_message = "The tags variable should be merged over (and win against) the module's tags: ${jsonencode(ode_eks_stack.this.tags)}."
+    error_message = "The tags variable should be merged over (and win against) the module's tags: ${jsonencode(ode_eks_stack.this[0].tags)}."
   }
 }
 
@@ -273,22 +273,22 @@ run "node_groups_replace_the_seed_groups" {
   }
 
   assert {
-    condition     = keys(ode_eks_stack.this.node_groups) == tolist(["general", "spot"])
-    error_message = "node_groups should replace the seed's groups: ${jsonencode(keys(ode_eks_stack.this.node_groups))}."
+    condition     = keys(ode_eks_stack.this[0].node_groups) == tolist(["general", "spot"])
+    error_message = "node_groups should replace the seed's groups: ${jsonencode(keys(ode_eks_stack.this[0].node_groups))}."
   }
 
   assert {
     condition = (
-      ode_eks_stack.this.node_groups["general"].min_size == 1 &&
-      ode_eks_stack.this.node_groups["general"].max_size == 3 &&
-      ode_eks_stack.this.node_groups["general"].instance_types == null &&
-      ode_eks_stack.this.node_groups["general"].desired_size == null
+      ode_eks_stack.this[0].node_groups["general"].min_size == 1 &&
+      ode_eks_stack.this[0].node_groups["general"].max_size == 3 &&
+      ode_eks_stack.this[0].node_groups["general"].instance_types == null &&
+      ode_eks_stack.this[0].node_groups["general"].desired_size == null
     )
-    error_message = "A group with only sizes should leave the rest to the provider: ${jsonencode(ode_eks_stack.this.node_groups["general"])}."
+    error_message = "A group with only sizes should leave the rest to the provider: ${jsonencode(ode_eks_stack.this[0].node_groups["general"])}."
   }
 
   assert {
-    condition = ode_eks_stack.this.node_groups["spot"] == {
+    condition = ode_eks_stack.this[0].node_groups["spot"] == {
       instance_types     = tolist(["m5.large", "m5a.large"])
       capacity_type      = "SPOT"
       min_size           = 0
@@ -302,7 +302,7 @@ run "node_groups_replace_the_seed_groups" {
       scaling_owner      = "autoscaler"
       kubernetes_version = "1.32"
     }
-    error_message = "Every node group attribute should pass through: ${jsonencode(ode_eks_stack.this.node_groups["spot"])}."
+    error_message = "Every node group attribute should pass through: ${jsonencode(ode_eks_stack.this[0].node_groups["spot"])}."
   }
 }
 
@@ -315,7 +315,8 @@ run "addons_access_entries_and_service_accounts" {
         version              = "v1.18.1-eksbuild.1"
         configuration_values = "{\"env\":{\"ENABLE_PREFIX_DELEGATION\":\"true\"}}"
       }
-      coredns = {}
+      coredns          = {}
+      "metrics-server" = {}
     }
     access_entries = {
       "arn:aws:iam::123456789012:role/platform-admin" = {}
@@ -335,35 +336,35 @@ run "addons_access_entries_and_service_accounts" {
   }
 
   assert {
-    condition     = toset(keys(ode_eks_stack.this.addons)) == toset(["vpc-cni", "coredns"])
-    error_message = "addons should replace the default set."
+    condition     = toset(keys(ode_eks_stack.this[0].addons)) == toset(["vpc-cni", "coredns", "metrics-server"])
+    error_message = "addons should replace the default set, any add-on name passing through."
   }
 
   assert {
-    condition     = ode_eks_stack.this.addons["vpc-cni"].version == "v1.18.1-eksbuild.1" && jsondecode(ode_eks_stack.this.addons["vpc-cni"].configuration_values).env.ENABLE_PREFIX_DELEGATION == "true"
+    condition     = ode_eks_stack.this[0].addons["vpc-cni"].version == "v1.18.1-eksbuild.1" && jsondecode(ode_eks_stack.this[0].addons["vpc-cni"].configuration_values).env.ENABLE_PREFIX_DELEGATION == "true"
     error_message = "Add-on version and configuration should pass through."
   }
 
   assert {
     condition = (
-      ode_eks_stack.this.access_entries["arn:aws:iam::123456789012:role/platform-admin"].policy_arn == null &&
-      ode_eks_stack.this.access_entries["arn:aws:iam::123456789012:role/ode-developers"].policy_arn == "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy" &&
-      ode_eks_stack.this.access_entries["arn:aws:iam::123456789012:role/ode-developers"].namespaces == tolist(["ode"])
+      ode_eks_stack.this[0].access_entries["arn:aws:iam::123456789012:role/platform-admin"].policy_arn == null &&
+      ode_eks_stack.this[0].access_entries["arn:aws:iam::123456789012:role/ode-developers"].policy_arn == "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy" &&
+      ode_eks_stack.this[0].access_entries["arn:aws:iam::123456789012:role/ode-developers"].namespaces == tolist(["ode"])
     )
-    error_message = "Access entries should pass through: ${jsonencode(ode_eks_stack.this.access_entries)}."
+    error_message = "Access entries should pass through: ${jsonencode(ode_eks_stack.this[0].access_entries)}."
   }
 
   assert {
     condition = (
-      jsondecode(ode_eks_stack.this.service_accounts["ode/ode-api"].policy_json).Statement[0].Action == "s3:GetObject" &&
-      ode_eks_stack.this.service_accounts["ode/ode-api"].policy_arns == null &&
-      ode_eks_stack.this.service_accounts["kube-system/cluster-autoscaler"].policy_arns == tolist(["arn:aws:iam::123456789012:policy/cluster-autoscaler"])
+      jsondecode(ode_eks_stack.this[0].service_accounts["ode/ode-api"].policy_json).Statement[0].Action == "s3:GetObject" &&
+      ode_eks_stack.this[0].service_accounts["ode/ode-api"].policy_arns == null &&
+      ode_eks_stack.this[0].service_accounts["kube-system/cluster-autoscaler"].policy_arns == tolist(["arn:aws:iam::123456789012:policy/cluster-autoscaler"])
     )
-    error_message = "Service accounts should pass through: ${jsonencode(ode_eks_stack.this.service_accounts)}."
+    error_message = "Service accounts should pass through: ${jsonencode(ode_eks_stack.this[0].service_accounts)}."
   }
 
   assert {
-    condition     = output.service_accounts["ode/ode-api"].policy_json == ode_eks_stack.this.service_accounts["ode/ode-api"].policy_json
+    condition     = output.service_accounts["ode/ode-api"].policy_json == ode_eks_stack.this[0].service_accounts["ode/ode-api"].policy_json
     error_message = "The service_accounts output should be the resource's service accounts."
   }
 }
@@ -379,8 +380,8 @@ run "timeouts_pass_through" {
   }
 
   assert {
-    condition     = ode_eks_stack.this.timeouts.create == "90m" && ode_eks_stack.this.timeouts.update == "2h" && ode_eks_stack.this.timeouts.delete == null
-    error_message = "timeouts should pass through, unset ones null: ${jsonencode(ode_eks_stack.this.timeouts)}."
+    condition     = ode_eks_stack.this[0].timeouts.create == "90m" && ode_eks_stack.this[0].timeouts.update == "2h" && ode_eks_stack.this[0].timeouts.delete == null
+    error_message = "timeouts should pass through, unset ones null: ${jsonencode(ode_eks_stack.this[0].timeouts)}."
   }
 }
 
@@ -518,17 +519,17 @@ run "ebs_csi_driver_gets_its_role" {
   command = plan
 
   assert {
-    condition     = ode_eks_stack.this.addons["aws-ebs-csi-driver"].service_account == "kube-system/ebs-csi-controller-sa"
+    condition     = ode_eks_stack.this[0].addons["aws-ebs-csi-driver"].service_account == "kube-system/ebs-csi-controller-sa"
     error_message = "The EBS CSI driver should assume the role of kube-system/ebs-csi-controller-sa."
   }
 
   assert {
-    condition     = ode_eks_stack.this.service_accounts["kube-system/ebs-csi-controller-sa"].policy_arns == tolist(["arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"])
+    condition     = ode_eks_stack.this[0].service_accounts["kube-system/ebs-csi-controller-sa"].policy_arns == tolist(["arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"])
     error_message = "The EBS CSI driver's role should carry AmazonEBSCSIDriverPolicy."
   }
 
   assert {
-    condition     = ode_eks_stack.this.addons["coredns"].service_account == null
+    condition     = ode_eks_stack.this[0].addons["coredns"].service_account == null
     error_message = "Other add-ons should assume no role unless told."
   }
 }
@@ -541,7 +542,7 @@ run "ebs_csi_driver_role_turned_off" {
   }
 
   assert {
-    condition     = ode_eks_stack.this.addons["aws-ebs-csi-driver"].service_account == null && !contains(keys(ode_eks_stack.this.service_accounts), "kube-system/ebs-csi-controller-sa")
+    condition     = ode_eks_stack.this[0].addons["aws-ebs-csi-driver"].service_account == null && !contains(keys(ode_eks_stack.this[0].service_accounts), "kube-system/ebs-csi-controller-sa")
     error_message = "With ebs_csi_driver_role = false the module should add no role."
   }
 }
@@ -559,7 +560,36 @@ run "ebs_csi_driver_with_the_callers_role" {
   }
 
   assert {
-    condition     = ode_eks_stack.this.addons["aws-ebs-csi-driver"].service_account == "kube-system/ebs-csi-custom" && keys(ode_eks_stack.this.service_accounts) == tolist(["kube-system/ebs-csi-custom"])
+    condition     = ode_eks_stack.this[0].addons["aws-ebs-csi-driver"].service_account == "kube-system/ebs-csi-custom" && keys(ode_eks_stack.this[0].service_accounts) == tolist(["kube-system/ebs-csi-custom"])
     error_message = "A service account the caller names for the driver should be used as is, with no second role."
+  }
+}
+
+run "create_false_plans_nothing" {
+  command = plan
+
+  # What a disabled network module hands on: no subnets.
+  variables {
+    create     = false
+    subnet_ids = []
+  }
+
+  assert {
+    condition     = length(ode_eks_stack.this) == 0
+    error_message = "create = false should plan no stack."
+  }
+
+  assert {
+    condition = alltrue([for v in [output.cluster_name, output.cluster_arn, output.kubernetes_version, output.platform_version,
+      output.endpoint, output.certificate_authority_data, output.oidc_provider_arn, output.oidc_issuer_url,
+      output.cluster_security_group_id, output.cluster_role_arn, output.node_role_arn, output.secrets_kms_key_arn,
+    output.iam_policies, output.kubeconfig, output.update_kubeconfig_command, output.estimated_monthly_cost] : v == null])
+    error_message = "Without a stack the single-value outputs should be null."
+  }
+
+  assert {
+    condition = alltrue([for v in [output.subnet_ids, output.node_group_arns, output.node_group_status, output.addon_versions,
+    output.service_accounts, output.service_account_role_arns, output.cost_items] : length(v) == 0])
+    error_message = "Without a stack the map and list outputs should be empty."
   }
 }

@@ -352,12 +352,12 @@ run "rejects_node_group_kubernetes_version_with_v" {
 
 # -- add-ons, access, service accounts ---------------------------------------------------
 
-run "rejects_unknown_addon" {
+run "rejects_addon_name_that_eks_cannot_have" {
   command = plan
 
   variables {
     addons = {
-      "metrics-server" = {}
+      "Metrics Server" = {}
     }
   }
 
@@ -458,4 +458,16 @@ run "rejects_timeouts_that_are_not_durations" {
   }
 
   expect_failures = [var.timeouts]
+}
+
+run "rejects_service_account_identity_that_is_unknown" {
+  command = plan
+
+  variables {
+    service_accounts = {
+      "ode/ode-api" = { policy_json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}", identity = "kiam" }
+    }
+  }
+
+  expect_failures = [var.service_accounts]
 }

@@ -35,89 +35,89 @@ run "defaults_are_the_seed_layout" {
   }
 
   assert {
-    condition     = ode_network.this.name == "ode-production"
-    error_message = "The default name should be <project>-<environment>, got ${ode_network.this.name}."
+    condition     = ode_network.this[0].name == "ode-production"
+    error_message = "The default name should be <project>-<environment>, got ${ode_network.this[0].name}."
   }
 
   assert {
-    condition     = ode_network.this.cidr_block == "10.0.0.0/16"
+    condition     = ode_network.this[0].cidr_block == "10.0.0.0/16"
     error_message = "The default CIDR block should be 10.0.0.0/16."
   }
 
   assert {
-    condition     = ode_network.this.az_count == 3
+    condition     = ode_network.this[0].az_count == 3
     error_message = "Without availability_zones, az_count (default 3) should be passed."
   }
 
   assert {
-    condition     = ode_network.this.nat_gateways == "one_per_az"
+    condition     = ode_network.this[0].nat_gateways == "one_per_az"
     error_message = "The default NAT strategy should be one_per_az."
   }
 
   assert {
-    condition     = ode_network.this.enable_dns_hostnames == true
+    condition     = ode_network.this[0].enable_dns_hostnames == true
     error_message = "DNS hostnames should be on by default."
   }
 
   assert {
-    condition = ode_network.this.tags == tomap({
+    condition = ode_network.this[0].tags == tomap({
       Project     = "ode"
       Environment = "production"
       ManagedBy   = "Terraform"
     })
-    error_message = "Unexpected default tags: ${jsonencode(ode_network.this.tags)}."
+    error_message = "Unexpected default tags: ${jsonencode(ode_network.this[0].tags)}."
   }
 
   assert {
-    condition     = ode_network.this.public.tags == tomap({ "kubernetes.io/role/elb" = "1" })
+    condition     = ode_network.this[0].public.tags == tomap({ "kubernetes.io/role/elb" = "1" })
     error_message = "Public subnets should carry the EKS load balancer role tag."
   }
 
   assert {
-    condition     = ode_network.this.private.tags == tomap({ "kubernetes.io/role/internal-elb" = "1" })
+    condition     = ode_network.this[0].private.tags == tomap({ "kubernetes.io/role/internal-elb" = "1" })
     error_message = "Private subnets should carry the EKS internal load balancer role tag."
   }
 
   assert {
-    condition     = ode_network.this.isolated.enabled == true
+    condition     = ode_network.this[0].isolated.enabled == true
     error_message = "The isolated tier should be created by default."
   }
 
   assert {
     condition = (
-      ode_network.this.public.prefix_length == -1 &&
-      ode_network.this.private.prefix_length == -1 &&
-      ode_network.this.isolated.prefix_length == -1
+      ode_network.this[0].public.prefix_length == -1 &&
+      ode_network.this[0].private.prefix_length == -1 &&
+      ode_network.this[0].isolated.prefix_length == -1
     )
     error_message = "Without prefix lengths the layout's defaults should apply (null arguments)."
   }
 
   assert {
-    condition     = ode_network.this.flow_logs == null
+    condition     = ode_network.this[0].flow_logs == null
     error_message = "Flow logs should be off by default."
   }
 
   assert {
-    condition     = ode_network.this.enable_dns_support == true && ode_network.this.manage_default_security_group == true
+    condition     = ode_network.this[0].enable_dns_support == true && ode_network.this[0].manage_default_security_group == true
     error_message = "DNS support and the locked-down default security group should be on by default."
   }
 
   assert {
     condition = (
-      ode_network.this.public.cidrs == null &&
-      ode_network.this.private.cidrs == null &&
-      ode_network.this.isolated.cidrs == null
+      ode_network.this[0].public.cidrs == null &&
+      ode_network.this[0].private.cidrs == null &&
+      ode_network.this[0].isolated.cidrs == null
     )
     error_message = "Without explicit CIDRs every subnet should come from the layout (null arguments)."
   }
 
   assert {
-    condition     = ode_network.this.isolated.tags == null
+    condition     = ode_network.this[0].isolated.tags == null
     error_message = "Without isolated_subnet_tags the isolated block should carry no tags (null, as before the variable existed)."
   }
 
   assert {
-    condition     = ode_network.this.timeouts == null
+    condition     = ode_network.this[0].timeouts == null
     error_message = "Without timeouts the provider's should apply (no timeouts block)."
   }
 }
@@ -131,12 +131,12 @@ run "name_from_project_and_environment" {
   }
 
   assert {
-    condition     = ode_network.this.name == "shop-staging"
-    error_message = "Expected name shop-staging, got ${ode_network.this.name}."
+    condition     = ode_network.this[0].name == "shop-staging"
+    error_message = "Expected name shop-staging, got ${ode_network.this[0].name}."
   }
 
   assert {
-    condition     = ode_network.this.tags["Project"] == "shop" && ode_network.this.tags["Environment"] == "staging"
+    condition     = ode_network.this[0].tags["Project"] == "shop" && ode_network.this[0].tags["Environment"] == "staging"
     error_message = "Project and Environment tags should follow the variables."
   }
 }
@@ -150,8 +150,8 @@ run "explicit_name_wins" {
   }
 
   assert {
-    condition     = ode_network.this.name == "Shop_Network-1"
-    error_message = "An explicit name should be used as it is, got ${ode_network.this.name}."
+    condition     = ode_network.this[0].name == "Shop_Network-1"
+    error_message = "An explicit name should be used as it is, got ${ode_network.this[0].name}."
   }
 }
 
@@ -167,27 +167,27 @@ run "staging_layout_passes_through" {
   }
 
   assert {
-    condition     = ode_network.this.cidr_block == "10.1.0.0/16"
+    condition     = ode_network.this[0].cidr_block == "10.1.0.0/16"
     error_message = "cidr_block should pass through."
   }
 
   assert {
-    condition     = ode_network.this.az_count == 2
+    condition     = ode_network.this[0].az_count == 2
     error_message = "az_count should pass through."
   }
 
   assert {
-    condition     = ode_network.this.nat_gateways == "single"
+    condition     = ode_network.this[0].nat_gateways == "single"
     error_message = "nat_gateways should pass through."
   }
 
   assert {
-    condition     = ode_network.this.isolated.enabled == false
+    condition     = ode_network.this[0].isolated.enabled == false
     error_message = "create_isolated_subnets = false should disable the isolated tier."
   }
 
   assert {
-    condition     = ode_network.this.enable_dns_hostnames == false
+    condition     = ode_network.this[0].enable_dns_hostnames == false
     error_message = "enable_dns_hostnames should pass through."
   }
 }
@@ -200,7 +200,7 @@ run "no_nat_gateways" {
   }
 
   assert {
-    condition     = ode_network.this.nat_gateways == "none"
+    condition     = ode_network.this[0].nat_gateways == "none"
     error_message = "nat_gateways = none should pass through."
   }
 }
@@ -221,12 +221,12 @@ run "explicit_zones_replace_az_count" {
   }
 
   assert {
-    condition     = ode_network.this.availability_zones == tolist(["us-east-1a", "us-east-1c"])
+    condition     = ode_network.this[0].availability_zones == tolist(["us-east-1a", "us-east-1c"])
     error_message = "availability_zones should pass through in order."
   }
 
   assert {
-    condition     = ode_network.this.az_count == -1
+    condition     = ode_network.this[0].az_count == -1
     error_message = "With availability_zones given, az_count should not be passed."
   }
 }
@@ -241,17 +241,17 @@ run "prefix_lengths_pass_through" {
   }
 
   assert {
-    condition     = ode_network.this.public.prefix_length == 22
+    condition     = ode_network.this[0].public.prefix_length == 22
     error_message = "public_subnet_prefix_length should reach the public block."
   }
 
   assert {
-    condition     = ode_network.this.private.prefix_length == 20
+    condition     = ode_network.this[0].private.prefix_length == 20
     error_message = "private_subnet_prefix_length should reach the private block."
   }
 
   assert {
-    condition     = ode_network.this.isolated.prefix_length == 24
+    condition     = ode_network.this[0].isolated.prefix_length == 24
     error_message = "isolated_subnet_prefix_length should reach the isolated block."
   }
 }
@@ -267,17 +267,17 @@ run "tags_merge_over_the_defaults" {
   }
 
   assert {
-    condition = ode_network.this.tags == tomap({
+    condition = ode_network.this[0].tags == tomap({
       Project     = "ode"
       Environment = "production"
       ManagedBy   = "OpenTofu"
       Team        = "platform"
     })
-    error_message = "The tags variable should be merged over (and win against) the module's tags: ${jsonencode(ode_network.this.tags)}."
+    error_message = "The tags variable should be merged over (and win against) the module's tags: ${jsonencode(ode_network.this[0].tags)}."
   }
 
   assert {
-    condition     = ode_network.this.public.tags == tomap({ "kubernetes.io/role/elb" = "1" })
+    condition     = ode_network.this[0].public.tags == tomap({ "kubernetes.io/role/elb" = "1" })
     error_message = "Tier tags should stay the tier's own."
   }
 }
@@ -292,24 +292,24 @@ run "tier_tags_merge_over_the_role_tags" {
   }
 
   assert {
-    condition = ode_network.this.public.tags == tomap({
+    condition = ode_network.this[0].public.tags == tomap({
       "kubernetes.io/role/elb"                       = "1"
       "kubernetes.io/cluster/ode-production-cluster" = "shared"
     })
-    error_message = "public_subnet_tags should be merged over the load balancer role tag: ${jsonencode(ode_network.this.public.tags)}."
+    error_message = "public_subnet_tags should be merged over the load balancer role tag: ${jsonencode(ode_network.this[0].public.tags)}."
   }
 
   assert {
-    condition = ode_network.this.private.tags == tomap({
+    condition = ode_network.this[0].private.tags == tomap({
       "kubernetes.io/role/internal-elb"              = "0"
       "kubernetes.io/cluster/ode-production-cluster" = "shared"
     })
-    error_message = "private_subnet_tags should be merged over (and win against) the internal load balancer role tag: ${jsonencode(ode_network.this.private.tags)}."
+    error_message = "private_subnet_tags should be merged over (and win against) the internal load balancer role tag: ${jsonencode(ode_network.this[0].private.tags)}."
   }
 
   assert {
-    condition     = ode_network.this.isolated.tags == tomap({ Tier = "data" })
-    error_message = "isolated_subnet_tags should reach the isolated block: ${jsonencode(ode_network.this.isolated.tags)}."
+    condition     = ode_network.this[0].isolated.tags == tomap({ Tier = "data" })
+    error_message = "isolated_subnet_tags should reach the isolated block: ${jsonencode(ode_network.this[0].isolated.tags)}."
   }
 
   assert {
@@ -333,17 +333,17 @@ run "explicit_cidrs_pass_through" {
   }
 
   assert {
-    condition     = ode_network.this.public.cidrs == tomap({ "us-east-1a" = "10.0.0.0/22" })
+    condition     = ode_network.this[0].public.cidrs == tomap({ "us-east-1a" = "10.0.0.0/22" })
     error_message = "public_subnet_cidrs should reach the public block."
   }
 
   assert {
-    condition     = ode_network.this.private.cidrs == tomap({ "us-east-1a" = "10.0.128.0/19", "us-east-1b" = "10.0.160.0/19" })
+    condition     = ode_network.this[0].private.cidrs == tomap({ "us-east-1a" = "10.0.128.0/19", "us-east-1b" = "10.0.160.0/19" })
     error_message = "private_subnet_cidrs should reach the private block."
   }
 
   assert {
-    condition     = ode_network.this.isolated.cidrs == tomap({ "us-east-1b" = "10.0.72.0/21" })
+    condition     = ode_network.this[0].isolated.cidrs == tomap({ "us-east-1b" = "10.0.72.0/21" })
     error_message = "isolated_subnet_cidrs should reach the isolated block."
   }
 }
@@ -361,18 +361,18 @@ run "dns_default_security_group_and_timeouts_pass_through" {
   }
 
   assert {
-    condition     = ode_network.this.enable_dns_support == false
+    condition     = ode_network.this[0].enable_dns_support == false
     error_message = "enable_dns_support should pass through."
   }
 
   assert {
-    condition     = ode_network.this.manage_default_security_group == false
+    condition     = ode_network.this[0].manage_default_security_group == false
     error_message = "manage_default_security_group should pass through."
   }
 
   assert {
-    condition     = ode_network.this.timeouts.create == "45m" && ode_network.this.timeouts.update == null && ode_network.this.timeouts.delete == "1h30m"
-    error_message = "timeouts should pass through, unset ones null: ${jsonencode(ode_network.this.timeouts)}."
+    condition     = ode_network.this[0].timeouts.create == "45m" && ode_network.this[0].timeouts.update == null && ode_network.this[0].timeouts.delete == "1h30m"
+    error_message = "timeouts should pass through, unset ones null: ${jsonencode(ode_network.this[0].timeouts)}."
   }
 }
 
@@ -386,17 +386,17 @@ run "flow_logs_to_s3" {
   }
 
   assert {
-    condition     = ode_network.this.flow_logs.destination_arn == "arn:aws:s3:::ode-flow-logs/production"
+    condition     = ode_network.this[0].flow_logs.destination_arn == "arn:aws:s3:::ode-flow-logs/production"
     error_message = "flow_logs.destination_arn should pass through."
   }
 
   assert {
-    condition     = ode_network.this.flow_logs.traffic_type == "ALL"
+    condition     = ode_network.this[0].flow_logs.traffic_type == "ALL"
     error_message = "flow_logs.traffic_type should default to ALL."
   }
 
   assert {
-    condition     = ode_network.this.flow_logs.iam_role_arn == null
+    condition     = ode_network.this[0].flow_logs.iam_role_arn == null
     error_message = "No role is needed for S3."
   }
 }
@@ -413,12 +413,12 @@ run "flow_logs_to_cloudwatch_logs" {
   }
 
   assert {
-    condition = ode_network.this.flow_logs == {
+    condition = ode_network.this[0].flow_logs == {
       destination_arn = "arn:aws:logs:us-east-1:123456789012:log-group:/ode/vpc-flow-logs"
       traffic_type    = "REJECT"
       iam_role_arn    = "arn:aws:iam::123456789012:role/ode-flow-logs"
     }
-    error_message = "flow_logs should pass through: ${jsonencode(ode_network.this.flow_logs)}."
+    error_message = "flow_logs should pass through: ${jsonencode(ode_network.this[0].flow_logs)}."
   }
 }
 
@@ -549,5 +549,38 @@ run "outputs_with_mock_defaults" {
   assert {
     condition     = output.flow_log_id == null
     error_message = "flow_log_id should be null without flow logs."
+  }
+}
+
+run "create_false_plans_nothing" {
+  command = plan
+
+  variables {
+    create = false
+  }
+
+  assert {
+    condition     = length(ode_network.this) == 0
+    error_message = "create = false should plan no network."
+  }
+
+  assert {
+    condition = alltrue([for v in [output.name, output.vpc_id, output.vpc_arn, output.vpc_cidr_block, output.internet_gateway_id,
+      output.public_route_table_id, output.isolated_route_table_id, output.default_security_group_id, output.flow_log_id,
+    output.isolation, output.egress, output.estimated_monthly_cost] : v == null])
+    error_message = "Without a network the single-value outputs should be null."
+  }
+
+  assert {
+    condition = alltrue([for v in [output.availability_zones, output.public_subnet_ids, output.private_subnet_ids,
+      output.isolated_subnet_ids, output.public_subnet_cidrs, output.private_subnet_cidrs, output.isolated_subnet_cidrs,
+    output.nat_gateway_ids, output.nat_public_ips, output.private_route_table_ids] : length(v) == 0])
+    error_message = "Without a network the list outputs should be empty."
+  }
+
+  assert {
+    condition = alltrue(concat([for tier in ["public", "private", "isolated"] : length(output.subnet_ids_by_az[tier]) == 0 && length(output.subnet_cidrs_by_az[tier]) == 0 && length(output.subnet_tags[tier]) == 0],
+    [length(output.cost_items) == 0]))
+    error_message = "Without a network the per-tier maps and cost_items should be empty (each tier still a key)."
   }
 }

@@ -289,3 +289,25 @@ run "rejects_timeouts_that_are_not_durations" {
 
   expect_failures = [var.timeouts]
 }
+
+# -- VPC endpoints ----------------------------------------------------------------------
+
+run "rejects_gateway_endpoint_for_an_interface_service" {
+  command = plan
+
+  variables {
+    gateway_endpoints = ["s3", "sts"]
+  }
+
+  expect_failures = [var.gateway_endpoints]
+}
+
+run "rejects_interface_endpoint_that_is_not_a_service_name" {
+  command = plan
+
+  variables {
+    interface_endpoints = ["ECR API"]
+  }
+
+  expect_failures = [var.interface_endpoints]
+}

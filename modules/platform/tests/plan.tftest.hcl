@@ -28,9 +28,14 @@ mock_provider "ode" {
       endpoint                  = "https://0123456789ABCDEF.gr7.us-east-1.eks.amazonaws.com"
       cluster_security_group_id = "sg-0eee00000000000001"
       node_role_arn             = "arn:aws:iam::123456789012:role/ode/ode-production-cluster/node"
-      service_account_role_arns = { "ode/ode-api" = "arn:aws:iam::123456789012:role/ode/ode-production-cluster/irsa-ode-ode-api" }
-      estimated_monthly_cost    = 327.04
-      cost_items                = { EKS = 73, "EC2 Nodes" = 254.04 }
+      node_group_arns           = { system = "arn:aws:eks:us-east-1:123456789012:nodegroup/ode-production-cluster/system/0a1b2c3d", worker = "arn:aws:eks:us-east-1:123456789012:nodegroup/ode-production-cluster/worker-5f3e9d2a/4e5f6a7b" }
+      service_account_role_arns = {
+        "ode/ode-api"                              = "arn:aws:iam::123456789012:role/ode/ode-production-cluster/irsa-ode-ode-api"
+        "kube-system/aws-load-balancer-controller" = "arn:aws:iam::123456789012:role/ode/ode-production-cluster/irsa-alb"
+        "kube-system/cluster-autoscaler"           = "arn:aws:iam::123456789012:role/ode/ode-production-cluster/irsa-ca"
+      }
+      estimated_monthly_cost = 327.04
+      cost_items             = { EKS = 73, "EC2 Nodes" = 254.04 }
     }
   }
 
@@ -140,8 +145,8 @@ run "the_api_and_worker_may_use_the_document_buckets" {
   command = plan
 
   assert {
-    condition     = toset(keys(module.eks.service_accounts)) == toset(["ode/ode-api", "ode/ode-worker", "kube-system/ebs-csi-controller-sa"])
-    error_message = "The IRSA service accounts should be ode/ode-api, ode/ode-worker and the EBS CSI driver's: ${jsonencode(keys(module.eks.service_accounts))}."
+    condition     = toset(keys(module.eks.service_accounts)) == toset(["ode/ode-api", "ode/ode-worker", "kube-system/ebs-csi-controller-sa", "kube-system/aws-load-balancer-controller", "kube-system/cluster-autoscaler"])
+    error_message = "The IRSA service accounts should be ode/ode-api, ode/ode-worker, the EBS CSI driver's and the two controllers': ${jsonencode(keys(module.eks.service_accounts))}."
   }
 
   assert {
@@ -383,5 +388,274 @@ run "an_item_two_modules_report_is_summed" {
   assert {
     condition     = abs(output.estimated_monthly_cost - sum(values(output.cost_items))) < 0.001
     error_message = "The total should be the sum of the items."
+  }
+}
+
+run "the_controllers_get_least_privilege_roles" {
+  command = plan
+
+  assert {
+    condition = (
+      output.load_balancer_controller_role_arn == "arn:aws:iam::123456789012:role/ode/ode-production-cluster/irsa-alb" &&
+      output.cluster_autoscaler_role_arn == "arn:aws:iam::123456789012:role/ode/ode-production-cluster/irsa-ca"
+    )
+    error_message = "The controllers' role outputs should be the stack's roles of their service accounts."
+  }
+
+  assert {
+    condition = alltrue([
+      for s in jsondecode(module.eks.service_accounts["kube-system/aws-load-balancer-controller"].policy_json).Statement :
+      s.Condition.Null["aws:ResourceTag/elbv2.k8s.aws/cluster"] == "false"
+      if contains(s.Action, "elasticloadbalancing:DeleteLoadBalancer") || contains(s.Action, "ec2:DeleteSecurityGroup")
+    ])
+    error_message = "The load balancer controller may delete only load balancers and security groups carrying its cluster tag."
+  }
+
+  assert {
+    condition = length([
+      for s in jsondecode(module.eks.service_accounts["kube-system/aws-load-balancer-controller"].policy_json).Statement : s
+      if contains(s.Action, "elasticloadbalancing:CreateLoadBalancer") && s.Condition.Null["aws:RequestTag/elbv2.k8s.aws/cluster"] == "false"
+    ]) == 1
+    error_message = "The load balancer controller may make only load balancers it tags as its cluster's."
+  }
+
+  assert {
+    condition = one([
+      for s in jsondecode(module.eks.service_accounts["kube-system/cluster-autoscaler"].policy_json).Statement : s
+      if contains(s.Action, "autoscaling:SetDesiredCapacity")
+      ]).Condition == {
+      StringEquals = { "aws:ResourceTag/k8s.io/cluster-autoscaler/ode-production-cluster" = "owned" }
+    }
+    error_message = "The cluster autoscaler may resize only the Auto Scaling groups owned by this cluster: ${module.eks.service_accounts["kube-system/cluster-autoscaler"].policy_json}."
+  }
+
+  assert {
+    condition = alltrue([
+      for s in jsondecode(module.eks.service_accounts["kube-system/cluster-autoscaler"].policy_json).Statement :
+      s.Resource != "*" || s.Condition != null || alltrue([for a in s.Action : startswith(split(":", a)[1], "Describe") || startswith(split(":", a)[1], "Get")])
+    ])
+    error_message = "Every action of the autoscaler on all resources should be a read."
+  }
+}
+
+run "the_controllers_helm_values_come_from_the_outputs" {
+  command = plan
+
+  variables {
+    kubernetes_version = "1.35"
+  }
+
+  assert {
+    condition = yamldecode(output.load_balancer_controller_helm_values) == {
+      clusterName = "ode-production-cluster"
+      region      = "us-east-1"
+      vpcId       = "vpc-0123456789abcdef0"
+      serviceAccount = {
+        create      = true
+        name        = "aws-load-balancer-controller"
+        annotations = { "eks.amazonaws.com/role-arn" = "arn:aws:iam::123456789012:role/ode/ode-production-cluster/irsa-alb" }
+      }
+      replicaCount        = 2
+      nodeSelector        = { "ode.dev/pool" = "system" }
+      tolerations         = [{ key = "CriticalAddonsOnly", operator = "Exists", effect = "NoSchedule" }]
+      podDisruptionBudget = { maxUnavailable = 1 }
+    }
+    error_message = "Unexpected load balancer controller values:\n${output.load_balancer_controller_helm_values}"
+  }
+
+  assert {
+    condition = (
+      yamldecode(output.cluster_autoscaler_helm_values).autoDiscovery.clusterName == "ode-production-cluster" &&
+      yamldecode(output.cluster_autoscaler_helm_values).awsRegion == "us-east-1" &&
+      yamldecode(output.cluster_autoscaler_helm_values).image.tag == "v1.35.0" &&
+      yamldecode(output.cluster_autoscaler_helm_values).rbac.serviceAccount.name == "cluster-autoscaler" &&
+      yamldecode(output.cluster_autoscaler_helm_values).rbac.serviceAccount.annotations["eks.amazonaws.com/role-arn"] == "arn:aws:iam::123456789012:role/ode/ode-production-cluster/irsa-ca" &&
+      yamldecode(output.cluster_autoscaler_helm_values).nodeSelector == { "ode.dev/pool" = "system" }
+    )
+    error_message = "Unexpected cluster autoscaler values:\n${output.cluster_autoscaler_helm_values}"
+  }
+}
+
+run "the_controllers_can_be_left_out" {
+  command = plan
+
+  variables {
+    enable_load_balancer_controller = false
+    enable_cluster_autoscaler       = false
+    # Without a system group the controllers' values would not select one.
+  }
+
+  assert {
+    condition     = toset(keys(module.eks.service_accounts)) == toset(["ode/ode-api", "ode/ode-worker", "kube-system/ebs-csi-controller-sa"])
+    error_message = "Without the controllers no role should be made for them: ${jsonencode(keys(module.eks.service_accounts))}."
+  }
+
+  assert {
+    condition = (
+      output.load_balancer_controller_role_arn == null && output.cluster_autoscaler_role_arn == null &&
+      output.load_balancer_controller_helm_values == null && output.cluster_autoscaler_helm_values == null
+    )
+    error_message = "Without the controllers their outputs should be null."
+  }
+}
+
+run "callers_service_accounts_are_merged_over_the_platforms" {
+  command = plan
+
+  variables {
+    service_accounts = {
+      "monitoring/prometheus"          = { policy_arns = ["arn:aws:iam::aws:policy/AmazonPrometheusQueryAccess"] }
+      "kube-system/cluster-autoscaler" = { policy_arns = ["arn:aws:iam::123456789012:policy/own-autoscaler-policy"] }
+    }
+  }
+
+  assert {
+    condition     = length(module.eks.service_accounts) == 6 && module.eks.service_accounts["monitoring/prometheus"].policy_arns == tolist(["arn:aws:iam::aws:policy/AmazonPrometheusQueryAccess"])
+    error_message = "A new service account should be added to the platform's: ${jsonencode(keys(module.eks.service_accounts))}."
+  }
+
+  assert {
+    condition = (
+      module.eks.service_accounts["kube-system/cluster-autoscaler"].policy_json == null &&
+      module.eks.service_accounts["kube-system/cluster-autoscaler"].policy_arns == tolist(["arn:aws:iam::123456789012:policy/own-autoscaler-policy"]) &&
+      module.eks.service_accounts["kube-system/aws-load-balancer-controller"].policy_json != null
+    )
+    error_message = "The caller's entry for a key of the platform should replace that role's policies, and only that one."
+  }
+}
+
+run "node_groups_are_labelled_by_pool_and_the_system_group_tainted" {
+  command = plan
+
+  assert {
+    condition = (
+      output.node_groups["system"].labels == tomap({ "ode.dev/pool" = "system" }) &&
+      output.node_groups["system"].taints == tolist([{ key = "CriticalAddonsOnly", value = "true", effect = "NO_SCHEDULE" }]) &&
+      output.node_groups["worker"].labels == tomap({ "ode.dev/pool" = "worker" }) &&
+      output.node_groups["worker"].taints == null &&
+      output.node_groups["worker"].scaling_owner == "autoscaler"
+    )
+    error_message = "The seed's groups should be labelled ode.dev/pool = system / worker, the system group tainted CriticalAddonsOnly: ${jsonencode(output.node_groups)}."
+  }
+
+  assert {
+    condition     = output.node_group_names == tomap({ system = "system", worker = "worker-5f3e9d2a" })
+    error_message = "node_group_names should be the names in the node groups' ARNs: ${jsonencode(output.node_group_names)}."
+  }
+}
+
+run "node_group_settings_pass_through" {
+  command = plan
+
+  variables {
+    node_groups = {
+      system = { instance_types = ["t3.medium"], min_size = 2, max_size = 2, taints = [] }
+      worker = {
+        instance_types = ["m7g.large", "m6g.large"]
+        capacity_type  = "SPOT"
+        ami_type       = "AL2023_ARM_64_STANDARD"
+        disk_size      = 60
+        min_size       = 1
+        max_size       = 20
+        scaling_owner  = "autoscaler"
+        labels         = { team = "documents" }
+        taints         = [{ key = "spot", value = "true", effect = "PREFER_NO_SCHEDULE" }]
+      }
+      batch = { min_size = 0, max_size = 5, labels = { "ode.dev/pool" = "batch-jobs" } }
+    }
+  }
+
+  assert {
+    condition = (
+      output.node_groups["worker"].capacity_type == "SPOT" &&
+      output.node_groups["worker"].ami_type == "AL2023_ARM_64_STANDARD" &&
+      output.node_groups["worker"].disk_size == 60 &&
+      output.node_groups["worker"].instance_types == tolist(["m7g.large", "m6g.large"]) &&
+      output.node_groups["worker"].labels == tomap({ "ode.dev/pool" = "worker", team = "documents" }) &&
+      output.node_groups["worker"].taints == tolist([{ key = "spot", value = "true", effect = "PREFER_NO_SCHEDULE" }])
+    )
+    error_message = "The worker group's settings should pass through, with its pool label added: ${jsonencode(output.node_groups["worker"])}."
+  }
+
+  assert {
+    condition     = length(output.node_groups["system"].taints) == 0 && output.node_groups["batch"].labels == tomap({ "ode.dev/pool" = "batch-jobs" })
+    error_message = "taints = [] should leave the system group untainted, and a group's own pool label should win: ${jsonencode(output.node_groups)}."
+  }
+}
+
+run "the_default_addons" {
+  command = plan
+
+  assert {
+    condition     = toset(keys(output.addons)) == toset(["vpc-cni", "kube-proxy", "coredns", "aws-ebs-csi-driver", "metrics-server"])
+    error_message = "The platform's add-ons should be vpc-cni, kube-proxy, coredns, aws-ebs-csi-driver and metrics-server: ${jsonencode(keys(output.addons))}."
+  }
+
+  assert {
+    condition     = contains(jsondecode(output.addons["coredns"].configuration_values).tolerations, { key = "CriticalAddonsOnly", operator = "Exists" })
+    error_message = "coredns should tolerate the system group's taint: ${output.addons["coredns"].configuration_values}."
+  }
+
+  assert {
+    condition     = output.addons["metrics-server"] == { version = null, configuration_values = null, service_account = null }
+    error_message = "metrics-server should take EKS's default version and configuration."
+  }
+}
+
+run "callers_addons_are_merged_attribute_by_attribute" {
+  command = plan
+
+  variables {
+    addons = {
+      coredns                  = { version = "v1.12.3-eksbuild.1" }
+      "metrics-server"         = null
+      "eks-pod-identity-agent" = {}
+    }
+  }
+
+  assert {
+    condition     = toset(keys(output.addons)) == toset(["vpc-cni", "kube-proxy", "coredns", "aws-ebs-csi-driver", "eks-pod-identity-agent"])
+    error_message = "A null add-on should be left out and a new one added: ${jsonencode(keys(output.addons))}."
+  }
+
+  assert {
+    condition     = output.addons["coredns"].version == "v1.12.3-eksbuild.1" && strcontains(output.addons["coredns"].configuration_values, "CriticalAddonsOnly")
+    error_message = "A version given for coredns should keep the platform's configuration values: ${jsonencode(output.addons["coredns"])}."
+  }
+}
+
+run "eks_settings_reach_the_cluster" {
+  command = plan
+
+  variables {
+    kubernetes_version  = "1.34"
+    public_access_cidrs = ["203.0.113.0/24"]
+    eks = {
+      enabled_log_types  = ["api", "audit"]
+      log_retention_days = 30
+    }
+  }
+
+  assert {
+    condition     = module.eks.kubernetes_version == "1.34"
+    error_message = "kubernetes_version should reach the cluster."
+  }
+}
+
+run "create_false_plans_nothing" {
+  command = plan
+
+  variables {
+    create = false
+  }
+
+  assert {
+    condition = (
+      output.vpc_id == null && output.cluster_name == null && output.rds_endpoint == null && length(output.repository_urls) == 0 &&
+      length(output.service_account_role_arns) == 0 && output.load_balancer_controller_role_arn == null &&
+      output.load_balancer_controller_helm_values == null && output.cluster_autoscaler_helm_values == null &&
+      output.kubernetes_secret_manifest == null && output.estimated_monthly_cost == null && length(output.cost_items) == 0
+    )
+    error_message = "With create = false every output should be null or empty."
   }
 }

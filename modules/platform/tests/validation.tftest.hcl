@@ -193,3 +193,95 @@ run "rejects_tag_with_aws_prefix" {
 
   expect_failures = [var.tags]
 }
+
+run "rejects_node_group_on_reserved_capacity" {
+  command = plan
+
+  variables {
+    node_groups = {
+      worker = { min_size = 1, max_size = 3, capacity_type = "RESERVED" }
+    }
+  }
+
+  expect_failures = [var.node_groups]
+}
+
+run "rejects_public_access_cidr_without_a_prefix" {
+  command = plan
+
+  variables {
+    public_access_cidrs = ["203.0.113.7"]
+  }
+
+  expect_failures = [var.public_access_cidrs]
+}
+
+run "rejects_service_account_without_permissions" {
+  command = plan
+
+  variables {
+    service_accounts = { "monitoring/prometheus" = {} }
+  }
+
+  expect_failures = [var.service_accounts]
+}
+
+run "rejects_service_account_key_without_a_namespace" {
+  command = plan
+
+  variables {
+    service_accounts = { "prometheus" = { policy_arns = ["arn:aws:iam::aws:policy/CloudWatchReadOnlyAccess"] } }
+  }
+
+  expect_failures = [var.service_accounts]
+}
+
+run "rejects_addon_name_with_capitals" {
+  command = plan
+
+  variables {
+    addons = { "Metrics-Server" = {} }
+  }
+
+  expect_failures = [var.addons]
+}
+
+run "rejects_addon_configuration_that_is_not_json" {
+  command = plan
+
+  variables {
+    addons = { coredns = { configuration_values = "replicaCount: 3" } }
+  }
+
+  expect_failures = [var.addons]
+}
+
+run "rejects_restore_from_a_snapshot_path" {
+  command = plan
+
+  variables {
+    restore_from_snapshot = "snapshots/ode-production"
+  }
+
+  expect_failures = [var.restore_from_snapshot]
+}
+
+run "rejects_redis_without_transit_encryption" {
+  command = plan
+
+  variables {
+    redis = { transit_encryption = false }
+  }
+
+  expect_failures = [var.redis]
+}
+
+run "rejects_service_account_identity_that_is_unknown" {
+  command = plan
+
+  variables {
+    service_accounts = { "monitoring/prometheus" = { policy_arns = ["arn:aws:iam::aws:policy/CloudWatchReadOnlyAccess"], identity = "kiam" } }
+  }
+
+  expect_failures = [var.service_accounts]
+}

@@ -32,46 +32,46 @@ run "defaults_are_the_platform_repositories" {
   }
 
   assert {
-    condition     = ode_registry.this.name == "ode"
-    error_message = "The registry should be named after the project (repositories ode-api, ...), got ${ode_registry.this.name}."
+    condition     = ode_registry.this[0].name == "ode"
+    error_message = "The registry should be named after the project (repositories ode-api, ...), got ${ode_registry.this[0].name}."
   }
 
   assert {
-    condition     = keys(ode_registry.this.repositories) == tolist(["api", "viewer", "worker"])
-    error_message = "The platform's repositories are api, worker and viewer, got ${jsonencode(keys(ode_registry.this.repositories))}."
+    condition     = keys(ode_registry.this[0].repositories) == tolist(["api", "viewer", "worker"])
+    error_message = "The platform's repositories are api, worker and viewer, got ${jsonencode(keys(ode_registry.this[0].repositories))}."
   }
 
   assert {
-    condition     = alltrue([for r in values(ode_registry.this.repositories) : r.keep_tagged_images == null && r.untagged_expiry_days == null])
+    condition     = alltrue([for r in values(ode_registry.this[0].repositories) : r.keep_tagged_images == null && r.untagged_expiry_days == null])
     error_message = "Repositories should follow the registry's lifecycle by default."
   }
 
   assert {
     condition = (
-      ode_registry.this.keep_tagged_images == 30 &&
-      ode_registry.this.untagged_expiry_days == 7 &&
-      ode_registry.this.immutable_tags == true
+      ode_registry.this[0].keep_tagged_images == 30 &&
+      ode_registry.this[0].untagged_expiry_days == 7 &&
+      ode_registry.this[0].immutable_tags == true
     )
     error_message = "Keep 30 tagged images, expire untagged ones after 7 days, immutable tags: the defaults."
   }
 
   assert {
     condition = (
-      ode_registry.this.kms_key_arn == null &&
-      ode_registry.this.pull_principal_arns == toset(["provider-default"]) &&
-      ode_registry.this.force_destroy == false &&
-      ode_registry.this.timeouts == null
+      ode_registry.this[0].kms_key_arn == null &&
+      ode_registry.this[0].pull_principal_arns == toset(["provider-default"]) &&
+      ode_registry.this[0].force_destroy == false &&
+      ode_registry.this[0].timeouts == null
     )
     error_message = "No key, no extra pull principals, no force_destroy and the provider's timeouts by default."
   }
 
   assert {
-    condition = ode_registry.this.tags == tomap({
+    condition = ode_registry.this[0].tags == tomap({
       Project     = "ode"
       Environment = "production"
       ManagedBy   = "Terraform"
     })
-    error_message = "Unexpected default tags: ${jsonencode(ode_registry.this.tags)}."
+    error_message = "Unexpected default tags: ${jsonencode(ode_registry.this[0].tags)}."
   }
 }
 
@@ -84,12 +84,12 @@ run "name_follows_the_project" {
   }
 
   assert {
-    condition     = ode_registry.this.name == "shop"
-    error_message = "Expected shop, got ${ode_registry.this.name}."
+    condition     = ode_registry.this[0].name == "shop"
+    error_message = "Expected shop, got ${ode_registry.this[0].name}."
   }
 
   assert {
-    condition     = ode_registry.this.tags["Environment"] == "staging"
+    condition     = ode_registry.this[0].tags["Environment"] == "staging"
     error_message = "environment should reach the tags."
   }
 }
@@ -102,8 +102,8 @@ run "explicit_name_wins" {
   }
 
   assert {
-    condition     = ode_registry.this.name == "platform/ode"
-    error_message = "An explicit name should be used as it is, got ${ode_registry.this.name}."
+    condition     = ode_registry.this[0].name == "platform/ode"
+    error_message = "An explicit name should be used as it is, got ${ode_registry.this[0].name}."
   }
 }
 
@@ -126,35 +126,35 @@ run "settings_pass_through" {
   }
 
   assert {
-    condition = ode_registry.this.repositories == tomap({
+    condition = ode_registry.this[0].repositories == tomap({
       api        = { keep_tagged_images = 100, untagged_expiry_days = null }
       "jobs.cli" = { keep_tagged_images = null, untagged_expiry_days = 1 }
     })
-    error_message = "repositories should replace the default set: ${jsonencode(ode_registry.this.repositories)}."
+    error_message = "repositories should replace the default set: ${jsonencode(ode_registry.this[0].repositories)}."
   }
 
   assert {
     condition = (
-      ode_registry.this.keep_tagged_images == 50 &&
-      ode_registry.this.untagged_expiry_days == 14 &&
-      ode_registry.this.immutable_tags == false &&
-      ode_registry.this.force_destroy == true
+      ode_registry.this[0].keep_tagged_images == 50 &&
+      ode_registry.this[0].untagged_expiry_days == 14 &&
+      ode_registry.this[0].immutable_tags == false &&
+      ode_registry.this[0].force_destroy == true
     )
     error_message = "Lifecycle, tag mutability and force_destroy should pass through."
   }
 
   assert {
-    condition     = ode_registry.this.kms_key_arn == "arn:aws:kms:us-east-1:123456789012:key/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
+    condition     = ode_registry.this[0].kms_key_arn == "arn:aws:kms:us-east-1:123456789012:key/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
     error_message = "kms_key_arn should pass through."
   }
 
   assert {
-    condition     = ode_registry.this.pull_principal_arns == toset(["arn:aws:iam::123456789012:role/ode/ode-production-cluster/node", "arn:aws:iam::210987654321:root"])
+    condition     = ode_registry.this[0].pull_principal_arns == toset(["arn:aws:iam::123456789012:role/ode/ode-production-cluster/node", "arn:aws:iam::210987654321:root"])
     error_message = "pull_principal_arns should pass through."
   }
 
   assert {
-    condition = ode_registry.this.tags == tomap({
+    condition = ode_registry.this[0].tags == tomap({
       Project     = "ode"
       Environment = "production"
       ManagedBy   = "OpenTofu"
@@ -164,7 +164,7 @@ run "settings_pass_through" {
   }
 
   assert {
-    condition     = ode_registry.this.timeouts.delete == "45m" && ode_registry.this.timeouts.create == null
+    condition     = ode_registry.this[0].timeouts.delete == "45m" && ode_registry.this[0].timeouts.create == null
     error_message = "timeouts should pass through, unset ones null."
   }
 }
@@ -193,12 +193,36 @@ run "outputs_come_from_the_resource" {
   }
 
   assert {
-    condition     = output.compliance == "verified" && output.pull_principal_arns == ode_registry.this.pull_principal_arns
+    condition     = output.compliance == "verified" && output.pull_principal_arns == ode_registry.this[0].pull_principal_arns
     error_message = "compliance and pull_principal_arns should be the resource's."
   }
 
   assert {
     condition     = output.estimated_monthly_cost == 10 && output.cost_items == tomap({ ECR = 10 })
     error_message = "The cost estimate should be the resource's."
+  }
+}
+
+run "create_false_plans_nothing" {
+  command = plan
+
+  variables {
+    create = false
+  }
+
+  assert {
+    condition     = length(ode_registry.this) == 0
+    error_message = "create = false should plan no registry."
+  }
+
+  assert {
+    condition     = alltrue([for v in [output.name, output.registry_id, output.compliance, output.estimated_monthly_cost] : v == null])
+    error_message = "Without a registry the single-value outputs should be null."
+  }
+
+  assert {
+    condition = alltrue([for v in [output.repository_names, output.repository_urls, output.repository_arns, output.pull_principal_arns,
+    output.cost_items] : length(v) == 0])
+    error_message = "Without a registry the map and list outputs should be empty."
   }
 }

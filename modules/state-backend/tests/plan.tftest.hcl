@@ -32,37 +32,37 @@ run "defaults_name_everything_after_the_project" {
   command = plan
 
   assert {
-    condition     = ode_state_backend.this.bucket == "ode-terraform-state"
-    error_message = "The default bucket should be <project>-terraform-state, got ${ode_state_backend.this.bucket}."
+    condition     = ode_state_backend.this[0].bucket == "ode-terraform-state"
+    error_message = "The default bucket should be <project>-terraform-state, got ${ode_state_backend.this[0].bucket}."
   }
 
   assert {
-    condition     = ode_state_backend.this.lock_table == "ode-terraform-locks"
-    error_message = "The default lock table should be <project>-terraform-locks, got ${ode_state_backend.this.lock_table}."
+    condition     = ode_state_backend.this[0].lock_table == "ode-terraform-locks"
+    error_message = "The default lock table should be <project>-terraform-locks, got ${ode_state_backend.this[0].lock_table}."
   }
 
   assert {
-    condition     = ode_state_backend.this.state_key == "ode/production/terraform.tfstate"
-    error_message = "The default state key should be <project>/<environment>/terraform.tfstate, got ${ode_state_backend.this.state_key}."
+    condition     = ode_state_backend.this[0].state_key == "ode/production/terraform.tfstate"
+    error_message = "The default state key should be <project>/<environment>/terraform.tfstate, got ${ode_state_backend.this[0].state_key}."
   }
 
   assert {
-    condition     = ode_state_backend.this.kms_key_arn == null
+    condition     = ode_state_backend.this[0].kms_key_arn == null
     error_message = "Without kms_key_arn the bucket should use SSE-S3 (null argument)."
   }
 
   assert {
-    condition     = ode_state_backend.this.force_destroy == false
+    condition     = ode_state_backend.this[0].force_destroy == false
     error_message = "force_destroy should be off by default."
   }
 
   assert {
-    condition = ode_state_backend.this.tags == tomap({
+    condition = ode_state_backend.this[0].tags == tomap({
       Project     = "ode"
       Environment = "production"
       ManagedBy   = "Terraform"
     })
-    error_message = "Unexpected default tags: ${jsonencode(ode_state_backend.this.tags)}."
+    error_message = "Unexpected default tags: ${jsonencode(ode_state_backend.this[0].tags)}."
   }
 }
 
@@ -75,22 +75,22 @@ run "names_follow_project_and_environment" {
   }
 
   assert {
-    condition     = ode_state_backend.this.bucket == "acme-terraform-state"
-    error_message = "Expected bucket acme-terraform-state, got ${ode_state_backend.this.bucket}."
+    condition     = ode_state_backend.this[0].bucket == "acme-terraform-state"
+    error_message = "Expected bucket acme-terraform-state, got ${ode_state_backend.this[0].bucket}."
   }
 
   assert {
-    condition     = ode_state_backend.this.lock_table == "acme-terraform-locks"
-    error_message = "Expected lock table acme-terraform-locks, got ${ode_state_backend.this.lock_table}."
+    condition     = ode_state_backend.this[0].lock_table == "acme-terraform-locks"
+    error_message = "Expected lock table acme-terraform-locks, got ${ode_state_backend.this[0].lock_table}."
   }
 
   assert {
-    condition     = ode_state_backend.this.state_key == "acme/staging/terraform.tfstate"
-    error_message = "Expected state key acme/staging/terraform.tfstate, got ${ode_state_backend.this.state_key}."
+    condition     = ode_state_backend.this[0].state_key == "acme/staging/terraform.tfstate"
+    error_message = "Expected state key acme/staging/terraform.tfstate, got ${ode_state_backend.this[0].state_key}."
   }
 
   assert {
-    condition     = ode_state_backend.this.tags["Project"] == "acme" && ode_state_backend.this.tags["Environment"] == "staging"
+    condition     = ode_state_backend.this[0].tags["Project"] == "acme" && ode_state_backend.this[0].tags["Environment"] == "staging"
     error_message = "Project and Environment tags should follow the variables."
   }
 }
@@ -106,17 +106,17 @@ run "explicit_names_win" {
   }
 
   assert {
-    condition     = ode_state_backend.this.bucket == "acme.platform-state"
+    condition     = ode_state_backend.this[0].bucket == "acme.platform-state"
     error_message = "bucket_name should be used as it is."
   }
 
   assert {
-    condition     = ode_state_backend.this.lock_table == "Acme_Platform.Locks"
+    condition     = ode_state_backend.this[0].lock_table == "Acme_Platform.Locks"
     error_message = "lock_table_name should be used as it is."
   }
 
   assert {
-    condition     = ode_state_backend.this.state_key == "platform/network.tfstate"
+    condition     = ode_state_backend.this[0].state_key == "platform/network.tfstate"
     error_message = "state_key should be used as it is."
   }
 }
@@ -134,23 +134,23 @@ run "kms_force_destroy_and_tags_pass_through" {
   }
 
   assert {
-    condition     = ode_state_backend.this.kms_key_arn == "arn:aws:kms:us-east-1:123456789012:key/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
+    condition     = ode_state_backend.this[0].kms_key_arn == "arn:aws:kms:us-east-1:123456789012:key/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
     error_message = "kms_key_arn should pass through."
   }
 
   assert {
-    condition     = ode_state_backend.this.force_destroy == true
+    condition     = ode_state_backend.this[0].force_destroy == true
     error_message = "force_destroy should pass through."
   }
 
   assert {
-    condition = ode_state_backend.this.tags == tomap({
+    condition = ode_state_backend.this[0].tags == tomap({
       Project     = "ode"
       Environment = "production"
       ManagedBy   = "OpenTofu"
       Team        = "platform"
     })
-    error_message = "The tags variable should be merged over (and win against) the module's tags: ${jsonencode(ode_state_backend.this.tags)}."
+    error_message = "The tags variable should be merged over (and win against) the module's tags: ${jsonencode(ode_state_backend.this[0].tags)}."
   }
 }
 
@@ -212,5 +212,24 @@ run "backend_config_follows_the_resource" {
   assert {
     condition     = strcontains(output.backend_config, "key    = \"acme/staging/terraform.tfstate\"")
     error_message = "backend_config should be the resource's snippet: ${output.backend_config}"
+  }
+}
+
+run "create_false_plans_nothing" {
+  command = plan
+
+  variables {
+    create = false
+  }
+
+  assert {
+    condition     = length(ode_state_backend.this) == 0
+    error_message = "create = false should plan no state backend."
+  }
+
+  assert {
+    condition = alltrue([for v in [output.bucket, output.bucket_arn, output.lock_table, output.lock_table_arn, output.state_key,
+    output.region, output.backend_config] : v == null])
+    error_message = "Without a backend every output should be null."
   }
 }

@@ -80,17 +80,41 @@ pub const DEFAULT_CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_
 
 /// Builds one service client from the shared SDK config, at the service's
 /// overridden endpoint when one is set: one line per service in [`Aws::connect`].
+///
+/// Each service retries in a partition of its own, shared by every resource of this
+/// provider process, with no retry quota: a busy apply waits throttling out instead of
+/// giving up once a quota is spent.
 macro_rules! client {
     ($sdk:ident, $base:expr, $endpoint:expr) => {
         client!($sdk, $base, $endpoint, |b| b)
     };
     ($sdk:ident, $base:expr, $endpoint:expr, $extra:expr) => {{
-        let mut b = $sdk::config::Builder::from($base);
+        use $sdk::config::retry::{RetryPartition, TokenBucket};
+        let partition = RetryPartition::custom(concat!("ode-", stringify!($sdk)))
+            .token_bucket(TokenBucket::unlimited())
+            .build();
+        let mut b = $sdk::config::Builder::from($base).retry_partition(partition);
         if let Some(url) = $endpoint {
             b = b.endpoint_url(url);
         }
         $sdk::Client::from_conf(($extra)(b).build())
     }};
+}
+
+/// Attempts per AWS call when `max_retries` is not set: enough to wait out AWS's
+/// throttling on a large apply (each call is still bounded by `call_timeout`).
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 25;
+
+/// The retry policy: standard retries (throttling, 5xx, transient network errors) with
+/// exponential backoff and jitter from 500 ms, capped at 20 s, and no retry quota (see
+/// [`client!`]); `max_retries` retries after the first attempt when set. The SDK's
+/// adaptive mode is not used: its client-side limiter holds every later retry of the
+/// service for 8 to 20 s once AWS has throttled one call.
+pub fn retry_config(max_retries: Option<u32>) -> RetryConfig {
+    RetryConfig::standard()
+        .with_max_attempts(max_retries.map_or(DEFAULT_MAX_ATTEMPTS, |n| n.saturating_add(1)))
+        .with_initial_backoff(std::time::Duration::from_millis(500))
+        .with_max_backoff(std::time::Duration::from_secs(20))
 }
 
 /// Configured clients, built once per provider process and shared by all resources.
@@ -125,10 +149,7 @@ impl Aws {
         if let Some(p) = &s.profile {
             loader = loader.profile_name(p);
         }
-        if let Some(n) = s.max_retries {
-            loader =
-                loader.retry_config(RetryConfig::standard().with_max_attempts(n.saturating_add(1)));
-        }
+        loader = loader.retry_config(retry_config(s.max_retries));
         // A call that goes unanswered (a stalled connection) ends with a timeout error
         // naming its operation, so that neither a deadline nor Ctrl-C waits on it for
         // ever. Only the whole operation is bounded: an attempt timeout would retry a
@@ -290,4 +311,20 @@ pub async fn subnet_zones(
         .iter()
         .filter_map(|s| s.availability_zone().map(str::to_string))
         .collect())
+}
+
+#[cfg(test)]
+mod retry_tests {
+    use super::*;
+    use aws_config::retry::RetryMode;
+
+    #[test]
+    fn throttling_is_waited_out_unless_max_retries_says_otherwise() {
+        let default = retry_config(None);
+        assert_eq!(default.mode(), RetryMode::Standard);
+        assert_eq!(default.max_attempts(), DEFAULT_MAX_ATTEMPTS);
+        assert_eq!(default.max_backoff(), std::time::Duration::from_secs(20));
+        assert_eq!(retry_config(Some(0)).max_attempts(), 1);
+        assert_eq!(retry_config(Some(100)).max_attempts(), 101);
+    }
 }

@@ -109,10 +109,45 @@ pub fn bucket_name(s: &str) -> Result<(), String> {
             "{s:?}: bucket names may not look like an IP address."
         ));
     }
-    if s.starts_with("xn--") || s.ends_with("-s3alias") {
+    let reserved_prefix = ["xn--", "sthree-", "amzn-s3-demo-"];
+    let reserved_suffix = ["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"];
+    if reserved_prefix.iter().any(|p| s.starts_with(p))
+        || reserved_suffix.iter().any(|x| s.ends_with(x))
+    {
         return Err(format!("{s:?} uses a prefix or suffix S3 reserves."));
     }
     Ok(())
+}
+
+/// An IAM role ARN (`arn:aws:iam::123456789012:role/name`): what EKS and the other
+/// services assume; a user or policy ARN is refused.
+pub fn role_arn(s: &str) -> Result<(), String> {
+    arn("iam")(s)?;
+    let resource = s.splitn(6, ':').nth(5).unwrap_or_default();
+    if resource.starts_with("role/") && resource.len() > "role/".len() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{s:?} is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)."
+        ))
+    }
+}
+
+/// An IAM principal ARN: a role, a user or an account root.
+pub fn principal_arn(s: &str) -> Result<(), String> {
+    arn("iam")(s)?;
+    let resource = s.splitn(6, ':').nth(5).unwrap_or_default();
+    let ok = resource == "root"
+        || ["role/", "user/"]
+            .iter()
+            .any(|p| resource.starts_with(p) && resource.len() > p.len());
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{s:?} is not an IAM principal ARN (a role, a user or an account's root)."
+        ))
+    }
 }
 
 /// DynamoDB table naming rules.
@@ -154,6 +189,26 @@ mod tests {
     }
 
     #[test]
+    fn role_and_principal_arns() {
+        assert!(role_arn("arn:aws:iam::123456789012:role/ode").is_ok());
+        for bad in [
+            "arn:aws:iam::123456789012:user/bob",
+            "arn:aws:iam::aws:policy/ReadOnlyAccess",
+            "arn:aws:iam::123456789012:role/",
+        ] {
+            assert!(role_arn(bad).is_err(), "{bad}");
+        }
+        for ok in [
+            "arn:aws:iam::123456789012:role/ode",
+            "arn:aws:iam::123456789012:user/bob",
+            "arn:aws:iam::123456789012:root",
+        ] {
+            assert!(principal_arn(ok).is_ok(), "{ok}");
+        }
+        assert!(principal_arn("arn:aws:iam::aws:policy/ReadOnlyAccess").is_err());
+    }
+
+    #[test]
     fn bucket_names() {
         for ok in ["ode-terraform-state", "a.b.c", "abc"] {
             assert!(bucket_name(ok).is_ok(), "{ok}");
@@ -162,6 +217,8 @@ mod tests {
             "ab",
             "Upper",
             "-lead",
+            "sthree-state",
+            "state--ol-s3",
             "trail-",
             "a..b",
             "192.168.1.1",

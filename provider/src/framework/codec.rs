@@ -6,13 +6,33 @@
 //! (any extension code is read as unknown; unknowns are written as code 0),
 //! and `dynamic` values are written as a two-element array of the type's JSON
 //! and the value.
+//!
+//! Decoding is bounded: values nest at most [`MAX_NESTING`] levels, numbers are
+//! never NaN (infinities travel in msgpack only, as Terraform's own codec writes
+//! them), and an error names the attribute path where the input went wrong. The
+//! fuzzing properties these guarantees are checked with live in
+//! `benches/codec_fuzz/cases.rs` (short budget in the tests below, long budget in
+//! `make fuzz`).
 
 use std::collections::BTreeMap;
 
 use rmp::decode::{RmpRead, ValueReadError};
 
+use super::diag::{AttrPath, Step};
 use super::types::Type;
 use super::value::{Number, Value};
+
+/// How deep values may nest (collections inside collections), decoded or encoded.
+///
+/// Far beyond any schema, and low enough that the type JSON of a `dynamic` value
+/// (two JSON levels per level of the value, plus the wrapper) stays within
+/// serde_json's limit of 128 levels: whatever decodes also encodes again, and the
+/// encoding decodes.
+pub const MAX_NESTING: usize = 60;
+
+/// The msgpack reader's own bound, before the type gives the items a meaning: a
+/// `dynamic` value's `[type, value]` arrays add a level each.
+const MAX_RAW_DEPTH: usize = 2 * MAX_NESTING + 8;
 
 /// A value did not match its type, or the bytes were not valid msgpack / JSON.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,20 +50,89 @@ fn err<T>(msg: impl Into<String>) -> Result<T, CodecError> {
     Err(CodecError(msg.into()))
 }
 
+/// An error inside a value, with the steps from where it happened up to the root
+/// (innermost first, as they are collected while the recursion unwinds).
+struct Fault {
+    msg: String,
+    steps: Vec<Step>,
+}
+
+impl Fault {
+    fn new(msg: impl Into<String>) -> Self {
+        Fault {
+            msg: msg.into(),
+            steps: Vec::new(),
+        }
+    }
+
+    /// The same fault, seen from one level up.
+    fn under(mut self, step: Step) -> Self {
+        self.steps.push(step);
+        self
+    }
+}
+
+impl From<CodecError> for Fault {
+    fn from(e: CodecError) -> Self {
+        Fault::new(e.0)
+    }
+}
+
+impl From<Fault> for CodecError {
+    fn from(f: Fault) -> Self {
+        if f.steps.is_empty() {
+            return CodecError(f.msg);
+        }
+        let path = AttrPath(f.steps.into_iter().rev().collect());
+        CodecError(format!("{path}: {}", f.msg))
+    }
+}
+
+fn fault<T>(msg: impl Into<String>) -> Result<T, Fault> {
+    Err(Fault::new(msg))
+}
+
+fn index(i: usize) -> Step {
+    Step::Index(i64::try_from(i).unwrap_or(i64::MAX))
+}
+
+/// The depth of a collection's items, or an error when the collection is already at
+/// [`MAX_NESTING`].
+fn deeper(depth: usize) -> Result<usize, Fault> {
+    if depth >= MAX_NESTING {
+        return fault(format!("values nest deeper than {MAX_NESTING} levels"));
+    }
+    Ok(depth + 1)
+}
+
+/// `s`, cut to a length fit for an error message.
+fn clip(s: &str) -> String {
+    const MAX: usize = 60;
+    match s.char_indices().nth(MAX) {
+        Some((cut, _)) => format!("{}...", &s[..cut]),
+        None => s.to_string(),
+    }
+}
+
+/// A type for an error message (a schema's whole object type can be long).
+fn type_text(ty: &Type) -> String {
+    clip(&ty.to_json().to_string())
+}
+
 // ---------------------------------------------------------------- msgpack out
 
 /// Encodes `v` as msgpack according to `ty`.
 pub fn to_msgpack(v: &Value, ty: &Type) -> Result<Vec<u8>, CodecError> {
     let mut out = Vec::with_capacity(256);
-    write_value(&mut out, v, ty)?;
+    write_value(&mut out, v, ty, 0)?;
     Ok(out)
 }
 
-fn io<T>(r: Result<T, impl std::fmt::Debug>) -> Result<T, CodecError> {
-    r.map_err(|e| CodecError(format!("msgpack write: {e:?}")))
+fn io<T>(r: Result<T, impl std::fmt::Debug>) -> Result<T, Fault> {
+    r.map_err(|e| Fault::new(format!("msgpack write: {e:?}")))
 }
 
-fn write_value(out: &mut Vec<u8>, v: &Value, ty: &Type) -> Result<(), CodecError> {
+fn write_value(out: &mut Vec<u8>, v: &Value, ty: &Type, depth: usize) -> Result<(), Fault> {
     use rmp::encode as w;
     match v {
         Value::Null => return io(w::write_nil(out)),
@@ -56,64 +145,75 @@ fn write_value(out: &mut Vec<u8>, v: &Value, ty: &Type) -> Result<(), CodecError
     }
     match (ty, v) {
         (Type::Dynamic, v) => {
-            let actual = infer_type(v);
+            let actual = infer_type(v, depth)?;
             io(w::write_array_len(out, 2))?;
             let tj = actual.to_json().to_string();
             io(w::write_bin(out, tj.as_bytes()))?;
-            write_value(out, v, &actual)
+            write_value(out, v, &actual, depth)
         }
         (Type::Bool, Value::Bool(b)) => io(w::write_bool(out, *b)),
         (Type::Number, Value::Number(n)) => match n.as_i64() {
             Some(i) => io(w::write_sint(out, i)).map(|_| ()),
+            None if n.as_f64().is_nan() => fault("NaN is not a number Terraform can hold"),
             None => io(w::write_f64(out, n.as_f64())),
         },
         (Type::String, Value::String(s)) => io(w::write_str(out, s)),
         (Type::List(e) | Type::Set(e), Value::List(items)) => {
-            io(w::write_array_len(out, items.len() as u32))?;
-            for item in items {
-                write_value(out, item, e)?;
+            let inner = deeper(depth)?;
+            io(w::write_array_len(out, len32(items.len())?))?;
+            for (i, item) in items.iter().enumerate() {
+                write_value(out, item, e, inner).map_err(|f| f.under(index(i)))?;
             }
             Ok(())
         }
         (Type::Tuple(elems), Value::List(items)) => {
             if elems.len() != items.len() {
-                return err(format!(
+                return fault(format!(
                     "tuple needs {} elements, got {}",
                     elems.len(),
                     items.len()
                 ));
             }
-            io(w::write_array_len(out, items.len() as u32))?;
-            for (item, t) in items.iter().zip(elems) {
-                write_value(out, item, t)?;
+            let inner = deeper(depth)?;
+            io(w::write_array_len(out, len32(items.len())?))?;
+            for (i, (item, t)) in items.iter().zip(elems).enumerate() {
+                write_value(out, item, t, inner).map_err(|f| f.under(index(i)))?;
             }
             Ok(())
         }
         (Type::Map(e), Value::Map(m)) => {
-            io(w::write_map_len(out, m.len() as u32))?;
+            let inner = deeper(depth)?;
+            io(w::write_map_len(out, len32(m.len())?))?;
             for (k, item) in m {
                 io(w::write_str(out, k))?;
-                write_value(out, item, e)?;
+                write_value(out, item, e, inner).map_err(|f| f.under(Step::Key(k.clone())))?;
             }
             Ok(())
         }
         (Type::Object(attrs), Value::Map(m)) => {
             if let Some(extra) = m.keys().find(|k| !attrs.contains_key(*k)) {
-                return err(format!("unsupported attribute {extra:?}"));
+                return fault(format!("unsupported attribute {extra:?}"));
             }
-            io(w::write_map_len(out, attrs.len() as u32))?;
+            let inner = deeper(depth)?;
+            io(w::write_map_len(out, len32(attrs.len())?))?;
             for (k, t) in attrs {
                 io(w::write_str(out, k))?;
-                write_value(out, m.get(k).unwrap_or(&Value::Null), t)?;
+                write_value(out, m.get(k).unwrap_or(&Value::Null), t, inner)
+                    .map_err(|f| f.under(Step::Attr(k.clone())))?;
             }
             Ok(())
         }
-        (ty, v) => err(format!(
+        (ty, v) => fault(format!(
             "value {} does not fit type {}",
             kind(v),
-            ty.to_json()
+            type_text(ty)
         )),
     }
+}
+
+/// A collection's length as msgpack writes it.
+fn len32(n: usize) -> Result<u32, Fault> {
+    u32::try_from(n).or_else(|_| fault(format!("{n} items are more than msgpack can hold")))
 }
 
 fn kind(v: &Value) -> &'static str {
@@ -128,16 +228,36 @@ fn kind(v: &Value) -> &'static str {
     }
 }
 
-/// The narrowest type describing a value held by a `dynamic` attribute.
-fn infer_type(v: &Value) -> Type {
-    match v {
+/// The narrowest type describing a value held by a `dynamic` attribute (at
+/// `depth`, so that a value too deep is refused before its type is built).
+fn infer_type(v: &Value, depth: usize) -> Result<Type, Fault> {
+    Ok(match v {
         Value::Bool(_) => Type::Bool,
         Value::Number(_) => Type::Number,
         Value::String(_) => Type::String,
-        Value::List(items) => Type::Tuple(items.iter().map(infer_type).collect()),
-        Value::Map(m) => Type::Object(m.iter().map(|(k, v)| (k.clone(), infer_type(v))).collect()),
+        Value::List(items) => {
+            let inner = deeper(depth)?;
+            Type::Tuple(
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| infer_type(v, inner).map_err(|f| f.under(index(i))))
+                    .collect::<Result<_, _>>()?,
+            )
+        }
+        Value::Map(m) => {
+            let inner = deeper(depth)?;
+            Type::Object(
+                m.iter()
+                    .map(|(k, v)| {
+                        let t = infer_type(v, inner).map_err(|f| f.under(Step::Attr(k.clone())))?;
+                        Ok((k.clone(), t))
+                    })
+                    .collect::<Result<_, Fault>>()?,
+            )
+        }
         Value::Null | Value::Unknown => Type::Dynamic,
-    }
+    })
 }
 
 // ---------------------------------------------------------------- msgpack in
@@ -154,6 +274,23 @@ enum Raw {
     Array(Vec<Raw>),
     Map(Vec<(Raw, Raw)>),
     Ext,
+}
+
+impl Raw {
+    /// What the item is, for an error message (never the whole item).
+    fn describe(&self) -> String {
+        match self {
+            Raw::Nil => "null".into(),
+            Raw::Bool(b) => format!("bool {b}"),
+            Raw::Int(i) => format!("number {i}"),
+            Raw::Float(f) => format!("number {f}"),
+            Raw::Str(s) => format!("string {:?}", clip(s)),
+            Raw::Bin(b) => format!("{} bytes of binary", b.len()),
+            Raw::Array(items) => format!("array of {} items", items.len()),
+            Raw::Map(items) => format!("map of {} entries", items.len()),
+            Raw::Ext => "unknown".into(),
+        }
+    }
 }
 
 /// Reads msgpack items with `rmp`'s markers and number decoding.
@@ -194,14 +331,23 @@ impl<'a> Reader<'a> {
             .map(Raw::Str)
             .map_err(|_| CodecError("msgpack: string is not UTF-8".into()))
     }
-    fn array(&mut self, n: usize, depth: u32) -> Result<Raw, CodecError> {
+    /// A float, which Terraform's numbers can hold unless it is NaN.
+    fn float(f: f64) -> Result<Raw, CodecError> {
+        if f.is_nan() {
+            return err("msgpack: NaN is not a number");
+        }
+        Ok(Raw::Float(f))
+    }
+    // Every item takes at least one byte, so a count larger than what is left fails
+    // at the end of the input; capacity is reserved for at most 1024 items up front.
+    fn array(&mut self, n: usize, depth: usize) -> Result<Raw, CodecError> {
         let mut items = Vec::with_capacity(n.min(1024));
         for _ in 0..n {
             items.push(self.item(depth + 1)?);
         }
         Ok(Raw::Array(items))
     }
-    fn map(&mut self, n: usize, depth: u32) -> Result<Raw, CodecError> {
+    fn map(&mut self, n: usize, depth: usize) -> Result<Raw, CodecError> {
         let mut items = Vec::with_capacity(n.min(1024));
         for _ in 0..n {
             let k = self.item(depth + 1)?;
@@ -215,12 +361,33 @@ impl<'a> Reader<'a> {
         Ok(Raw::Ext)
     }
 
-    fn item(&mut self, depth: u32) -> Result<Raw, CodecError> {
+    /// The next item. Only arrays and maps recurse; everything else is read by
+    /// [`Reader::scalar`], so that the frames of deep nesting stay small.
+    fn item(&mut self, depth: usize) -> Result<Raw, CodecError> {
         use rmp::Marker as M;
-        if depth > 128 {
-            return err("msgpack: nesting too deep");
+        if depth > MAX_RAW_DEPTH {
+            return err(format!(
+                "msgpack: items nest deeper than {MAX_RAW_DEPTH} levels"
+            ));
         }
         let marker = rmp::decode::read_marker(&mut self.buf).map_err(truncated)?;
+        match marker {
+            M::FixArray(n) => self.array(usize::from(n), depth),
+            M::Array16 | M::Array32 => {
+                let n = self.len(width(marker, M::Array16) * 2)?;
+                self.array(n, depth)
+            }
+            M::FixMap(n) => self.map(usize::from(n), depth),
+            M::Map16 | M::Map32 => {
+                let n = self.len(width(marker, M::Map16) * 2)?;
+                self.map(n, depth)
+            }
+            _ => self.scalar(marker),
+        }
+    }
+
+    fn scalar(&mut self, marker: rmp::Marker) -> Result<Raw, CodecError> {
+        use rmp::Marker as M;
         Ok(match marker {
             M::FixPos(n) => Raw::Int(i64::from(n)),
             M::FixNeg(n) => Raw::Int(i64::from(n)),
@@ -238,8 +405,8 @@ impl<'a> Reader<'a> {
             M::I16 => Raw::Int(i64::from(self.num(|b| b.read_data_i16())?)),
             M::I32 => Raw::Int(i64::from(self.num(|b| b.read_data_i32())?)),
             M::I64 => Raw::Int(self.num(|b| b.read_data_i64())?),
-            M::F32 => Raw::Float(f64::from(self.num(|b| b.read_data_f32())?)),
-            M::F64 => Raw::Float(self.num(|b| b.read_data_f64())?),
+            M::F32 => Self::float(f64::from(self.num(|b| b.read_data_f32())?))?,
+            M::F64 => Self::float(self.num(|b| b.read_data_f64())?)?,
             M::FixStr(n) => self.text(usize::from(n))?,
             M::Str8 | M::Str16 | M::Str32 => {
                 let n = self.len(width(marker, M::Str8))?;
@@ -249,15 +416,8 @@ impl<'a> Reader<'a> {
                 let n = self.len(width(marker, M::Bin8))?;
                 Raw::Bin(self.take(n)?.to_vec())
             }
-            M::FixArray(n) => self.array(usize::from(n), depth)?,
-            M::Array16 | M::Array32 => {
-                let n = self.len(width(marker, M::Array16) * 2)?;
-                self.array(n, depth)?
-            }
-            M::FixMap(n) => self.map(usize::from(n), depth)?,
-            M::Map16 | M::Map32 => {
-                let n = self.len(width(marker, M::Map16) * 2)?;
-                self.map(n, depth)?
+            M::FixArray(_) | M::Array16 | M::Array32 | M::FixMap(_) | M::Map16 | M::Map32 => {
+                return err("msgpack: a collection read as a scalar");
             }
             M::FixExt1 | M::FixExt2 | M::FixExt4 | M::FixExt8 | M::FixExt16 => {
                 self.ext(1 << (marker.to_u8() - M::FixExt1.to_u8()))?
@@ -285,85 +445,133 @@ pub fn from_msgpack(bytes: &[u8], ty: &Type) -> Result<Value, CodecError> {
     if !rd.buf.is_empty() {
         return err("msgpack: trailing bytes after value");
     }
-    typed(raw, ty)
+    Ok(typed(raw, ty, 0)?)
 }
 
+/// A number written as text, which is how Terraform sends numbers that do not fit
+/// 64 bits: decimal notation only (not `inf` or `NaN`), within f64's range.
 fn parse_number(s: &str) -> Result<Number, CodecError> {
     if let Ok(i) = s.parse::<i64>() {
         return Ok(Number::Int(i));
     }
-    s.parse::<f64>()
-        .map(Number::Float)
-        .map_err(|_| CodecError(format!("{s:?} is not a number")))
+    let decimal = s
+        .bytes()
+        .all(|b| b.is_ascii_digit() || matches!(b, b'+' | b'-' | b'.' | b'e' | b'E'));
+    match s.parse::<f64>() {
+        Ok(f) if decimal && f.is_finite() => Ok(Number::Float(f)),
+        Ok(_) if decimal => err(format!(
+            "{:?} is beyond the range of a 64-bit float",
+            clip(s)
+        )),
+        _ => err(format!("{:?} is not a number", clip(s))),
+    }
 }
 
-fn typed(raw: Raw, ty: &Type) -> Result<Value, CodecError> {
-    match raw {
-        Raw::Nil => return Ok(Value::Null),
-        Raw::Ext => return Ok(Value::Unknown),
-        _ => {}
-    }
+/// `raw` as a value of type `ty`, `depth` collections down from the root.
+///
+/// Each kind of collection has a function of its own, and scalars another, so that
+/// the frames of deep nesting stay small.
+fn typed(raw: Raw, ty: &Type, depth: usize) -> Result<Value, Fault> {
     match (ty, raw) {
-        (Type::Dynamic, Raw::Array(parts)) if parts.len() == 2 => {
-            let mut parts = parts.into_iter();
-            let (Some(type_part), Some(v)) = (parts.next(), parts.next()) else {
-                return err("dynamic value: expected [type, value]");
-            };
-            let tj = match type_part {
-                Raw::Bin(b) => b,
-                Raw::Str(s) => s.into_bytes(),
-                _ => return err("dynamic value: type must be JSON bytes"),
-            };
-            let j: serde_json::Value = serde_json::from_slice(&tj)
-                .map_err(|e| CodecError(format!("dynamic value type: {e}")))?;
-            let actual = Type::from_json(&j).map_err(CodecError)?;
-            typed(v, &actual)
-        }
+        (_, Raw::Nil) => Ok(Value::Null),
+        (_, Raw::Ext) => Ok(Value::Unknown),
+        (Type::Dynamic, Raw::Array(parts)) if parts.len() == 2 => typed_dynamic(parts, depth),
+        (Type::List(e) | Type::Set(e), Raw::Array(items)) => typed_list(items, e, depth),
+        (Type::Tuple(elems), Raw::Array(items)) => typed_tuple(items, elems, depth),
+        (Type::Map(e), Raw::Map(items)) => typed_map(items, e, depth),
+        (Type::Object(attrs), Raw::Map(items)) => typed_object(items, attrs, depth),
+        (ty, raw) => typed_scalar(raw, ty),
+    }
+}
+
+fn typed_dynamic(parts: Vec<Raw>, depth: usize) -> Result<Value, Fault> {
+    let mut parts = parts.into_iter();
+    let (Some(type_part), Some(v)) = (parts.next(), parts.next()) else {
+        return fault("dynamic value: expected [type, value]");
+    };
+    let tj = match type_part {
+        Raw::Bin(b) => b,
+        Raw::Str(s) => s.into_bytes(),
+        _ => return fault("dynamic value: type must be JSON bytes"),
+    };
+    let j: serde_json::Value =
+        serde_json::from_slice(&tj).map_err(|e| Fault::new(format!("dynamic value type: {e}")))?;
+    let actual = Type::from_json(&j).map_err(Fault::new)?;
+    typed(v, &actual, depth)
+}
+
+fn typed_list(items: Vec<Raw>, e: &Type, depth: usize) -> Result<Value, Fault> {
+    let inner = deeper(depth)?;
+    let mut out = Vec::with_capacity(items.len());
+    for (i, r) in items.into_iter().enumerate() {
+        out.push(typed(r, e, inner).map_err(|f| f.under(index(i)))?);
+    }
+    Ok(Value::List(out))
+}
+
+fn typed_tuple(items: Vec<Raw>, elems: &[Type], depth: usize) -> Result<Value, Fault> {
+    if elems.len() != items.len() {
+        return fault(format!(
+            "tuple needs {} elements, got {}",
+            elems.len(),
+            items.len()
+        ));
+    }
+    let inner = deeper(depth)?;
+    let mut out = Vec::with_capacity(items.len());
+    for (i, (r, t)) in items.into_iter().zip(elems).enumerate() {
+        out.push(typed(r, t, inner).map_err(|f| f.under(index(i)))?);
+    }
+    Ok(Value::List(out))
+}
+
+fn typed_map(items: Vec<(Raw, Raw)>, e: &Type, depth: usize) -> Result<Value, Fault> {
+    let inner = deeper(depth)?;
+    let mut m = BTreeMap::new();
+    for (k, v) in items {
+        let Raw::Str(k) = k else {
+            return fault(format!("map key must be a string, not {}", k.describe()));
+        };
+        let v = typed(v, e, inner).map_err(|f| f.under(Step::Key(k.clone())))?;
+        m.insert(k, v);
+    }
+    Ok(Value::Map(m))
+}
+
+fn typed_object(
+    items: Vec<(Raw, Raw)>,
+    attrs: &BTreeMap<String, Type>,
+    depth: usize,
+) -> Result<Value, Fault> {
+    let inner = deeper(depth)?;
+    let mut m = BTreeMap::new();
+    for (k, v) in items {
+        let Raw::Str(k) = k else {
+            return fault(format!("object key must be a string, not {}", k.describe()));
+        };
+        let Some(t) = attrs.get(&k) else {
+            return fault(format!("unsupported attribute {:?}", clip(&k)));
+        };
+        let v = typed(v, t, inner).map_err(|f| f.under(Step::Attr(k.clone())))?;
+        m.insert(k, v);
+    }
+    for k in attrs.keys() {
+        m.entry(k.clone()).or_insert(Value::Null);
+    }
+    Ok(Value::Map(m))
+}
+
+fn typed_scalar(raw: Raw, ty: &Type) -> Result<Value, Fault> {
+    match (ty, raw) {
         (Type::Bool, Raw::Bool(b)) => Ok(Value::Bool(b)),
         (Type::Number, Raw::Int(i)) => Ok(Value::Number(Number::Int(i))),
         (Type::Number, Raw::Float(f)) => Ok(Value::Number(Number::Float(f))),
-        (Type::Number, Raw::Str(s)) => parse_number(&s).map(Value::Number),
+        (Type::Number, Raw::Str(s)) => Ok(Value::Number(parse_number(&s)?)),
         (Type::String, Raw::Str(s)) => Ok(Value::String(s)),
-        (Type::List(e) | Type::Set(e), Raw::Array(items)) => items
-            .into_iter()
-            .map(|r| typed(r, e))
-            .collect::<Result<_, _>>()
-            .map(Value::List),
-        (Type::Tuple(elems), Raw::Array(items)) if elems.len() == items.len() => items
-            .into_iter()
-            .zip(elems)
-            .map(|(r, t)| typed(r, t))
-            .collect::<Result<_, _>>()
-            .map(Value::List),
-        (Type::Map(e), Raw::Map(items)) => {
-            let mut m = BTreeMap::new();
-            for (k, v) in items {
-                let Raw::Str(k) = k else {
-                    return err("map key must be a string");
-                };
-                m.insert(k, typed(v, e)?);
-            }
-            Ok(Value::Map(m))
-        }
-        (Type::Object(attrs), Raw::Map(items)) => {
-            let mut m = BTreeMap::new();
-            for (k, v) in items {
-                let Raw::Str(k) = k else {
-                    return err("object key must be a string");
-                };
-                let Some(t) = attrs.get(&k) else {
-                    return err(format!("unsupported attribute {k:?}"));
-                };
-                m.insert(k, typed(v, t)?);
-            }
-            for k in attrs.keys() {
-                m.entry(k.clone()).or_insert(Value::Null);
-            }
-            Ok(Value::Map(m))
-        }
-        (ty, raw) => err(format!(
-            "msgpack {raw:?} does not fit type {}",
-            ty.to_json()
+        (ty, raw) => fault(format!(
+            "msgpack {} does not fit type {}",
+            raw.describe(),
+            type_text(ty)
         )),
     }
 }
@@ -383,114 +591,196 @@ pub enum Attrs {
 pub fn from_json(bytes: &[u8], ty: &Type, attrs: Attrs) -> Result<Value, CodecError> {
     let j: serde_json::Value =
         serde_json::from_slice(bytes).map_err(|e| CodecError(format!("JSON: {e}")))?;
-    json_typed(&j, ty, attrs)
+    Ok(json_typed(&j, ty, attrs, 0)?)
 }
 
-fn json_typed(j: &serde_json::Value, ty: &Type, mode: Attrs) -> Result<Value, CodecError> {
+/// JSON text for an error message, cut short.
+fn json_text(j: &serde_json::Value) -> String {
+    clip(&j.to_string())
+}
+
+/// `j` as a value of type `ty`, `depth` collections down from the root (split
+/// like [`typed`], for small frames).
+fn json_typed(j: &serde_json::Value, ty: &Type, mode: Attrs, depth: usize) -> Result<Value, Fault> {
     use serde_json::Value as J;
-    if j.is_null() {
-        return Ok(Value::Null);
-    }
     match (ty, j) {
+        (_, J::Null) => Ok(Value::Null),
         (Type::Dynamic, J::Object(o)) if o.contains_key("type") && o.contains_key("value") => {
-            let actual = Type::from_json(&o["type"]).map_err(CodecError)?;
-            json_typed(&o["value"], &actual, mode)
+            let actual = Type::from_json(&o["type"]).map_err(Fault::new)?;
+            json_typed(&o["value"], &actual, mode, depth)
         }
+        (Type::List(e) | Type::Set(e), J::Array(items)) => json_list(items, |_| e, mode, depth),
+        (Type::Tuple(elems), J::Array(items)) => {
+            if elems.len() != items.len() {
+                return fault(format!(
+                    "tuple needs {} elements, got {}",
+                    elems.len(),
+                    items.len()
+                ));
+            }
+            json_list(items, |i| &elems[i], mode, depth)
+        }
+        (Type::Map(_) | Type::Object(_), J::Object(o)) => json_object(o, ty, mode, depth),
+        (ty, j) => json_scalar(j, ty),
+    }
+}
+
+fn json_list<'t>(
+    items: &[serde_json::Value],
+    elem: impl Fn(usize) -> &'t Type,
+    mode: Attrs,
+    depth: usize,
+) -> Result<Value, Fault> {
+    let inner = deeper(depth)?;
+    let mut out = Vec::with_capacity(items.len());
+    for (n, i) in items.iter().enumerate() {
+        out.push(json_typed(i, elem(n), mode, inner).map_err(|f| f.under(index(n)))?);
+    }
+    Ok(Value::List(out))
+}
+
+/// A JSON object as a map (`ty` is `Map`) or an object (`ty` is `Object`).
+fn json_object(
+    o: &serde_json::Map<String, serde_json::Value>,
+    ty: &Type,
+    mode: Attrs,
+    depth: usize,
+) -> Result<Value, Fault> {
+    let inner = deeper(depth)?;
+    let mut m = BTreeMap::new();
+    for (k, v) in o {
+        let (t, step) = match ty {
+            Type::Map(e) => (&**e, Step::Key(k.clone())),
+            Type::Object(attrs) => match attrs.get(k) {
+                Some(t) => (t, Step::Attr(k.clone())),
+                None if mode == Attrs::DropUnknown => continue,
+                None => return fault(format!("unsupported attribute {:?}", clip(k))),
+            },
+            _ => return fault(format!("JSON object does not fit type {}", type_text(ty))),
+        };
+        m.insert(
+            k.clone(),
+            json_typed(v, t, mode, inner).map_err(|f| f.under(step))?,
+        );
+    }
+    if let Type::Object(attrs) = ty {
+        for k in attrs.keys() {
+            m.entry(k.clone()).or_insert(Value::Null);
+        }
+    }
+    Ok(Value::Map(m))
+}
+
+fn json_scalar(j: &serde_json::Value, ty: &Type) -> Result<Value, Fault> {
+    use serde_json::Value as J;
+    match (ty, j) {
         (Type::Bool, J::Bool(b)) => Ok(Value::Bool(*b)),
-        (Type::Number, J::Number(n)) => Ok(Value::Number(match n.as_i64() {
-            Some(i) => Number::Int(i),
-            None => Number::Float(n.as_f64().unwrap_or(f64::NAN)),
-        })),
-        (Type::Number, J::String(s)) => parse_number(s).map(Value::Number),
+        (Type::Number, J::Number(n)) => match (n.as_i64(), n.as_f64()) {
+            (Some(i), _) => Ok(Value::Number(Number::Int(i))),
+            (None, Some(f)) if f.is_finite() => Ok(Value::Number(Number::Float(f))),
+            _ => fault(format!("{n} is not a number a 64-bit float holds")),
+        },
+        (Type::Number, J::String(s)) => Ok(Value::Number(parse_number(s)?)),
         (Type::String, J::String(s)) => Ok(Value::String(s.clone())),
-        (Type::List(e) | Type::Set(e), J::Array(items)) => items
-            .iter()
-            .map(|i| json_typed(i, e, mode))
-            .collect::<Result<_, _>>()
-            .map(Value::List),
-        (Type::Tuple(elems), J::Array(items)) if elems.len() == items.len() => items
-            .iter()
-            .zip(elems)
-            .map(|(i, t)| json_typed(i, t, mode))
-            .collect::<Result<_, _>>()
-            .map(Value::List),
-        (Type::Map(e), J::Object(o)) => o
-            .iter()
-            .map(|(k, v)| Ok((k.clone(), json_typed(v, e, mode)?)))
-            .collect::<Result<_, _>>()
-            .map(Value::Map),
-        (Type::Object(attrs), J::Object(o)) => {
-            let mut m = BTreeMap::new();
-            for (k, v) in o {
-                match attrs.get(k) {
-                    Some(t) => {
-                        m.insert(k.clone(), json_typed(v, t, mode)?);
-                    }
-                    None if mode == Attrs::DropUnknown => {}
-                    None => return err(format!("unsupported attribute {k:?}")),
-                }
-            }
-            for k in attrs.keys() {
-                m.entry(k.clone()).or_insert(Value::Null);
-            }
-            Ok(Value::Map(m))
-        }
-        (ty, j) => err(format!("JSON {j} does not fit type {}", ty.to_json())),
+        (ty, j) => fault(format!(
+            "JSON {} does not fit type {}",
+            json_text(j),
+            type_text(ty)
+        )),
     }
 }
 
 /// Encodes a wholly known value as JSON (as state files hold it).
 pub fn to_json(v: &Value, ty: &Type) -> Result<serde_json::Value, CodecError> {
+    Ok(json_value(v, ty, 0)?)
+}
+
+fn json_value(v: &Value, ty: &Type, depth: usize) -> Result<serde_json::Value, Fault> {
     use serde_json::{json, Value as J};
     Ok(match (ty, v) {
         (_, Value::Null) => J::Null,
-        (_, Value::Unknown) => return err("unknown values have no JSON form"),
+        (_, Value::Unknown) => return fault("unknown values have no JSON form"),
         (Type::Dynamic, v) => {
-            let actual = infer_type(v);
-            json!({"value": to_json(v, &actual)?, "type": actual.to_json()})
+            let actual = infer_type(v, depth)?;
+            json!({"value": json_value(v, &actual, depth)?, "type": actual.to_json()})
         }
         (Type::Bool, Value::Bool(b)) => J::Bool(*b),
         (Type::Number, Value::Number(Number::Int(i))) => json!(i),
-        (Type::Number, Value::Number(Number::Float(f))) => json!(f),
+        (Type::Number, Value::Number(Number::Float(f))) => match serde_json::Number::from_f64(*f) {
+            Some(n) => J::Number(n),
+            None => return fault(format!("{f} has no JSON form")),
+        },
         (Type::String, Value::String(s)) => J::String(s.clone()),
-        (Type::List(e) | Type::Set(e), Value::List(items)) => J::Array(
-            items
-                .iter()
-                .map(|i| to_json(i, e))
-                .collect::<Result<_, _>>()?,
-        ),
-        (Type::Tuple(elems), Value::List(items)) if elems.len() == items.len() => J::Array(
-            items
-                .iter()
-                .zip(elems)
-                .map(|(i, t)| to_json(i, t))
-                .collect::<Result<_, _>>()?,
-        ),
-        (Type::Map(e), Value::Map(m)) => J::Object(
-            m.iter()
-                .map(|(k, v)| Ok((k.clone(), to_json(v, e)?)))
-                .collect::<Result<_, CodecError>>()?,
-        ),
-        (Type::Object(attrs), Value::Map(m)) => J::Object(
-            attrs
-                .iter()
-                .map(|(k, t)| Ok((k.clone(), to_json(m.get(k).unwrap_or(&Value::Null), t)?)))
-                .collect::<Result<_, CodecError>>()?,
-        ),
+        (Type::List(e) | Type::Set(e), Value::List(items)) => {
+            let inner = deeper(depth)?;
+            J::Array(
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(n, i)| json_value(i, e, inner).map_err(|f| f.under(index(n))))
+                    .collect::<Result<_, _>>()?,
+            )
+        }
+        (Type::Tuple(elems), Value::List(items)) if elems.len() == items.len() => {
+            let inner = deeper(depth)?;
+            J::Array(
+                items
+                    .iter()
+                    .zip(elems)
+                    .enumerate()
+                    .map(|(n, (i, t))| json_value(i, t, inner).map_err(|f| f.under(index(n))))
+                    .collect::<Result<_, _>>()?,
+            )
+        }
+        (Type::Map(e), Value::Map(m)) => {
+            let inner = deeper(depth)?;
+            J::Object(
+                m.iter()
+                    .map(|(k, v)| {
+                        let j =
+                            json_value(v, e, inner).map_err(|f| f.under(Step::Key(k.clone())))?;
+                        Ok((k.clone(), j))
+                    })
+                    .collect::<Result<_, Fault>>()?,
+            )
+        }
+        // Attributes the type does not have are left out (a state upgrade may leave
+        // one behind).
+        (Type::Object(attrs), Value::Map(m)) => {
+            let inner = deeper(depth)?;
+            J::Object(
+                attrs
+                    .iter()
+                    .map(|(k, t)| {
+                        let j = json_value(m.get(k).unwrap_or(&Value::Null), t, inner)
+                            .map_err(|f| f.under(Step::Attr(k.clone())))?;
+                        Ok((k.clone(), j))
+                    })
+                    .collect::<Result<_, Fault>>()?,
+            )
+        }
         (ty, v) => {
-            return err(format!(
+            return fault(format!(
                 "value {} does not fit type {}",
                 kind(v),
-                ty.to_json()
+                type_text(ty)
             ))
         }
     })
 }
 
+/// The fuzzing strategies and properties, shared with `benches/codec_fuzz.rs`.
+#[cfg(test)]
+#[path = "../../benches/codec_fuzz/cases.rs"]
+mod fuzz;
+
 #[cfg(test)]
 pub(crate) mod tests {
+    use super::fuzz::{self, Shape, Wire};
     use super::*;
     use proptest::prelude::*;
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
 
     fn sample_type() -> Type {
         Type::object([
@@ -574,6 +864,211 @@ pub(crate) mod tests {
         fn decoding_garbage_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..64)) {
             let _ = from_msgpack(&bytes, &sample_type());
         }
+    }
+
+    // The fuzzing properties (benches/codec_fuzz/cases.rs) on proptest's default
+    // budget; `make fuzz` runs the same ones for as long as it is given.
+    proptest! {
+        #[test]
+        fn fuzz_values_round_trip_through_msgpack((ty, v) in fuzz::typed_value(Wire::Msgpack)) {
+            fuzz::value_round_trips(&ty, &v, Wire::Msgpack)?;
+        }
+
+        #[test]
+        fn fuzz_values_round_trip_through_json((ty, v) in fuzz::typed_value(Wire::Json)) {
+            fuzz::value_round_trips(&ty, &v, Wire::Json)?;
+        }
+
+        #[test]
+        fn fuzz_hostile_msgpack_documents((ty, doc) in fuzz::typed_doc()) {
+            fuzz::msgpack_input(&doc.to_bytes(), &ty)?;
+        }
+
+        #[test]
+        fn fuzz_random_msgpack_documents((ty, doc) in fuzz::random_doc()) {
+            fuzz::msgpack_input(&doc.to_bytes(), &ty)?;
+        }
+
+        #[test]
+        fn fuzz_random_bytes((ty, bytes) in fuzz::random_bytes()) {
+            fuzz::msgpack_input(&bytes, &ty)?;
+            fuzz::json_input(&bytes, &ty, Attrs::Strict)?;
+        }
+
+        #[test]
+        fn fuzz_edited_msgpack((ty, v, edits) in fuzz::edited_value(Wire::Msgpack)) {
+            fuzz::edited_input(&ty, &v, &edits, Wire::Msgpack)?;
+        }
+
+        #[test]
+        fn fuzz_edited_json((ty, v, edits) in fuzz::edited_value(Wire::Json)) {
+            fuzz::edited_input(&ty, &v, &edits, Wire::Json)?;
+        }
+
+        #[test]
+        fn fuzz_hostile_json((ty, j, attrs) in fuzz::typed_json()) {
+            fuzz::json_input(j.to_string().as_bytes(), &ty, attrs)?;
+        }
+
+        #[test]
+        fn fuzz_deep_nesting((shape, depth) in fuzz::deep()) {
+            fuzz::deep_input(shape, depth)?;
+        }
+
+        #[test]
+        fn fuzz_wrong_kinds_name_their_path((ty, v, at, pick) in fuzz::misplaced(Wire::Msgpack)) {
+            fuzz::misplaced_kind(&ty, &v, &at, pick)?;
+        }
+
+        #[test]
+        fn fuzz_wrong_kinds_name_their_path_in_json((ty, v, at, pick) in fuzz::misplaced(Wire::Json)) {
+            fuzz::misplaced_kind(&ty, &v, &at, pick)?;
+        }
+
+        #[test]
+        fn fuzz_unknown_marks_anywhere((ty, v, at, code, len) in fuzz::unknown_marks()) {
+            fuzz::unknown_mark(&ty, &v, &at, code, len)?;
+        }
+
+        #[test]
+        fn fuzz_type_json_round_trips(t in fuzz::typed_type()) {
+            fuzz::type_json_round_trips(&t)?;
+        }
+
+        #[test]
+        fn fuzz_any_json_is_a_type_or_an_error(j in fuzz::type_json_like()) {
+            fuzz::json_as_type(&j)?;
+        }
+    }
+
+    /// The hostile generators are useful only if a fair share of what they make
+    /// decodes (so the round trip is checked) and a fair share does not.
+    #[test]
+    fn fuzz_inputs_are_both_accepted_and_refused() {
+        let mut runner = TestRunner::deterministic();
+        let (docs, jsons) = (fuzz::typed_doc(), fuzz::typed_json());
+        let (mut msgpack, mut json) = (0, 0);
+        for _ in 0..300 {
+            let (ty, doc) = docs.new_tree(&mut runner).unwrap().current();
+            msgpack += usize::from(fuzz::msgpack_input(&doc.to_bytes(), &ty).unwrap());
+            let (ty, j, attrs) = jsons.new_tree(&mut runner).unwrap().current();
+            json += usize::from(fuzz::json_input(j.to_string().as_bytes(), &ty, attrs).unwrap());
+        }
+        for (wire, n) in [("msgpack", msgpack), ("JSON", json)] {
+            assert!((30..=270).contains(&n), "{wire}: {n} of 300 decoded");
+        }
+    }
+
+    /// The deepest values accepted, and far deeper ones refused, fit in a small
+    /// stack (the runtime's threads have 2 MiB).
+    #[test]
+    fn deep_inputs_decode_or_fail_on_a_small_stack() {
+        let run = || {
+            for shape in [
+                Shape::Lists,
+                Shape::Maps,
+                Shape::WideLists,
+                Shape::Dynamics,
+                Shape::DeepTypeJson,
+            ] {
+                for depth in [MAX_NESTING, MAX_NESTING + 1, 200_000] {
+                    let (bytes, ty) = fuzz::deep_msgpack(shape, depth);
+                    let got = from_msgpack(&bytes, &ty);
+                    assert_eq!(got.is_ok(), depth <= MAX_NESTING, "{shape:?} {depth}");
+                    if let Ok(v) = got {
+                        assert_eq!(
+                            from_msgpack(&to_msgpack(&v, &ty).unwrap(), &ty),
+                            Ok(v.clone())
+                        );
+                        let j = to_json(&v, &ty).unwrap().to_string();
+                        assert_eq!(from_json(j.as_bytes(), &ty, Attrs::Strict), Ok(v));
+                    }
+                    let (text, ty) = fuzz::deep_json(shape, depth);
+                    let got = from_json(text.as_bytes(), &ty, Attrs::Strict);
+                    assert_eq!(got.is_ok(), depth <= MAX_NESTING, "{shape:?} {depth}");
+                }
+            }
+        };
+        std::thread::Builder::new()
+            .stack_size(SMALL_STACK)
+            .spawn(run)
+            .unwrap()
+            .join()
+            .unwrap();
+    }
+
+    /// A stack a quarter of a runtime thread's.
+    const SMALL_STACK: usize = 512 * 1024;
+
+    /// Found by fuzzing: a `dynamic` value whose type JSON spells out 100 nested lists
+    /// decoded, but its own type (a tuple per level, two JSON levels each) was too
+    /// deep for the JSON reader, so it could not be decoded again once encoded.
+    #[test]
+    fn a_dynamic_value_too_deep_to_encode_again_is_refused() {
+        let (bytes, ty) = fuzz::deep_msgpack(Shape::DeepTypeJson, 100);
+        let e = from_msgpack(&bytes, &ty).unwrap_err();
+        assert!(e.0.contains("nest deeper than 60 levels"), "{e}");
+    }
+
+    #[test]
+    fn numbers_terraform_cannot_hold_are_refused() {
+        let f64_bytes = |f: f64| [&[0xcb][..], &f.to_bits().to_be_bytes()].concat();
+        let ty = Type::Number;
+        assert!(from_msgpack(&f64_bytes(f64::NAN), &ty).is_err());
+        assert!(from_msgpack(&[0xca, 0x7f, 0xc0, 0, 0], &ty).is_err()); // f32 NaN
+                                                                        // Infinities are numbers to Terraform, and travel as msgpack floats ...
+        let inf = Value::Number(Number::Float(f64::INFINITY));
+        assert_eq!(
+            from_msgpack(&f64_bytes(f64::INFINITY), &ty),
+            Ok(inf.clone())
+        );
+        assert_eq!(to_msgpack(&inf, &ty), Ok(f64_bytes(f64::INFINITY)));
+        // ... but not in JSON, where they used to become null.
+        assert!(to_json(&inf, &ty).unwrap_err().0.contains("no JSON form"));
+        let nan = Value::Number(Number::Float(f64::NAN));
+        assert!(to_msgpack(&nan, &ty).is_err());
+        assert!(to_json(&nan, &ty).is_err());
+        // Text is a number only in decimal notation and f64's range.
+        for text in ["NaN", "inf", "-Infinity", "1e400", "0x10", " 1", ""] {
+            let mut b = vec![0xa0 | text.len() as u8];
+            b.extend_from_slice(text.as_bytes());
+            assert!(from_msgpack(&b, &ty).is_err(), "{text:?}");
+            let j = serde_json::to_string(text).unwrap();
+            assert!(
+                from_json(j.as_bytes(), &ty, Attrs::Strict).is_err(),
+                "{text:?}"
+            );
+        }
+        assert_eq!(
+            from_json(b"\"123456789012345678901234567890\"", &ty, Attrs::Strict),
+            Ok(Value::Number(Number::Float(1.2345678901234568e29)))
+        );
+        assert!(from_json(b"1e400", &ty, Attrs::Strict).is_err());
+    }
+
+    #[test]
+    fn errors_name_the_attribute_path_and_stay_short() {
+        let ty = Type::object([
+            ("a", Type::list(Type::Number)),
+            ("m", Type::map(Type::object([("b", Type::Bool)]))),
+        ]);
+        // {"a": [1, "x"]}
+        let bytes = [0x81, 0xa1, b'a', 0x92, 0x01, 0xa1, b'x'];
+        assert_eq!(
+            from_msgpack(&bytes, &ty).unwrap_err().0,
+            r#"a[1]: "x" is not a number"#
+        );
+        let e = from_json(br#"{"m": {"k\"1": {"b": "yes"}}}"#, &ty, Attrs::Strict).unwrap_err();
+        assert!(
+            e.0.starts_with(r#"m["k\"1"].b: JSON "yes" does not fit type"#),
+            "{e}"
+        );
+        let e = to_msgpack(&Value::object([("a", Value::string_list(["1"]))]), &ty).unwrap_err();
+        assert!(e.0.starts_with("a[0]: value string does not fit"), "{e}");
+        // A long wrong value is described, not copied into the message.
+        let long = to_msgpack(&Value::string("x".repeat(100_000)), &Type::String).unwrap();
+        let e = from_msgpack(&long, &Type::Bool).unwrap_err();
+        assert!(e.0.len() < 200, "{} bytes of error", e.0.len());
     }
 
     #[test]

@@ -432,7 +432,9 @@ impl Block {
 
     /// Runs every attribute's declared [`Check`]s on `config` (in nested single and
     /// group blocks and in the elements of map-nested attributes too), each
-    /// failure pointed at its attribute (or element).
+    /// failure pointed at its attribute (or element). A value for a read-only
+    /// (computed-only) attribute is refused: the cores pass it on, and the plan
+    /// would silently replace it.
     pub fn run_checks(&self, config: &Value, at: &AttrPath, diags: &mut Diagnostics) {
         if !matches!(config, Value::Map(_)) {
             return;
@@ -440,6 +442,17 @@ impl Block {
         for a in &self.attributes {
             let v = config.get(&a.name);
             let here = at.clone().then_attr(&a.name);
+            if a.computed && !a.optional && !a.required && !v.is_null() {
+                diags.attr_error(
+                    here.clone(),
+                    "Read-only attribute",
+                    format!(
+                        "{} is set by the provider from what AWS reports and cannot be configured; remove it from the configuration.",
+                        a.name
+                    ),
+                );
+                continue;
+            }
             for c in &a.checks {
                 c.run(&a.ty, v, &here, diags);
             }

@@ -1,10 +1,11 @@
 //! The go-plugin server: how a core starts, finds and stops this provider.
 //!
 //! Sequence: check the magic cookie, pick a listener (unix socket, else tcp on
-//! loopback in the host's port range), set up auto-mTLS when the host sent its
-//! certificate, print the one handshake line on stdout, then serve gRPC until
-//! the host calls `GRPCController.Shutdown` or sends SIGTERM. `--debug` serves
-//! without TLS and prints a `TF_REATTACH_PROVIDERS` value instead.
+//! loopback in the host's port range; on Windows always tcp, as go-plugin does
+//! there), set up auto-mTLS when the host sent its certificate, print the one
+//! handshake line on stdout, then serve gRPC until the host calls
+//! `GRPCController.Shutdown` or sends SIGTERM. `--debug` serves without TLS and
+//! prints a `TF_REATTACH_PROVIDERS` value instead.
 
 mod conn;
 mod tls;
@@ -14,7 +15,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use base64::Engine;
-use tokio::net::{TcpListener, UnixListener};
+use tokio::net::TcpListener;
+#[cfg(unix)]
+use tokio::net::UnixListener;
 use tokio::sync::{mpsc, Notify};
 use tokio_stream::wrappers::ReceiverStream;
 
@@ -54,6 +57,7 @@ pub enum ServeError {
 
 /// Where the server listens.
 enum Listener {
+    #[cfg(unix)]
     Unix(UnixListener, PathBuf),
     Tcp(TcpListener),
 }
@@ -61,12 +65,14 @@ enum Listener {
 impl Listener {
     fn network(&self) -> &'static str {
         match self {
+            #[cfg(unix)]
             Listener::Unix(..) => "unix",
             Listener::Tcp(_) => "tcp",
         }
     }
     fn address(&self) -> String {
         match self {
+            #[cfg(unix)]
             Listener::Unix(_, p) => p.display().to_string(),
             Listener::Tcp(l) => l.local_addr().map(|a| a.to_string()).unwrap_or_default(),
         }
@@ -77,6 +83,7 @@ fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
+#[cfg(unix)]
 fn socket_path() -> PathBuf {
     let dir = env("PLUGIN_UNIX_SOCKET_DIR")
         .map(PathBuf::from)
@@ -89,10 +96,13 @@ fn socket_path() -> PathBuf {
 }
 
 async fn listen() -> Result<Listener, ServeError> {
-    let path = socket_path();
-    match UnixListener::bind(&path) {
-        Ok(l) => return Ok(Listener::Unix(l, path)),
-        Err(e) => tracing::debug!(error = %e, "unix socket unavailable, using tcp"),
+    #[cfg(unix)]
+    {
+        let path = socket_path();
+        match UnixListener::bind(&path) {
+            Ok(l) => return Ok(Listener::Unix(l, path)),
+            Err(e) => tracing::debug!(error = %e, "unix socket unavailable, using tcp"),
+        }
     }
     let min: u16 = env("PLUGIN_MIN_PORT")
         .and_then(|v| v.parse().ok())
@@ -122,6 +132,7 @@ fn incoming(
     tokio::spawn(async move {
         loop {
             let raw: Box<dyn conn::Io> = match &listener {
+                #[cfg(unix)]
                 Listener::Unix(l, _) => match l.accept().await {
                     Ok((s, _)) => Box::new(s),
                     Err(e) => {
@@ -234,7 +245,8 @@ async fn run<P: Provider>(
     debug: bool,
     announce: impl FnOnce(),
 ) -> Result<(), ServeError> {
-    let socket = match &listener {
+    let socket: Option<PathBuf> = match &listener {
+        #[cfg(unix)]
         Listener::Unix(_, p) => Some(p.clone()),
         Listener::Tcp(_) => None,
     };
@@ -243,26 +255,7 @@ async fn run<P: Provider>(
     let routes = crate::tfproto::router(server, shutdown.clone());
     let stream = incoming(listener, tls);
 
-    let stop = {
-        let shutdown = shutdown.clone();
-        async move {
-            let mut term =
-                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-            let mut int =
-                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok();
-            loop {
-                tokio::select! {
-                    _ = shutdown.notified() => break,
-                    _ = async { term.as_mut()?.recv().await }, if term.is_some() => break,
-                    // The host handles Ctrl-C for managed plugins; only debug mode stops on it.
-                    _ = async { int.as_mut()?.recv().await }, if int.is_some() => {
-                        if debug { break; }
-                        tracing::debug!("ignoring SIGINT; the host decides when to stop");
-                    }
-                }
-            }
-        }
-    };
+    let stop = stop_signal(shutdown.clone(), debug);
     announce();
     let result = tonic::transport::Server::builder()
         .add_routes(routes)
@@ -272,4 +265,38 @@ async fn run<P: Provider>(
         let _ = std::fs::remove_file(p);
     }
     result.map_err(ServeError::from)
+}
+
+/// Resolves when the server should stop: the host's Shutdown call, SIGTERM, or (in
+/// debug mode only: the host handles Ctrl-C for the plugins it manages) SIGINT.
+#[cfg(unix)]
+async fn stop_signal(shutdown: Arc<Notify>, debug: bool) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).ok();
+    let mut int = signal(SignalKind::interrupt()).ok();
+    loop {
+        tokio::select! {
+            _ = shutdown.notified() => break,
+            _ = async { term.as_mut()?.recv().await }, if term.is_some() => break,
+            _ = async { int.as_mut()?.recv().await }, if int.is_some() => {
+                if debug { break; }
+                tracing::debug!("ignoring SIGINT; the host decides when to stop");
+            }
+        }
+    }
+}
+
+/// Resolves when the server should stop: the host's Shutdown call (a Windows host
+/// ends its plugins by killing the process), or Ctrl-C in debug mode.
+#[cfg(not(unix))]
+async fn stop_signal(shutdown: Arc<Notify>, debug: bool) {
+    loop {
+        tokio::select! {
+            _ = shutdown.notified() => break,
+            r = tokio::signal::ctrl_c() => {
+                if debug || r.is_err() { break; }
+                tracing::debug!("ignoring Ctrl-C; the host decides when to stop");
+            }
+        }
+    }
 }

@@ -128,10 +128,12 @@ impl Resource<Aws> for DataTier {
         // postgres
         let pg = config.get("postgres");
         let at = |n: &str| AttrPath::attr("postgres").then_attr(n);
-        if let (Some(a), Some(m)) = (
-            pg.get("allocated_storage").as_i64(),
-            pg.get("max_allocated_storage").as_i64(),
-        ) {
+        // An unset allocated_storage is the default size; an unknown one is left alone.
+        let allocated = match pg.get("allocated_storage") {
+            Value::Null => Some(schema::PG_STORAGE),
+            v => v.as_i64(),
+        };
+        if let (Some(a), Some(m)) = (allocated, pg.get("max_allocated_storage").as_i64()) {
             if m < a {
                 diags.attr_error(
                     at("max_allocated_storage"),

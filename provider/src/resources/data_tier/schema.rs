@@ -69,7 +69,7 @@ pub fn postgres_block() -> Block {
             "Master password, kept (sensitive) in state: the fallback for Terraform 1.5. Prefer leaving every password attribute null (RDS keeps the password in Secrets Manager; see `master_secret_arn`) or `password_wo`.",
         ))
         .attr(Attribute::string("password_wo").optional().sensitive().write_only().check_str(password).doc(
-            "Master password as a write-only argument (Terraform and OpenTofu 1.11 or later): never in plan or state. Raise `password_version` to set a new one.",
+            "Master password as a write-only argument (Terraform and OpenTofu 1.11 or later): never in plan or state. Raise `password_version` to set a new one. Give it from an ephemeral variable or resource: a literal written in the configuration is repeated by `show -json` in the plan's `configuration` section.",
         ))
         .attr(Attribute::number("password_version").optional().doc(
             "Changing it sends `password_wo` to RDS again (the only way a write-only value is known to have changed).",
@@ -139,7 +139,7 @@ pub fn redis_block() -> Block {
             "AUTH token kept (sensitive) in state: the fallback for Terraform 1.5. With every token attribute null and transit encryption on, the tier generates one and keeps it in Secrets Manager (`redis_auth_secret_arn`).",
         ))
         .attr(Attribute::string("auth_token_wo").optional().sensitive().write_only().check_str(auth_token).doc(
-            "AUTH token as a write-only argument (Terraform and OpenTofu 1.11 or later). Raise `auth_token_version` to rotate it.",
+            "AUTH token as a write-only argument (Terraform and OpenTofu 1.11 or later): never in plan or state. Raise `auth_token_version` to rotate it. Give it from an ephemeral variable or resource, not as a literal (see `postgres.password_wo`).",
         ))
         .attr(Attribute::number("auth_token_version").optional().doc(
             "Changing it rotates the AUTH token to `auth_token_wo`.",

@@ -257,6 +257,20 @@ impl Resource<Aws> for EksStack {
                             diags,
                             one_of(&TAINT_EFFECTS),
                         );
+                        let shape = t
+                            .get("key")
+                            .as_str()
+                            .map(|k| label_key(k, None))
+                            .and_then(Result::err)
+                            .or_else(|| {
+                                t.get("value")
+                                    .as_str()
+                                    .map(label_value)
+                                    .and_then(Result::err)
+                            });
+                        if let Some(why) = shape {
+                            diags.attr_error(tp.clone(), "Invalid taint", why);
+                        }
                         if let (Some(k), Some(e)) =
                             (t.get("key").as_str(), t.get("effect").as_str())
                         {
@@ -276,14 +290,18 @@ impl Resource<Aws> for EksStack {
         }
         if let Some(addons) = config.get("addons").as_map() {
             for (name, a) in addons {
-                if !KNOWN_ADDONS.contains(&name.as_str()) {
+                // Which add-ons exist is EKS's to say, at plan (check_addons); here
+                // only the shape of a name.
+                let shaped = (1..=100).contains(&name.len())
+                    && name.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+                    && name
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-_.".contains(c));
+                if !shaped {
                     diags.attr_error(
                         AttrPath::attr("addons").then_key(name),
-                        "Unknown add-on",
-                        format!(
-                            "{name:?} is not an add-on this stack manages; use one of {}.",
-                            KNOWN_ADDONS.join(", ")
-                        ),
+                        "Invalid add-on name",
+                        format!("{name:?} is not an EKS add-on name (lowercase letters, digits, '-', '_' or '.', like \"metrics-server\")."),
                     );
                 }
                 // The keys of a known map are known even where its values are not.
@@ -320,6 +338,22 @@ impl Resource<Aws> for EksStack {
             }
         }
         if let Some(sas) = config.get("service_accounts").as_map() {
+            let addons = config.get("addons");
+            let agent = addons
+                .as_map()
+                .is_some_and(|m| m.contains_key(POD_IDENTITY_AGENT));
+            for (key, sa) in sas {
+                if sa.get("identity").as_str() == Some("pod_identity")
+                    && !addons.is_unknown()
+                    && !agent
+                {
+                    diags.attr_error(
+                        AttrPath::attr("service_accounts").then_key(key).then_attr("identity"),
+                        "Pod Identity needs its agent",
+                        format!("{key:?} gets its role through EKS Pod Identity, which needs the {POD_IDENTITY_AGENT} add-on: add `\"{POD_IDENTITY_AGENT}\" = {{}}` to addons."),
+                    );
+                }
+            }
             for key in sas.keys() {
                 let at = AttrPath::attr("service_accounts").then_key(key);
                 let dns = |s: &str| {
@@ -345,8 +379,19 @@ impl Resource<Aws> for EksStack {
     async fn modify_plan(&self, aws: &Aws, req: PlanRequest<'_>, resp: &mut PlanResponse) {
         let support = plan_versions(aws, &req, resp).await;
         settle_derived_defaults(aws, &req, &mut resp.planned).await;
+        check_addons(aws, &req, &resp.planned, &mut resp.diagnostics).await;
+        warn_open_endpoint(&resp.planned, &mut resp.diagnostics);
         // The roles' policies are enforced: drift shows as a change, apply repairs it.
         resp.planned.set("iam_policies", Value::string("verified"));
+        // A repair the configuration does not show (only iam_policies moves back to
+        // verified) still makes or points roles and associations: their ids may move.
+        let repairing = !req.prior.is_null()
+            && req.prior.get("iam_policies") != resp.planned.get("iam_policies");
+        if repairing {
+            for a in ["service_account_role_arns", "pod_identity_association_ids"] {
+                resp.planned.set(a, Value::Unknown);
+            }
+        }
         let known = resp.planned.get("node_groups").is_wholly_known();
         let extended = support == Some(ops::Support::Extended);
         let estimate = known.then(|| cost(&Desired::from_value(&resp.planned), extended));
@@ -586,6 +631,131 @@ async fn settle_derived_defaults(aws: &Aws, req: &PlanRequest<'_>, planned: &mut
             a.set("version", keep_if(p, default));
         }
         planned.set("addons", Value::Map(addons));
+    }
+}
+
+/// A public API endpoint open to the whole internet is allowed (the seed's laptop
+/// workflow) but never silent: every plan says so until `public_access_cidrs` names
+/// the operators' networks or the endpoint is private.
+fn warn_open_endpoint(planned: &Value, diags: &mut Diagnostics) {
+    let public = planned.get("endpoint_public_access").as_bool() == Some(true);
+    let cidrs = planned.get("public_access_cidrs");
+    let open = cidrs.is_wholly_known() && cidrs.to_string_vec().iter().any(|c| c == "0.0.0.0/0");
+    if public && open {
+        diags.attr_warning(
+            AttrPath::attr("public_access_cidrs"),
+            "API server open to the internet",
+            format!(
+                "The cluster {:?} answers on its public endpoint from any address (0.0.0.0/0). Set public_access_cidrs to the networks your operators and CI use, or endpoint_public_access = false to reach it only from inside the VPC (VPN, bastion).",
+                planned.get("name").as_str().unwrap_or_default()
+            ),
+        );
+    }
+}
+
+/// Add-ons against what EKS offers for the planned Kubernetes version, at plan, when
+/// the add-ons or the version change: a name EKS does not offer for that version, or
+/// a version of it that does not run there, is refused naming what it offers; so are
+/// configuration values whose top-level settings the add-on version's schema does not
+/// define. One DescribeAddonVersions (every page), and one DescribeAddonConfiguration
+/// per add-on whose configuration changes.
+async fn check_addons(aws: &Aws, req: &PlanRequest<'_>, planned: &Value, diags: &mut Diagnostics) {
+    let (Some(k8s), Some(addons)) = (
+        planned.get("kubernetes_version").as_str(),
+        planned.get("addons").as_map(),
+    ) else {
+        return;
+    };
+    let prior = req.prior.get("addons");
+    let same_version = req.prior.get("kubernetes_version").as_str() == Some(k8s);
+    if addons.is_empty() || (same_version && prior == planned.get("addons")) {
+        return;
+    }
+    let offered = match ops::offered_addons(aws, k8s).await {
+        Ok(o) => o,
+        Err(e) => {
+            diags.attr_error(
+                AttrPath::attr("addons"),
+                "Checking the add-ons",
+                e.to_string(),
+            );
+            return;
+        }
+    };
+    let mut names: Vec<&str> = offered.keys().map(String::as_str).collect();
+    names.sort_unstable();
+    for (name, a) in addons {
+        let at = AttrPath::attr("addons").then_key(name);
+        let Some(offer) = offered.get(name) else {
+            diags.attr_error(
+                at,
+                "Add-on not offered",
+                format!(
+                    "EKS offers no add-on {name:?} for Kubernetes {k8s}. It offers: {}.",
+                    names.join(", ")
+                ),
+            );
+            continue;
+        };
+        let version = match a.get("version").as_str() {
+            Some(v) if !offer.versions.iter().any(|o| o == v) => {
+                diags.attr_error(
+                    at.then_attr("version"),
+                    "Add-on version not offered",
+                    format!(
+                        "{name} {v} does not run on Kubernetes {k8s}. EKS offers {}{}.",
+                        offer.versions.join(", "),
+                        offer
+                            .default
+                            .as_ref()
+                            .map(|d| format!(" (default {d}; leave version null to follow it)"))
+                            .unwrap_or_default()
+                    ),
+                );
+                continue;
+            }
+            Some(v) => Some(v.to_string()),
+            None if a.get("version").is_unknown() => None,
+            None => offer
+                .default
+                .clone()
+                .or_else(|| offer.versions.first().cloned()),
+        };
+        let values = a.get("configuration_values");
+        let (Some(text), Some(version)) = (values.as_str(), version) else {
+            continue;
+        };
+        let before = prior.get(name);
+        if same_version
+            && before.get("configuration_values") == values
+            && before.get("version") == a.get("version")
+        {
+            continue;
+        }
+        let Ok(document) = serde_json::from_str::<serde_json::Value>(text) else {
+            continue; // the attribute's own rule reports it
+        };
+        match ops::addon_config_schema(aws, name, &version).await {
+            Ok(Some(schema)) => {
+                let problems = ops::config_problems(&schema, &document);
+                if !problems.is_empty() {
+                    diags.attr_error(
+                        at.then_attr("configuration_values"),
+                        "Add-on configuration refused",
+                        format!(
+                            "EKS's schema for {name} {version} refuses this configuration: {}.",
+                            problems.join("; ")
+                        ),
+                    );
+                }
+            }
+            Ok(None) => {}
+            Err(e) => diags.attr_error(
+                at.then_attr("configuration_values"),
+                "Checking the add-on configuration",
+                e.to_string(),
+            ),
+        }
     }
 }
 
@@ -1020,6 +1190,14 @@ async fn import_config(aws: &Aws, name: &str) -> Result<Value, String> {
                                     },
                                 ),
                                 ("policy_json", Value::opt_string(inline.clone())),
+                                (
+                                    "identity",
+                                    if obs.pod_identities.contains_key(k) {
+                                        Value::string("pod_identity")
+                                    } else {
+                                        Value::Null
+                                    },
+                                ),
                             ]),
                         )
                     })

@@ -123,6 +123,8 @@ pub struct ServiceAccountSpec {
     pub name: String,
     pub policy_arns: Vec<String>,
     pub policy_json: Option<String>,
+    /// Through EKS Pod Identity (an association) instead of IRSA.
+    pub pod_identity: bool,
 }
 
 /// The settings a plan asks for.
@@ -228,6 +230,7 @@ impl Desired {
                         name: name.to_string(),
                         policy_arns: a.get("policy_arns").to_string_vec(),
                         policy_json: a.get("policy_json").as_str().map(str::to_string),
+                        pod_identity: a.get("identity").as_str() == Some("pod_identity"),
                     };
                     (k.clone(), spec)
                 })
@@ -405,6 +408,16 @@ pub struct Observed {
     pub stale_roles: Vec<String>,
     /// Policy ARNs attached to each IRSA role, and its inline policy, by key.
     pub sa_policies: BTreeMap<String, (Vec<String>, Option<String>)>,
+    /// The cluster's Pod Identity associations for roles of the stack (those made
+    /// for others are not the stack's), by `namespace/name`.
+    pub pod_identities: BTreeMap<String, PodIdentitySeen>,
+}
+
+/// A Pod Identity association of the stack.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PodIdentitySeen {
+    pub id: String,
+    pub role_arn: String,
 }
 
 impl Observed {
@@ -516,9 +529,9 @@ pub fn state(aws: &Aws, base: &Value, obs: &Observed) -> Value {
         .unwrap_or_else(|| ops::oidc_arn(aws, &c.arn, &c.issuer));
     st.insert(
         "iam_policies".into(),
-        Value::string(iam_policies(aws, c, obs, &provider_arn)),
+        Value::string(iam_policies(aws, &d, c, obs, &provider_arn)),
     );
-    let computed: [(&str, Value); 15] = [
+    let computed: [(&str, Value); 16] = [
         ("arn", Value::string(&c.arn)),
         ("endpoint", Value::string(&c.endpoint)),
         ("certificate_authority_data", Value::string(&c.ca)),
@@ -542,6 +555,14 @@ pub fn state(aws: &Aws, base: &Value, obs: &Observed) -> Value {
             Value::Map(
                 (obs.sa_roles.iter())
                     .map(|(k, v)| (k.clone(), Value::string(v)))
+                    .collect(),
+            ),
+        ),
+        (
+            "pod_identity_association_ids",
+            Value::Map(
+                (obs.pod_identities.iter())
+                    .map(|(k, p)| (k.clone(), Value::string(&p.id)))
                     .collect(),
             ),
         ),
@@ -730,7 +751,13 @@ fn map_or_null(base: &Value, attr: &str, entries: BTreeMap<String, Value>) -> Va
 
 /// `verified`, or what the stack's roles miss: managed policies, the trust of
 /// service account roles in this cluster's issuer, the use of the secrets key.
-fn iam_policies(aws: &Aws, c: &ClusterSeen, obs: &Observed, provider_arn: &str) -> String {
+fn iam_policies(
+    aws: &Aws,
+    d: &Desired,
+    c: &ClusterSeen,
+    obs: &Observed,
+    provider_arn: &str,
+) -> String {
     let mut missing: Vec<String> = obs
         .role_policies
         .iter()
@@ -749,11 +776,33 @@ fn iam_policies(aws: &Aws, c: &ClusterSeen, obs: &Observed, provider_arn: &str) 
         .collect();
     for (key, have) in &obs.sa_trust {
         let (ns, sa) = key.split_once('/').unwrap_or_default();
-        let want = ops::irsa_trust(provider_arn, &c.issuer, ns, sa);
+        let pod_identity = d.service_accounts.get(key).is_some_and(|s| s.pod_identity);
+        let want = if pod_identity {
+            ops::pod_identity_trust()
+        } else {
+            ops::irsa_trust(provider_arn, &c.issuer, ns, sa)
+        };
         if !crate::kit::policy::same(have, &want) {
+            missing.push(if pod_identity {
+                format!("the trust of the {key} role in EKS Pod Identity")
+            } else {
+                format!("the trust of the {key} role in this cluster's issuer")
+            });
+        }
+    }
+    for (key, sa) in d.service_accounts.iter().filter(|(_, s)| s.pod_identity) {
+        let role = obs.sa_roles.get(key);
+        let linked = obs.pod_identities.get(key);
+        if role.is_some() && linked.map(|p| &p.role_arn) != role {
             missing.push(format!(
-                "the trust of the {key} role in this cluster's issuer"
+                "the Pod Identity association of {}/{} with its role",
+                sa.namespace, sa.name
             ));
+        }
+    }
+    for key in obs.pod_identities.keys() {
+        if !d.service_accounts.get(key).is_some_and(|s| s.pod_identity) {
+            missing.push(format!("no Pod Identity association for {key}"));
         }
     }
     if let (Some(key), true) = (&c.kms_key_arn, obs.cluster_role_arn.is_some()) {

@@ -30,7 +30,6 @@ pub const TAINT_EFFECTS: [&str; 3] = ["NO_SCHEDULE", "NO_EXECUTE", "PREFER_NO_SC
 /// Addons that run without nodes, created beside the node groups; the others wait
 /// for a node group to be ACTIVE.
 pub const NODELESS_ADDONS: [&str; 2] = ["vpc-cni", "kube-proxy"];
-pub const KNOWN_ADDONS: [&str; 4] = ["vpc-cni", "kube-proxy", "coredns", "aws-ebs-csi-driver"];
 
 // ------------------------------------------------------------------ rules
 // Rules for single values, attached to their attributes below and run by the
@@ -132,7 +131,40 @@ fn max_unavailable(n: i64) -> Result<(), String> {
     }
 }
 
-fn label_key(k: &str, _: Option<&str>) -> Result<(), String> {
+/// A Kubernetes label (or taint) value: empty, or 1 to 63 letters, digits, '-', '_'
+/// or '.', beginning and ending with a letter or digit.
+pub fn label_value(v: &str) -> Result<(), String> {
+    let ok = v.is_empty()
+        || ((1..=63).contains(&v.len())
+            && v.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && v.ends_with(|c: char| c.is_ascii_alphanumeric())
+            && v.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("{v:?} is not a Kubernetes label value (at most 63 letters, digits, '-', '_' or '.', beginning and ending with a letter or digit)."))
+    }
+}
+
+fn ami_type(s: &str) -> Result<(), String> {
+    let known = aws_sdk_eks::types::AmiTypes::values();
+    if known.contains(&s) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{s:?} is not an EKS AMI type; use one of {}.",
+            known.join(", ")
+        ))
+    }
+}
+
+fn label(k: &str, v: Option<&str>) -> Result<(), String> {
+    label_key(k, None)?;
+    v.map_or(Ok(()), label_value)
+}
+
+pub fn label_key(k: &str, _: Option<&str>) -> Result<(), String> {
     let name = k.rsplit('/').next().unwrap_or(k);
     let ok = (1..=63).contains(&name.len())
         && name.starts_with(|c: char| c.is_ascii_alphanumeric())
@@ -186,10 +218,10 @@ fn node_group_block() -> Block {
         .attr(Attribute::number("disk_size").implied(Value::int(DEFAULT_DISK)).check_int(disk_size).doc(
             "Root volume size in GiB (default 20). Changing it replaces the group inside the stack.",
         ))
-        .attr(Attribute::string("ami_type").implied(DEFAULT_AMI).doc(
+        .attr(Attribute::string("ami_type").implied(DEFAULT_AMI).check_str(ami_type).doc(
             "AMI type, e.g. `AL2023_x86_64_STANDARD` (default) or `BOTTLEROCKET_x86_64`. Changing it replaces the group inside the stack.",
         ))
-        .attr(Attribute::string_map("labels").optional().check_entries(label_key).doc("Kubernetes labels for the nodes."))
+        .attr(Attribute::string_map("labels").optional().check_entries(label).doc("Kubernetes labels for the nodes."))
         .attr(
             Attribute::new(
                 "taints",
@@ -214,7 +246,7 @@ fn node_group_block() -> Block {
 }
 
 fn addon_block() -> Block {
-    Block::new("EKS add-ons by name (`addons = { coredns = {} }`).")
+    Block::new("EKS add-ons by name (`addons = { coredns = {}, metrics-server = {} }`): any add-on EKS offers for the cluster's Kubernetes version (DescribeAddonVersions, checked at plan, as are an explicit version and the top-level settings of `configuration_values`).")
         .attr(Attribute::string("version").optional().computed().doc(
             "Add-on version; when null, the version EKS names as default for the cluster's Kubernetes version (kept current across upgrades).",
         ))
@@ -236,8 +268,15 @@ fn access_entry_block() -> Block {
         ))
 }
 
+pub const IDENTITIES: [&str; 2] = ["irsa", "pod_identity"];
+/// The add-on that gives pods their EKS Pod Identity credentials.
+pub const POD_IDENTITY_AGENT: &str = "eks-pod-identity-agent";
+
 fn service_account_block() -> Block {
-    Block::new("IAM roles for Kubernetes service accounts (IRSA), keyed by `namespace/name` (`service_accounts = { \"ode/api\" = { ... } }`).")
+    Block::new("IAM roles for Kubernetes service accounts, keyed by `namespace/name` (`service_accounts = { \"ode/api\" = { ... } }`): through IRSA (the cluster's OIDC issuer) or EKS Pod Identity.")
+        .attr(Attribute::string("identity").implied(IDENTITIES[0]).check_str(one_of(&IDENTITIES)).doc(
+            "How the pods get the role: `irsa` (default; the role trusts the cluster's OIDC provider for this service account, and the service account is annotated with the role ARN) or `pod_identity` (the role trusts `pods.eks.amazonaws.com` and the stack makes an EKS Pod Identity association for the service account; needs the `eks-pod-identity-agent` add-on, no annotation).",
+        ))
         .attr(Attribute::string_list("policy_arns").optional().check_str(awsv::arn("iam")).doc(
             "Managed policies to attach to the role.",
         ))
@@ -286,10 +325,10 @@ pub fn schema() -> Schema {
     .attr(Attribute::string("kms_key_arn").optional().requires_replace().check_str(awsv::arn("kms")).doc(
         "KMS key for envelope encryption of Kubernetes secrets; when null the stack creates one (and schedules its deletion on destroy). A supplied key must be an enabled symmetric encryption key (checked at plan); a cluster role the stack creates is granted its use (`kms:Encrypt`, `kms:Decrypt`, `kms:ListGrants`, `kms:DescribeKey` on that key only).",
     ))
-    .attr(Attribute::string("cluster_role_arn").optional().computed().use_state_for_unknown().requires_replace().check_str(awsv::arn("iam")).doc(
+    .attr(Attribute::string("cluster_role_arn").optional().computed().use_state_for_unknown().requires_replace().check_str(awsv::role_arn).doc(
         "IAM role of the control plane; when null the stack creates one with AmazonEKSClusterPolicy.",
     ))
-    .attr(Attribute::string("node_role_arn").optional().computed().use_state_for_unknown().requires_replace().check_str(awsv::arn("iam")).doc(
+    .attr(Attribute::string("node_role_arn").optional().computed().use_state_for_unknown().requires_replace().check_str(awsv::role_arn).doc(
         "IAM role of the nodes; when null the stack creates one with the worker node, CNI and ECR read-only policies.",
     ))
     .attr(Attribute::string("authentication_mode").default("API_AND_CONFIG_MAP").check_str(one_of(&AUTH_MODES)).doc(
@@ -319,7 +358,8 @@ pub fn schema() -> Schema {
     .attr(volatile("node_group_versions", Type::map(Type::String), "Kubernetes version of each node group, by key."))
     .attr(volatile("node_group_status", Type::map(Type::String), "Status of each node group, by key."))
     .attr(volatile("addon_versions", Type::map(Type::String), "Installed version of each add-on, by name."))
-    .attr(volatile("service_account_role_arns", Type::map(Type::String), "IRSA role ARN by `namespace/name`."))
+    .attr(volatile("service_account_role_arns", Type::map(Type::String), "Role ARN of each service account (IRSA or Pod Identity), by `namespace/name`."))
+    .attr(volatile("pod_identity_association_ids", Type::map(Type::String), "EKS Pod Identity association ID of each `pod_identity` service account, by `namespace/name`."))
     .attr(volatile("kubeconfig", Type::String, "A kubeconfig for the cluster that gets tokens with `aws eks get-token` (no secret in it)."));
     let [cost, items] = crate::pricing::attributes();
     let block = block.attr(cost).attr(items);

@@ -24,7 +24,7 @@ pub use schema::TYPE_NAME;
 pub struct Network;
 
 /// Attributes the user writes (kept from config/plan in state).
-const CONFIG_ATTRS: [&str; 14] = [
+const CONFIG_ATTRS: [&str; 16] = [
     "name",
     "cidr_block",
     "availability_zones",
@@ -38,6 +38,8 @@ const CONFIG_ATTRS: [&str; 14] = [
     "private",
     "isolated",
     "flow_logs",
+    "gateway_endpoints",
+    "interface_endpoints",
     "timeouts",
 ];
 
@@ -98,7 +100,23 @@ fn state(aws: &Aws, planned: &Value, obs: &Observed) -> Value {
 
 /// The plan-time estimate: the NAT gateways the configuration asks for.
 fn cost(d: &Desired) -> crate::pricing::Estimate {
-    crate::pricing::network(d.topology().map(|t| t.nats.len()).unwrap_or(0))
+    match d.topology() {
+        Ok(t) => topology_cost(&t),
+        Err(_) => crate::pricing::network(0, 0),
+    }
+}
+
+/// NAT gateways, and each interface endpoint in every zone it serves.
+fn topology_cost(t: &Topology) -> crate::pricing::Estimate {
+    let endpoint_zones = t
+        .endpoints
+        .values()
+        .map(|e| match e {
+            EndpointPlan::Interface(subnets) => subnets.len(),
+            EndpointPlan::Gateway(_) => 0,
+        })
+        .sum();
+    crate::pricing::network(t.nats.len(), endpoint_zones)
 }
 
 fn layout_error_path(e: &layout::LayoutError) -> AttrPath {
@@ -236,6 +254,12 @@ impl Resource<Aws> for Network {
                 }
             }
         }
+        // Version 3 added the VPC endpoints: a network made before has none, and
+        // keeps none until its configuration lists some.
+        if version < 3 {
+            state.set("gateway_endpoints", Value::List(Vec::new()));
+            state.set("vpc_endpoint_ids", Value::Map(Default::default()));
+        }
         Ok(state)
     }
 
@@ -309,6 +333,36 @@ impl Resource<Aws> for Network {
                 "Flow logs to CloudWatch Logs need iam_role_arn, a role the flow logs service can assume.",
             );
         }
+        let listed = |a: &str| -> Vec<String> {
+            let v = config.get(a);
+            if v.is_wholly_known() {
+                v.to_string_vec()
+            } else {
+                Vec::new()
+            }
+        };
+        let (gateway, interface) = (listed("gateway_endpoints"), listed("interface_endpoints"));
+        if !interface.is_empty() && !tier_on(Tier::Private) {
+            diags.attr_error(
+                AttrPath::attr("interface_endpoints"),
+                "Interface endpoints need private subnets",
+                "Interface endpoints live in the private subnets: enable the private tier, or list no interface endpoints.",
+            );
+        }
+        if !gateway.is_empty() && !tier_on(Tier::Private) && !tier_on(Tier::Isolated) {
+            diags.attr_error(
+                AttrPath::attr("gateway_endpoints"),
+                "Gateway endpoints need private or isolated subnets",
+                "Gateway endpoints serve the private and isolated route tables: enable one of those tiers, or set gateway_endpoints = [].",
+            );
+        }
+        for service in interface.iter().filter(|s| gateway.contains(s)) {
+            diags.attr_error(
+                AttrPath::attr("interface_endpoints"),
+                "Endpoint listed twice",
+                format!("{service:?} is in both gateway_endpoints and interface_endpoints; a network gives each service one endpoint."),
+            );
+        }
         crate::kit::timeouts::validate(config, diags);
         // With every input known, check the whole layout now.
         if !diags.has_errors()
@@ -327,6 +381,18 @@ impl Resource<Aws> for Network {
     }
 
     async fn modify_plan(&self, aws: &Aws, req: PlanRequest<'_>, resp: &mut PlanResponse) {
+        // Gateway endpoints left unset: a new network gets S3's; an existing one
+        // keeps its list (an upgraded state records none).
+        if resp.planned.get("gateway_endpoints").is_unknown()
+            && req.config.get("gateway_endpoints").is_null()
+        {
+            let kept = match req.prior.get("gateway_endpoints") {
+                Value::Null if req.prior.is_null() => Value::string_list(["s3"]),
+                Value::Null => Value::List(Vec::new()),
+                prior => prior.clone(),
+            };
+            resp.planned.set("gateway_endpoints", kept);
+        }
         // Zones and their count are computed: what the configuration says of them.
         let computed = ["availability_zones", "az_count"];
         let inputs_known = CONFIG_ATTRS
@@ -412,15 +478,52 @@ impl Resource<Aws> for Network {
                 return;
             }
         };
+        let endpoints_changed = ["gateway_endpoints", "interface_endpoints"]
+            .iter()
+            .any(|a| req.prior.get(a) != resp.planned.get(a));
+        if endpoints_changed && !topo.endpoints.is_empty() {
+            match ops::offered_endpoint_types(aws, topo.endpoints.keys()).await {
+                Ok(offered) => {
+                    for (service, plan) in &topo.endpoints {
+                        let (attr, kind) = if plan.is_interface() {
+                            ("interface_endpoints", "Interface")
+                        } else {
+                            ("gateway_endpoints", "Gateway")
+                        };
+                        let why = match offered.get(service) {
+                            None => format!(
+                                "{} offers no VPC endpoint service {:?}.",
+                                aws.region,
+                                endpoint_service_name(&aws.region, service)
+                            ),
+                            Some(kinds) if !kinds.iter().any(|k| k == kind) => format!(
+                                "{service} offers {} endpoints in {}, not {kind}.",
+                                kinds.join(" and "),
+                                aws.region
+                            ),
+                            Some(_) => continue,
+                        };
+                        resp.diagnostics.attr_error(
+                            AttrPath::attr(attr),
+                            "Endpoint not offered",
+                            why,
+                        );
+                    }
+                }
+                Err(e) => resp
+                    .diagnostics
+                    .error("Checking the VPC endpoint services", e.to_string()),
+            }
+            if resp.diagnostics.has_errors() {
+                return;
+            }
+        }
         let replacing = !resp.requires_replace.is_empty();
         let prior = if replacing { &Value::Null } else { req.prior };
         for (name, v) in planned_values(&d, &topo, prior) {
             resp.planned.set(&name, v);
         }
-        crate::pricing::set(
-            &mut resp.planned,
-            Some(&crate::pricing::network(topo.nats.len())),
-        );
+        crate::pricing::set(&mut resp.planned, Some(&topology_cost(&topo)));
     }
 
     async fn create(&self, aws: &Aws, req: CreateRequest<'_>, resp: &mut ApplyResponse) {

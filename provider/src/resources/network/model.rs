@@ -30,6 +30,12 @@ pub struct Desired {
     pub tags: BTreeMap<String, String>,
     pub tiers: BTreeMap<Tier, TierConfig>,
     pub flow_logs: Option<FlowLogSpec>,
+    /// Services with a gateway endpoint (`s3`, `dynamodb`), on the private and
+    /// isolated route tables.
+    pub gateway_endpoints: Vec<String>,
+    /// Services with an interface endpoint (`ecr.api`, `sts`, ...) in the private
+    /// subnets, behind the network's endpoint security group.
+    pub interface_endpoints: Vec<String>,
     pub timeouts: Timeouts,
     /// While a create runs: the claim fingerprint the VPC is marked with
     /// (`ode:creating`), removed when the create finishes.
@@ -124,6 +130,8 @@ impl Desired {
                 .map(|t| (t, tier_config(v, t)))
                 .collect(),
             flow_logs: FlowLogSpec::from_value(v),
+            gateway_endpoints: v.get("gateway_endpoints").to_string_vec(),
+            interface_endpoints: v.get("interface_endpoints").to_string_vec(),
             timeouts: Timeouts::from_value(v, DEFAULT_TIMEOUT),
             creating: None,
         }
@@ -163,6 +171,32 @@ impl Desired {
         if self.enabled(Tier::Isolated) {
             route_tables.insert(RtKey::Isolated);
         }
+        let mut endpoints = BTreeMap::new();
+        let gateway_tables: Vec<RtKey> = route_tables
+            .iter()
+            .filter(|k| !matches!(k, RtKey::Public))
+            .cloned()
+            .collect();
+        for service in &self.gateway_endpoints {
+            endpoints.insert(
+                service.clone(),
+                EndpointPlan::Gateway(gateway_tables.clone()),
+            );
+        }
+        let private_subnets: Vec<SubnetKey> = subnets
+            .keys()
+            .filter(|(t, _)| *t == Tier::Private)
+            .map(|(t, az)| SubnetKey {
+                tier: *t,
+                az: az.clone(),
+            })
+            .collect();
+        for service in &self.interface_endpoints {
+            endpoints.insert(
+                service.clone(),
+                EndpointPlan::Interface(private_subnets.clone()),
+            );
+        }
         Ok(Topology {
             subnets: subnets
                 .into_iter()
@@ -172,6 +206,8 @@ impl Desired {
             nats: nat_azs.into_iter().collect(),
             route_tables,
             azs: self.azs.clone(),
+            endpoint_sg: !self.interface_endpoints.is_empty(),
+            endpoints,
         })
     }
 
@@ -234,6 +270,8 @@ pub enum ChildKey {
     Nat(String),
     Eip(String),
     FlowLog,
+    Endpoint(String),
+    EndpointSg,
 }
 
 impl ChildKey {
@@ -252,6 +290,8 @@ impl ChildKey {
             ["rtb", "private", az] => ChildKey::RouteTable(RtKey::Private(az.to_string())),
             ["nat", az] => ChildKey::Nat(az.to_string()),
             ["eip", az] => ChildKey::Eip(az.to_string()),
+            ["vpce", service] => ChildKey::Endpoint(service.to_string()),
+            ["sg", "endpoints"] => ChildKey::EndpointSg,
             _ => return None,
         })
     }
@@ -275,7 +315,40 @@ pub struct Topology {
     pub nats: BTreeSet<String>,
     pub route_tables: BTreeSet<RtKey>,
     pub azs: Vec<String>,
+    /// VPC endpoints by service (`s3`, `ecr.api`, ...).
+    pub endpoints: BTreeMap<String, EndpointPlan>,
+    /// Whether the network keeps a security group for its interface endpoints.
+    pub endpoint_sg: bool,
 }
+
+/// Where a VPC endpoint serves.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EndpointPlan {
+    /// A gateway endpoint on these route tables.
+    Gateway(Vec<RtKey>),
+    /// An interface endpoint in these subnets.
+    Interface(Vec<SubnetKey>),
+}
+
+impl EndpointPlan {
+    pub fn is_interface(&self) -> bool {
+        matches!(self, EndpointPlan::Interface(_))
+    }
+}
+
+/// The services EC2 offers gateway endpoints for.
+pub const GATEWAY_SERVICES: [&str; 2] = ["s3", "dynamodb"];
+
+/// The full service name of an AWS service's endpoint in `region`.
+pub fn endpoint_service_name(region: &str, service: &str) -> String {
+    format!("com.amazonaws.{region}.{service}")
+}
+
+pub fn endpoint_tag(service: &str) -> String {
+    format!("vpce/{service}")
+}
+
+pub const ENDPOINT_SG_TAG: &str = "sg/endpoints";
 
 // ------------------------------------------------------------ observation
 
@@ -327,6 +400,18 @@ pub struct IgwSeen {
     pub attached: bool,
 }
 
+/// A VPC endpoint of the network as EC2 describes it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EndpointSeen {
+    pub id: String,
+    pub interface: bool,
+    pub route_table_ids: Vec<String>,
+    pub subnet_ids: Vec<String>,
+    pub security_group_ids: Vec<String>,
+    /// `pending`, `available`, ... (`failed` ones are made again).
+    pub state: String,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct SgSeen {
     pub id: String,
@@ -349,6 +434,17 @@ pub struct Observed {
     pub default_sg: Option<SgSeen>,
     /// Read only when flow logs are configured or being removed.
     pub flow_log: Option<FlowLogSeen>,
+    /// The network's VPC endpoints (not deleted), by service.
+    pub endpoints: BTreeMap<String, EndpointSeen>,
+    /// Second copies of one child (same `ode:key`): what a create retried after AWS had
+    /// carried it out (the answer lost on the way) made. The copy in use is kept; these
+    /// are deleted by the next apply and by destroy.
+    pub spare_route_tables: Vec<RouteTableSeen>,
+    pub spare_igws: Vec<String>,
+    /// The network's security group for its interface endpoints.
+    pub endpoint_sg: Option<String>,
+    /// Whether that group admits HTTPS from the VPC.
+    pub endpoint_sg_open: bool,
     /// Tags of every child above, by resource id.
     pub tags: BTreeMap<String, BTreeMap<String, String>>,
 }
@@ -396,6 +492,66 @@ impl Observed {
         } else {
             format!("violated: {}", problems.join("; "))
         }
+    }
+
+    /// How the endpoints differ from `topo`: missing, failed, or serving other route
+    /// tables, subnets or security groups than the network's.
+    pub fn endpoint_problems(&self, topo: &Topology) -> Vec<String> {
+        let mut problems = Vec::new();
+        for (service, plan) in &topo.endpoints {
+            let Some(seen) = self.endpoints.get(service) else {
+                problems.push(format!("the {service} endpoint is missing"));
+                continue;
+            };
+            if seen.state == "failed" {
+                problems.push(format!("the {service} endpoint {} failed", seen.id));
+            }
+            let (want, have, what): (BTreeSet<String>, BTreeSet<String>, &str) = match plan {
+                EndpointPlan::Gateway(tables) => (
+                    tables
+                        .iter()
+                        .filter_map(|k| self.route_tables.get(k).map(|r| r.id.clone()))
+                        .collect(),
+                    seen.route_table_ids.iter().cloned().collect(),
+                    "route tables",
+                ),
+                EndpointPlan::Interface(subnets) => (
+                    subnets
+                        .iter()
+                        .filter_map(|k| self.subnets.get(k).map(|s| s.id.clone()))
+                        .collect(),
+                    seen.subnet_ids.iter().cloned().collect(),
+                    "subnets",
+                ),
+            };
+            if want != have || seen.interface != plan.is_interface() {
+                problems.push(format!(
+                    "the {service} endpoint {} serves {what} [{}] instead of [{}]",
+                    seen.id,
+                    have.into_iter().collect::<Vec<_>>().join(", "),
+                    want.into_iter().collect::<Vec<_>>().join(", ")
+                ));
+            }
+            if plan.is_interface() {
+                let sg: Vec<String> = self.endpoint_sg.iter().cloned().collect();
+                if seen.security_group_ids != sg {
+                    problems.push(format!(
+                        "the {service} endpoint {} uses security groups [{}] instead of the network's",
+                        seen.id,
+                        seen.security_group_ids.join(", ")
+                    ));
+                }
+            }
+        }
+        for (service, seen) in &self.endpoints {
+            if !topo.endpoints.contains_key(service) {
+                problems.push(format!(
+                    "the {service} endpoint {} is no longer wanted",
+                    seen.id
+                ));
+            }
+        }
+        problems
     }
 
     /// Whether public and private subnets route as `d` says; "verified" when they do.
@@ -448,6 +604,17 @@ impl Observed {
                     s.id, k.tier, k.az
                 ));
             }
+        }
+        problems.extend(self.endpoint_problems(topo));
+        // Second copies (a create retried after AWS carried it out) are deleted.
+        for rt in &self.spare_route_tables {
+            problems.push(format!(
+                "{} is a second copy of one of the network's route tables",
+                rt.id
+            ));
+        }
+        for igw in &self.spare_igws {
+            problems.push(format!("{igw} is a second internet gateway of the network"));
         }
         if problems.is_empty() {
             "verified".into()
@@ -576,6 +743,19 @@ pub fn observed_values(
         "flow_log_id".into(),
         Value::opt_string(obs.flow_log.as_ref().map(|f| f.id.clone())),
     ));
+    out.push((
+        "vpc_endpoint_ids".into(),
+        Value::Map(
+            obs.endpoints
+                .iter()
+                .map(|(service, e)| (service.clone(), Value::string(&e.id)))
+                .collect(),
+        ),
+    ));
+    out.push((
+        "endpoint_security_group_id".into(),
+        Value::opt_string(obs.endpoint_sg.clone()),
+    ));
     out.push(("isolation".into(), Value::string(obs.isolation())));
     out.push((
         "egress".into(),
@@ -702,6 +882,43 @@ pub fn planned_values(d: &Desired, topo: &Topology, prior: &Value) -> Vec<(Strin
             (Some(_), false) => Value::Unknown,
         },
     ));
+    // An endpoint keeps its id while it stays of the same kind; a new one is unknown.
+    let prior_ids = prior.get("vpc_endpoint_ids");
+    let kind_before = |service: &str| {
+        let listed = |a: &str| prior.get(a).to_string_vec().iter().any(|s| s == service);
+        if listed("interface_endpoints") {
+            Some(true)
+        } else if listed("gateway_endpoints") {
+            Some(false)
+        } else {
+            None
+        }
+    };
+    out.push((
+        "vpc_endpoint_ids".into(),
+        Value::Map(
+            topo.endpoints
+                .iter()
+                .map(|(service, plan)| {
+                    let id = match (prior_ids.get(service), kind_before(service)) {
+                        (Value::String(id), Some(i)) if i == plan.is_interface() => {
+                            Value::String(id.clone())
+                        }
+                        _ => Value::Unknown,
+                    };
+                    (service.clone(), id)
+                })
+                .collect(),
+        ),
+    ));
+    out.push((
+        "endpoint_security_group_id".into(),
+        if topo.endpoint_sg {
+            prior_str("endpoint_security_group_id")
+        } else {
+            Value::Null
+        },
+    ));
     out.push(("isolation".into(), Value::string("verified")));
     out.push(("egress".into(), Value::string("verified")));
     out
@@ -762,6 +979,24 @@ pub fn config_from_observed(
         ("manage_default_security_group", Value::Bool(true)),
         ("tags", vpc_user),
         ("timeouts", Value::Null),
+        (
+            "gateway_endpoints",
+            Value::string_list(
+                obs.endpoints
+                    .iter()
+                    .filter(|(_, e)| !e.interface)
+                    .map(|(s, _)| s.clone()),
+            ),
+        ),
+        (
+            "interface_endpoints",
+            Value::string_list(
+                obs.endpoints
+                    .iter()
+                    .filter(|(_, e)| e.interface)
+                    .map(|(s, _)| s.clone()),
+            ),
+        ),
         (
             "flow_logs",
             obs.flow_log.as_ref().map_or(Value::Null, |f| {
@@ -868,6 +1103,8 @@ mod tests {
             ChildKey::RouteTable(RtKey::Public),
             ChildKey::Nat("us-east-1a".into()),
             ChildKey::Eip("us-east-1a".into()),
+            ChildKey::Endpoint("ecr.api".into()),
+            ChildKey::EndpointSg,
         ];
         for k in keys {
             let tag = match &k {
@@ -878,6 +1115,8 @@ mod tests {
                 ChildKey::Nat(az) => nat_tag(az),
                 ChildKey::Eip(az) => eip_tag(az),
                 ChildKey::FlowLog => "flowlog".to_string(),
+                ChildKey::Endpoint(service) => endpoint_tag(service),
+                ChildKey::EndpointSg => ENDPOINT_SG_TAG.to_string(),
             };
             assert_eq!(ChildKey::parse(&tag), Some(k));
         }
@@ -912,6 +1151,8 @@ mod tests {
                 })
                 .collect(),
             flow_logs: None,
+            gateway_endpoints: Vec::new(),
+            interface_endpoints: Vec::new(),
             timeouts: Timeouts {
                 create: DEFAULT_TIMEOUT,
                 update: DEFAULT_TIMEOUT,

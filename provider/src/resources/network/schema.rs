@@ -60,11 +60,39 @@ fn subnet_cidr(s: &str) -> Result<(), String> {
 }
 
 fn flow_destination(s: &str) -> Result<(), String> {
-    if s.starts_with("arn:aws") && (s.contains(":s3:::") || s.contains(":logs:")) {
+    let named = |marker: &str| {
+        s.split_once(marker)
+            .is_some_and(|(_, name)| !name.is_empty())
+    };
+    if s.starts_with("arn:aws") && (named(":s3:::") || named(":log-group:")) {
         Ok(())
     } else {
         Err(format!(
             "{s:?} is neither an S3 bucket ARN nor a CloudWatch Logs log group ARN."
+        ))
+    }
+}
+
+fn gateway_service(s: &str) -> Result<(), String> {
+    if super::model::GATEWAY_SERVICES.contains(&s) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{s:?}: gateway endpoints exist for \"s3\" and \"dynamodb\" only; list other services in interface_endpoints."
+        ))
+    }
+}
+
+fn interface_service(s: &str) -> Result<(), String> {
+    let ok = (1..=64).contains(&s.len())
+        && s.starts_with(|c: char| c.is_ascii_lowercase())
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{s:?} is not an AWS service's endpoint name (like \"ecr.api\" or \"sts\"; without the com.amazonaws.<region>. prefix)."
         ))
     }
 }
@@ -175,7 +203,13 @@ pub fn schema() -> Schema {
     .attr(Attribute::bool("manage_default_security_group").default(true).doc(
         "Remove every rule from the VPC's default security group, so nothing can use it by accident.",
     ))
-    .attr(Attribute::string_map("tags").implied(Value::Map(Default::default())).check_entries(awsv::tag).doc("Tags for every object of the network, merged over the provider's `default_tags`."));
+    .attr(Attribute::string_map("tags").implied(Value::Map(Default::default())).check_entries(awsv::tag).doc("Tags for every object of the network, merged over the provider's `default_tags`."))
+    .attr(Attribute::new("gateway_endpoints", Type::set(Type::String)).optional().computed().use_state_for_unknown().check_str(gateway_service).doc(
+        "Services reached through a gateway VPC endpoint on the private and isolated route tables: `s3`, `dynamodb` (gateway endpoints are free). Left unset, a new network gets `[\"s3\"]` and keeps its list in state; networks made before endpoints existed keep none until the configuration lists them.",
+    ))
+    .attr(Attribute::new("interface_endpoints", Type::set(Type::String)).implied(Value::List(Vec::new())).check_str(interface_service).doc(
+        "Services reached through an interface VPC endpoint in the private subnets, with private DNS, e.g. `[\"ecr.api\", \"ecr.dkr\", \"sts\", \"logs\"]` (default none). They share a security group the network makes that admits HTTPS from the VPC. Each is priced per zone and hour. Checked at plan against the services the region offers.",
+    ));
     // Group blocks: a tier left out is one with every default, so an imported
     // network (which spells its tiers out) plans no change either way.
     for tier in Tier::ALL {
@@ -220,11 +254,14 @@ pub fn schema() -> Schema {
         .attr(computed("private_route_table_ids", Type::list(Type::String), "IDs of the private route tables (one per zone), in availability zone order."))
         .attr(computed("isolated_route_table_id", Type::String, "ID of the isolated route table."))
         .attr(computed("flow_log_id", Type::String, "ID of the VPC flow log (null without `flow_logs`)."))
+        .attr(computed("vpc_endpoint_ids", Type::map(Type::String), "IDs of the VPC endpoints, by service."))
+        .attr(computed("endpoint_security_group_id", Type::String, "ID of the security group of the interface endpoints (null without interface endpoints)."))
         .attr(computed("isolation", Type::String, "`verified` when no isolated subnet can reach the internet; otherwise what breaks isolation (the next apply repairs it)."))
-        .attr(computed("egress", Type::String, "`verified` when public subnets route to the internet gateway and private subnets to their NAT as configured; otherwise what is wrong (the next apply repairs it)."));
+        .attr(computed("egress", Type::String, "`verified` when public subnets route to the internet gateway, private subnets to their NAT, and the VPC endpoints serve the route tables and subnets as configured; otherwise what is wrong (the next apply repairs it)."));
     let [cost, items] = crate::pricing::attributes();
     let block = block.attr(cost).attr(items);
     // Version 1 added the cost estimate (`estimated_monthly_cost`, `cost_items`);
-    // version 2 made the tiers group blocks (never null).
-    Schema::new(2, block)
+    // version 2 made the tiers group blocks (never null); version 3 added the VPC
+    // endpoints.
+    Schema::new(3, block)
 }

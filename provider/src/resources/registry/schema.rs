@@ -59,7 +59,7 @@ pub fn schema() -> Schema {
     .attr(Attribute::string("kms_key_arn").optional().requires_replace().check_str(awsv::arn("kms")).doc(
         "KMS key for the repositories' encryption (default: AES256 by ECR). Changing it replaces the registry.",
     ))
-    .attr(Attribute::new("pull_principal_arns", Type::set(Type::String)).implied(Value::List(Vec::new())).check_str(awsv::arn("iam")).doc(
+    .attr(Attribute::new("pull_principal_arns", Type::set(Type::String)).implied(Value::List(Vec::new())).check_str(awsv::principal_arn).doc(
         "IAM principals allowed to pull (e.g. the EKS node role), a set: written as each repository's policy.",
     ))
     .attr(Attribute::bool("force_destroy").default(false).doc(

@@ -86,6 +86,115 @@ pub async fn default_addon_version(
         .map(str::to_string))
 }
 
+/// One add-on EKS offers for a Kubernetes version: its versions, newest first, and
+/// the one EKS names as default.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OfferedAddon {
+    pub versions: Vec<String>,
+    pub default: Option<String>,
+}
+
+/// Every add-on EKS offers for `k8s` (DescribeAddonVersions, every page), by name.
+pub async fn offered_addons(
+    aws: &Aws,
+    k8s: &str,
+) -> Result<BTreeMap<String, OfferedAddon>, AwsError> {
+    let infos = every(
+        aws.eks
+            .describe_addon_versions()
+            .kubernetes_version(k8s)
+            .into_paginator()
+            .items()
+            .send(),
+    )
+    .await
+    .op("DescribeAddonVersions")?;
+    Ok(infos
+        .iter()
+        .filter_map(|info| {
+            let name = info.addon_name()?.to_string();
+            let mut offered = OfferedAddon::default();
+            for v in info.addon_versions() {
+                let Some(version) = v.addon_version() else {
+                    continue;
+                };
+                let default = v
+                    .compatibilities()
+                    .iter()
+                    .any(|c| c.default_version() && c.cluster_version() == Some(k8s));
+                if default {
+                    offered.default = Some(version.to_string());
+                }
+                offered.versions.push(version.to_string());
+            }
+            Some((name, offered))
+        })
+        .collect())
+}
+
+/// The JSON schema of an add-on version's configuration values
+/// (DescribeAddonConfiguration); None when EKS gives none.
+pub async fn addon_config_schema(
+    aws: &Aws,
+    addon: &str,
+    version: &str,
+) -> Result<Option<serde_json::Value>, AwsError> {
+    let r = aws
+        .eks
+        .describe_addon_configuration()
+        .addon_name(addon)
+        .addon_version(version)
+        .send()
+        .await
+        .op("DescribeAddonConfiguration")?;
+    Ok(r.configuration_schema()
+        .and_then(|s| serde_json::from_str(s).ok()))
+}
+
+/// What a configuration schema refuses at the top level of `values`: keys it does not
+/// define (when it allows no others) and values of the wrong JSON type. The deeper
+/// levels are left to EKS, which checks the whole document when the add-on is made.
+pub fn config_problems(schema: &serde_json::Value, values: &serde_json::Value) -> Vec<String> {
+    let Some(values) = values.as_object() else {
+        return vec!["the configuration must be a JSON object".into()];
+    };
+    let properties = schema.get("properties").and_then(|p| p.as_object());
+    let closed = schema.get("additionalProperties") == Some(&serde_json::Value::Bool(false));
+    let mut problems = Vec::new();
+    for (key, value) in values {
+        match properties.and_then(|p| p.get(key)) {
+            None if closed => {
+                let known: Vec<&str> = properties
+                    .map(|p| p.keys().map(String::as_str).collect())
+                    .unwrap_or_default();
+                problems.push(format!(
+                    "{key:?} is not one of its settings ({})",
+                    known.join(", ")
+                ));
+            }
+            None => {}
+            Some(p) => {
+                let fits = match p.get("type").and_then(|t| t.as_str()) {
+                    Some("object") => value.is_object(),
+                    Some("array") => value.is_array(),
+                    Some("string") => value.is_string(),
+                    Some("boolean") => value.is_boolean(),
+                    Some("integer") => value.is_i64() || value.is_u64(),
+                    Some("number") => value.is_number(),
+                    _ => true,
+                };
+                if !fits {
+                    problems.push(format!(
+                        "{key:?} must be of type {}",
+                        p.get("type").and_then(|t| t.as_str()).unwrap_or_default()
+                    ));
+                }
+            }
+        }
+    }
+    problems
+}
+
 /// Brings an add-on to its spec (create or update), then waits for it. `role` is
 /// the IAM role its service account assumes (None: none).
 #[allow(clippy::too_many_arguments)]

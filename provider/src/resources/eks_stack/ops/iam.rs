@@ -19,6 +19,20 @@ pub(super) fn trust(service: &str) -> String {
     .to_string()
 }
 
+/// The trust policy of a role that pods assume through EKS Pod Identity (the
+/// association names the service account; the agent tags the session).
+pub fn pod_identity_trust() -> String {
+    serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Service": "pods.eks.amazonaws.com"},
+            "Action": ["sts:AssumeRole", "sts:TagSession"]
+        }]
+    })
+    .to_string()
+}
+
 /// The trust policy of an IRSA role: this cluster's service account `ns/name` only.
 pub fn irsa_trust(provider_arn: &str, issuer: &str, ns: &str, name: &str) -> String {
     let host = issuer.trim_start_matches("https://");

@@ -1,5 +1,6 @@
-//! IAM roles for service accounts: the cluster's OIDC provider, and one role
-//! per service account that trusts it, with its policies.
+//! IAM roles for service accounts: the cluster's OIDC provider, one role per
+//! service account that trusts it (IRSA) or EKS Pod Identity, with its policies,
+//! and the Pod Identity associations.
 
 use super::*;
 
@@ -32,7 +33,11 @@ pub(super) async fn ensure_sa_role(
     issuer: &str,
 ) -> Result<(), AwsError> {
     let name = d.sa_role_name(key);
-    let trust_doc = irsa_trust(provider_arn, issuer, &sa.namespace, &sa.name);
+    let trust_doc = if sa.pod_identity {
+        pod_identity_trust()
+    } else {
+        irsa_trust(provider_arn, issuer, &sa.namespace, &sa.name)
+    };
     if obs.sa_roles.contains_key(key) {
         let trusted = obs.sa_trust.get(key);
         if !trusted.is_some_and(|t| policy::same(t, &trust_doc)) {
@@ -89,4 +94,69 @@ pub(super) async fn ensure_sa_role(
         _ => {}
     }
     Ok(())
+}
+
+/// The Pod Identity association of service account `key` with its role `role_arn`:
+/// made when missing, pointed at the role when it names another.
+pub(super) async fn ensure_pod_identity(
+    aws: &Aws,
+    d: &Desired,
+    obs: &Observed,
+    key: &str,
+    sa: &ServiceAccountSpec,
+    role_arn: &str,
+) -> Result<(), AwsError> {
+    match obs.pod_identities.get(key) {
+        Some(p) if p.role_arn == role_arn => Ok(()),
+        Some(p) => aws
+            .eks
+            .update_pod_identity_association()
+            .cluster_name(&d.name)
+            .association_id(&p.id)
+            .role_arn(role_arn)
+            .send()
+            .await
+            .op("UpdatePodIdentityAssociation")
+            .map(|_| ()),
+        None => {
+            // A role made a moment ago may not be visible to EKS yet. An association
+            // that exists already names a role outside the stack (the stack's own are
+            // read): EKS's ResourceInUseException says so, and nothing is taken over.
+            let tags = kit::tags::string_map(&stack_tags(aws, d, &format!("pod-identity/{key}")));
+            kit::retry::on_new(true, || async {
+                aws.eks
+                    .create_pod_identity_association()
+                    .cluster_name(&d.name)
+                    .namespace(&sa.namespace)
+                    .service_account(&sa.name)
+                    .role_arn(role_arn)
+                    .set_tags(Some(tags.clone()))
+                    .send()
+                    .await
+                    .op("CreatePodIdentityAssociation")
+            })
+            .await
+            .map(|_| ())
+        }
+    }
+}
+
+pub(super) async fn delete_pod_identity(
+    aws: &Aws,
+    stop: &Stop,
+    cluster: &str,
+    id: &str,
+    deadline: Instant,
+) -> Result<(), AwsError> {
+    kit::delete(stop, deadline, || async {
+        aws.eks
+            .delete_pod_identity_association()
+            .cluster_name(cluster)
+            .association_id(id)
+            .send()
+            .await
+            .op("DeletePodIdentityAssociation")
+            .map(|_| ())
+    })
+    .await
 }

@@ -88,7 +88,7 @@ pub fn oidc_arn(aws: &Aws, cluster_arn: &str, issuer: &str) -> String {
 pub async fn read(aws: &Aws, d: &Desired) -> Result<Observed, AwsError> {
     let name = d.name.as_str();
     let e = &aws.eks;
-    let (cluster, ngs, addons, entries, roles, logs) = tokio::join!(
+    let (cluster, ngs, addons, entries, roles, logs, pods) = tokio::join!(
         describe_cluster(aws, name),
         async {
             found(
@@ -139,6 +139,20 @@ pub async fn read(aws: &Aws, d: &Desired) -> Result<Observed, AwsError> {
                 .op("ListRoles")
         },
         log_group(aws, d),
+        async {
+            found(
+                every(
+                    e.list_pod_identity_associations()
+                        .cluster_name(name)
+                        .into_paginator()
+                        .items()
+                        .send(),
+                )
+                .await
+                .op("ListPodIdentityAssociations"),
+                &["ResourceNotFoundException"],
+            )
+        },
     );
     let mut obs = Observed {
         cluster: cluster?,
@@ -317,7 +331,23 @@ pub async fn read(aws: &Aws, d: &Desired) -> Result<Observed, AwsError> {
             .op("GetRolePolicy");
         Ok::<_, AwsError>(found(r, &["NoSuchEntity"])?.map(|p| policy::decode(p.policy_document())))
     };
-    let (ngs, addons, access, others, sas, oidc, role_policies, key_use) = tokio::join!(
+    // Pod Identity associations: the stack's are those with a role on its path.
+    let pod_ids: Vec<String> = pods?
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|a| a.association_id().map(str::to_string))
+        .collect();
+    let pod_futs = pod_ids.iter().map(|id| async move {
+        let r = e
+            .describe_pod_identity_association()
+            .cluster_name(name)
+            .association_id(id)
+            .send()
+            .await
+            .op("DescribePodIdentityAssociation");
+        found(r, &["ResourceNotFoundException"])
+    });
+    let (ngs, addons, access, others, sas, oidc, role_policies, key_use, pods) = tokio::join!(
         futures::future::join_all(ng_futs),
         futures::future::join_all(addon_futs),
         futures::future::join_all(access_futs),
@@ -326,8 +356,30 @@ pub async fn read(aws: &Aws, d: &Desired) -> Result<Observed, AwsError> {
         oidc,
         futures::future::join_all(role_futs),
         key_use,
+        futures::future::join_all(pod_futs),
     );
     obs.cluster_role_inline = key_use?;
+    let path = format!(":role{}", role_path(name));
+    for r in pods {
+        let Some(a) = r?.and_then(|r| r.association().cloned()) else {
+            continue;
+        };
+        let role = a.role_arn().unwrap_or_default();
+        if let (true, Some(ns), Some(sa), Some(id)) = (
+            role.contains(&path),
+            a.namespace(),
+            a.service_account(),
+            a.association_id(),
+        ) {
+            obs.pod_identities.insert(
+                format!("{ns}/{sa}"),
+                PodIdentitySeen {
+                    id: id.to_string(),
+                    role_arn: role.to_string(),
+                },
+            );
+        }
+    }
     for r in role_policies {
         let (suffix, arns) = r?;
         obs.role_policies.insert(suffix, arns);
@@ -621,6 +673,11 @@ pub async fn delete(
     for principal in obs.access.keys() {
         futs.push(Box::pin(delete_access_entry(
             aws, stop, name, principal, deadline,
+        )));
+    }
+    for p in obs.pod_identities.values() {
+        futs.push(Box::pin(delete_pod_identity(
+            aws, stop, name, &p.id, deadline,
         )));
     }
     let roles = obs

@@ -208,7 +208,30 @@ async fn attachments(ctx: &Ctx<'_>, node_role: &str) -> (Vec<Vec<String>>, Vec<A
                 Box::pin(ensure_sa_role(aws, d, obs, key, sa, &provider_arn, issuer))
             })
             .collect();
-        first_error(round(stop, "CreateRole", futs).await)
+        first_error(round(stop, "CreateRole", futs).await)?;
+        // Pod Identity associations for the roles (made just now or before), and
+        // none for service accounts that no longer use Pod Identity.
+        let account = cluster.arn.split(':').nth(4).unwrap_or_default();
+        let mut futs: Vec<Fut<'_, ()>> = Vec::new();
+        for (key, sa) in d.service_accounts.iter().filter(|(_, s)| s.pod_identity) {
+            let role = format!(
+                "arn:{}:iam::{account}:role{}{}",
+                aws.partition,
+                role_path(&d.name),
+                d.sa_role_name(key)
+            );
+            futs.push(Box::pin(async move {
+                ensure_pod_identity(aws, d, obs, key, sa, &role).await
+            }));
+        }
+        for (key, p) in &obs.pod_identities {
+            if !d.service_accounts.get(key).is_some_and(|s| s.pod_identity) {
+                futs.push(Box::pin(delete_pod_identity(
+                    aws, stop, &d.name, &p.id, deadline,
+                )));
+            }
+        }
+        first_error(round(stop, "CreatePodIdentityAssociation", futs).await)
     };
     let access: Vec<Fut<'_, ()>> = (d.access.iter())
         .map(|(principal, spec)| -> Fut<'_, ()> {

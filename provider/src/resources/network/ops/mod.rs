@@ -18,12 +18,15 @@ use std::time::Duration;
 use aws_sdk_ec2::types as ec2;
 use tokio::time::Instant;
 
+mod endpoints;
 mod flow_logs;
 mod nat;
 mod reconcile;
 mod routes;
 mod vpc;
 
+pub use endpoints::offered_endpoint_types;
+use endpoints::*;
 use flow_logs::*;
 use nat::*;
 pub use reconcile::reconcile;
@@ -100,6 +103,15 @@ fn none() -> BTreeMap<String, String> {
     BTreeMap::new()
 }
 
+/// A value unique to this moment, for client tokens.
+fn nonce() -> String {
+    let n = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!("{n:x}")
+}
+
 // ------------------------------------------------------------------ read
 
 /// Refreshes every child of the network in one concurrent round (8 calls).
@@ -107,7 +119,7 @@ fn none() -> BTreeMap<String, String> {
 pub async fn read(aws: &Aws, stack: &str, vpc_id: &str) -> Result<Observed, AwsError> {
     let c = &aws.ec2;
     let vpc_f = || filter("vpc-id", vpc_id);
-    let (vpcs, subnets, rts, nats, igws, sgs, dns_s, dns_h) = tokio::join!(
+    let (vpcs, subnets, rts, nats, igws, sgs, dns_s, dns_h, vpces) = tokio::join!(
         async {
             c.describe_vpcs()
                 .vpc_ids(vpc_id)
@@ -144,9 +156,16 @@ pub async fn read(aws: &Aws, stack: &str, vpc_id: &str) -> Result<Observed, AwsE
                 .op("DescribeInternetGateways")
         },
         async {
+            // The default group, and the network's own (its endpoints').
             c.describe_security_groups()
                 .filters(vpc_f())
-                .filters(filter("group-name", "default"))
+                .filters(
+                    ec2::Filter::builder()
+                        .name("group-name")
+                        .values("default")
+                        .values(format!("{stack}-endpoints"))
+                        .build(),
+                )
                 .send()
                 .await
                 .op("DescribeSecurityGroups")
@@ -166,6 +185,13 @@ pub async fn read(aws: &Aws, stack: &str, vpc_id: &str) -> Result<Observed, AwsE
                 .send()
                 .await
                 .op("DescribeVpcAttribute")
+        },
+        async {
+            c.describe_vpc_endpoints()
+                .filters(vpc_f())
+                .send()
+                .await
+                .op("DescribeVpcEndpoints")
         },
     );
     let vpcs = match vpcs {
@@ -255,7 +281,22 @@ pub async fn read(aws: &Aws, stack: &str, vpc_id: &str) -> Result<Observed, AwsE
         match child_key(&tags, stack) {
             Some(ChildKey::RouteTable(k)) => {
                 obs.tags.insert(seen.id.clone(), tags);
-                obs.route_tables.insert(k, seen);
+                // Two tables of one key: the one with subnets (else the first) is kept.
+                match obs.route_tables.remove(&k) {
+                    Some(first)
+                        if first.associations.is_empty() && !seen.associations.is_empty() =>
+                    {
+                        obs.spare_route_tables.push(first);
+                        obs.route_tables.insert(k, seen);
+                    }
+                    Some(first) => {
+                        obs.spare_route_tables.push(seen);
+                        obs.route_tables.insert(k, first);
+                    }
+                    None => {
+                        obs.route_tables.insert(k, seen);
+                    }
+                }
             }
             _ => obs.other_route_tables.push(seen),
         }
@@ -297,17 +338,41 @@ pub async fn read(aws: &Aws, stack: &str, vpc_id: &str) -> Result<Observed, AwsE
         let tags = tags::map(g.tags());
         if child_key(&tags, stack) == Some(ChildKey::Igw) {
             let id = g.internet_gateway_id().unwrap_or_default().to_string();
-            obs.igw = Some(IgwSeen {
+            let seen = IgwSeen {
                 id: id.clone(),
                 attached: g.attachments().iter().any(|a| a.vpc_id() == Some(vpc_id)),
+            };
+            obs.tags.insert(id, tags);
+            // Two gateways of the stack: the attached one (else the first) is kept.
+            match obs.igw.take() {
+                Some(first) if !first.attached && seen.attached => {
+                    obs.spare_igws.push(first.id);
+                    obs.igw = Some(seen);
+                }
+                Some(first) => {
+                    obs.spare_igws.push(seen.id);
+                    obs.igw = Some(first);
+                }
+                None => obs.igw = Some(seen),
+            }
+        }
+    }
+    let vpc_cidr = obs.vpc.as_ref().map(|v| v.cidr.clone()).unwrap_or_default();
+    for g in sgs?.security_groups() {
+        let id = g.group_id().unwrap_or_default().to_string();
+        let tags = tags::map(g.tags());
+        if g.group_name() == Some("default") {
+            obs.default_sg = Some(SgSeen {
+                id,
+                has_rules: !g.ip_permissions().is_empty() || !g.ip_permissions_egress().is_empty(),
             });
+        } else if child_key(&tags, stack) == Some(ChildKey::EndpointSg) {
+            obs.endpoint_sg_open = admits_https(g, &vpc_cidr);
+            obs.endpoint_sg = Some(id.clone());
             obs.tags.insert(id, tags);
         }
     }
-    obs.default_sg = sgs?.security_groups().first().map(|g| SgSeen {
-        id: g.group_id().unwrap_or_default().to_string(),
-        has_rules: !g.ip_permissions().is_empty() || !g.ip_permissions_egress().is_empty(),
-    });
+    observe_endpoints(stack, vpces?.vpc_endpoints(), &mut obs);
     Ok(obs)
 }
 
@@ -444,25 +509,49 @@ pub async fn delete(
             return vec![e];
         }
     }
-    // NAT gateways first: they hold the elastic IPs and ENIs in public subnets.
+    // NAT gateways and endpoints first: they hold the elastic IPs and network
+    // interfaces in the subnets, and routes in the route tables.
     let nat_ids: Vec<String> = (obs.nats.values().map(|n| n.id.clone()))
         .chain(obs.failed_nats.iter().cloned())
         .collect();
-    if !nat_ids.is_empty() {
-        let errs = delete_nats(aws, &nat_ids, stop, deadline).await;
-        if !errs.is_empty() {
-            return errs;
-        }
+    let endpoint_ids: Vec<String> = obs.endpoints.values().map(|e| e.id.clone()).collect();
+    let (mut errs, endpoints) = tokio::join!(
+        async {
+            if nat_ids.is_empty() {
+                Vec::new()
+            } else {
+                delete_nats(aws, &nat_ids, stop, deadline).await
+            }
+        },
+        delete_endpoints(aws, stop, deadline, &endpoint_ids)
+    );
+    errs.extend(endpoints.err());
+    if !errs.is_empty() {
+        return errs;
     }
     let mut futs: Vec<Fut<'_, ()>> = Vec::new();
-    for (alloc, _) in eips.by_az.values() {
-        let alloc = alloc.clone();
+    if let Some(sg) = &obs.endpoint_sg {
+        let sg = sg.clone();
+        futs.push(Box::pin(async move {
+            delete_endpoint_sg(aws, stop, deadline, &sg).await
+        }));
+    }
+    for alloc in eips
+        .by_az
+        .values()
+        .map(|(a, _)| a.clone())
+        .chain(eips.spare.clone())
+    {
         futs.push(Box::pin(async move {
             release_eip(aws, &alloc, stop, deadline).await
         }));
     }
-    if let Some(g) = &obs.igw {
-        let gid = g.id.clone();
+    for gid in obs
+        .igw
+        .iter()
+        .map(|g| g.id.clone())
+        .chain(obs.spare_igws.clone())
+    {
         futs.push(Box::pin(async move {
             delete_igw(aws, &gid, vpc_id, stop, deadline).await
         }));
@@ -480,6 +569,7 @@ pub async fn delete(
     let futs: Vec<Fut<'_, ()>> = obs
         .route_tables
         .values()
+        .chain(&obs.spare_route_tables)
         .map(|r| -> Fut<'_, ()> { Box::pin(delete_route_table(aws, r, stop, deadline)) })
         .collect();
     let errs = round(stop, "delete round 2", futs).await;

@@ -18,20 +18,33 @@ pub(super) async fn read_eips(aws: &Aws, stack: &str) -> Result<Eips, AwsError> 
         else {
             continue;
         };
-        eips.by_az.insert(
-            az,
-            (alloc.to_string(), a.association_id().map(str::to_string)),
-        );
+        let seen = (alloc.to_string(), a.association_id().map(str::to_string));
         eips.tags.insert(alloc.to_string(), tags);
+        // Two addresses of one zone: the associated one (else the first) is kept.
+        match eips.by_az.remove(&az) {
+            Some(first) if first.1.is_none() && seen.1.is_some() => {
+                eips.spare.push(first.0);
+                eips.by_az.insert(az, seen);
+            }
+            Some(first) => {
+                eips.spare.push(seen.0);
+                eips.by_az.insert(az, first);
+            }
+            None => {
+                eips.by_az.insert(az, seen);
+            }
+        }
     }
     Ok(eips)
 }
 
-/// The stack's elastic IPs: (allocation id, association id) by zone, and their tags.
+/// The stack's elastic IPs: (allocation id, association id) by zone, their tags, and
+/// second addresses of a zone (a retried AllocateAddress), released by the next apply.
 #[derive(Default)]
 pub(super) struct Eips {
     pub(super) by_az: BTreeMap<String, (String, Option<String>)>,
     pub(super) tags: BTreeMap<String, BTreeMap<String, String>>,
+    pub(super) spare: Vec<String>,
 }
 
 /// Waits until the NAT gateways `ids` are available; a failed one ends the

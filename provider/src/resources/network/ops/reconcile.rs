@@ -23,6 +23,7 @@ enum Made {
     Igw(String),
     /// Zone, id, and whether it was available at once.
     Nat(String, String, bool),
+    EndpointSg(String),
     Nothing,
 }
 
@@ -44,6 +45,10 @@ struct Run<'a> {
     nats: BTreeMap<String, String>,
     /// NAT gateways routes may not point to until they are available.
     pending_nats: Vec<String>,
+    /// The interface endpoints' security group.
+    endpoint_sg: Option<String>,
+    /// Second Elastic IPs of a zone (a retried AllocateAddress), released in round 4.
+    spare_eips: Vec<String>,
 }
 
 /// Brings the network in `vpc_id` to `topo`. Returns the errors of the first
@@ -81,6 +86,7 @@ pub async fn reconcile(
 
     let mut futs = run.connect();
     futs.extend(run.create_nats());
+    futs.extend(run.endpoints());
     let (made, mut errs) = gather(stop, "reconcile round 2", futs).await;
     run.record(made);
     errs.extend(joined(lockdown).await);
@@ -185,6 +191,8 @@ impl<'a> Run<'a> {
             eips: eips.by_az,
             nats,
             pending_nats,
+            endpoint_sg: obs.endpoint_sg.clone(),
+            spare_eips: eips.spare,
             obs,
         }
     }
@@ -214,6 +222,7 @@ impl<'a> Run<'a> {
                     }
                     self.nats.insert(az, id);
                 }
+                Made::EndpointSg(id) => self.endpoint_sg = Some(id),
                 Made::Nothing => {}
             }
         }
@@ -252,12 +261,23 @@ impl<'a> Run<'a> {
                     .tag_specifications(tags::spec(ec2::ResourceType::Subnet, &tags))
                     .send()
                     .await
-                    .op("CreateSubnet")?;
-                let id = required(
-                    "CreateSubnet",
-                    "SubnetId",
-                    r.subnet().and_then(|s| s.subnet_id()),
-                )?;
+                    .op("CreateSubnet");
+                let id = match r {
+                    Ok(r) => required(
+                        "CreateSubnet",
+                        "SubnetId",
+                        r.subnet().and_then(|s| s.subnet_id()),
+                    )?,
+                    // A retried create whose first attempt AWS carried out meets its own
+                    // subnet: that one is taken, found by its tags.
+                    Err(e) if e.is_code(&["InvalidSubnet.Conflict"]) => {
+                        match own_subnet(aws, &d.name, vpc_id, &cidr, &k).await? {
+                            Some(id) => id,
+                            None => return Err(e),
+                        }
+                    }
+                    Err(e) => return Err(e),
+                };
                 Ok(Made::Subnet(k, id))
             }));
         }
@@ -302,6 +322,26 @@ impl<'a> Run<'a> {
                 let id = required("AllocateAddress", "AllocationId", r.allocation_id())?;
                 Ok(Made::Eip(az, id))
             }));
+        }
+        if self.topo.endpoint_sg {
+            let (stop, deadline) = (self.stop, self.deadline);
+            let cidr = self
+                .obs
+                .vpc
+                .as_ref()
+                .map(|v| v.cidr.clone())
+                .unwrap_or_default();
+            match self.endpoint_sg.clone() {
+                None => futs.push(Box::pin(async move {
+                    let id = create_endpoint_sg(aws, stop, deadline, d, vpc_id, &cidr).await?;
+                    Ok(Made::EndpointSg(id))
+                })),
+                Some(id) if !self.obs.endpoint_sg_open => futs.push(Box::pin(async move {
+                    open_endpoint_sg(aws, stop, deadline, &id, &cidr).await?;
+                    Ok(Made::Nothing)
+                })),
+                Some(_) => {}
+            }
         }
         if self.topo.igw && self.igw.is_none() {
             let tags = child_tags(aws, d, "igw", "igw", &none());
@@ -523,6 +563,49 @@ impl<'a> Run<'a> {
         futs
     }
 
+    /// Round 2 too: each VPC endpoint made, or brought to the route tables, subnets
+    /// and security group the topology gives it (one that failed, or changed kind,
+    /// is deleted and made again).
+    fn endpoints(&self) -> Vec<Fut<'a, Made>> {
+        let (aws, d, stop, deadline, vpc_id) =
+            (self.aws, self.d, self.stop, self.deadline, self.vpc_id);
+        let mut futs: Vec<Fut<'a, Made>> = Vec::new();
+        for (service, plan) in &self.topo.endpoints {
+            let ids: Vec<String> = match plan {
+                EndpointPlan::Gateway(tables) => tables
+                    .iter()
+                    .filter_map(|k| self.rts.get(k).cloned())
+                    .collect(),
+                EndpointPlan::Interface(subnets) => subnets
+                    .iter()
+                    .filter_map(|k| self.subnets.get(k).cloned())
+                    .collect(),
+            };
+            let target = EndpointTarget {
+                service: service.as_str(),
+                interface: plan.is_interface(),
+                ids,
+                security_group: self.endpoint_sg.clone().filter(|_| plan.is_interface()),
+            };
+            let seen = self.obs.endpoints.get(service).cloned();
+            futs.push(Box::pin(async move {
+                match seen {
+                    Some(s) if s.state != "failed" && s.interface == target.interface => {
+                        modify_endpoint(aws, stop, deadline, &s, &target).await?;
+                    }
+                    other => {
+                        if let Some(s) = other {
+                            delete_endpoints(aws, stop, deadline, &[s.id]).await?;
+                        }
+                        create_endpoint(aws, stop, deadline, d, vpc_id, &target).await?;
+                    }
+                }
+                Ok(Made::Nothing)
+            }));
+        }
+        futs
+    }
+
     /// Round 3: each route table's default route (public: the internet
     /// gateway; private: its zone's NAT gateway; isolated: none, nor any other
     /// way out).
@@ -588,8 +671,24 @@ impl<'a> Run<'a> {
             .chain(self.obs.failed_nats.iter().cloned())
             .collect();
         let mut errs = Vec::new();
-        if !stale_nats.is_empty() {
-            errs.extend(delete_nats(aws, &stale_nats, stop, deadline).await);
+        let stale_endpoints: Vec<String> = (self.obs.endpoints.iter())
+            .filter(|(service, _)| !topo.endpoints.contains_key(*service))
+            .map(|(_, e)| e.id.clone())
+            .collect();
+        let (nats, endpoints) = tokio::join!(
+            async {
+                if stale_nats.is_empty() {
+                    Vec::new()
+                } else {
+                    delete_nats(aws, &stale_nats, stop, deadline).await
+                }
+            },
+            delete_endpoints(aws, stop, deadline, &stale_endpoints)
+        );
+        errs.extend(nats);
+        errs.extend(endpoints.err());
+        if let (Some(sg), false, true) = (&self.endpoint_sg, topo.endpoint_sg, errs.is_empty()) {
+            errs.extend(delete_endpoint_sg(aws, stop, deadline, sg).await.err());
         }
         let mut futs: Vec<Fut<'_, ()>> = Vec::new();
         for (_, s) in self
@@ -600,32 +699,28 @@ impl<'a> Run<'a> {
         {
             futs.push(Box::pin(delete_subnet(aws, &s.id, stop, deadline)));
         }
-        for (_, (alloc, _)) in self.eips.iter().filter(|(az, _)| !topo.nats.contains(*az)) {
+        let stale_eips = (self.eips.iter())
+            .filter(|(az, _)| !topo.nats.contains(*az))
+            .map(|(_, (alloc, _))| alloc);
+        for alloc in stale_eips.chain(&self.spare_eips) {
             futs.push(Box::pin(release_eip(aws, alloc, stop, deadline)));
         }
-        if let Some(g) = self.igw.as_ref().filter(|_| !topo.igw) {
-            futs.push(Box::pin(delete_igw(aws, &g.id, vpc_id, stop, deadline)));
+        let stale_igw = self.igw.as_ref().filter(|_| !topo.igw).map(|g| &g.id);
+        for gid in stale_igw.into_iter().chain(&self.obs.spare_igws) {
+            futs.push(Box::pin(delete_igw(aws, gid, vpc_id, stop, deadline)));
         }
         errs.extend(round(stop, "reconcile round 4", futs).await);
         if errs.is_empty() {
             let futs: Vec<Fut<'_, ()>> = (self.obs.route_tables.iter())
                 .filter(|(k, _)| !topo.route_tables.contains(*k))
-                .map(|(_, rt)| -> Fut<'_, ()> {
-                    Box::pin(delete_route_table(aws, rt, stop, deadline))
-                })
+                .map(|(_, rt)| rt)
+                .chain(&self.obs.spare_route_tables)
+                .map(|rt| -> Fut<'_, ()> { Box::pin(delete_route_table(aws, rt, stop, deadline)) })
                 .collect();
             errs.extend(round(stop, "reconcile round 4", futs).await);
         }
         errs
     }
-}
-
-fn nonce() -> String {
-    let n = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    format!("{n:x}")
 }
 
 /// Brings every existing child's tags to what the configuration says.
@@ -655,6 +750,24 @@ async fn retag(
             child_tags(aws, d, &nat_tag(az), &format!("nat-{az}"), &none()),
         ));
     }
+    for (service, e) in &obs.endpoints {
+        want.push((
+            e.id.clone(),
+            child_tags(
+                aws,
+                d,
+                &endpoint_tag(service),
+                &format!("vpce-{service}"),
+                &none(),
+            ),
+        ));
+    }
+    if let Some(sg) = &obs.endpoint_sg {
+        want.push((
+            sg.clone(),
+            child_tags(aws, d, ENDPOINT_SG_TAG, "endpoints", &none()),
+        ));
+    }
     for (az, alloc) in eips {
         want.push((
             alloc.clone(),
@@ -662,4 +775,28 @@ async fn retag(
         ));
     }
     tags::retag(&aws.ec2, stop, want, &obs.tags).await
+}
+
+/// The network's subnet `k` at `cidr` in the VPC, if one exists (found by its tags).
+async fn own_subnet(
+    aws: &Aws,
+    stack: &str,
+    vpc_id: &str,
+    cidr: &str,
+    k: &SubnetKey,
+) -> Result<Option<String>, AwsError> {
+    let r = aws
+        .ec2
+        .describe_subnets()
+        .filters(filter("vpc-id", vpc_id))
+        .filters(filter("cidr-block", cidr))
+        .send()
+        .await
+        .op("DescribeSubnets")?;
+    Ok(r.subnets().iter().find_map(|s| {
+        let tags = tags::map(s.tags());
+        (child_key(&tags, stack) == Some(ChildKey::Subnet(k.clone())))
+            .then(|| s.subnet_id().map(str::to_string))
+            .flatten()
+    }))
 }

@@ -277,6 +277,8 @@ mod tests {
             tags: BTreeMap::from([("team".to_string(), "core".to_string())]),
             tiers: BTreeMap::new(),
             flow_logs: None,
+            gateway_endpoints: Vec::new(),
+            interface_endpoints: Vec::new(),
             timeouts: Timeouts {
                 create: Duration::from_secs(600),
                 update: Duration::from_secs(600),
