@@ -211,7 +211,7 @@ async fn attachments(ctx: &Ctx<'_>, node_role: &str) -> (Vec<Vec<String>>, Vec<A
         first_error(round(stop, "CreateRole", futs).await)?;
         // Pod Identity associations for the roles (made just now or before), and
         // none for service accounts that no longer use Pod Identity.
-        let account = cluster.arn.split(':').nth(4).unwrap_or_default();
+        let account = account_of(&cluster.arn);
         let mut futs: Vec<Fut<'_, ()>> = Vec::new();
         for (key, sa) in d.service_accounts.iter().filter(|(_, s)| s.pod_identity) {
             let role = format!(

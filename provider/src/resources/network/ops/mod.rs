@@ -103,6 +103,20 @@ fn none() -> BTreeMap<String, String> {
     BTreeMap::new()
 }
 
+/// Of two copies of one child (a create retried after AWS carried it out), the one
+/// to keep (the one `in_use`, else the first found) and the spare, if any.
+pub(super) fn keep_in_use<T>(
+    first: Option<T>,
+    seen: T,
+    in_use: impl Fn(&T) -> bool,
+) -> (T, Option<T>) {
+    match first {
+        Some(first) if !in_use(&first) && in_use(&seen) => (seen, Some(first)),
+        Some(first) => (first, Some(seen)),
+        None => (seen, None),
+    }
+}
+
 /// A value unique to this moment, for client tokens.
 fn nonce() -> String {
     let n = std::time::SystemTime::now()
@@ -282,21 +296,11 @@ pub async fn read(aws: &Aws, stack: &str, vpc_id: &str) -> Result<Observed, AwsE
             Some(ChildKey::RouteTable(k)) => {
                 obs.tags.insert(seen.id.clone(), tags);
                 // Two tables of one key: the one with subnets (else the first) is kept.
-                match obs.route_tables.remove(&k) {
-                    Some(first)
-                        if first.associations.is_empty() && !seen.associations.is_empty() =>
-                    {
-                        obs.spare_route_tables.push(first);
-                        obs.route_tables.insert(k, seen);
-                    }
-                    Some(first) => {
-                        obs.spare_route_tables.push(seen);
-                        obs.route_tables.insert(k, first);
-                    }
-                    None => {
-                        obs.route_tables.insert(k, seen);
-                    }
-                }
+                let (kept, spare) = keep_in_use(obs.route_tables.remove(&k), seen, |t| {
+                    !t.associations.is_empty()
+                });
+                obs.route_tables.insert(k, kept);
+                obs.spare_route_tables.extend(spare);
             }
             _ => obs.other_route_tables.push(seen),
         }
@@ -344,17 +348,9 @@ pub async fn read(aws: &Aws, stack: &str, vpc_id: &str) -> Result<Observed, AwsE
             };
             obs.tags.insert(id, tags);
             // Two gateways of the stack: the attached one (else the first) is kept.
-            match obs.igw.take() {
-                Some(first) if !first.attached && seen.attached => {
-                    obs.spare_igws.push(first.id);
-                    obs.igw = Some(seen);
-                }
-                Some(first) => {
-                    obs.spare_igws.push(seen.id);
-                    obs.igw = Some(first);
-                }
-                None => obs.igw = Some(seen),
-            }
+            let (kept, spare) = keep_in_use(obs.igw.take(), seen, |g| g.attached);
+            obs.igw = Some(kept);
+            obs.spare_igws.extend(spare.map(|g| g.id));
         }
     }
     let vpc_cidr = obs.vpc.as_ref().map(|v| v.cidr.clone()).unwrap_or_default();

@@ -21,19 +21,9 @@ pub(super) async fn read_eips(aws: &Aws, stack: &str) -> Result<Eips, AwsError> 
         let seen = (alloc.to_string(), a.association_id().map(str::to_string));
         eips.tags.insert(alloc.to_string(), tags);
         // Two addresses of one zone: the associated one (else the first) is kept.
-        match eips.by_az.remove(&az) {
-            Some(first) if first.1.is_none() && seen.1.is_some() => {
-                eips.spare.push(first.0);
-                eips.by_az.insert(az, seen);
-            }
-            Some(first) => {
-                eips.spare.push(seen.0);
-                eips.by_az.insert(az, first);
-            }
-            None => {
-                eips.by_az.insert(az, seen);
-            }
-        }
+        let (kept, spare) = keep_in_use(eips.by_az.remove(&az), seen, |a| a.1.is_some());
+        eips.by_az.insert(az, kept);
+        eips.spare.extend(spare.map(|a| a.0));
     }
     Ok(eips)
 }
