@@ -614,21 +614,28 @@ async fn settle_derived_defaults(aws: &Aws, req: &PlanRequest<'_>, planned: &mut
         planned.set("node_groups", Value::Map(groups));
     }
     if let Some(mut addons) = planned.get("addons").as_map().cloned() {
+        // One DescribeAddonVersions for every add-on whose prior version may be kept.
+        let asks = addons.keys().any(|name| {
+            let cfg = req.config.get("addons").get(name);
+            !cfg.is_unknown()
+                && cfg.get("version").is_null()
+                && !req.prior.get("addons").get(name).get("version").is_null()
+        });
+        let offered = match (asks, cluster.as_deref()) {
+            (true, Some(k8s)) => ops::offered_addons(aws, k8s).await.unwrap_or_default(),
+            _ => Default::default(),
+        };
         for (name, a) in addons.iter_mut() {
             let cfg = req.config.get("addons").get(name);
             if cfg.is_unknown() || !cfg.get("version").is_null() {
                 continue;
             }
             let p = req.prior.get("addons").get(name).get("version");
-            let default = match (p.as_str(), cluster.as_deref()) {
-                (Some(v), Some(k8s)) => ops::default_addon_version(aws, name, k8s)
-                    .await
-                    .ok()
-                    .flatten()
-                    .is_some_and(|d| d == v),
-                _ => false,
-            };
-            a.set("version", keep_if(p, default));
+            let default = offered
+                .get(name)
+                .and_then(|o| o.default.as_ref().or(o.versions.first()));
+            let is_default = matches!((p.as_str(), default), (Some(v), Some(d)) if v == d);
+            a.set("version", keep_if(p, is_default));
         }
         planned.set("addons", Value::Map(addons));
     }
