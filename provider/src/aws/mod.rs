@@ -295,24 +295,6 @@ impl Aws {
     }
 }
 
-/// The availability zones of `subnets` (one DescribeSubnets call).
-pub async fn subnet_zones(
-    aws: &Aws,
-    subnets: &[String],
-) -> Result<std::collections::BTreeSet<String>, AwsError> {
-    let r = aws
-        .ec2
-        .describe_subnets()
-        .set_subnet_ids(Some(subnets.to_vec()))
-        .send()
-        .await
-        .op("DescribeSubnets")?;
-    Ok(r.subnets()
-        .iter()
-        .filter_map(|s| s.availability_zone().map(str::to_string))
-        .collect())
-}
-
 #[cfg(test)]
 mod retry_tests {
     use super::*;

@@ -78,6 +78,25 @@ pub fn tag(key: &str, value: Option<&str>) -> Result<(), String> {
 }
 
 /// S3 bucket naming rules.
+/// An EC2 id with `prefix` (`vpc-`, `subnet-`, `sg-`); `what` names it in the message.
+pub fn ec2_id(prefix: &'static str, what: &'static str) -> impl Fn(&str) -> Result<(), String> {
+    move |s| {
+        // AWS's ids are the prefix and 8 or 17 lowercase hexadecimal digits.
+        let number = s.strip_prefix(prefix).unwrap_or("");
+        if matches!(number.len(), 8 | 17)
+            && number
+                .chars()
+                .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
+        {
+            Ok(())
+        } else {
+            Err(format!(
+                "{s:?} is not a {what} ID ({prefix} and 8 or 17 hexadecimal digits)."
+            ))
+        }
+    }
+}
+
 pub fn bucket_name(s: &str) -> Result<(), String> {
     let n = s.len();
     if !(3..=63).contains(&n) {

@@ -13,6 +13,8 @@
 //! - [`tags`]: ownership tags and one tagging helper per AWS service.
 //! - [`policy`]: IAM policy documents decoded as IAM returns them and
 //!   compared by meaning.
+//! - [`placement`]: plan-time checks of where inputs live (subnets: two zones, one
+//!   VPC; KMS keys: the provider's region).
 //! - [`bucket`]: a secure S3 bucket (encryption, versioning, public access
 //!   blocked, TLS-only policy, lifecycle), read and written concurrently.
 //!
@@ -23,6 +25,7 @@
 
 pub mod bucket;
 pub mod claim;
+pub mod placement;
 pub mod policy;
 pub mod retry;
 pub mod rounds;

@@ -70,7 +70,6 @@ CASES = (
     # -- against the provider's region: S3 encrypts with a KMS key of the bucket's region only
     arg(
         "kms-other-region", CROSS, "kms_key_arn", '"arn:aws:kms:eu-west-1:123456789012:key/0b6e5c5e-8d2f-4a47-9e0e-1c4f3f0a9b21"', "region",
-        xfail="a KMS key of another region is accepted (S3 then fails every write to the bucket; not confirmed against AWS)",
     ),
     # -- the module's variables
     mod("module-project", "project", '"x"', "The project must be 3 to 32 lowercase letters"),

@@ -63,6 +63,36 @@ const REPLACING: [(&str, &str); 5] = [
     ("redis", "transit_encryption"),
 ];
 
+/// A block's daily window (`daily`: attribute and default) must not overlap its
+/// weekly maintenance window: `service` (RDS, ElastiCache) refuses that.
+fn windows_apart(
+    block: &Value,
+    at: &dyn Fn(&str) -> AttrPath,
+    (attr, default): (&str, &str),
+    maintenance_default: &str,
+    service: &str,
+    diags: &mut Diagnostics,
+) {
+    if block.get(attr).is_unknown() || block.get("maintenance_window").is_unknown() {
+        return;
+    }
+    let daily = block.get(attr).as_str().unwrap_or(default);
+    let maintenance = block
+        .get("maintenance_window")
+        .as_str()
+        .unwrap_or(maintenance_default);
+    if let (Some(d), Some(m)) = (daily_window(daily), weekly_window(maintenance)) {
+        if overlaps(d, m) {
+            let what = attr.replace('_', " ");
+            diags.attr_error(
+                at(attr),
+                "Windows overlap",
+                format!("The {what} {daily} overlaps the maintenance window {maintenance}; {service} refuses that."),
+            );
+        }
+    }
+}
+
 /// Whether a setting that replaces the tier differs between two effective views.
 fn replacing_differs(was: &Desired, now: &Desired, block: &str, attr: &str) -> bool {
     let (a, b) = (&was.postgres, &now.postgres);
@@ -158,27 +188,26 @@ impl Resource<Aws> for DataTier {
                 "A write-only password needs password_version: raise it to send a new password.",
             );
         }
-        let backup = pg.get("backup_window").as_str().unwrap_or(PG_BACKUP_WINDOW);
-        let maintenance = pg
-            .get("maintenance_window")
-            .as_str()
-            .unwrap_or(PG_MAINTENANCE_WINDOW);
-        if let (Some(b), Some(m)) = (daily_window(backup), weekly_window(maintenance)) {
-            if !pg.get("backup_window").is_unknown()
-                && !pg.get("maintenance_window").is_unknown()
-                && overlaps(b, m)
-            {
-                diags.attr_error(
-                    at("backup_window"),
-                    "Backup and maintenance windows overlap",
-                    format!("The backup window {backup} overlaps the maintenance window {maintenance}; RDS refuses that."),
-                );
-            }
-        }
+        windows_apart(
+            pg,
+            &at,
+            ("backup_window", PG_BACKUP_WINDOW),
+            PG_MAINTENANCE_WINDOW,
+            "RDS",
+            diags,
+        );
 
         // redis
         let rd = config.get("redis");
         let at = |n: &str| AttrPath::attr("redis").then_attr(n);
+        windows_apart(
+            rd,
+            &at,
+            ("snapshot_window", REDIS_SNAPSHOT_WINDOW),
+            REDIS_MAINTENANCE_WINDOW,
+            "ElastiCache",
+            diags,
+        );
         if let Some(n) = rd.get("num_cache_clusters").as_i64() {
             let failover = rd.get("automatic_failover").as_bool().unwrap_or(true);
             let multi_az = rd.get("multi_az").as_bool().unwrap_or(true);
@@ -259,6 +288,13 @@ impl Resource<Aws> for DataTier {
 
     async fn modify_plan(&self, aws: &Aws, req: PlanRequest<'_>, resp: &mut PlanResponse) {
         resp.planned.set("exposure", Value::string("verified"));
+        crate::kit::placement::check_kms_region(
+            aws,
+            &resp.planned,
+            "kms_key_arn",
+            "RDS, ElastiCache, S3 and Secrets Manager",
+            &mut resp.diagnostics,
+        );
         let now = Desired::from_value(&resp.planned, &Value::Null);
         let was = Desired::from_value(req.prior, &Value::Null);
         let known = ["postgres", "redis", "buckets"]
@@ -362,27 +398,16 @@ impl Resource<Aws> for DataTier {
                 }
             }
         }
-        // Subnets known at plan time must span two zones (Multi-AZ and failover need it).
-        let subnets = resp.planned.get("subnet_ids");
-        let changed = req.prior.is_null() || req.prior.get("subnet_ids") != subnets;
-        if changed && subnets.is_wholly_known() && !subnets.is_null() {
-            match crate::aws::subnet_zones(aws, &subnets.to_string_vec()).await {
-                Ok(zones) if zones.len() < 2 => resp.diagnostics.attr_error(
-                    AttrPath::attr("subnet_ids"),
-                    "Subnets in fewer than two availability zones",
-                    format!(
-                        "A Multi-AZ database and a Redis group with failover need subnets in two availability zones; these are all in {}.",
-                        zones.into_iter().collect::<Vec<_>>().join(", ")
-                    ),
-                ),
-                Ok(_) => {}
-                Err(e) => resp.diagnostics.attr_error(
-                    AttrPath::attr("subnet_ids"),
-                    "Checking the subnets",
-                    e.to_string(),
-                ),
-            }
-        }
+        // Subnets known at plan time must span two zones, in the composite's VPC.
+        crate::kit::placement::check_subnets(
+            aws,
+            req.prior,
+            &resp.planned,
+            Some("vpc_id"),
+            "A Multi-AZ database and a Redis group with failover need",
+            &mut resp.diagnostics,
+        )
+        .await;
     }
 
     async fn create(&self, aws: &Aws, req: CreateRequest<'_>, resp: &mut ApplyResponse) {

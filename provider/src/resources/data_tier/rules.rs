@@ -102,17 +102,6 @@ pub fn tier_name(s: &str) -> Result<(), String> {
     }
 }
 
-/// An id with `prefix` (`vpc-`, `subnet-`, `sg-`); `what` names it in the message.
-pub fn id(prefix: &'static str, what: &'static str) -> impl Fn(&str) -> Result<(), String> {
-    move |s| {
-        if s.starts_with(prefix) {
-            Ok(())
-        } else {
-            Err(format!("{s:?} is not a {what} ID ({prefix}...)."))
-        }
-    }
-}
-
 /// A source network for the databases' security groups: an IPv4 or IPv6
 /// CIDR block in AWS's form, never the whole internet.
 pub fn allowed_cidr(s: &str) -> Result<(), String> {
@@ -193,29 +182,38 @@ pub fn password(s: &str) -> Result<(), String> {
     }
 }
 
-pub fn backup_window(s: &str) -> Result<(), String> {
+/// A daily window of at least `min` minutes; `what` and `example` name it in messages.
+fn daily_of(s: &str, what: &str, example: &str, min: u32) -> Result<(), String> {
     match daily_window(s) {
-        Some((a, b)) if (b + 1440 - a) % 1440 >= 30 => Ok(()),
+        Some((a, b)) if (b + 1440 - a) % 1440 >= min => Ok(()),
         Some(_) => Err(format!(
-            "{s:?}: the backup window must last at least 30 minutes."
+            "{s:?}: the {what} must last at least {min} minutes."
         )),
-        None => Err(format!("{s:?} is not a window like \"03:00-04:00\" (UTC).")),
+        None => Err(format!("{s:?} is not a window like \"{example}\" (UTC).")),
     }
 }
 
-/// A weekly window; `example` is the tier's default, shown in the message.
-pub fn maintenance_window(example: &'static str) -> impl Fn(&str) -> Result<(), String> {
-    move |s| {
-        weekly_window(s)
-            .map(|_| ())
-            .ok_or_else(|| format!("{s:?} is not a window like \"{example}\" (UTC)."))
-    }
+/// RDS's backup window: at least 30 minutes.
+pub fn backup_window(s: &str) -> Result<(), String> {
+    daily_of(s, "backup window", "03:00-04:00", 30)
 }
 
+/// ElastiCache's snapshot window: at least 60 minutes.
 pub fn snapshot_window(s: &str) -> Result<(), String> {
-    daily_window(s)
-        .map(|_| ())
-        .ok_or_else(|| format!("{s:?} is not a window like \"02:00-03:00\" (UTC)."))
+    daily_of(s, "snapshot window", "02:00-03:00", 60)
+}
+
+/// A weekly window of at least `min` minutes (RDS: 30, ElastiCache: 60); `example`
+/// is the tier's default, shown in the message.
+pub fn maintenance_window(example: &'static str, min: u32) -> impl Fn(&str) -> Result<(), String> {
+    const WEEK: u32 = 7 * 1440;
+    move |s| match weekly_window(s) {
+        Some((a, b)) if (b + WEEK - a) % WEEK >= min => Ok(()),
+        Some(_) => Err(format!(
+            "{s:?}: the maintenance window must last at least {min} minutes."
+        )),
+        None => Err(format!("{s:?} is not a window like \"{example}\" (UTC).")),
+    }
 }
 
 pub fn postgres_parameter(k: &str, _: Option<&str>) -> Result<(), String> {

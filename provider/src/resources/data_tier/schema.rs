@@ -80,7 +80,7 @@ pub fn postgres_block() -> Block {
         .attr(Attribute::string("backup_window").implied(PG_BACKUP_WINDOW).check_str(backup_window).doc(
             "Daily backup window, UTC `hh:mm-hh:mm` (default `03:00-04:00`); at least 30 minutes, not overlapping the maintenance window.",
         ))
-        .attr(Attribute::string("maintenance_window").implied(PG_MAINTENANCE_WINDOW).check_str(maintenance_window(PG_MAINTENANCE_WINDOW)).doc(
+        .attr(Attribute::string("maintenance_window").implied(PG_MAINTENANCE_WINDOW).check_str(maintenance_window(PG_MAINTENANCE_WINDOW, 30)).doc(
             "Weekly maintenance window, UTC `ddd:hh:mm-ddd:hh:mm` (default `sun:04:30-sun:05:30`).",
         ))
         .attr(Attribute::bool("deletion_protection").implied(true).doc(
@@ -153,7 +153,7 @@ pub fn redis_block() -> Block {
         .attr(Attribute::string("snapshot_window").implied(REDIS_SNAPSHOT_WINDOW).check_str(snapshot_window).doc(
             "Daily snapshot window, UTC `hh:mm-hh:mm` (default `02:00-03:00`).",
         ))
-        .attr(Attribute::string("maintenance_window").implied(REDIS_MAINTENANCE_WINDOW).check_str(maintenance_window(REDIS_MAINTENANCE_WINDOW)).doc(
+        .attr(Attribute::string("maintenance_window").implied(REDIS_MAINTENANCE_WINDOW).check_str(maintenance_window(REDIS_MAINTENANCE_WINDOW, 60)).doc(
             "Weekly maintenance window, UTC `ddd:hh:mm-ddd:hh:mm` (default `sun:05:30-sun:06:30`).",
         ))
 }
@@ -198,13 +198,13 @@ pub fn schema() -> Schema {
     .attr(Attribute::string("name").required().requires_replace().check_str(tier_name).doc(
         "Name of the tier (e.g. `ode-production`): the prefix of every object's name. Lowercase letters, digits and hyphens, at most 30 characters. Changing it replaces the tier.",
     ))
-    .attr(Attribute::string("vpc_id").required().requires_replace().check_str(id("vpc-", "VPC")).doc(
+    .attr(Attribute::string("vpc_id").required().requires_replace().check_str(awsv::ec2_id("vpc-", "VPC")).doc(
         "The VPC of the subnets (the tier's security groups live there).",
     ))
-    .attr(Attribute::string_list("subnet_ids").required().check_str(id("subnet-", "subnet")).doc(
+    .attr(Attribute::string_list("subnet_ids").required().check_str(awsv::ec2_id("subnet-", "subnet")).doc(
         "Subnets for the database and Redis: the isolated subnets of at least two availability zones.",
     ))
-    .attr(Attribute::string_list("allowed_security_group_ids").implied(Value::List(Vec::new())).check_str(id("sg-", "security group")).doc(
+    .attr(Attribute::string_list("allowed_security_group_ids").implied(Value::List(Vec::new())).check_str(awsv::ec2_id("sg-", "security group")).doc(
         "Security groups whose members may reach PostgreSQL (5432) and Redis (6379), e.g. the EKS cluster security group.",
     ))
     .attr(Attribute::string_list("allowed_cidr_blocks").implied(Value::List(Vec::new())).check_str(allowed_cidr).doc(

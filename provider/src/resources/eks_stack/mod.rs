@@ -380,6 +380,13 @@ impl Resource<Aws> for EksStack {
         let support = plan_versions(aws, &req, resp).await;
         settle_derived_defaults(aws, &req, &mut resp.planned).await;
         check_addons(aws, &req, &resp.planned, &mut resp.diagnostics).await;
+        crate::kit::placement::check_kms_region(
+            aws,
+            &resp.planned,
+            "kms_key_arn",
+            "EKS",
+            &mut resp.diagnostics,
+        );
         warn_open_endpoint(&resp.planned, &mut resp.diagnostics);
         // The roles' policies are enforced: drift shows as a change, apply repairs it.
         resp.planned.set("iam_policies", Value::string("verified"));
@@ -399,27 +406,16 @@ impl Resource<Aws> for EksStack {
         if let Some(w) = estimate.as_ref().and_then(|e| e.warning()) {
             resp.diagnostics.warning("Cost estimate incomplete", w);
         }
-        // Subnets known at plan time must span two zones (EKS refuses one).
-        let subnets = resp.planned.get("subnet_ids");
-        let changed = req.prior.is_null() || req.prior.get("subnet_ids") != subnets;
-        if changed && subnets.is_wholly_known() && !subnets.is_null() {
-            match crate::aws::subnet_zones(aws, &subnets.to_string_vec()).await {
-                Ok(zones) if zones.len() < 2 => resp.diagnostics.attr_error(
-                    AttrPath::attr("subnet_ids"),
-                    "Subnets in fewer than two availability zones",
-                    format!(
-                        "EKS needs subnets in at least two availability zones; these are all in {}.",
-                        zones.into_iter().collect::<Vec<_>>().join(", ")
-                    ),
-                ),
-                Ok(_) => {}
-                Err(e) => resp.diagnostics.attr_error(
-                    AttrPath::attr("subnet_ids"),
-                    "Checking the subnets",
-                    e.to_string(),
-                ),
-            }
-        }
+        // Subnets known at plan time must span two zones, in the composite's VPC.
+        crate::kit::placement::check_subnets(
+            aws,
+            req.prior,
+            &resp.planned,
+            None,
+            "EKS needs",
+            &mut resp.diagnostics,
+        )
+        .await;
         if !req.prior.is_null() && req.prior.get("arn").is_null() && !resp.planned.is_null() {
             for a in CLUSTER_OUTPUTS.iter().chain(&["oidc_provider_arn"]) {
                 resp.planned.set(a, Value::Unknown);

@@ -65,14 +65,6 @@ fn group_version(s: &str) -> Result<(), String> {
     }
 }
 
-fn subnet_id(s: &str) -> Result<(), String> {
-    if s.starts_with("subnet-") {
-        Ok(())
-    } else {
-        Err(format!("{s:?} is not a subnet ID (subnet-...)."))
-    }
-}
-
 fn log_retention(days: i64) -> Result<(), String> {
     if LOG_RETENTION_DAYS.contains(&days) {
         Ok(())
@@ -301,7 +293,7 @@ pub fn schema() -> Schema {
     .attr(Attribute::string("kubernetes_version").optional().computed().use_state_for_unknown().check_str(cluster_version).doc(
         "Kubernetes version (`1.35`). Left unset, a new stack takes the newest version EKS offers in standard support (shown in the plan), which then stays in state: it never moves by itself. A version past its end of extended support is refused at plan; one in extended support is accepted with a warning and priced at the extended rate. Raising it upgrades in place, one minor at a time within one apply; lowering it is refused.",
     ))
-    .attr(Attribute::string_list("subnet_ids").required().check_str(subnet_id).doc(
+    .attr(Attribute::string_list("subnet_ids").required().check_str(awsv::ec2_id("subnet-", "subnet")).doc(
         "Subnets for the control plane's network interfaces and the node groups: the private subnets of at least two availability zones.",
     ))
     .attr(Attribute::bool("endpoint_private_access").default(true).doc(

@@ -234,8 +234,15 @@ impl Resource<Aws> for Registry {
         }
     }
 
-    async fn modify_plan(&self, _aws: &Aws, req: PlanRequest<'_>, resp: &mut PlanResponse) {
+    async fn modify_plan(&self, aws: &Aws, req: PlanRequest<'_>, resp: &mut PlanResponse) {
         resp.planned.set("compliance", Value::string("verified"));
+        crate::kit::placement::check_kms_region(
+            aws,
+            &resp.planned,
+            "kms_key_arn",
+            "ECR",
+            &mut resp.diagnostics,
+        );
         let known = resp.planned.get("repositories").is_wholly_known();
         let estimate =
             known.then(|| crate::pricing::registry(desired(&resp.planned).repositories.len()));

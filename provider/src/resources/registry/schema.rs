@@ -5,16 +5,35 @@ use crate::framework::validate::range;
 use crate::framework::{Attribute, Block, Schema, Type, Value};
 
 /// An ECR repository name: what the registry's name and each `<name>-<key>` must be.
+/// ECR's grammar: path parts joined by one `/`, each part groups of lowercase letters
+/// and digits joined by one separator: `.`, `_`, `__` or a run of `-`.
 pub fn repository_name(s: &str) -> Result<(), String> {
-    let ok = (2..=200).contains(&s.len())
-        && s.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
-        && !s.ends_with(['-', '_', '.', '/'])
-        && s.chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-_./".contains(c));
-    if ok {
+    if (2..=200).contains(&s.len()) && s.split('/').all(repository_path_part) {
         Ok(())
     } else {
-        Err(format!("{s:?}: repository names are lowercase letters, digits and - _ . /, starting with a letter or digit."))
+        Err(format!("{s:?}: repository names are lowercase letters, digits and - _ . /, starting with a letter or digit, with one separator between groups (`.`, `_`, `__` or hyphens)."))
+    }
+}
+
+fn repository_path_part(part: &str) -> bool {
+    let alnum = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit();
+    let mut rest = part;
+    loop {
+        let group = rest.len() - rest.trim_start_matches(alnum).len();
+        if group == 0 {
+            return false;
+        }
+        rest = &rest[group..];
+        if rest.is_empty() {
+            return true;
+        }
+        let sep = rest.len() - rest.trim_start_matches(['.', '_', '-']).len();
+        let separator = &rest[..sep];
+        let valid = matches!(separator, "." | "_" | "__") || separator.chars().all(|c| c == '-');
+        if !valid {
+            return false;
+        }
+        rest = &rest[sep..];
     }
 }
 
@@ -86,4 +105,39 @@ pub fn schema() -> Schema {
     let [cost, items] = crate::pricing::attributes();
     let block = block.attr(cost).attr(items);
     Schema::new(0, block)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::repository_name;
+
+    #[test]
+    fn repository_names_follow_ecrs_grammar() {
+        for ok in [
+            "ode",
+            "ode-images",
+            "ode--images",
+            "ode__a",
+            "ode.a_b",
+            "team/api-v2",
+            "a1",
+        ] {
+            assert!(repository_name(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "o",
+            "Ode",
+            "ode._images",
+            "ode-_api",
+            "ode___a",
+            "ode.",
+            "-ode",
+            "team//api",
+            "team/",
+            "ode images",
+            "",
+        ] {
+            assert!(repository_name(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -71,6 +71,7 @@ impl Resource<Aws> for StateBackend {
         let p = &mut resp.planned;
         let known = |v: &Value| v.is_wholly_known();
         p.set("region", Value::string(&aws.region));
+        crate::kit::placement::check_kms_region(aws, p, "kms_key_arn", "S3", &mut resp.diagnostics);
         if let Some(b) = p.get("bucket").as_str() {
             let b = b.to_string();
             p.set("id", Value::string(&b));
