@@ -16,7 +16,7 @@ PROVIDER_BIN := $(CARGO_TARGET_DIR)/debug/terraform-provider-ode
 TOFU         := TF_CLI_CONFIG_FILE=/dev/null $(TOOLS)/tofu-1.12.6/tofu
 HCL_DIRS     := $(wildcard examples modules)
 
-.PHONY: split-modules test-aws all tools demo-tools build install test test-unit test-e2e test-chaos lint lint-fmt fmt demo demo-destroy bench docs clean-demo release fuzz
+.PHONY: split-modules test-aws all tools demo-tools build install test test-unit test-e2e test-chaos test-crash lint lint-fmt fmt demo demo-destroy bench bench-scale docs clean-demo release fuzz
 
 all: build
 
@@ -68,6 +68,16 @@ CHAOS_RATE ?= 0.15
 test-chaos: tools build
 	ODE_CHAOS_RATE=$(CHAOS_RATE) ODE_PROVIDER_BIN=$(PROVIDER_BIN) $(VENV)/bin/python -m pytest tests/e2e -n $(TEST_WORKERS) --dist worksteal
 
+## make test-crash: the crash loop (issue 20, tests/crash): each composite killed (kill -9,
+## core and provider) right after each distinct mutating AWS call of a clean create, update
+## and destroy (recorded at the start), then the step run again: it must converge with no
+## duplicate and no orphan. On CRASH_CORES (a -k expression; default tofu), every
+## composite or those of CRASH_COMPOSITES (resource types, comma-separated); the table goes
+## to tests/.reports/crash-loop.md. Long: never part of `make test`.
+CRASH_CORES ?= tofu
+test-crash: tools build
+	ODE_CRASH_COMPOSITES=$(CRASH_COMPOSITES) ODE_PROVIDER_BIN=$(PROVIDER_BIN) $(VENV)/bin/python -m pytest tests/crash -n $(TEST_WORKERS) --dist worksteal -k '$(CRASH_CORES) or test_clean_run'
+
 lint: lint-fmt
 	cargo clippy --locked --workspace --all-targets -- -D warnings
 
@@ -106,6 +116,19 @@ bench: tools
 	  $(VENV)/bin/python -m tests.bench.data_bench
 	ODE_PROVIDER_BIN=$(CARGO_TARGET_DIR)/release/terraform-provider-ode \
 	  $(VENV)/bin/python -m tests.bench.platform_bench
+
+## make bench-scale: many networks (SCALE_NETWORKS), then many whole platforms
+## (SCALE_PLATFORMS), in one state with -parallelism=10, applied, refreshed and destroyed
+## against an emulator that throttles as AWS does; prints wall times, AWS calls, throttled
+## calls, errors and the provider's peak RSS, and writes tests/.reports/scale.json. The
+## debug build by default (ODE_PROVIDER_BIN=... for another); long: never part of `make test`.
+SCALE_NETWORKS   ?= 10,20,50
+SCALE_PLATFORMS  ?= 5,10
+SCALE_CORE       ?= tofu
+ODE_PROVIDER_BIN ?= $(PROVIDER_BIN)
+bench-scale: tools build
+	ODE_PROVIDER_BIN=$(ODE_PROVIDER_BIN) $(VENV)/bin/python -m tests.bench.scale_bench \
+	  --n '$(SCALE_NETWORKS)' --platforms '$(SCALE_PLATFORMS)' --core $(SCALE_CORE)
 
 ## make fuzz: the codec fuzzing properties (benches/codec_fuzz) for FUZZ_SECONDS in a
 ## release build; prints the cases run, failures, panics and the slowest case, and fails

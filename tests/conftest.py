@@ -12,7 +12,9 @@
 With ``--chaos-rate`` (or ``ODE_CHAOS_RATE``) above 0, every e2e scenario runs with the
 emulator failing that share of the provider's AWS calls (tests/support/chaos.py), except
 those marked ``no_chaos`` (they count calls or inject faults of their own); the session
-ends with what was injected (``tests/.reports/chaos.json``).
+ends with what was injected (``tests/.reports/chaos.json``). A chaotic test that passed
+and whose every configuration ended in a successful destroy must leave nothing the
+provider owns in the emulator (tests/support/leaks.py): a leak fails it.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import chaos
+from tests.support import chaos, leaks
 from tests.support.core import CORE_BINARIES, Core
 from tests.support.emulator import EmulatorClient, EmulatorStartError, running_emulator
 from tests.support.mirror import build_mirror, provider_binary
@@ -41,6 +43,18 @@ def emulator(tmp_path_factory: pytest.TempPathFactory):
             yield client
     except EmulatorStartError as error:
         pytest.fail(str(error), pytrace=False)
+
+
+CRASH_DIR = REPO_ROOT / "tests" / "crash"
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """The crash loop (tests/crash, ``make test-crash``: long) runs only when its
+    directory, or a file in it, is named on the command line."""
+    if collection_path != CRASH_DIR:
+        return None
+    named = [Path(arg.split("::", 1)[0]).resolve() for arg in config.args]
+    return not any(path == CRASH_DIR or CRASH_DIR in path.parents for path in named) or None
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -86,7 +100,21 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
             properties.get("chaos"),
             report.longreprtext,
             subtest=hasattr(report, "context"),  # pytest's SubtestReport
+            checks=properties.get("chaos_checks"),
         )
+
+
+#: The cores a test took (the ``core`` fixture), and its call phase's outcome.
+_TEST_CORES = pytest.StashKey[list]()
+_CALL_PASSED = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    if report.when == "call":
+        item.stash[_CALL_PASSED] = report.passed
+    return report
 
 
 @pytest.fixture(autouse=True)
@@ -105,8 +133,10 @@ def _reset_emulator(request: pytest.FixtureRequest):
         seed = zlib.crc32(request.node.nodeid.encode()) ^ int(os.environ.get("ODE_CHAOS_SEED") or 0)
         emulator.set_chaos(_CHAOS.rate, seed=seed, clients=_CHAOS.clients)
     yield
+    leaked: list[str] = []
     if chaotic:
         request.node.user_properties.append(("chaos", emulator.chaos()))
+        leaked = _chaos_checks(request.node, emulator)
     report = emulator.api_models()
     _API_MODELS.update(report)
     if report["violations"]:
@@ -114,6 +144,31 @@ def _reset_emulator(request: pytest.FixtureRequest):
             f"  {v['service']}:{v['operation']} ({v['direction']}): {v['problem']}" for v in report["violations"]
         )
         pytest.fail(f"calls that break AWS's API models:\n{listed}", pytrace=False)
+    if leaked:
+        listed = "\n".join(f"  {line}" for line in leaked)
+        pytest.fail(f"left behind after the destroy (ownership tags, under chaos):\n{listed}", pytrace=False)
+
+
+def _chaos_checks(item: pytest.Item, emulator: EmulatorClient) -> list[str]:
+    """After a chaotic test: its core commands' times, those longer than their
+    configuration's timeouts and, when it passed and ended in a destroy of everything
+    it applied, what the provider owns that is still there (recorded for the report
+    as ``chaos_checks``; answered: the leaks)."""
+    commands = [command for core in item.stash.get(_TEST_CORES, []) for command in core.commands]
+    checked = item.stash.get(_CALL_PASSED, False) and leaks.destroyed(commands)
+    leaked = leaks.owned_objects(emulator) if checked else []
+    item.user_properties.append(
+        (
+            "chaos_checks",
+            {
+                "leak_checked": checked,
+                "leaks": leaked,
+                "overruns": leaks.overruns(commands),
+                "commands": leaks.command_times(commands),
+            },
+        )
+    )
+    return leaked
 
 
 #: The emulator's last API-model report (what was checked, session-wide). Under
@@ -212,7 +267,9 @@ def core(request: pytest.FixtureRequest, emulator: EmulatorClient, cli_config: P
             "which builds it or prints why it cannot",
             pytrace=False,
         )
-    return Core(name, binary, cli_config, emulator.url)
+    made = Core(name, binary, cli_config, emulator.url)
+    request.node.stash.setdefault(_TEST_CORES, []).append(made)
+    return made
 
 
 @pytest.fixture

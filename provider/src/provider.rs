@@ -58,12 +58,12 @@ fn schema() -> Schema {
     .attr(
         Attribute::number("max_retries")
             .optional()
-            .doc("How many times a throttled or failed AWS call is retried (0 to 100; default 24, enough to wait out throttling on a large apply). Retries back off exponentially with jitter (from 0.5 s, at most 20 s apart), with no retry quota that would give up under load; each call, retries included, is still bounded by `call_timeout`."),
+            .doc("How many times a throttled or failed AWS call is retried (0 to 100; default 24, enough to wait out throttling on a large apply). Retries back off exponentially with jitter (from 0.5 s, at most 20 s apart), with no retry quota that would give up under load; each attempt is still bounded by `call_timeout`."),
     )
     .attr(
         Attribute::string("call_timeout")
             .optional()
-            .doc("How long one AWS call may go unanswered, retries included, before it is abandoned with an error naming the operation (`2m` by default, `1s` to `1h`). A create abandoned this way may still have been carried out: the next apply finds what it made."),
+            .doc("How long one AWS request may go unanswered before its call is abandoned, without a retry, with an error naming the operation (`2m` by default, `1s` to `1h`). A create abandoned this way may still have been carried out: the next apply finds what it made. Throttled requests are answered, so waiting them out is bounded by `max_retries`, not by this timeout."),
     )
     .attr(
         Attribute::bool("skip_credentials_validation")

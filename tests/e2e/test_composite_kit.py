@@ -242,6 +242,8 @@ def test_stalled_create_ends_at_the_call_timeout(core: Core, emulator: EmulatorC
     while not any(c["action"] == "CreateVpc" and c["status"] == 200 for c in emulator.calls()):
         assert time.monotonic() < deadline, "the held CreateVpc was never carried out"
         time.sleep(0.5)
+    # The unanswered request was abandoned, never sent again.
+    assert [c["action"] for c in emulator.calls()].count("CreateVpc") == 1
     core.apply(workdir)
     vpcs = emulator.client("ec2").describe_vpcs(Filters=[{"Name": "tag:ode:stack", "Values": [NAME]}])["Vpcs"]
     assert len(vpcs) == 1, vpcs

@@ -357,6 +357,12 @@ def ec2_calls(emulator: EmulatorClient) -> list[str]:
 def test_network_refresh_budget(core: Core, emulator: EmulatorClient, workdir: Path) -> None:
     apply_seed(core, emulator, workdir)
 
+    # The first read after the create ends its claim: one DeleteTags of the VPC's
+    # mark (kit::claim); later reads make none.
+    emulator.reset_calls()
+    assert core.plan(workdir, "-refresh-only").returncode == 0
+    assert [a for a in ec2_calls(emulator) if not a.startswith("Describe")] == ["DeleteTags"]
+
     # A refresh-only plan reads the network (ReadResource) and plans nothing.
     emulator.reset_calls()
     refresh = core.plan(workdir, "-refresh-only")
@@ -588,15 +594,21 @@ def test_network_throttling_waited_out(core: Core, emulator: EmulatorClient, wor
     """AWS throttling several times in a row, on creates and on reads, is waited out
     by the provider's retry policy (the SDK's standard policy gave up after three
     attempts): the apply succeeds without a diagnostic, nothing is made twice, and the
-    second plan is empty."""
+    second plan is empty. call_timeout bounds unanswered requests only: waiting out
+    throttled (answered) ones may take longer (2 s here)."""
     throttled = {"CreateSubnet": 6, "CreateRouteTable": 4, "DescribeRouteTables": 4}
     for action, times in throttled.items():
         emulator.add_fault("ec2", action, "RequestLimitExceeded", status=503, message="Request limit exceeded.", times=times)
-    net = apply_seed(core, emulator, workdir, tags_line() + '  nat_gateways = "single"\n')
+    write_config(workdir, network_config(emulator, tags_line() + '  nat_gateways = "single"\n').replace('provider "ode" {', 'provider "ode" {\n  call_timeout = "2s"', 1))
+    core.init(workdir)
+    core.apply(workdir)
+    net = network(core, workdir)
     calls = emulator.calls()
     for action, times in throttled.items():
         refused = [c for c in calls if c["action"] == action and c["status"] == 503]
         assert len(refused) == times, (action, len(refused))
+        answered = [c for c in calls if c["action"] == action]
+        print(f"{core.name}: {action} waited out {times} throttles in {answered[-1]['t_end'] - refused[0]['t_start']:.1f} s")
     keys = Counter(key for _, _, key, _ in stack_children(emulator, NAME))
     assert all(n == 1 for n in keys.values()), keys
     assert len(net["private_subnet_ids"]) == 3 and len(net["private_route_table_ids"]) == 3

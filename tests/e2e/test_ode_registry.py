@@ -79,8 +79,16 @@ def test_registry_basic(core: Core, emulator: EmulatorClient, workdir: Path) -> 
     assert policy["Statement"][0]["Principal"]["AWS"] in ([NODE_ROLE], NODE_ROLE)
     rules = json.loads(ecr.get_lifecycle_policy(repositoryName=f"{NAME}-api")["lifecyclePolicyText"])["rules"]
     assert [rule["selection"]["countNumber"] for rule in rules] == [7, 30]
-    tags = {t["Key"]: t["Value"] for t in ecr.list_tags_for_resource(resourceArn=repo["repositoryArn"])["tags"]}
-    assert tags["ode:stack"] == NAME and "ode:creating" not in tags
+    def tags() -> dict[str, str]:
+        return {t["Key"]: t["Value"] for t in ecr.list_tags_for_resource(resourceArn=repo["repositoryArn"])["tags"]}
+
+    # The claim lives until the core has the registry in its state: the first read
+    # (this plan's refresh) ends it, one UntagResource a repository.
+    assert tags()["ode:stack"] == NAME and "ode:creating" in tags()
+    emulator.reset_calls()
+    core.plan(workdir)
+    assert [a for s, a in emulator.call_names() if s == "ecr"].count("UntagResource") == 3
+    assert "ode:creating" not in tags()
 
     emulator.reset_calls()
     core.plan(workdir)

@@ -189,12 +189,23 @@ def test_state_backend_drift(core: Core, emulator: EmulatorClient, workdir: Path
     assert_backend_in_emulator(emulator)
     assert_no_changes(core, workdir)
 
-    # The bucket deleted out of band: the whole backend is planned anew.
+    # The bucket deleted out of band while its lock table remains: the backend stays
+    # in state and apply makes the bucket again, with every setting, beside the table.
+    table_arn = dynamodb.describe_table(TableName=TABLE)["Table"]["TableArn"]
     s3.delete_bucket(Bucket=BUCKET)
     plan = assert_changes(core, workdir)
-    assert f"{ADDRESS} will be created" in plan.stdout, plan.describe()
-    # Remove the old table too, so that creating the backend again starts from nothing.
+    assert f"{ADDRESS} will be updated in-place" in plan.stdout, plan.describe()
+    assert re.search(r'\+ bucket_arn\s+= "arn:aws:s3:::' + BUCKET, plan.stdout), plan.describe()
+    core.apply(workdir)
+    assert_backend_in_emulator(emulator)
+    assert dynamodb.describe_table(TableName=TABLE)["Table"]["TableArn"] == table_arn
+    assert_no_changes(core, workdir)
+
+    # Bucket and table both deleted out of band: the whole backend is planned anew.
+    s3.delete_bucket(Bucket=BUCKET)
     dynamodb.delete_table(TableName=TABLE)
+    plan = assert_changes(core, workdir)
+    assert f"{ADDRESS} will be created" in plan.stdout, plan.describe()
     core.apply(workdir)
     assert_backend_in_emulator(emulator)
     assert_no_changes(core, workdir)

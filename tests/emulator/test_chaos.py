@@ -286,3 +286,31 @@ def test_summary_adds_up_scenarios() -> None:
     assert "2 scenarios (1 passed, 1 failed), 1 tests without chaos" in text
     assert "7 faults injected into 50 AWS calls" in text
     assert "b[tofu]: AssertionError: two route tables" in text
+
+
+def test_summary_reports_the_checks_after_each_scenario() -> None:
+    """Leaks and overruns found after a scenario (tests/conftest.py) reach the totals
+    and the terminal; faults and retries are counted per scenario."""
+    counts = {k: 0 for k in chaos.KINDS} | {"throttle": 3}
+    report = {"calls": 20, "faults": 3, "by_kind": counts, "by_service": {}, "by_action": {}, "retried": 2}
+    summary = chaos.Summary(0.15, ["aws-sdk-rust"])
+    summary.add("a[tofu]", "call", "passed", 4.0, None, "")
+    checks = {
+        "leak_checked": True,
+        "leaks": ["ec2 vpc vpc-1 (ode:stack=a)"],
+        "overruns": ["apply took 30.0s, longer than its timeouts (25s)"],
+        "commands": [{"command": "apply", "exit": 0, "seconds": 30.0}],
+    }
+    summary.add("a[tofu]", "teardown", "failed", 0.5, report, "E   Failed: left behind", checks=checks)
+    summary.add("b[tofu]", "teardown", "passed", 0.1, report, "", checks={**checks, "leaks": [], "overruns": []})
+    totals = summary.totals()
+    assert totals["leak_checked"] == 2
+    assert totals["leaks"] == {"a[tofu]": ["ec2 vpc vpc-1 (ode:stack=a)"]}
+    assert list(totals["overruns"]) == ["a[tofu]"]
+    assert totals["failed"] == ["a[tofu]"] and totals["per_scenario"]["a[tofu]"]["outcome"] == "error in teardown"
+    scenario = totals["per_scenario"]["b[tofu]"]
+    assert (scenario["faults"], scenario["retried"], scenario["not_retried"]) == (3, 2, 1)
+    text = "\n".join(summary.lines())
+    assert "leaks: 2 scenarios ended in a destroy and were checked, 1 left objects of the provider's behind" in text
+    assert "leaked: a[tofu]: ec2 vpc vpc-1 (ode:stack=a)" in text
+    assert "over its timeouts: a[tofu]: apply took 30.0s" in text

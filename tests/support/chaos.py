@@ -291,7 +291,10 @@ class Chaos:
 
 class Summary:
     """What a test session under chaos ran and met: one entry per scenario (its outcome,
-    duration and the emulator's chaos report for it), added up for the terminal and
+    duration, the faults injected into it and how many of them were retried, the
+    emulator's chaos report for it, and the checks tests/conftest.py made after it: its
+    core commands' times, those longer than their configuration's timeouts, whether it
+    was checked for leaks and what leaked), added up for the terminal and
     ``tests/.reports/chaos.json``."""
 
     def __init__(self, rate: float, clients: list[str] | None) -> None:
@@ -308,12 +311,26 @@ class Summary:
         report: dict | None,
         longrepr: str,
         subtest: bool = False,
+        checks: dict | None = None,
     ) -> None:
         """One test phase's result (``pytest_runtest_logreport``); ``report`` is the
-        scenario's chaos report when it ran under chaos. A subtest's time is already
-        in its test's."""
+        scenario's chaos report when it ran under chaos, ``checks`` what was checked
+        after it (leaks, overruns, commands). A subtest's time is already in its test's."""
         entry = self.scenarios.setdefault(
-            nodeid, {"outcome": "passed", "duration_s": 0.0, "chaos": None, "error": ""}
+            nodeid,
+            {
+                "outcome": "passed",
+                "duration_s": 0.0,
+                "faults": 0,
+                "retried": 0,
+                "not_retried": 0,
+                "leak_checked": False,
+                "leaks": [],
+                "overruns": [],
+                "commands": [],
+                "error": "",
+                "chaos": None,
+            },
         )
         if not subtest:
             entry["duration_s"] = round(entry["duration_s"] + duration, 2)
@@ -324,6 +341,9 @@ class Summary:
             entry["outcome"] = "skipped"
         if report is not None:
             entry["chaos"] = report
+            entry.update(faults=report["faults"], retried=report["retried"], not_retried=report["faults"] - report["retried"])
+        if checks is not None:
+            entry.update(checks)
 
     def totals(self) -> dict[str, Any]:
         chaotic = {n: e for n, e in self.scenarios.items() if e["chaos"] is not None}
@@ -356,6 +376,9 @@ class Summary:
             "not_retried": faults - retried,
             "by_service": dict(sorted(by_service.items())),
             "by_action": dict(sorted(by_action.items(), key=lambda item: -sum(item[1].values()))),
+            "leak_checked": sum(1 for e in chaotic.values() if e["leak_checked"]),
+            "leaks": {n: e["leaks"] for n, e in sorted(chaotic.items()) if e["leaks"]},
+            "overruns": {n: e["overruns"] for n, e in sorted(chaotic.items()) if e["overruns"]},
             "slowest": sorted(
                 ({"scenario": n, "duration_s": e["duration_s"]} for n, e in chaotic.items()),
                 key=lambda item: -item["duration_s"],
@@ -375,6 +398,12 @@ class Summary:
             f"  retried: {t['retried']} faulted calls followed by another call of the same operation "
             f"by the same client; {t['not_retried']} not",
         ]
+        lines.append(
+            f"  leaks: {t['leak_checked']} scenarios ended in a destroy and were checked, "
+            f"{len(t['leaks'])} left objects of the provider's behind"
+        )
+        lines += [f"  leaked: {n}: {', '.join(leaked)}" for n, leaked in t["leaks"].items()]
+        lines += [f"  over its timeouts: {n}: {'; '.join(found)}" for n, found in t["overruns"].items()]
         lines += [f"  failed: {n}: {self.scenarios[n]['error']}" for n in t["failed"]]
         return lines
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
@@ -49,6 +51,25 @@ class Result:
         )
 
 
+@dataclass
+class Command:
+    """One command a :class:`Core` ran: where, its arguments (without the binary), its
+    exit code (None: killed after TIMEOUT_S, or started in the background, whose end
+    the core does not see), how long it took (None for a background one) and, for an
+    apply or destroy, the longest ``timeouts`` the configuration gave each operation
+    then (:func:`configured_timeouts`)."""
+
+    workdir: Path
+    args: tuple[str, ...]
+    returncode: int | None
+    seconds: float | None
+    timeouts: dict[str, float]
+
+    @property
+    def succeeded(self) -> bool:
+        return self.returncode == 0
+
+
 class CoreError(AssertionError):
     """A core exited with an exit code the caller did not expect."""
 
@@ -68,6 +89,8 @@ class Core:
         # Set by the ``secret_scan`` fixture (tests/support/secrets.py): every command
         # then runs with TF_LOG=trace and canary credentials, and plans are kept.
         self.secrets: SecretScan | None = None
+        # Every command run, oldest first (tests/conftest.py reads it under chaos).
+        self.commands: list[Command] = []
 
     def __repr__(self) -> str:
         return f"Core({self.name!r}, {str(self.binary)!r})"
@@ -111,16 +134,22 @@ class Core:
         argv = [str(self.binary), *args]
         if args and args[0] in _COLOR_FLAG_COMMANDS:
             argv.insert(2, "-no-color")
-        proc = subprocess.run(
-            argv,
-            cwd=workdir,
-            env=self.environment(env, args[0] if args else ""),
-            input=input,
-            stdin=None if input is not None else subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=TIMEOUT_S,
-        )
+        started = time.monotonic()
+        try:
+            proc = subprocess.run(
+                argv,
+                cwd=workdir,
+                env=self.environment(env, args[0] if args else ""),
+                input=input,
+                stdin=None if input is not None else subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                timeout=TIMEOUT_S,
+            )
+        except subprocess.TimeoutExpired:
+            self._ran(workdir, args, None, time.monotonic() - started)
+            raise
+        self._ran(workdir, args, proc.returncode, time.monotonic() - started)
         result = Result([self.name, *argv[1:]], proc.returncode, proc.stdout, proc.stderr)
         if self.secrets is not None:
             self.secrets.ran(workdir)
@@ -128,14 +157,17 @@ class Core:
             raise CoreError(result)
         return result
 
-    def start(self, workdir: Path, *args: str) -> subprocess.Popen:
+    def start(self, workdir: Path, *args: str, new_session: bool = False) -> subprocess.Popen:
         """Start ``core args...`` in the background (stdin closed, output captured);
-        :func:`finish` waits for it."""
+        :func:`finish` waits for it. With ``new_session`` the core leads a process group
+        of its own, which the providers it starts join, so that ``os.killpg`` takes them
+        all (tests/crash)."""
         argv = [str(self.binary), *args]
         if args and args[0] in _COLOR_FLAG_COMMANDS:
             argv.insert(2, "-no-color")
         if self.secrets is not None:
             self.secrets.ran(workdir)
+        self._ran(workdir, args, None, None)
         return subprocess.Popen(
             argv,
             cwd=workdir,
@@ -144,7 +176,12 @@ class Core:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            start_new_session=new_session,
         )
+
+    def _ran(self, workdir: Path, args: tuple[str, ...], returncode: int | None, seconds: float | None) -> None:
+        timeouts = configured_timeouts(Path(workdir)) if args and args[0] in ("apply", "destroy") else {}
+        self.commands.append(Command(Path(workdir), tuple(args), returncode, seconds, timeouts))
 
     # -- helpers for the usual commands ----------------------------------------------
 
@@ -192,6 +229,33 @@ class Core:
             if resource["address"] == address:
                 return resource["values"]
         raise AssertionError(f"{address} is not in the state of {workdir}")
+
+
+_TIMEOUTS_BLOCK = re.compile(r"\btimeouts\s*=?\s*\{([^{}]*)\}")
+_TIMEOUT = re.compile(r'\b(create|update|delete)\s*=\s*"([^"]*)"')
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)([hms])")
+_UNIT_S = {"h": 3600, "m": 60, "s": 1}
+
+
+def duration_s(text: str) -> float | None:
+    """``"1h30m"``, ``"25s"``: seconds; None for anything else (the provider's units)."""
+    parts = _DURATION_PART.findall(text)
+    if not parts or "".join(n + u for n, u in parts) != text.strip():
+        return None
+    return sum(float(n) * _UNIT_S[u] for n, u in parts)
+
+
+def configured_timeouts(workdir: Path) -> dict[str, float]:
+    """The longest ``create``, ``update`` and ``delete`` of the ``timeouts`` blocks in
+    ``workdir``'s configuration (seconds), for the operations it sets at all."""
+    longest: dict[str, float] = {}
+    for path in sorted(workdir.glob("*.tf")):
+        for block in _TIMEOUTS_BLOCK.findall(path.read_text(errors="replace")):
+            for operation, text in _TIMEOUT.findall(block):
+                seconds = duration_s(text)
+                if seconds is not None:
+                    longest[operation] = max(longest.get(operation, 0.0), seconds)
+    return longest
 
 
 def finish(proc: subprocess.Popen) -> Result:

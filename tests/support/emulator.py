@@ -20,6 +20,14 @@ moto's WSGI application runs in this process, wrapped in a middleware that
     with throttling, 500, 503 or a connection reset before or after moto carried the
     call out (tests/support/chaos.py; rate 0 turns it off); ``GET /_ode/chaos``: the
     setting and the faults injected, by kind, service and action
+  - ``POST /_ode/ratelimit`` with ``{"enabled": true, "scale": 1.0, "buckets":
+    {"ec2:mutating": {"size": 50, "refill": 5}}}``: AWS's API rate limits, as token
+    buckets per EC2 action category (and per EC2 action) and per service (EKS, RDS, IAM,
+    ElastiCache), with AWS's figures where it publishes them; a call that finds its
+    bucket empty is refused with the service's throttling error before it reaches moto
+    (tests/support/ratelimit.py: the buckets and where each figure comes from);
+    ``scale`` multiplies every refill rate. ``GET /_ode/ratelimit``: the setting and
+    the calls each bucket let through and refused. Off by default
   - ``POST /_ode/transitions`` with ``{"nat_gateway_pending_s": 1.5}``: NAT gateways
     created from now on read ``pending`` until that many seconds after their creation
     (0, the default: ``available`` at once, as moto has them)
@@ -46,14 +54,21 @@ moto's WSGI application runs in this process, wrapped in a middleware that
     "engine_version": "15.5"}``: AWS upgrades the instance's engine version by itself
   - ``GET /_ode/elasticache/auth?replication_group_id=rg``: ``{"auth_token_sha256":
     [hex, ...]}``, the SHA-256 of each AUTH token the group accepts, oldest first
-  - ``POST /_ode/reset``: reset moto's state, the recorder, latency, faults, chaos and
-    transitions
+  - ``POST /_ode/killpoint`` with ``{"service": "ec2", "action": "CreateSubnet",
+    "after": 1}``: once moto carried out the ``after``-th such call of the provider, its
+    answer and every later provider call are held (nothing more is carried out);
+    ``GET /_ode/killpoint?wait=5`` answers when that happened (a long poll), ``POST
+    /_ode/killpoint/release`` drops the held calls and disarms it
+    (tests/support/killpoint.py; the crash loop, tests/crash, kills the core there)
+  - ``POST /_ode/reset``: reset moto's state, the recorder, latency, faults, chaos, rate
+    limits, kill point and transitions
 
 The RDS and ElastiCache endpoints answer 404 for an instance or group that does not
 exist, and 400 for a malformed request.
 
-It also corrects two behaviours of moto 5.2.5 that would get in the tests' way; see
-``_RESPONSE_FIXES`` and ``_evaluate_bucket_policies_as_tls``; it adds the EKS
+It also corrects behaviours of moto 5.2.5 that would get in the tests' way; see
+``_RESPONSE_FIXES``, ``_evaluate_bucket_policies_as_tls`` and ``_tag_buckets_at_creation``
+(CreateBucket's ``Tags``, which moto ignores); it adds the EKS
 operations moto lacks (add-ons, access entries, updates, cluster versions; see
 ``eks_emulator``) and the RDS, ElastiCache and CloudWatch Logs behaviour it lacks or gets
 wrong (pending changes, replication group members, AUTH tokens, parameter groups; see
@@ -87,7 +102,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 from urllib.parse import parse_qsl, unquote
 
-from . import chaos, failures
+from . import chaos, failures, killpoint, ratelimit
 
 CONTROL_PREFIX = "/_ode/"
 
@@ -226,6 +241,8 @@ class _State:
     eks_transition_s: float = 0.0
     data_transition_s: float = 0.0
     chaos: chaos.Chaos = field(default_factory=chaos.Chaos)
+    rate_limits: ratelimit.RateLimits = field(default_factory=ratelimit.RateLimits)
+    kill: killpoint.Killpoint = field(default_factory=killpoint.Killpoint)
 
 
 class RecordingMiddleware:
@@ -256,7 +273,10 @@ class RecordingMiddleware:
                 fault.times -= 1
                 if fault.times <= 0:
                     self.state.faults.remove(fault)
-        # A test's own faults take the call; chaos draws for the others.
+        # A test's own faults take the call; then AWS's rate limits; chaos draws for the others.
+        throttled = self._rate_limited(environ, service, action, protocol) if fault is None else None
+        if throttled is not None:
+            fault = Fault(service, action, throttled.code, throttled.status, throttled.message)
         injected = None if fault is not None else self.state.chaos.draw(service, action, environ.get("HTTP_USER_AGENT", ""))
         if latency:
             time.sleep(latency)
@@ -270,6 +290,12 @@ class RecordingMiddleware:
         if injected in chaos.ERROR_KINDS:
             error = chaos.error_for(injected, service, protocol)
             fault = Fault(service, action, error.code, error.status, error.message)
+
+        # Past a kill point nothing more is carried out (tests/support/killpoint.py).
+        user_agent = environ.get("HTTP_USER_AGENT", "")
+        if self.state.kill.before(user_agent):
+            self._record_killed(service, action, t_start)
+            raise chaos.Dropped(f"killpoint: {service}:{action} held, never carried out")
 
         # The response is passed on only once complete, so that it can be corrected and
         # t_end covers all of it.
@@ -302,10 +328,23 @@ class RecordingMiddleware:
                 headers.append(("Content-Length", str(len(data))))
         status = int(status_line.split(" ", 1)[0])
         self._record(service, action, status, t_start, injected)
+        if self.state.kill.after(service, action, status, user_agent):
+            raise chaos.Dropped(f"killpoint: {service}:{action} carried out, its answer held")
         if injected == "reset-after":
             raise chaos.Dropped(f"chaos: {service}:{action} carried out, then reset")
         start_response(status_line, headers, exc_info)
         return body
+
+    def _rate_limited(self, environ: dict[str, Any], service: str, action: str, protocol: str) -> chaos.Error | None:
+        """The throttling error AWS's rate limits refuse this call with, or None
+        (tests/support/ratelimit.py)."""
+
+        def param_names() -> list[str]:
+            query = environ.get("QUERY_STRING", "") + "&" + _peek_form_body(environ)
+            return [name for name, _ in parse_qsl(query, keep_blank_values=True)]
+
+        user_agent = environ.get("HTTP_USER_AGENT", "")
+        return self.state.rate_limits.take(service, action, protocol, user_agent, param_names)
 
     def _record(self, service: str, action: str, status: int, t_start: float, injected: str | None) -> None:
         """Record a call; one chaos answered (or cut off: status 0 before moto) names
@@ -313,6 +352,13 @@ class RecordingMiddleware:
         record = {"service": service, "action": action, "status": status, "t_start": t_start, "t_end": time.time()}
         if injected is not None:
             record["chaos"] = injected
+        with self.state.lock:
+            self.state.calls.append(record)
+
+    def _record_killed(self, service: str, action: str, t_start: float) -> None:
+        """Record a call held past a kill point (never carried out: status 0)."""
+        record = {"service": service, "action": action, "status": 0, "t_start": t_start, "t_end": time.time()}
+        record["killpoint"] = "held"
         with self.state.lock:
             self.state.calls.append(record)
 
@@ -389,6 +435,18 @@ class RecordingMiddleware:
                 return _json_response(start_response, 200, self.state.chaos.report())
             if (method, name) == ("GET", "chaos"):
                 return _json_response(start_response, 200, self.state.chaos.report())
+            if (method, name) == ("POST", "ratelimit"):
+                self.state.rate_limits.configure(payload)
+                return _json_response(start_response, 200, self.state.rate_limits.report())
+            if (method, name) == ("GET", "ratelimit"):
+                return _json_response(start_response, 200, self.state.rate_limits.report())
+            if (method, name) == ("POST", "killpoint"):
+                return _json_response(start_response, 200, self.state.kill.arm(payload))
+            if (method, name) == ("GET", "killpoint"):
+                query = dict(parse_qsl(environ.get("QUERY_STRING", "")))
+                return _json_response(start_response, 200, self.state.kill.wait(float(query.get("wait", 0))))
+            if (method, name) == ("POST", "killpoint/release"):
+                return _json_response(start_response, 200, self.state.kill.release())
             if (method, name) == ("POST", "faults/clear"):
                 with self.state.lock:
                     self.state.faults.clear()
@@ -441,6 +499,8 @@ class RecordingMiddleware:
 
                 self.reset_moto()
                 self.state.chaos.reset()
+                self.state.rate_limits.reset()
+                self.state.kill.reset()
                 failures.clear()
                 data_emulator.forget_events()
                 paging.set_size(0)
@@ -809,6 +869,29 @@ def _evaluate_bucket_policies_as_tls() -> None:
     FakeBucket.get_permission = get_permission
 
 
+def _tag_buckets_at_creation() -> None:
+    """Honour ``CreateBucketConfiguration/Tags`` as S3 does: the bucket is made with
+    those tags in one call (moto 5.2.5 parses only the location constraint)."""
+    import xmltodict
+    from moto.s3.responses import S3Response
+
+    original = S3Response._bucket_response_put
+
+    def bucket_response_put(self: S3Response, request: Any, bucket_name: str, querystring: dict[str, Any]) -> Any:
+        answer = original(self, request, bucket_name, querystring)
+        if querystring or not self.body:
+            return answer
+        config = (xmltodict.parse(self.body) or {}).get("CreateBucketConfiguration") or {}
+        tags = (config.get("Tags") or {}).get("Tag") or []
+        if isinstance(tags, dict):
+            tags = [tags]
+        if tags:
+            self.backend.put_bucket_tagging(bucket_name, {t["Key"]: t.get("Value") or "" for t in tags})
+        return answer
+
+    S3Response._bucket_response_put = bucket_response_put
+
+
 # -- server ----------------------------------------------------------------------------
 
 
@@ -821,6 +904,7 @@ def make_server(port: int = 0):
     from . import api_models, data_emulator, ec2_endpoints, eks_emulator, paging
 
     _evaluate_bucket_policies_as_tls()
+    _tag_buckets_at_creation()
     _load_the_managed_policies_we_use()
     _fail_nat_gateways_on_request()
     ec2_endpoints.install()
@@ -924,6 +1008,20 @@ class EmulatorClient:
         """Drop every pending fault, keeping AWS state."""
         self._post("/_ode/faults/clear")
 
+    def arm_killpoint(self, service: str, action: str, after: int = 1) -> dict[str, Any]:
+        """Stop the world right after the provider's ``after``-th successful ``action``
+        call (its operation name; tests/support/killpoint.py)."""
+        return self._post("/_ode/killpoint", {"service": service, "action": action, "after": after})
+
+    def wait_killpoint(self, seconds: float) -> dict[str, Any]:
+        """The kill point's report once it fired, or after ``seconds`` (at most 60)."""
+        with urllib.request.urlopen(f"{self.url}/_ode/killpoint?wait={seconds}", timeout=seconds + 30) as response:
+            return json.load(response)
+
+    def release_killpoint(self) -> dict[str, Any]:
+        """Drop the calls held at the kill point and disarm it."""
+        return self._post("/_ode/killpoint/release")
+
     def set_chaos(
         self,
         rate: float,
@@ -946,6 +1044,28 @@ class EmulatorClient:
     def chaos(self) -> dict[str, Any]:
         """The chaos setting and what it injected since it was set (tests/support/chaos.py)."""
         with urllib.request.urlopen(self.url + "/_ode/chaos", timeout=30) as response:
+            return json.load(response)
+
+    def set_rate_limits(
+        self,
+        enabled: bool = True,
+        scale: float = 1.0,
+        buckets: dict[str, dict[str, float]] | None = None,
+        ec2_per_action: bool = True,
+    ) -> dict[str, Any]:
+        """Turn AWS's API rate limits on (or off), from the defaults of
+        tests/support/ratelimit.py: every refill rate times ``scale``, ``buckets`` ({name:
+        {"size": n, "refill": per_second}}) over the defaults, each EC2 action its own
+        bucket unless ``ec2_per_action`` is false. Every bucket starts full. Answers the
+        (fresh) report."""
+        payload: dict[str, Any] = {"enabled": enabled, "scale": scale, "ec2_per_action": ec2_per_action}
+        if buckets is not None:
+            payload["buckets"] = buckets
+        return self._post("/_ode/ratelimit", payload)
+
+    def rate_limits(self) -> dict[str, Any]:
+        """The rate limits' setting and the calls each bucket let through and refused."""
+        with urllib.request.urlopen(self.url + "/_ode/ratelimit", timeout=30) as response:
             return json.load(response)
 
     def set_transitions(self, nat_gateway_pending_s: float) -> None:
@@ -1009,7 +1129,8 @@ class EmulatorClient:
             return json.load(response)["auth_token_sha256"]
 
     def reset(self) -> None:
-        """Forget all AWS state, recorded calls, latency, pending faults and transitions."""
+        """Forget all AWS state, recorded calls, latency, pending faults, chaos, rate
+        limits and transitions."""
         self._post("/_ode/reset")
 
     def client(self, service: str, *, validate: bool = True, observer: bool = True):

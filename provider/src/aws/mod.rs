@@ -4,6 +4,7 @@
 pub mod error;
 #[cfg(test)]
 pub mod fake;
+pub mod pace;
 pub mod validate;
 
 use std::collections::BTreeMap;
@@ -64,8 +65,8 @@ pub struct Settings {
     pub endpoints: Endpoints,
     pub default_tags: BTreeMap<String, String>,
     pub max_retries: Option<u32>,
-    /// How long one call may go unanswered, retries included (default
-    /// [`DEFAULT_CALL_TIMEOUT`]).
+    /// How long one request may go unanswered before its call is abandoned, never
+    /// retried (default [`DEFAULT_CALL_TIMEOUT`]).
     pub call_timeout: Option<std::time::Duration>,
     pub skip_credentials_validation: bool,
     pub s3_use_path_style: bool,
@@ -74,8 +75,7 @@ pub struct Settings {
     pub fingerprint: String,
 }
 
-/// How long one AWS call may go unanswered, retries included, unless `call_timeout`
-/// says otherwise.
+/// How long one AWS request may go unanswered, unless `call_timeout` says otherwise.
 pub const DEFAULT_CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
 
 /// Builds one service client from the shared SDK config, at the service's
@@ -85,15 +85,18 @@ pub const DEFAULT_CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_
 /// provider process, with no retry quota: a busy apply waits throttling out instead of
 /// giving up once a quota is spent.
 macro_rules! client {
-    ($sdk:ident, $base:expr, $endpoint:expr) => {
-        client!($sdk, $base, $endpoint, |b| b)
+    ($sdk:ident, $base:expr, $endpoint:expr, $pacer:expr) => {
+        client!($sdk, $base, $endpoint, $pacer, |b| b)
     };
-    ($sdk:ident, $base:expr, $endpoint:expr, $extra:expr) => {{
+    ($sdk:ident, $base:expr, $endpoint:expr, $pacer:expr, $extra:expr) => {{
         use $sdk::config::retry::{RetryPartition, TokenBucket};
         let partition = RetryPartition::custom(concat!("ode-", stringify!($sdk)))
             .token_bucket(TokenBucket::unlimited())
             .build();
-        let mut b = $sdk::config::Builder::from($base).retry_partition(partition);
+        let mut b = $sdk::config::Builder::from($base)
+            .retry_partition(partition)
+            .interceptor(pace::PaceOperation)
+            .retry_classifier(pace::PaceThrottles($pacer.clone()));
         if let Some(url) = $endpoint {
             b = b.endpoint_url(url);
         }
@@ -150,16 +153,21 @@ impl Aws {
             loader = loader.profile_name(p);
         }
         loader = loader.retry_config(retry_config(s.max_retries));
-        // A call that goes unanswered (a stalled connection) ends with a timeout error
-        // naming its operation, so that neither a deadline nor Ctrl-C waits on it for
-        // ever. Only the whole operation is bounded: an attempt timeout would retry a
-        // create whose first request AWS may already have carried out.
-        loader = loader.timeout_config(
-            aws_config::timeout::TimeoutConfig::builder()
-                .operation_timeout(s.call_timeout.unwrap_or(DEFAULT_CALL_TIMEOUT))
-                .build(),
-        );
         let mut base = loader.load().await;
+        // Every request waits for its operation's pace, then may go unanswered for
+        // `call_timeout` at most (a stalled connection), after which its call ends with
+        // an error naming the operation and is never sent again: AWS may have carried
+        // out a create whose answer never came. Answered attempts (throttling, 5xx) are
+        // retried, each bounded the same way (see `pace`).
+        let pacer = std::sync::Arc::new(pace::Pacer::default());
+        let paced = pace::PacedClient {
+            inner: base
+                .http_client()
+                .unwrap_or_else(pace::default_https_client),
+            pacer: pacer.clone(),
+            call_timeout: s.call_timeout.unwrap_or(DEFAULT_CALL_TIMEOUT),
+        };
+        base = base.into_builder().http_client(paced).build();
         let region = base
             .region()
             .map(|r| r.to_string())
@@ -188,7 +196,7 @@ impl Aws {
                 .build();
         }
         let e = &s.endpoints;
-        let sts = client!(aws_sdk_sts, &base, &e.sts);
+        let sts = client!(aws_sdk_sts, &base, &e.sts, pacer);
 
         let mut partition = "aws".to_string();
         if !s.skip_credentials_validation {
@@ -219,23 +227,24 @@ impl Aws {
             partition,
             default_tags: s.default_tags.clone(),
             fingerprint: s.fingerprint.clone(),
-            ec2: client!(aws_sdk_ec2, &base, &e.ec2),
-            eks: client!(aws_sdk_eks, &base, &e.eks),
-            iam: client!(aws_sdk_iam, &base, &e.iam),
-            rds: client!(aws_sdk_rds, &base, &e.rds),
-            elasticache: client!(aws_sdk_elasticache, &base, &e.elasticache),
+            ec2: client!(aws_sdk_ec2, &base, &e.ec2, pacer),
+            eks: client!(aws_sdk_eks, &base, &e.eks, pacer),
+            iam: client!(aws_sdk_iam, &base, &e.iam, pacer),
+            rds: client!(aws_sdk_rds, &base, &e.rds, pacer),
+            elasticache: client!(aws_sdk_elasticache, &base, &e.elasticache, pacer),
             s3: client!(
                 aws_sdk_s3,
                 &base,
                 &e.s3,
+                pacer,
                 |b: aws_sdk_s3::config::Builder| b.force_path_style(path_style)
             ),
-            dynamodb: client!(aws_sdk_dynamodb, &base, &e.dynamodb),
-            ecr: client!(aws_sdk_ecr, &base, &e.ecr),
-            kms: client!(aws_sdk_kms, &base, &e.kms),
-            logs: client!(aws_sdk_cloudwatchlogs, &base, &e.logs),
+            dynamodb: client!(aws_sdk_dynamodb, &base, &e.dynamodb, pacer),
+            ecr: client!(aws_sdk_ecr, &base, &e.ecr, pacer),
+            kms: client!(aws_sdk_kms, &base, &e.kms, pacer),
+            logs: client!(aws_sdk_cloudwatchlogs, &base, &e.logs, pacer),
             sts,
-            secretsmanager: client!(aws_sdk_secretsmanager, &base, &e.secretsmanager),
+            secretsmanager: client!(aws_sdk_secretsmanager, &base, &e.secretsmanager, pacer),
         })
     }
 
@@ -261,9 +270,10 @@ impl Aws {
             .http_client(http)
             .build();
         let none: &Option<String> = &None;
+        let pacer = std::sync::Arc::new(pace::Pacer::default());
         macro_rules! faked {
             ($sdk:ident) => {
-                client!($sdk, &base, none, |b: $sdk::config::Builder| b
+                client!($sdk, &base, none, pacer, |b: $sdk::config::Builder| b
                     .interceptor(fake.clone()))
             };
         }

@@ -122,17 +122,24 @@ pub struct BucketSeen {
     pub lifecycle: Option<Lifecycle>,
 }
 
-/// Creates the bucket in the client's region (the caller judges a name taken).
-pub async fn create(aws: &Aws, bucket: &str) -> Result<(), AwsError> {
-    let mut req = aws.s3.create_bucket().bucket(bucket);
+/// Creates the bucket in the client's region, with its tags in the same call: a
+/// bucket never exists without the ownership tags that make it the composite's,
+/// even when the apply is killed right after (the caller judges a name taken).
+pub async fn create(aws: &Aws, bucket: &str, tags: &Tags) -> Result<(), AwsError> {
+    let mut config = s3::CreateBucketConfiguration::builder()
+        .set_tags(Some(s3_tags::list(tags, "CreateBucket")?));
     if aws.region != "us-east-1" {
-        req = req.create_bucket_configuration(
-            s3::CreateBucketConfiguration::builder()
-                .location_constraint(s3::BucketLocationConstraint::from(aws.region.as_str()))
-                .build(),
-        );
+        config =
+            config.location_constraint(s3::BucketLocationConstraint::from(aws.region.as_str()));
     }
-    req.send().await.op("CreateBucket").map(|_| ())
+    aws.s3
+        .create_bucket()
+        .bucket(bucket)
+        .create_bucket_configuration(config.build())
+        .send()
+        .await
+        .op("CreateBucket")
+        .map(|_| ())
 }
 
 async fn put_lifecycle(aws: &Aws, bucket: &str, l: Option<Lifecycle>) -> Result<(), AwsError> {

@@ -1,13 +1,20 @@
 //! Claim-safe adoption: which existing objects a create may take over.
 //!
 //! A composite resource marks its root object (the VPC, the state bucket, ...)
-//! with `ode:creating = <fingerprint>` when it creates it and removes the mark
-//! once the create has finished. A later create adopts a marked object only
-//! when the fingerprint is its own: that object was left by an unfinished
-//! create of this very resource instance (a killed or interrupted apply). An
-//! object without the mark is managed by some Terraform state; one with another
-//! fingerprint is being created (or was abandoned) by another configuration.
-//! Neither is ever adopted.
+//! with `ode:creating = <fingerprint>` when it creates it. A later create adopts
+//! a marked object only when the fingerprint is its own: that object was left by
+//! an unfinished create of this very resource instance (a killed or interrupted
+//! apply). An object without the mark is managed by some Terraform state; one
+//! with another fingerprint is being created (or was abandoned) by another
+//! configuration. Neither is ever adopted.
+//!
+//! The mark outlives the create: the core saves the new object in its state only
+//! after the create has answered (a local state is written at the end of the
+//! apply, a remote one every 20 s or so), so a core killed in between has made
+//! objects it never recorded, and the next apply must still find them its own.
+//! The mark goes at the first read of the resource ([`release_when_read`]): the
+//! core reads only what its state holds, so from then on the object is managed,
+//! and never adopted again.
 //!
 //! The fingerprint names the state the resource lives in, as far as the
 //! provider can see it: the backend the core was initialised with (type and
@@ -24,13 +31,35 @@ use std::path::{Path, PathBuf};
 /// The ownership tag that marks an unfinished create.
 pub const CREATING_TAG: &str = "ode:creating";
 
+/// Ends a claim once the core has the resource in its state: `marked` says the
+/// root a read found still carries this process's mark, and `release` removes it.
+/// A release that fails (a plan run with read-only credentials) leaves the mark
+/// for the next read; it fails nothing.
+pub async fn release_when_read(
+    marked: bool,
+    name: &str,
+    release: impl std::future::Future<Output = Result<(), crate::aws::AwsError>>,
+) {
+    if marked {
+        match release.await {
+            Ok(()) => tracing::info!(name, "the create is in state: its claim mark is removed"),
+            Err(e) => tracing::warn!(name, error = %e, "the claim mark stays until the next read"),
+        }
+    }
+}
+
+/// Whether `tags` carry the mark of this process's fingerprint.
+pub fn marked(tags: &BTreeMap<String, String>, fingerprint: &str) -> bool {
+    tags.get(CREATING_TAG).map(String::as_str) == Some(fingerprint)
+}
+
 /// Who an existing root object belongs to, judged by its tags.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Owner {
     /// Left by an unfinished create of this resource instance: adopt it.
     Ours,
-    /// Marked by an unfinished create of another configuration (running now, or
-    /// abandoned).
+    /// Marked by a create in another state: unfinished (running now, or abandoned),
+    /// or finished and not refreshed since.
     CreatingElsewhere,
     /// A finished object that some Terraform state manages.
     Managed,
@@ -72,7 +101,7 @@ impl Owner {
                 "already exists and belongs to another Terraform state (or was made outside this provider)"
             }
             Owner::CreatingElsewhere => {
-                "is marked as being created by another configuration or workspace"
+                "is marked as made by a create in another Terraform state (another configuration or workspace), one that is unfinished or has not refreshed since"
             }
         }
     }

@@ -10,6 +10,8 @@
 //! - [`timeouts`]: the `timeouts` block and its duration parser.
 //! - [`claim`]: which leftovers a create may adopt (only those of an unfinished
 //!   create of the same resource instance).
+//! - [`key`]: a composite's own KMS key behind its alias, found again by its
+//!   tags after an unfinished create.
 //! - [`tags`]: ownership tags and one tagging helper per AWS service.
 //! - [`policy`]: IAM policy documents decoded as IAM returns them and
 //!   compared by meaning.
@@ -25,6 +27,7 @@
 
 pub mod bucket;
 pub mod claim;
+pub mod key;
 pub mod placement;
 pub mod policy;
 pub mod retry;

@@ -213,6 +213,19 @@ pub mod s3 {
             .unwrap_or_default())
     }
 
+    /// `tags` as S3's tag list (for PutBucketTagging and CreateBucket).
+    pub fn list(tags: &Tags, op: &'static str) -> Result<Vec<t::Tag>, AwsError> {
+        tags.iter()
+            .map(|(k, v)| {
+                t::Tag::builder()
+                    .key(k)
+                    .value(v)
+                    .build()
+                    .map_err(|e| AwsError::build(op, e))
+            })
+            .collect()
+    }
+
     /// Replaces the bucket's tag set with `tags`.
     pub async fn put(
         client: &aws_sdk_s3::Client,
@@ -220,16 +233,7 @@ pub mod s3 {
         tags: &Tags,
     ) -> Result<(), AwsError> {
         const OP: &str = "PutBucketTagging";
-        let set = tags
-            .iter()
-            .map(|(k, v)| {
-                t::Tag::builder()
-                    .key(k)
-                    .value(v)
-                    .build()
-                    .map_err(|e| AwsError::build(OP, e))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let set = list(tags, OP)?;
         let tagging = t::Tagging::builder()
             .set_tag_set(Some(set))
             .build()

@@ -63,6 +63,40 @@ const REPLACING: [(&str, &str); 5] = [
     ("redis", "transit_encryption"),
 ];
 
+/// Bucket keys of `prior` that `planned` no longer names (none on a create).
+fn removed_buckets(prior: &Value, planned: &Value) -> Vec<String> {
+    if prior.is_null() || !planned.get("buckets").is_wholly_known() {
+        return Vec::new();
+    }
+    let now = Desired::from_value(planned, &Value::Null);
+    Desired::from_value(prior, &Value::Null)
+        .buckets
+        .into_keys()
+        .filter(|k| !now.buckets.contains_key(k))
+        .collect()
+}
+
+/// A bucket the configuration no longer names is deleted by the apply: refused
+/// at plan while it holds objects, unless force_destroy (as a destroy is).
+async fn check_removed_buckets(aws: &Aws, prior: &Value, planned: &Value, diags: &mut Diagnostics) {
+    let d = Desired::from_value(planned, &Value::Null);
+    if d.force_destroy {
+        return;
+    }
+    for key in removed_buckets(prior, planned) {
+        let name = d.bucket_name(&key);
+        match crate::kit::bucket::count_versions(aws, &name).await {
+            Ok(Some(n)) if n > 0 => diags.attr_error(
+                AttrPath::attr("buckets"),
+                "Removing a bucket that holds objects",
+                format!("The bucket {name} (key {key:?}) holds {n} object version(s) or delete marker(s); removing it from buckets deletes it. Empty it first, or set force_destroy = true to delete its objects with it."),
+            ),
+            Ok(_) => {}
+            Err(e) => diags.attr_error(AttrPath::attr("buckets"), "Checking the buckets to remove", e.to_string()),
+        }
+    }
+}
+
 /// A block's daily window (`daily`: attribute and default) must not overlap its
 /// weekly maintenance window: `service` (RDS, ElastiCache) refuses that.
 fn windows_apart(
@@ -295,6 +329,7 @@ impl Resource<Aws> for DataTier {
             "RDS, ElastiCache, S3 and Secrets Manager",
             &mut resp.diagnostics,
         );
+        check_removed_buckets(aws, req.prior, &resp.planned, &mut resp.diagnostics).await;
         let now = Desired::from_value(&resp.planned, &Value::Null);
         let was = Desired::from_value(req.prior, &Value::Null);
         let known = ["postgres", "redis", "buckets"]
@@ -419,7 +454,19 @@ impl Resource<Aws> for DataTier {
         let d = Desired::from_value(req.state, &Value::Null);
         resp.private = req.private.to_vec();
         match ops::read(aws, &d).await {
-            Ok(obs) if !obs.is_empty() => resp.state = state(aws, req.state, &obs),
+            Ok(obs) if !obs.is_empty() => {
+                let fp = &aws.fingerprint;
+                let marked = obs
+                    .db
+                    .as_ref()
+                    .is_some_and(|db| claim::marked(&db.tags, fp))
+                    || obs
+                        .redis
+                        .as_ref()
+                        .is_some_and(|g| claim::marked(&g.tags, fp));
+                claim::release_when_read(marked, &d.name, ops::release_claim(aws, &d, &obs)).await;
+                resp.state = state(aws, req.state, &obs);
+            }
             Ok(_) => {
                 tracing::info!(tier = %d.name, "the data tier is gone; removing it from state");
                 resp.state = Value::Null;
@@ -557,17 +604,13 @@ impl DataTier {
             password: !create && changed("postgres", ["password", "password_version"]),
             auth_token: !create && changed("redis", ["auth_token", "auth_token_version"]),
             tags: !create && prior.get("tags") != planned.get("tags"),
+            removed_buckets: removed_buckets(prior, planned),
         };
         match ops::reconcile(aws, stop, &d, changes, deadline).await {
             Ok(errs) => {
-                let finished = errs.is_empty();
                 report(&mut resp.diagnostics, action, &d.name, errs);
+                // The tier keeps its claim marks until the first read: see kit::claim.
                 let obs = ops::read(aws, &d).await;
-                if let (true, true, Ok(obs)) = (create, finished, &obs) {
-                    if let Err(e) = ops::release_claim(aws, &d, obs).await {
-                        report(&mut resp.diagnostics, action, &d.name, vec![e]);
-                    }
-                }
                 match obs {
                     Ok(obs) if !obs.is_empty() => resp.state = state(aws, planned, &obs),
                     Ok(_) => {}

@@ -103,14 +103,9 @@ impl EksStack {
         }
         match ops::reconcile(aws, stop, &d, deadline).await {
             Ok(errs) => {
-                let finished = errs.is_empty();
                 report(&mut resp.diagnostics, action, &d.name, errs);
+                // The stack keeps its claim marks until the first read: see kit::claim.
                 let obs = ops::read(aws, &d).await;
-                if let (true, true, Ok(obs)) = (create, finished, &obs) {
-                    if let Err(e) = ops::release_claim(aws, &d, obs).await {
-                        report(&mut resp.diagnostics, action, &d.name, vec![e]);
-                    }
-                }
                 match obs {
                     Ok(obs) if obs.cluster.is_some() => resp.state = state(aws, planned, &obs),
                     Ok(_) => {}
@@ -470,7 +465,14 @@ impl Resource<Aws> for EksStack {
         let d = Desired::from_value(req.state);
         resp.private = req.private.to_vec();
         match ops::read(aws, &d).await {
-            Ok(obs) if obs.cluster.is_some() => resp.state = state(aws, req.state, &obs),
+            Ok(obs) if obs.cluster.is_some() => {
+                let marked = obs
+                    .cluster
+                    .as_ref()
+                    .is_some_and(|c| claim::marked(&c.tags, &aws.fingerprint));
+                claim::release_when_read(marked, &d.name, ops::release_claim(aws, &d, &obs)).await;
+                resp.state = state(aws, req.state, &obs);
+            }
             // Deleted outside Terraform while its roles (or log group) remain: drift
             // that the next apply repairs by making the cluster again in the stack.
             Ok(obs) if obs.remnants() => {

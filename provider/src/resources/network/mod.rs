@@ -217,11 +217,8 @@ impl Network {
             let id = planned.get("vpc_id").as_str().unwrap_or_default();
             (id.to_string(), None)
         };
-        let mut errs = ops::reconcile(aws, stop, &d, &topo, &vpc_id, known, deadline).await;
-        if create && errs.is_empty() {
-            // Finished: from now on this VPC is managed by this state, never adopted.
-            errs.extend(ops::release_claim(aws, &vpc_id).await.err());
-        }
+        // The VPC keeps its claim mark until the first read: see kit::claim.
+        let errs = ops::reconcile(aws, stop, &d, &topo, &vpc_id, known, deadline).await;
         report(&mut resp.diagnostics, action, &d.name, errs);
         // Whatever happened, record everything that exists.
         self.finish(aws, planned, &vpc_id, action, resp).await;
@@ -536,7 +533,12 @@ impl Resource<Aws> for Network {
         resp.private = req.private.to_vec();
         let flow = !req.state.get("flow_logs").is_null();
         match ops::read_all(aws, name, vpc_id, flow).await {
-            Ok(obs) if obs.vpc.is_some() => resp.state = state(aws, req.state, &obs),
+            Ok(obs) if obs.vpc.is_some() => {
+                let marked = obs.vpc.as_ref().and_then(|v| v.creating.as_deref())
+                    == Some(aws.fingerprint.as_str());
+                claim::release_when_read(marked, name, ops::release_claim(aws, vpc_id)).await;
+                resp.state = state(aws, req.state, &obs);
+            }
             Ok(_) => {
                 tracing::info!(vpc = vpc_id, "VPC is gone; removing the network from state");
                 resp.state = Value::Null;

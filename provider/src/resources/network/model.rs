@@ -355,6 +355,8 @@ pub const ENDPOINT_SG_TAG: &str = "sg/endpoints";
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcSeen {
     pub id: String,
+    /// The claim mark's fingerprint while the VPC's create is unrecorded.
+    pub creating: Option<String>,
     pub owner: String,
     pub cidr: String,
     pub dns_support: bool,

@@ -133,15 +133,10 @@ impl Registry {
         };
         match ops::reconcile(aws, stop, &d, &prior_keys).await {
             Ok(errs) => {
-                let finished = errs.is_empty();
                 report(&mut resp.diagnostics, action, &d.name, errs);
                 match ops::read(aws, &d).await {
+                    // The repositories keep their claim marks until the first read.
                     Ok(seen) => {
-                        if create && finished {
-                            if let Err(e) = ops::release_claim(aws, &seen).await {
-                                report(&mut resp.diagnostics, action, &d.name, vec![e]);
-                            }
-                        }
                         if !seen.is_empty() {
                             resp.state = state(planned, &seen);
                         }
@@ -276,7 +271,13 @@ impl Resource<Aws> for Registry {
         let d = desired(req.state);
         resp.private = req.private.to_vec();
         match ops::read(aws, &d).await {
-            Ok(seen) if !seen.is_empty() => resp.state = state(req.state, &seen),
+            Ok(seen) if !seen.is_empty() => {
+                let marked = seen
+                    .values()
+                    .any(|s| claim::marked(&s.tags, &aws.fingerprint));
+                claim::release_when_read(marked, &d.name, ops::release_claim(aws, &seen)).await;
+                resp.state = state(req.state, &seen);
+            }
             Ok(_) => resp.state = Value::Null,
             Err(e) => {
                 resp.state = req.state.clone();

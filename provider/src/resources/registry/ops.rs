@@ -313,6 +313,35 @@ pub fn violations(d: &Desired, key: &str, seen: &RepoSeen) -> Vec<String> {
     v
 }
 
+/// Whether repository `name` carries this process's claim mark.
+async fn made_by_this_create(aws: &Aws, name: &str) -> Result<bool, AwsError> {
+    let described = aws
+        .ecr
+        .describe_repositories()
+        .repository_names(name)
+        .send()
+        .await
+        .op("DescribeRepositories")?;
+    let Some(arn) = described
+        .repositories()
+        .first()
+        .and_then(|r| r.repository_arn())
+    else {
+        return Ok(false);
+    };
+    let tags = aws
+        .ecr
+        .list_tags_for_resource()
+        .resource_arn(arn)
+        .send()
+        .await
+        .op("ListTagsForResource")?;
+    Ok(claim::marked(
+        &crate::kit::tags::ecr::map(tags.tags()),
+        &aws.fingerprint,
+    ))
+}
+
 async fn ensure_repo(
     aws: &Aws,
     d: &Desired,
@@ -338,7 +367,8 @@ async fn ensure_repo(
             }
             .build()
             .map_err(|e| AwsError::build("CreateRepository", e))?;
-            aws.ecr
+            let created = aws
+                .ecr
                 .create_repository()
                 .repository_name(&name)
                 .image_scanning_configuration(
@@ -354,7 +384,19 @@ async fn ensure_repo(
                 )?))
                 .send()
                 .await
-                .op("CreateRepository")?;
+                .op("CreateRepository");
+            match created {
+                // A CreateRepository ECR carried out, retried after its answer was
+                // lost: the repository carries this create's mark.
+                Err(e) if e.is_code(&["RepositoryAlreadyExistsException"]) => {
+                    if !made_by_this_create(aws, &name).await? {
+                        return Err(e);
+                    }
+                }
+                other => {
+                    other?;
+                }
+            }
             // A new repository scans and has its mutability; it needs its policies.
             (false, false, true, want_policy.is_some(), false)
         }

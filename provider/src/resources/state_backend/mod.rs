@@ -9,6 +9,7 @@ use async_trait::async_trait;
 
 use crate::aws::{validate as awsv, Aws};
 use crate::framework::*;
+use crate::kit::claim;
 use model::*;
 use ops::Failure;
 
@@ -127,7 +128,28 @@ impl Resource<Aws> for StateBackend {
     async fn read(&self, aws: &Aws, req: ReadRequest<'_>, resp: &mut ReadResponse) {
         let d = Desired::from_value(req.state);
         match ops::read(aws, &d).await {
-            Ok(Some(seen)) => resp.state = state(aws, &d, &seen),
+            Ok(Some(seen)) => {
+                let fp = &aws.fingerprint;
+                let marked = claim::marked(&seen.bucket.tags, fp)
+                    || seen
+                        .table
+                        .as_ref()
+                        .is_some_and(|t| claim::marked(&t.tags, fp));
+                claim::release_when_read(marked, &d.bucket, ops::release_claim(aws, &d)).await;
+                resp.state = state(aws, &d, &seen);
+            }
+            // The bucket was deleted outside Terraform (or by a destroy that was cut
+            // short) while its lock table remains: the state keeps the backend, so
+            // that apply makes the bucket again and destroy deletes the table.
+            Ok(None)
+                if !req.state.get("lock_table_arn").is_null()
+                    && ops::table_remains(aws, &d).await.unwrap_or(true) =>
+            {
+                tracing::info!(bucket = %d.bucket, "the state bucket is gone while its lock table remains");
+                let mut st = req.state.clone();
+                st.set("bucket_arn", Value::Null);
+                resp.state = st;
+            }
             Ok(None) => {
                 tracing::info!(bucket = %d.bucket, "state bucket is gone; removing from state");
                 resp.state = Value::Null;
@@ -141,12 +163,15 @@ impl Resource<Aws> for StateBackend {
         let d = Desired::from_value(req.planned);
         let seen = match ops::read(aws, &d).await {
             Ok(Some(seen)) => seen,
+            // Deleted outside Terraform while the table remains: made again.
             Ok(None) => {
-                resp.diagnostics.attr_error(
-                    AttrPath::attr("bucket"),
-                    format!("Updating state backend {:?}", d.bucket),
-                    "The bucket disappeared during the apply. Run plan again to recreate it.",
-                );
+                match ops::make_bucket(aws, &d).await {
+                    Ok(()) => self.finish(aws, &d, "Updating", resp).await,
+                    Err(f) => {
+                        report(&mut resp.diagnostics, "Updating", &d, f);
+                        resp.state = req.prior.clone();
+                    }
+                }
                 return;
             }
             Err(e) => {

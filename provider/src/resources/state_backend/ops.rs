@@ -127,7 +127,7 @@ async fn bucket_is_ours(aws: &Aws, d: &Desired) -> Result<bool, Failure> {
 }
 
 async fn create_bucket(aws: &Aws, d: &Desired) -> Result<(), Failure> {
-    match bucket::create(aws, &d.bucket).await {
+    match bucket::create(aws, &d.bucket, &bucket_tags(aws, d)).await {
         Ok(_) => Ok(()),
         Err(e) if e.is_code(&["BucketAlreadyExists"]) => Err(Failure::Foreign {
             attribute: "bucket",
@@ -285,7 +285,15 @@ async fn create_table(aws: &Aws, stop: &Stop, d: &Desired) -> Result<(), Failure
         .set_tags(Some(ddb_tags::list(&table_tags(aws, d))?));
     match req.send().await.op(OP) {
         Ok(_) => {}
-        Err(e) if e.is_code(&["ResourceInUseException"]) => return Err(foreign_table(d)),
+        // A CreateTable DynamoDB carried out, retried after its answer was lost: the
+        // table carries this create's mark.
+        Err(e) if e.is_code(&["ResourceInUseException"]) => {
+            return match table_is_ours(aws, d).await {
+                Ok(true) => finish_table(aws, stop, d).await,
+                Ok(false) | Err(Failure::Foreign { .. }) => Err(foreign_table(d)),
+                Err(f) => Err(f),
+            };
+        }
         Err(e) => return Err(e.into()),
     }
     finish_table(aws, stop, d).await
@@ -360,6 +368,25 @@ pub async fn read(aws: &Aws, d: &Desired) -> Result<Option<Seen>, AwsError> {
     })
 }
 
+/// Makes the backend's bucket and gives it every setting: in a create, and in an
+/// update when the bucket was deleted outside Terraform while its table remains.
+pub async fn make_bucket(aws: &Aws, d: &Desired) -> Result<(), Failure> {
+    create_bucket(aws, d).await?;
+    configure_new_bucket(aws, d).await
+}
+
+async fn configure_new_bucket(aws: &Aws, d: &Desired) -> Result<(), Failure> {
+    let tags = bucket_tags(aws, d);
+    let want = settings(d, &tags);
+    bucket::configure(aws, &want, &bucket::Fixes::fresh(&want), None).await?;
+    Ok(())
+}
+
+/// Whether the backend's lock table exists as this backend's (its `bucket` tag).
+pub async fn table_remains(aws: &Aws, d: &Desired) -> Result<bool, AwsError> {
+    Ok(read_table(aws, d).await?.is_some())
+}
+
 /// Creates bucket and table concurrently, adopting either half only when an
 /// unfinished create of this very backend left it (see [`crate::kit::claim`]).
 /// Names taken by anything else fail before anything is created. On failure
@@ -371,13 +398,11 @@ pub async fn create(aws: &Aws, stop: &Stop, d: &Desired) -> Result<(), Failure> 
         return Err(AwsError::stopped("CreateBucket").into());
     }
     let bucket = async {
-        if !bucket_ours {
-            create_bucket(aws, d).await?;
+        if bucket_ours {
+            configure_new_bucket(aws, d).await
+        } else {
+            make_bucket(aws, d).await
         }
-        let tags = bucket_tags(aws, d);
-        let want = settings(d, &tags);
-        bucket::configure(aws, &want, &bucket::Fixes::fresh(&want), None).await?;
-        Ok::<_, Failure>(())
     };
     let table = async {
         if table_ours {
@@ -387,13 +412,13 @@ pub async fn create(aws: &Aws, stop: &Stop, d: &Desired) -> Result<(), Failure> 
         }
     };
     let (b, t) = tokio::join!(bucket, table);
-    b.and(t)?;
-    release_claim(aws, d).await.map_err(Failure::from)
+    // Bucket and table keep their claim marks until the first read: see kit::claim.
+    b.and(t)
 }
 
-/// Ends a successful create: bucket and table lose their `ode:creating` mark,
-/// so that no later create adopts them.
-async fn release_claim(aws: &Aws, d: &Desired) -> Result<(), AwsError> {
+/// Ends a create the core has recorded: bucket and table lose their
+/// `ode:creating` mark, so that no later create adopts them.
+pub async fn release_claim(aws: &Aws, d: &Desired) -> Result<(), AwsError> {
     let done = Desired {
         creating: None,
         ..d.clone()
@@ -634,9 +659,21 @@ mod tests {
 
     fn creates_bucket(fake: &Fake) {
         answer!(fake, S3::create_bucket, |input| {
-            // us-east-1 takes no location constraint.
-            if input.bucket() != Some(BUCKET) || input.create_bucket_configuration().is_some() {
-                return Err(failure("BadInput", "not tf-state in us-east-1"));
+            // us-east-1 takes no location constraint; the tags come with the bucket.
+            let config = input.create_bucket_configuration();
+            let marked = config.is_some_and(|c| {
+                c.tags()
+                    .iter()
+                    .any(|t| t.key() == CREATING_TAG && t.value() == FP)
+            });
+            if input.bucket() != Some(BUCKET)
+                || config.and_then(|c| c.location_constraint()).is_some()
+                || !marked
+            {
+                return Err(failure(
+                    "BadInput",
+                    "not tf-state in us-east-1, made with its claim mark",
+                ));
             }
             Ok(CreateBucketOutput::builder().build())
         });
@@ -798,6 +835,22 @@ mod tests {
         tags_bucket(fake, bucket_tags(&aws(), &desired()), 1);
     }
 
+    #[tokio::test(start_paused = true)]
+    async fn release_claim_unmarks_table_and_bucket() {
+        let cases = [Case {
+            name: "the first read after the create: the mark leaves table and bucket",
+            script: |f| {
+                status(f, ddb::TableStatus::Active, usize::MAX);
+                releases(f);
+            },
+            want: Ok(()),
+        }];
+        table(&cases, |aws, _| async move {
+            release_claim(&aws, &creating()).await
+        })
+        .await;
+    }
+
     /// A create of both halves up to the table's wait: none exists yet.
     fn fresh(fake: &Fake) {
         no_bucket(fake);
@@ -812,13 +865,12 @@ mod tests {
         use ddb::TableStatus::*;
         let cases = [
             Case {
-                name: "creates bucket and table, then releases the claim",
+                name: "creates bucket and table; the claim stays until the first read",
                 script: |f| {
                     fresh(f);
                     status(f, Creating, 2);
                     status(f, Active, usize::MAX);
                     pitr_on(f);
-                    releases(f);
                 },
                 want: Ok(()),
             },
@@ -829,7 +881,6 @@ mod tests {
                     no_table(f, 2);
                     status(f, Active, usize::MAX);
                     pitr_on(f);
-                    releases(f);
                 },
                 want: Ok(()),
             },
@@ -841,7 +892,6 @@ mod tests {
                     table_tagged(f, table_tags(&aws(), &creating()));
                     configures(f, &creating());
                     pitr_on(f);
-                    releases(f);
                 },
                 want: Ok(()),
             },
@@ -869,7 +919,7 @@ mod tests {
                     bucket_tagged(f, tags);
                     no_table(f, 1);
                 },
-                want: Err("bucket: Bucket \"tf-state\" is marked as being created by another configuration"),
+                want: Err("bucket: Bucket \"tf-state\" is marked as made by a create in another Terraform state"),
             },
             Case {
                 name: "a lock table of something else",
@@ -904,8 +954,25 @@ mod tests {
                         "ResourceInUseException",
                         "Table already exists: tf-locks"
                     )));
+                    status(f, ddb::TableStatus::Active, usize::MAX);
+                    table_tagged(f, tag_map([("team", "web")].into_iter()));
                 },
                 want: Err("lock_table: DynamoDB table \"tf-locks\" already exists and does not belong"),
+            },
+            Case {
+                name: "CreateTable carried out, its answer lost and retried: the table is this create's",
+                script: |f| {
+                    fresh_bucket_only(f);
+                    no_table(f, 1);
+                    answer!(f, Ddb::create_table, |_| Err(failure(
+                        "ResourceInUseException",
+                        "Table already exists: tf-locks"
+                    )));
+                    status(f, ddb::TableStatus::Active, usize::MAX);
+                    table_tagged(f, table_tags(&aws(), &creating()));
+                    pitr_on(f);
+                },
+                want: Ok(()),
             },
             Case {
                 name: "CreateTable fails",

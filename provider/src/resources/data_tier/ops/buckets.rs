@@ -27,7 +27,7 @@ pub(super) async fn ensure_bucket(
     let fixes = match seen {
         Some(seen) => bucket::Fixes::needed(&want, seen),
         None => {
-            bucket::create(aws, &name).await.map_err(|e| {
+            bucket::create(aws, &name, &tags).await.map_err(|e| {
                 if e.is_code(&["BucketAlreadyExists"]) {
                     AwsError::new(
                         "CreateBucket",
@@ -177,8 +177,15 @@ mod tests {
 
     fn bucket_created(fake: &Fake) {
         answer!(fake, S3::create_bucket, |input| {
-            // us-east-1 takes no location constraint.
-            if input.bucket() != Some("t-data") || input.create_bucket_configuration().is_some() {
+            // us-east-1 takes no location constraint; the tags come with the bucket.
+            let config = input.create_bucket_configuration();
+            let tagged = config.is_some_and(|c| {
+                c.tags().iter().any(|t| t.key() == "ode:stack" && t.value() == "t")
+            });
+            if input.bucket() != Some("t-data")
+                || config.and_then(|c| c.location_constraint()).is_some()
+                || !tagged
+            {
                 return Err(wrong(input));
             }
             Ok(CreateBucketOutput::builder().build())

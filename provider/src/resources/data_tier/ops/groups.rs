@@ -106,7 +106,7 @@ pub(super) async fn ensure_sg(
         }
         // A group made a moment ago may not be visible yet (EC2 is eventually
         // consistent); an existing group's "not found" is believed at once.
-        kit::retry::on_new(seen.is_none(), || async {
+        let granted = kit::retry::on_new(seen.is_none(), || async {
             aws.ec2
                 .authorize_security_group_ingress()
                 .group_id(&id)
@@ -116,7 +116,12 @@ pub(super) async fn ensure_sg(
                 .op("AuthorizeSecurityGroupIngress")
                 .map(|_| ())
         })
-        .await
+        .await;
+        match granted {
+            // Rules AWS added on a call retried after its answer was lost.
+            Err(e) if e.is_code(&["InvalidPermission.Duplicate"]) => Ok(()),
+            other => other,
+        }
     };
     let take = async {
         if revoke.is_empty() {

@@ -44,12 +44,14 @@ pub const COMPONENT: &str = "data-tier";
 pub const ENGINES: [(&str, i32); 2] = [("postgres", 5432), ("redis", 6379)];
 
 /// Tags of every object of the tier; the roots (the objects a create's claim check
-/// reads, and `release_claim` clears) carry the claim while a create runs.
+/// reads, and `release_claim` clears) and the tier's key (found by its mark when an
+/// unfinished create made it but not its alias) carry the claim while a create runs.
 pub fn tier_tags(aws: &Aws, d: &Desired, key: &str) -> Tags {
     let mut t = aws.tags_all(&d.tags);
     t.extend(kit::tags::ownership(&d.name, COMPONENT, key));
-    let root =
-        matches!(key, "postgres" | "redis") || key.starts_with("sg/") || key.starts_with("bucket/");
+    let root = matches!(key, "postgres" | "redis" | "kms")
+        || key.starts_with("sg/")
+        || key.starts_with("bucket/");
     if let (true, Some(fp)) = (root, &d.creating) {
         t.insert(CREATING_TAG.into(), fp.clone());
     }
@@ -358,6 +360,18 @@ pub async fn release_claim(aws: &Aws, d: &Desired, obs: &Observed) -> Result<(),
                 .map(|_| ())
         }));
     }
+    if let Some(key) = &obs.own_key {
+        futs.push(Box::pin(async move {
+            aws.kms
+                .untag_resource()
+                .key_id(key.rsplit('/').next().unwrap_or(key))
+                .tag_keys(CREATING_TAG)
+                .send()
+                .await
+                .op("UntagResource")
+                .map(|_| ())
+        }));
+    }
     let done = Desired {
         creating: None,
         ..d.clone()
@@ -381,32 +395,13 @@ async fn ensure_key(aws: &Aws, d: &Desired, obs: &Observed) -> Result<String, Aw
     if let Some(k) = &obs.own_key {
         return Ok(k.clone());
     }
-    let tags = kit::tags::kms::list(&tier_tags(aws, d, "kms"), "CreateKey")?;
-    let key = aws
-        .kms
-        .create_key()
-        .description(format!(
-            "ODE data tier {}: RDS, Redis, buckets and secrets",
-            d.name
-        ))
-        .set_tags(Some(tags))
-        .send()
-        .await
-        .op("CreateKey")?;
-    let meta = key.key_metadata();
-    let arn = required("CreateKey", "KeyMetadata.Arn", meta.and_then(|m| m.arn()))?;
-    aws.kms
-        .create_alias()
-        .alias_name(d.key_alias())
-        .target_key_id(required(
-            "CreateKey",
-            "KeyMetadata.KeyId",
-            meta.map(|m| m.key_id()),
-        )?)
-        .send()
-        .await
-        .op("CreateAlias")?;
-    Ok(arn)
+    kit::key::create_aliased(
+        aws,
+        &d.key_alias(),
+        format!("ODE data tier {}: RDS, Redis, buckets and secrets", d.name),
+        &tier_tags(aws, d, "kms"),
+    )
+    .await
 }
 
 fn sorted(v: &[String]) -> Vec<String> {
@@ -439,11 +434,13 @@ pub(super) fn events_text<E: std::fmt::Display>(
 
 /// What changed since the last apply that AWS cannot show (from prior and
 /// planned state): a password or token given again, tags Redis does not report.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Changes {
     pub password: bool,
     pub auth_token: bool,
     pub tags: bool,
+    /// Bucket keys the prior state has and the configuration no longer names.
+    pub removed_buckets: Vec<String>,
 }
 
 /// Create, update and drift repair. Returns the errors of the objects that
@@ -628,7 +625,40 @@ pub async fn reconcile(
     let (db, redis) = tokio::join!(db, redis);
     errs.extend(db.err());
     errs.extend(redis.err());
+    // Last: the buckets the configuration no longer names (checked empty at plan
+    // unless force_destroy).
+    let removed: Vec<Fut<'_, ()>> = changes
+        .removed_buckets
+        .iter()
+        .map(|key| -> Fut<'_, ()> { Box::pin(delete_bucket(aws, stop, d, key, deadline)) })
+        .collect();
+    errs.extend(round(stop, "DeleteBucket", removed).await);
     Ok(errs)
+}
+
+/// Deletes the tier's bucket `key` (emptied first with force_destroy); a bucket
+/// already gone is deleted.
+async fn delete_bucket(
+    aws: &Aws,
+    stop: &Stop,
+    d: &Desired,
+    key: &str,
+    deadline: Instant,
+) -> Result<(), AwsError> {
+    let name = d.bucket_name(key);
+    if d.force_destroy {
+        bucket::empty(aws, stop, &name, deadline).await?;
+    }
+    kit::delete(stop, deadline, || async {
+        aws.s3
+            .delete_bucket()
+            .bucket(&name)
+            .send()
+            .await
+            .op("DeleteBucket")
+            .map(|_| ())
+    })
+    .await
 }
 
 // ----------------------------------------------------------------- delete
@@ -765,22 +795,7 @@ pub async fn delete(
         })));
     }
     for key in obs.buckets.keys() {
-        let name = d.bucket_name(key);
-        futs.push(Box::pin(async move {
-            if d.force_destroy {
-                bucket::empty(aws, stop, &name, deadline).await?;
-            }
-            kit::delete(stop, deadline, || async {
-                aws.s3
-                    .delete_bucket()
-                    .bucket(&name)
-                    .send()
-                    .await
-                    .op("DeleteBucket")
-                    .map(|_| ())
-            })
-            .await
-        }));
+        futs.push(Box::pin(delete_bucket(aws, stop, d, key, deadline)));
     }
     let errs = round(stop, "delete", futs).await;
     if !errs.is_empty() {

@@ -422,8 +422,21 @@ pub(super) async fn create_db(aws: &Aws, d: &Desired, sg: &str, key: &str) -> Re
             .master_user_secret_kms_key_id(key),
         Password::Given(pw) => req.master_user_password(pw),
     };
-    req.send().await.op("CreateDBInstance")?;
-    Ok(())
+    match req.send().await.op("CreateDBInstance") {
+        // A CreateDBInstance RDS carried out, retried after its answer was lost: the
+        // instance carries this create's mark.
+        Err(e) if e.is_code(&["DBInstanceAlreadyExists"]) => {
+            let ours = describe_db(aws, d)
+                .await?
+                .is_some_and(|db| kit::claim::marked(&db.tags, &aws.fingerprint));
+            if ours {
+                Ok(())
+            } else {
+                Err(e)
+            }
+        }
+        other => other.map(|_| ()),
+    }
 }
 
 /// Sends a modification from [`db_modification`], its engine version resolved to
@@ -997,14 +1010,41 @@ mod tests {
                 want: Err("InsufficientDBInstanceCapacity: Cannot create a db.t4g.medium"),
             },
             Case {
-                name: "name taken",
+                name: "name taken (by an instance without this create's mark)",
                 script: |f| {
                     answer!(f, Rds::create_db_instance, |_| Err(failure(
                         "DBInstanceAlreadyExists",
                         "DB instance already exists"
-                    )))
+                    )));
+                    statuses(f, 1, "available");
                 },
                 want: Err("CreateDBInstance: DBInstanceAlreadyExists"),
+            },
+            Case {
+                name: "made by this create, its answer lost and the create retried",
+                script: |f| {
+                    answer!(f, Rds::create_db_instance, |_| Err(failure(
+                        "DBInstanceAlreadyExists",
+                        "DB instance already exists"
+                    )));
+                    answer!(f, Rds::describe_db_instances, |_| {
+                        let marked = rds::Tag::builder()
+                            .key("ode:creating")
+                            .value("0123456789abcdef")
+                            .build();
+                        Ok(DescribeDbInstancesOutput::builder()
+                            .db_instances(
+                                rds::DbInstance::builder()
+                                    .db_instance_identifier("t-postgres")
+                                    .db_instance_arn(ARN)
+                                    .db_instance_status("creating")
+                                    .tag_list(marked)
+                                    .build(),
+                            )
+                            .build())
+                    });
+                },
+                want: Ok(()),
             },
         ];
         table(&cases, |aws, _| async move {

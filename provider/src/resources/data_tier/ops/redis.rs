@@ -351,7 +351,8 @@ pub(super) async fn create_redis(
 ) -> Result<(), AwsError> {
     let r = &d.redis;
     let version = pick(aws, d.cache_engine(), &r.engine_version).await?;
-    aws.elasticache
+    let created = aws
+        .elasticache
         .create_replication_group()
         .replication_group_id(d.rg_id())
         .replication_group_description(format!("ODE data tier {}", d.name))
@@ -375,8 +376,39 @@ pub(super) async fn create_redis(
         .set_tags(Some(cache_tags(&tier_tags(aws, d, "redis"))))
         .send()
         .await
-        .op("CreateReplicationGroup")?;
-    Ok(())
+        .op("CreateReplicationGroup");
+    match created {
+        // A CreateReplicationGroup ElastiCache carried out, retried after its answer
+        // was lost: the group carries this create's mark.
+        Err(e)
+            if e.is_code(&[
+                "ReplicationGroupAlreadyExists",
+                "ReplicationGroupAlreadyExistsFault",
+            ]) =>
+        {
+            let arn = aws
+                .elasticache
+                .describe_replication_groups()
+                .replication_group_id(d.rg_id())
+                .send()
+                .await
+                .op("DescribeReplicationGroups")?
+                .replication_groups()
+                .first()
+                .and_then(|g| g.arn())
+                .map(str::to_string);
+            let ours = match arn {
+                Some(arn) => kit::claim::marked(&cache_tags_of(aws, &arn).await?, &aws.fingerprint),
+                None => false,
+            };
+            if ours {
+                Ok(())
+            } else {
+                Err(e)
+            }
+        }
+        other => other.map(|_| ()),
+    }
 }
 
 /// Brings an existing replication group to `d` (in place); `token` is a new

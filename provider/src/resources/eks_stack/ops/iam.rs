@@ -64,33 +64,8 @@ pub(super) async fn ensure_role(
     key: &str,
     trust_policy: String,
 ) -> Result<String, ClaimError> {
-    let got = found(
-        aws.iam
-            .get_role()
-            .role_name(name)
-            .send()
-            .await
-            .op("GetRole"),
-        &["NoSuchEntity"],
-    )?;
-    if let Some(r) = got {
-        let role = r.role();
-        let tags: Tags = role
-            .map(|r| kit::tags::iam::map(r.tags()))
-            .unwrap_or_default();
-        let fp = d.creating.as_deref().unwrap_or_default();
-        let ours = tags.get(&owner_key("stack")) == Some(&d.name);
-        return match claim::judge(&tags, fp) {
-            Owner::Ours if ours => Ok(role.map(|r| r.arn().to_string()).unwrap_or_default()),
-            // An update: the role is the stack's own and finished.
-            Owner::Managed if ours && d.creating.is_none() => {
-                Ok(role.map(|r| r.arn().to_string()).unwrap_or_default())
-            }
-            owner => Err(ClaimError::Taken {
-                what: format!("IAM role {name}"),
-                owner: if ours { owner } else { Owner::Managed },
-            }),
-        };
+    if let Some(arn) = existing_role(aws, d, name).await? {
+        return Ok(arn);
     }
     let r = aws
         .iam
@@ -101,8 +76,51 @@ pub(super) async fn ensure_role(
         .set_tags(Some(iam_tags(&stack_tags(aws, d, key))?))
         .send()
         .await
-        .op("CreateRole")?;
-    Ok(r.role().map(|r| r.arn().to_string()).unwrap_or_default())
+        .op("CreateRole");
+    match r {
+        Ok(r) => Ok(r.role().map(|r| r.arn().to_string()).unwrap_or_default()),
+        // A CreateRole IAM carried out, retried after its answer was lost: the role
+        // is judged as any role of that name is.
+        Err(e) if e.is_code(&["EntityAlreadyExists"]) => {
+            existing_role(aws, d, name).await?.ok_or(ClaimError::Aws(e))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The ARN of role `name` when it exists and the stack may use it (its own, or
+/// left by an unfinished create of this stack); an error when it is another's.
+async fn existing_role(aws: &Aws, d: &Desired, name: &str) -> Result<Option<String>, ClaimError> {
+    let got = found(
+        aws.iam
+            .get_role()
+            .role_name(name)
+            .send()
+            .await
+            .op("GetRole"),
+        &["NoSuchEntity"],
+    )?;
+    let Some(r) = got else {
+        return Ok(None);
+    };
+    let role = r.role();
+    let tags: Tags = role
+        .map(|r| kit::tags::iam::map(r.tags()))
+        .unwrap_or_default();
+    // Judged by this state's fingerprint, in a create as in an update: a role keeps
+    // the create's mark until the first read (kit::claim).
+    let fp = aws.fingerprint.as_str();
+    let ours = tags.get(&owner_key("stack")) == Some(&d.name);
+    let arn = role.map(|r| r.arn().to_string()).unwrap_or_default();
+    match claim::judge(&tags, fp) {
+        Owner::Ours if ours => Ok(Some(arn)),
+        // An update: the role is the stack's own and finished.
+        Owner::Managed if ours && d.creating.is_none() => Ok(Some(arn)),
+        owner => Err(ClaimError::Taken {
+            what: format!("IAM role {name}"),
+            owner: if ours { owner } else { Owner::Managed },
+        }),
+    }
 }
 
 /// Attaches the AWS managed policies `names` (idempotent). A role created a

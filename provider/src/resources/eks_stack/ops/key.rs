@@ -100,7 +100,9 @@ pub(super) async fn ensure_key(aws: &Aws, d: &Desired) -> Result<String, ClaimEr
             .map(|t| (t.tag_key().to_string(), t.tag_value().to_string()))
             .collect();
         let ours = tags.get(&owner_key("stack")) == Some(&d.name);
-        return match claim::judge(&tags, d.creating.as_deref().unwrap_or_default()) {
+        // Judged by this state's fingerprint, in a create as in an update: the key
+        // keeps the create's mark until the first read (kit::claim).
+        return match claim::judge(&tags, &aws.fingerprint) {
             Owner::Ours => Ok(arn),
             // An update that makes the cluster again: the key is the stack's own.
             Owner::Managed if ours && d.creating.is_none() => Ok(arn),
@@ -114,33 +116,11 @@ pub(super) async fn ensure_key(aws: &Aws, d: &Desired) -> Result<String, ClaimEr
     if let Some(fp) = &d.creating {
         tags.insert(CREATING_TAG.to_string(), fp.clone());
     }
-    let kms_tags = kit::tags::kms::list(&tags, "CreateKey")?;
-    let r = aws
-        .kms
-        .create_key()
-        .description(format!(
-            "Envelope encryption of Kubernetes secrets of EKS cluster {}",
-            d.name
-        ))
-        .set_tags(Some(kms_tags))
-        .send()
-        .await
-        .op("CreateKey")?;
-    let meta = r.key_metadata();
-    let id = required("CreateKey", "KeyMetadata.KeyId", meta.map(|m| m.key_id()))?;
-    let arn = required("CreateKey", "KeyMetadata.Arn", meta.and_then(|m| m.arn()))?;
-    // A key made a moment ago may not be visible yet (KMS is eventually consistent).
-    kit::retry::on_new(true, || async {
-        aws.kms
-            .create_alias()
-            .alias_name(&alias)
-            .target_key_id(&id)
-            .send()
-            .await
-            .op("CreateAlias")
-    })
-    .await?;
-    Ok(arn)
+    let description = format!(
+        "Envelope encryption of Kubernetes secrets of EKS cluster {}",
+        d.name
+    );
+    Ok(kit::key::create_aliased(aws, &alias, description, &tags).await?)
 }
 
 #[cfg(test)]
@@ -152,8 +132,9 @@ mod tests {
     use aws_sdk_kms::operation::create_alias::CreateAliasOutput;
     use aws_sdk_kms::operation::create_key::CreateKeyOutput;
     use aws_sdk_kms::operation::describe_key::DescribeKeyOutput;
+    use aws_sdk_kms::operation::list_keys::ListKeysOutput;
     use aws_sdk_kms::operation::list_resource_tags::ListResourceTagsOutput;
-    use aws_sdk_kms::types::{KeyMetadata, KeySpec, KeyState, KeyUsageType, Tag};
+    use aws_sdk_kms::types::{KeyListEntry, KeyMetadata, KeySpec, KeyState, KeyUsageType, Tag};
     use aws_sdk_kms::Client as Kms;
 
     const NAME: &str = "demo";
@@ -365,6 +346,16 @@ mod tests {
         )); times = 1);
     }
 
+    /// ListKeys answers `ids` (one page).
+    fn listed(fake: &Fake, ids: &'static [&'static str]) {
+        answer!(fake, Kms::list_keys, move |_| {
+            Ok(ListKeysOutput::builder()
+                .set_keys(Some(ids.iter().map(|id| KeyListEntry::builder().key_id(*id).build()).collect()))
+                .truncated(false)
+                .build())
+        }; times = 1);
+    }
+
     fn key_tags(fake: &Fake, tags: &'static [(&'static str, &'static str)]) {
         answer!(fake, Kms::list_resource_tags, move |i| {
             if i.key_id() != Some(KEY_ID) {
@@ -428,6 +419,35 @@ mod tests {
                 name: "absent: created marked as the stack's, then its alias",
                 script: |f| {
                     no_alias(f);
+                    listed(f, &[]);
+                    key_created(f, Some(FP));
+                    alias_created(f);
+                },
+                want: Ok(()),
+            },
+            Case {
+                name: "made by an unfinished create that never aliased it: aliased, not made again",
+                script: |f| {
+                    no_alias(f);
+                    listed(f, &[KEY_ID]);
+                    key_tags(
+                        f,
+                        &[("ode:stack", NAME), ("ode:component", "eks-stack"), ("ode:key", "kms"), ("ode:creating", FP), ("team", "old")],
+                    );
+                    described(f, KEY_ID, Some(symmetric()));
+                    alias_created(f);
+                },
+                want: Ok(()),
+            },
+            Case {
+                name: "a key of the stack with another mark is not taken",
+                script: |f| {
+                    no_alias(f);
+                    listed(f, &[KEY_ID]);
+                    key_tags(
+                        f,
+                        &[("ode:stack", NAME), ("ode:component", "eks-stack"), ("ode:key", "kms"), ("ode:creating", "fedcba9876543210")],
+                    );
                     key_created(f, Some(FP));
                     alias_created(f);
                 },
@@ -482,6 +502,7 @@ mod tests {
                 name: "CreateKey refused",
                 script: |f| {
                     no_alias(f);
+                    listed(f, &[]);
                     answer!(f, Kms::create_key, |_| Err(failure(
                         "LimitExceededException",
                         "Customer master keys per account limit exceeded"
@@ -493,13 +514,29 @@ mod tests {
                 name: "CreateAlias refused",
                 script: |f| {
                     no_alias(f);
+                    listed(f, &[]);
                     key_created(f, Some(FP));
                     answer!(f, Kms::create_alias, |_| Err(failure(
                         "AlreadyExistsException",
                         "An alias with the name arn:aws:kms:us-east-1:111122223333:alias/demo-eks-secrets already exists"
                     )));
+                    described(f, ALIAS, Some(KeyMetadata::builder().key_id("other-key").build().unwrap()));
                 },
                 want: Err("CreateAlias: AlreadyExistsException: An alias with the name"),
+            },
+            Case {
+                name: "CreateAlias carried out, its answer lost: the alias is the new key's",
+                script: |f| {
+                    no_alias(f);
+                    listed(f, &[]);
+                    key_created(f, Some(FP));
+                    answer!(f, Kms::create_alias, |_| Err(failure(
+                        "AlreadyExistsException",
+                        "An alias with the name arn:aws:kms:us-east-1:111122223333:alias/demo-eks-secrets already exists"
+                    )));
+                    described(f, ALIAS, Some(symmetric()));
+                },
+                want: Ok(()),
             },
         ];
         table(&cases, |aws, _| ensure_stack_key(desired(Some(FP)), aws)).await;
@@ -543,6 +580,7 @@ mod tests {
             name: "key not found right after create, then aliased",
             script: |f| {
                 no_alias(f);
+                listed(f, &[]);
                 key_created(f, Some(FP));
                 answer!(f, Kms::create_alias, |_| Err(failure(
                     "NotFoundException",

@@ -42,7 +42,7 @@ pub use reconcile::reconcile;
 
 use super::model::*;
 use super::schema::{LOG_TYPES, NODELESS_ADDONS};
-use crate::aws::{every, found, required, Aws, AwsError, Op};
+use crate::aws::{every, found, Aws, AwsError, Op};
 use crate::framework::Stop;
 use crate::kit::claim::{self, ClaimError, Owner, CREATING_TAG};
 use crate::kit::tags::{owner_key, Tags};

@@ -233,6 +233,7 @@ pub async fn read(aws: &Aws, stack: &str, vpc_id: &str) -> Result<Observed, AwsE
     };
     obs.vpc = Some(VpcSeen {
         id: vpc_id.to_string(),
+        creating: tags::map(v.tags()).remove(CREATING_TAG),
         owner: v.owner_id().unwrap_or_default().to_string(),
         cidr: v.cidr_block().unwrap_or_default().to_string(),
         dns_support: dns(dns_s, true)?,

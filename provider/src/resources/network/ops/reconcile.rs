@@ -430,7 +430,7 @@ impl<'a> Run<'a> {
         if let Some(g) = self.igw.as_ref().filter(|g| self.topo.igw && !g.attached) {
             let gid = g.id.clone();
             futs.push(Box::pin(async move {
-                propagated(stop, deadline, || async {
+                let attached = propagated(stop, deadline, || async {
                     c.attach_internet_gateway()
                         .internet_gateway_id(&gid)
                         .vpc_id(vpc_id)
@@ -438,8 +438,17 @@ impl<'a> Run<'a> {
                         .await
                         .op("AttachInternetGateway")
                 })
-                .await
-                .map(|_| Made::Nothing)
+                .await;
+                match attached {
+                    // An attach AWS carried out, retried after its answer was lost.
+                    Err(e)
+                        if e.is_code(&["Resource.AlreadyAssociated"])
+                            && e.message.contains(vpc_id) =>
+                    {
+                        Ok(Made::Nothing)
+                    }
+                    other => other.map(|_| Made::Nothing),
+                }
             }));
         }
         let wanted = self

@@ -8,34 +8,44 @@ pub(super) async fn set_default_route(
     have: Option<String>,
     want: Option<String>,
 ) -> Result<(), AwsError> {
-    let c = &aws.ec2;
     match (have, want) {
         (_, None) => delete_route(aws, rt, "0.0.0.0/0").await,
         (None, Some(t)) => {
-            let r = c
+            let r = aws
+                .ec2
                 .create_route()
                 .route_table_id(rt)
                 .destination_cidr_block("0.0.0.0/0");
             let r = if t.starts_with("nat-") {
-                r.nat_gateway_id(t)
+                r.nat_gateway_id(&t)
             } else {
-                r.gateway_id(t)
+                r.gateway_id(&t)
             };
-            r.send().await.op("CreateRoute").map(|_| ())
+            match r.send().await.op("CreateRoute") {
+                // A CreateRoute AWS carried out, retried after its answer was lost
+                // (or a route made since the read): pointed where it should go.
+                Err(e) if e.is_code(&["RouteAlreadyExists"]) => {
+                    replace_default_route(aws, rt, &t).await
+                }
+                other => other.map(|_| ()),
+            }
         }
-        (Some(_), Some(t)) => {
-            let r = c
-                .replace_route()
-                .route_table_id(rt)
-                .destination_cidr_block("0.0.0.0/0");
-            let r = if t.starts_with("nat-") {
-                r.nat_gateway_id(t)
-            } else {
-                r.gateway_id(t)
-            };
-            r.send().await.op("ReplaceRoute").map(|_| ())
-        }
+        (Some(_), Some(t)) => replace_default_route(aws, rt, &t).await,
     }
+}
+
+async fn replace_default_route(aws: &Aws, rt: &str, target: &str) -> Result<(), AwsError> {
+    let r = aws
+        .ec2
+        .replace_route()
+        .route_table_id(rt)
+        .destination_cidr_block("0.0.0.0/0");
+    let r = if target.starts_with("nat-") {
+        r.nat_gateway_id(target)
+    } else {
+        r.gateway_id(target)
+    };
+    r.send().await.op("ReplaceRoute").map(|_| ())
 }
 
 pub(super) async fn delete_route(aws: &Aws, rt: &str, dest: &str) -> Result<(), AwsError> {
@@ -244,6 +254,18 @@ mod tests {
                     });
                 },
                 want: Err("InvalidNatGatewayID.NotFound: The natGateway ID 'nat-1' does not exist"),
+            },
+            Case {
+                name:
+                    "route made by a CreateRoute whose answer was lost: pointed with ReplaceRoute",
+                script: |f| {
+                    answer!(f, Ec2::create_route, |_| Err(failure(
+                        "RouteAlreadyExists",
+                        "The route identified by 0.0.0.0/0 already exists."
+                    )); times = 2);
+                    replaces(f);
+                },
+                want: Ok(()),
             },
             Case {
                 name: "AWS failure",

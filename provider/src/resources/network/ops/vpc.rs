@@ -132,6 +132,7 @@ pub(super) fn fresh_vpc(
     let mut fresh = Observed {
         vpc: Some(VpcSeen {
             id: id.to_string(),
+            creating: tags.get(CREATING_TAG).cloned(),
             owner: r
                 .vpc()
                 .and_then(|v| v.owner_id())
@@ -625,6 +626,7 @@ mod tests {
             o.vpc,
             Some(VpcSeen {
                 id: "vpc-7".into(),
+                creating: None,
                 owner: "444455556666".into(),
                 cidr: desired().cidr,
                 dns_support: true,
