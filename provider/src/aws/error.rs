@@ -169,6 +169,22 @@ pub fn required(operation: &'static str, field: &str, v: Option<&str>) -> Result
     })
 }
 
+/// A create of an object the read before it did not find, answered "already exists"
+/// (`codes`): AWS carried out an earlier attempt of this create whose answer was lost,
+/// and the SDK sent it again. Taken as made; the next read judges its settings.
+pub fn made(r: Result<(), AwsError>, codes: &[&str]) -> Result<(), AwsError> {
+    match r {
+        Err(e) if e.is_code(codes) => {
+            tracing::info!(
+                operation = e.operation,
+                "already made by an earlier attempt of this create"
+            );
+            Ok(())
+        }
+        other => other,
+    }
+}
+
 /// Maps "not found" codes to `Ok(None)`.
 pub fn found<T>(r: Result<T, AwsError>, not_found: &[&str]) -> Result<Option<T>, AwsError> {
     match r {

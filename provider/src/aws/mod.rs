@@ -13,7 +13,7 @@ use aws_config::retry::RetryConfig;
 use aws_config::BehaviorVersion;
 use aws_credential_types::provider::SharedCredentialsProvider;
 
-pub use error::{found, required, AwsError, Op};
+pub use error::{found, made, required, AwsError, Op};
 
 /// Every item of every page of a list call (its SDK paginator's `items()`
 /// stream): a list never stops at the first page. The first error ends it.

@@ -218,7 +218,19 @@ impl Network {
             (id.to_string(), None)
         };
         // The VPC keeps its claim mark until the first read: see kit::claim.
-        let errs = ops::reconcile(aws, stop, &d, &topo, &vpc_id, known, deadline).await;
+        let mut errs = ops::reconcile(aws, stop, &d, &topo, &vpc_id, known, deadline).await;
+        // A create AWS carried out whose answer was lost, sent again, leaves a second
+        // copy: deleted now, by one more pass, so that the apply ends as planned.
+        if errs.is_empty() {
+            match ops::has_spares(aws, &d.name, &vpc_id).await {
+                Ok(false) => {}
+                Ok(true) => {
+                    tracing::info!(network = %d.name, "deleting second copies left by retried creates");
+                    errs = ops::reconcile(aws, stop, &d, &topo, &vpc_id, None, deadline).await;
+                }
+                Err(e) => errs = e,
+            }
+        }
         report(&mut resp.diagnostics, action, &d.name, errs);
         // Whatever happened, record everything that exists.
         self.finish(aws, planned, &vpc_id, action, resp).await;

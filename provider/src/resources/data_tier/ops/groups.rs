@@ -55,6 +55,25 @@ pub(super) fn permission(port: i32, source: &str) -> ec2::IpPermission {
 
 /// Creates the engine's security group if missing and brings its ingress to
 /// exactly the allowed sources (what else admits traffic is revoked).
+/// The id of the tier's group for `engine` in its VPC when it carries this process's
+/// claim mark.
+async fn marked_group(aws: &Aws, d: &Desired, engine: &str) -> Result<Option<String>, AwsError> {
+    let filter = |name: &str, value: &str| ec2::Filter::builder().name(name).values(value).build();
+    let r = aws
+        .ec2
+        .describe_security_groups()
+        .filters(filter("vpc-id", &d.vpc_id))
+        .filters(filter("group-name", &d.sg_name(engine)))
+        .send()
+        .await
+        .op("DescribeSecurityGroups")?;
+    Ok(r.security_groups()
+        .iter()
+        .find(|g| kit::claim::marked(&ec2_tags::map(g.tags()), &aws.fingerprint))
+        .and_then(|g| g.group_id())
+        .map(str::to_string))
+}
+
 pub(super) async fn ensure_sg(
     aws: &Aws,
     d: &Desired,
@@ -77,11 +96,17 @@ pub(super) async fn ensure_sg(
                 ))
                 .send()
                 .await
-                .op("CreateSecurityGroup")?;
-            (
-                required("CreateSecurityGroup", "GroupId", r.group_id())?,
-                Vec::new(),
-            )
+                .op("CreateSecurityGroup");
+            let id = match r {
+                Ok(r) => required("CreateSecurityGroup", "GroupId", r.group_id())?,
+                // A create EC2 carried out whose answer was lost, sent again: the
+                // group of that name is this create's when it carries its mark.
+                Err(e) if e.is_code(&["InvalidGroup.Duplicate"]) => {
+                    marked_group(aws, d, engine).await?.ok_or(e)?
+                }
+                Err(e) => return Err(e),
+            };
+            (id, Vec::new())
         }
     };
     if let Some(s) = seen {
@@ -296,12 +321,17 @@ mod tests {
                 want: Ok(()),
             },
             Case {
-                name: "AWS failure creating",
+                name: "a group of that name without this create's mark",
                 script: |f| {
                     answer!(f, Ec2::create_security_group, |_| Err(failure(
                         "InvalidGroup.Duplicate",
                         "The security group 't-postgres' already exists for VPC 'vpc-1'"
-                    )))
+                    )));
+                    answer!(f, Ec2::describe_security_groups, |_| Ok(
+                        aws_sdk_ec2::operation::describe_security_groups::DescribeSecurityGroupsOutput::builder()
+                            .security_groups(ec2::SecurityGroup::builder().group_id("sg-other").build())
+                            .build()
+                    ));
                 },
                 want: Err("CreateSecurityGroup: InvalidGroup.Duplicate: The security group 't-postgres' already exists"),
             },

@@ -147,17 +147,19 @@ pub(super) async fn ensure_db_subnet_group(
             .await
             .op("ModifyDBSubnetGroup")
             .map(|_| ()),
-        None => aws
-            .rds
-            .create_db_subnet_group()
-            .db_subnet_group_name(d.db_id())
-            .db_subnet_group_description(format!("ODE data tier {}", d.name))
-            .set_subnet_ids(Some(d.subnet_ids.clone()))
-            .set_tags(Some(rds_tags(&tier_tags(aws, d, "subnets/postgres"))))
-            .send()
-            .await
-            .op("CreateDBSubnetGroup")
-            .map(|_| ()),
+        None => crate::aws::made(
+            aws.rds
+                .create_db_subnet_group()
+                .db_subnet_group_name(d.db_id())
+                .db_subnet_group_description(format!("ODE data tier {}", d.name))
+                .set_subnet_ids(Some(d.subnet_ids.clone()))
+                .set_tags(Some(rds_tags(&tier_tags(aws, d, "subnets/postgres"))))
+                .send()
+                .await
+                .op("CreateDBSubnetGroup")
+                .map(|_| ()),
+            &["DBSubnetGroupAlreadyExists"],
+        ),
     }
 }
 
@@ -170,15 +172,19 @@ pub(super) async fn ensure_pg_parameters(
     let have = match &obs.pg_parameters {
         Some(h) => h.clone(),
         None => {
-            aws.rds
-                .create_db_parameter_group()
-                .db_parameter_group_name(&group)
-                .db_parameter_group_family(d.pg_family())
-                .description(format!("ODE data tier {}", d.name))
-                .set_tags(Some(rds_tags(&tier_tags(aws, d, "parameters/postgres"))))
-                .send()
-                .await
-                .op("CreateDBParameterGroup")?;
+            crate::aws::made(
+                aws.rds
+                    .create_db_parameter_group()
+                    .db_parameter_group_name(&group)
+                    .db_parameter_group_family(d.pg_family())
+                    .description(format!("ODE data tier {}", d.name))
+                    .set_tags(Some(rds_tags(&tier_tags(aws, d, "parameters/postgres"))))
+                    .send()
+                    .await
+                    .op("CreateDBParameterGroup")
+                    .map(|_| ()),
+                &["DBParameterGroupAlreadyExists"],
+            )?;
             BTreeMap::new()
         }
     };

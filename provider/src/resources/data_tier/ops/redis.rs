@@ -94,17 +94,22 @@ pub(super) async fn ensure_cache_subnet_group(
             .await
             .op("ModifyCacheSubnetGroup")
             .map(|_| ()),
-        None => aws
-            .elasticache
-            .create_cache_subnet_group()
-            .cache_subnet_group_name(d.rg_id())
-            .cache_subnet_group_description(format!("ODE data tier {}", d.name))
-            .set_subnet_ids(Some(d.subnet_ids.clone()))
-            .set_tags(Some(cache_tags(&tier_tags(aws, d, "subnets/redis"))))
-            .send()
-            .await
-            .op("CreateCacheSubnetGroup")
-            .map(|_| ()),
+        None => crate::aws::made(
+            aws.elasticache
+                .create_cache_subnet_group()
+                .cache_subnet_group_name(d.rg_id())
+                .cache_subnet_group_description(format!("ODE data tier {}", d.name))
+                .set_subnet_ids(Some(d.subnet_ids.clone()))
+                .set_tags(Some(cache_tags(&tier_tags(aws, d, "subnets/redis"))))
+                .send()
+                .await
+                .op("CreateCacheSubnetGroup")
+                .map(|_| ()),
+            &[
+                "CacheSubnetGroupAlreadyExists",
+                "CacheSubnetGroupAlreadyExistsFault",
+            ],
+        ),
     }
 }
 
@@ -117,15 +122,22 @@ pub(super) async fn ensure_redis_parameters(
     let have = match &obs.redis_parameters {
         Some(h) => h.clone(),
         None => {
-            aws.elasticache
-                .create_cache_parameter_group()
-                .cache_parameter_group_name(&group)
-                .cache_parameter_group_family(d.redis_family())
-                .description(format!("ODE data tier {}", d.name))
-                .set_tags(Some(cache_tags(&tier_tags(aws, d, "parameters/redis"))))
-                .send()
-                .await
-                .op("CreateCacheParameterGroup")?;
+            crate::aws::made(
+                aws.elasticache
+                    .create_cache_parameter_group()
+                    .cache_parameter_group_name(&group)
+                    .cache_parameter_group_family(d.redis_family())
+                    .description(format!("ODE data tier {}", d.name))
+                    .set_tags(Some(cache_tags(&tier_tags(aws, d, "parameters/redis"))))
+                    .send()
+                    .await
+                    .op("CreateCacheParameterGroup")
+                    .map(|_| ()),
+                &[
+                    "CacheParameterGroupAlreadyExists",
+                    "CacheParameterGroupAlreadyExistsFault",
+                ],
+            )?;
             BTreeMap::new()
         }
     };

@@ -152,10 +152,42 @@ pub(super) async fn create_endpoint_sg(
             .await
             .op("CreateSecurityGroup")
     })
-    .await?;
-    let id = required("CreateSecurityGroup", "GroupId", r.group_id())?;
+    .await;
+    let id = match r {
+        Ok(r) => required("CreateSecurityGroup", "GroupId", r.group_id())?,
+        // A create EC2 carried out whose answer was lost, sent again: the network's own
+        // group (its ownership tags, in its VPC) is taken.
+        Err(e) if e.is_code(&["InvalidGroup.Duplicate"]) => {
+            own_endpoint_sg(aws, d, vpc_id).await?.ok_or(e)?
+        }
+        Err(e) => return Err(e),
+    };
     open_endpoint_sg(aws, stop, deadline, &id, cidr).await?;
     Ok(id)
+}
+
+/// The id of the network's endpoint group in `vpc_id`, by its ownership tags.
+async fn own_endpoint_sg(aws: &Aws, d: &Desired, vpc_id: &str) -> Result<Option<String>, AwsError> {
+    let r = aws
+        .ec2
+        .describe_security_groups()
+        .filters(ec2::Filter::builder().name("vpc-id").values(vpc_id).build())
+        .filters(
+            ec2::Filter::builder()
+                .name("group-name")
+                .values(format!("{}-endpoints", d.name))
+                .build(),
+        )
+        .send()
+        .await
+        .op("DescribeSecurityGroups")?;
+    Ok(r.security_groups()
+        .iter()
+        .find(|g| {
+            kit::tags::owned_key(&tags::map(g.tags()), &d.name, COMPONENT) == Some(ENDPOINT_SG_TAG)
+        })
+        .and_then(|g| g.group_id())
+        .map(str::to_string))
 }
 
 pub(super) async fn delete_endpoint_sg(

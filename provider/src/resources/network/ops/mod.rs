@@ -29,7 +29,7 @@ pub use endpoints::offered_endpoint_types;
 use endpoints::*;
 use flow_logs::*;
 use nat::*;
-pub use reconcile::reconcile;
+pub use reconcile::{has_spares, reconcile};
 use routes::*;
 pub use vpc::*;
 

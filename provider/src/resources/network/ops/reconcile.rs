@@ -129,6 +129,45 @@ async fn observe(
     }
 }
 
+/// Whether route table `rt` is associated with subnet `subnet`.
+async fn associated_with(
+    c: &aws_sdk_ec2::Client,
+    rt: &str,
+    subnet: &str,
+) -> Result<bool, AwsError> {
+    let r = c
+        .describe_route_tables()
+        .route_table_ids(rt)
+        .send()
+        .await
+        .op("DescribeRouteTables")?;
+    Ok(r.route_tables()
+        .iter()
+        .flat_map(|t| t.associations())
+        .any(|a| a.subnet_id() == Some(subnet)))
+}
+
+/// Whether internet gateway `gid` is attached to `vpc_id`.
+async fn attached_to(c: &aws_sdk_ec2::Client, gid: &str, vpc_id: &str) -> Result<bool, AwsError> {
+    let r = c
+        .describe_internet_gateways()
+        .internet_gateway_ids(gid)
+        .send()
+        .await
+        .op("DescribeInternetGateways")?;
+    Ok(r.internet_gateways()
+        .iter()
+        .flat_map(|g| g.attachments())
+        .any(|a| a.vpc_id() == Some(vpc_id)))
+}
+
+/// Whether the network holds a second copy of a route table, internet gateway or
+/// Elastic IP (a create AWS carried out whose answer was lost, sent again).
+pub async fn has_spares(aws: &Aws, stack: &str, vpc_id: &str) -> Result<bool, Vec<AwsError>> {
+    let (obs, eips) = observe(aws, stack, vpc_id, None).await?;
+    Ok(!obs.spare_route_tables.is_empty() || !obs.spare_igws.is_empty() || !eips.spare.is_empty())
+}
+
 /// The errors of a background task (the lock-down), once it ends.
 async fn joined(task: Option<tokio::task::JoinHandle<Result<(), AwsError>>>) -> Vec<AwsError> {
     match task {
@@ -441,11 +480,12 @@ impl<'a> Run<'a> {
                 .await;
                 match attached {
                     // An attach AWS carried out, retried after its answer was lost.
-                    Err(e)
-                        if e.is_code(&["Resource.AlreadyAssociated"])
-                            && e.message.contains(vpc_id) =>
-                    {
-                        Ok(Made::Nothing)
+                    Err(e) if e.is_code(&["Resource.AlreadyAssociated"]) => {
+                        if attached_to(c, &gid, vpc_id).await? {
+                            Ok(Made::Nothing)
+                        } else {
+                            Err(e)
+                        }
                     }
                     other => other.map(|_| Made::Nothing),
                 }
@@ -498,7 +538,7 @@ impl<'a> Run<'a> {
                     .map(|_| Made::Nothing)
                 })),
                 _ => futs.push(Box::pin(async move {
-                    propagated(stop, deadline, || async {
+                    let associated = propagated(stop, deadline, || async {
                         c.associate_route_table()
                             .route_table_id(&want)
                             .subnet_id(&sid)
@@ -506,8 +546,18 @@ impl<'a> Run<'a> {
                             .await
                             .op("AssociateRouteTable")
                     })
-                    .await
-                    .map(|_| Made::Nothing)
+                    .await;
+                    match associated {
+                        // An association EC2 made whose answer was lost, sent again.
+                        Err(e) if e.is_code(&["Resource.AlreadyAssociated"]) => {
+                            if associated_with(c, &want, &sid).await? {
+                                Ok(Made::Nothing)
+                            } else {
+                                Err(e)
+                            }
+                        }
+                        other => other.map(|_| Made::Nothing),
+                    }
                 })),
             }
         }

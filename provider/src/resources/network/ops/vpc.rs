@@ -214,6 +214,12 @@ pub(super) async fn lock_down_sg(
             .op("RevokeSecurityGroupIngress")
             .map(|_| ())
     };
+    // A revoke carried out whose answer was lost, sent again: the rules are gone.
+    let gone = |r: Result<(), AwsError>| match r {
+        Err(e) if e.is_code(&["InvalidPermission.NotFound"]) => Ok(()),
+        other => other,
+    };
+    let i = async { gone(i.await) };
     let e = async {
         if egress.is_empty() {
             return Ok(());
@@ -226,6 +232,7 @@ pub(super) async fn lock_down_sg(
             .op("RevokeSecurityGroupEgress")
             .map(|_| ())
     };
+    let e = async { gone(e.await) };
     tokio::try_join!(i, e).map(|_| ())
 }
 
