@@ -30,7 +30,7 @@ mock_provider "ode" {
 
 variables {
   vpc_id                     = "vpc-0123456789abcdef0"
-  subnet_ids                 = ["subnet-0a", "subnet-0b", "subnet-0c"]
+  subnet_ids                 = ["subnet-0000000a", "subnet-0000000b", "subnet-0000000c"]
   allowed_security_group_ids = ["sg-0123456789abcdef0"]
 }
 
@@ -61,7 +61,7 @@ run "defaults_are_the_seed_tier" {
   }
 
   assert {
-    condition     = ode_data_tier.this[0].vpc_id == "vpc-0123456789abcdef0" && ode_data_tier.this[0].subnet_ids == tolist(["subnet-0a", "subnet-0b", "subnet-0c"])
+    condition     = ode_data_tier.this[0].vpc_id == "vpc-0123456789abcdef0" && ode_data_tier.this[0].subnet_ids == tolist(["subnet-0000000a", "subnet-0000000b", "subnet-0000000c"])
     error_message = "vpc_id and subnet_ids should pass through."
   }
 
@@ -408,7 +408,7 @@ run "outputs_come_from_the_resource" {
 
   assert {
     condition = (
-      output.subnet_ids == tolist(["subnet-0a", "subnet-0b", "subnet-0c"]) &&
+      output.subnet_ids == tolist(["subnet-0000000a", "subnet-0000000b", "subnet-0000000c"]) &&
       output.allowed_security_group_ids == tolist(["sg-0123456789abcdef0"]) &&
       length(output.allowed_cidr_blocks) == 0
     )
@@ -439,7 +439,7 @@ run "computed_maps_come_from_the_resource" {
     values = {
       bucket_names       = { documents = "ode-production-documents", exports = "ode-production-exports", fonts = "ode-production-fonts" }
       bucket_arns        = { documents = "arn:aws:s3:::ode-production-documents", exports = "arn:aws:s3:::ode-production-exports", fonts = "arn:aws:s3:::ode-production-fonts" }
-      security_group_ids = { postgres = "sg-0postgres", redis = "sg-0redis" }
+      security_group_ids = { postgres = "sg-0000000e", redis = "sg-0000000f" }
       pending_changes    = { "postgres.instance_class" = "db.t3.large" }
     }
   }
@@ -455,7 +455,7 @@ run "computed_maps_come_from_the_resource" {
   }
 
   assert {
-    condition     = output.security_group_ids == tomap({ postgres = "sg-0postgres", redis = "sg-0redis" })
+    condition     = output.security_group_ids == tomap({ postgres = "sg-0000000e", redis = "sg-0000000f" })
     error_message = "security_group_ids should be the resource's."
   }
 

@@ -8,7 +8,7 @@ mock_provider "ode" {}
 
 variables {
   vpc_id                     = "vpc-0123456789abcdef0"
-  subnet_ids                 = ["subnet-0a", "subnet-0b"]
+  subnet_ids                 = ["subnet-0000000a", "subnet-0000000b"]
   allowed_security_group_ids = ["sg-0123456789abcdef0"]
 }
 
@@ -70,7 +70,7 @@ run "rejects_a_single_subnet" {
   command = plan
 
   variables {
-    subnet_ids = ["subnet-0a"]
+    subnet_ids = ["subnet-0000000a"]
   }
 
   expect_failures = [var.subnet_ids]
@@ -80,7 +80,7 @@ run "rejects_subnet_ids_that_are_not_subnets" {
   command = plan
 
   variables {
-    subnet_ids = ["subnet-0a", "sg-0b"]
+    subnet_ids = ["subnet-0000000a", "sg-0000000b"]
   }
 
   expect_failures = [var.subnet_ids]

@@ -27,7 +27,7 @@ mock_provider "ode" {
 }
 
 variables {
-  subnet_ids = ["subnet-0a", "subnet-0b", "subnet-0c"]
+  subnet_ids = ["subnet-0000000a", "subnet-0000000b", "subnet-0000000c"]
 }
 
 run "defaults_are_the_seed_cluster" {
@@ -51,7 +51,7 @@ run "defaults_are_the_seed_cluster" {
   }
 
   assert {
-    condition     = ode_eks_stack.this[0].subnet_ids == tolist(["subnet-0a", "subnet-0b", "subnet-0c"])
+    condition     = ode_eks_stack.this[0].subnet_ids == tolist(["subnet-0000000a", "subnet-0000000b", "subnet-0000000c"])
     error_message = "subnet_ids should pass through in order."
   }
 
@@ -431,7 +431,7 @@ run "outputs_come_from_the_resource" {
   }
 
   assert {
-    condition     = output.kubernetes_version == "1.35" && output.subnet_ids == tolist(["subnet-0a", "subnet-0b", "subnet-0c"])
+    condition     = output.kubernetes_version == "1.35" && output.subnet_ids == tolist(["subnet-0000000a", "subnet-0000000b", "subnet-0000000c"])
     error_message = "kubernetes_version and subnet_ids should be the resource's."
   }
 

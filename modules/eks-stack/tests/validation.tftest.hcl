@@ -7,7 +7,7 @@
 mock_provider "ode" {}
 
 variables {
-  subnet_ids = ["subnet-0a", "subnet-0b"]
+  subnet_ids = ["subnet-0000000a", "subnet-0000000b"]
 }
 
 run "accepts_the_defaults" {
@@ -82,7 +82,7 @@ run "rejects_a_single_subnet" {
   command = plan
 
   variables {
-    subnet_ids = ["subnet-0a"]
+    subnet_ids = ["subnet-0000000a"]
   }
 
   expect_failures = [var.subnet_ids]
@@ -92,7 +92,7 @@ run "rejects_subnet_ids_that_are_not_subnets" {
   command = plan
 
   variables {
-    subnet_ids = ["subnet-0a", "vpc-0b"]
+    subnet_ids = ["subnet-0000000a", "vpc-0000000b"]
   }
 
   expect_failures = [var.subnet_ids]

@@ -430,24 +430,24 @@ run "outputs_come_from_the_resource" {
     target = ode_network.this
     values = {
       availability_zones        = ["us-east-1a", "us-east-1b"]
-      public_subnet_ids         = ["subnet-pub-a", "subnet-pub-b"]
-      private_subnet_ids        = ["subnet-prv-a", "subnet-prv-b"]
-      isolated_subnet_ids       = ["subnet-iso-a", "subnet-iso-b"]
-      public_subnet_ids_by_az   = { us-east-1a = "subnet-pub-a", us-east-1b = "subnet-pub-b" }
-      private_subnet_ids_by_az  = { us-east-1a = "subnet-prv-a", us-east-1b = "subnet-prv-b" }
-      isolated_subnet_ids_by_az = { us-east-1a = "subnet-iso-a", us-east-1b = "subnet-iso-b" }
+      public_subnet_ids         = ["subnet-0000a0a1", "subnet-0000a0b1"]
+      private_subnet_ids        = ["subnet-0000c0a1", "subnet-0000c0b1"]
+      isolated_subnet_ids       = ["subnet-0000b0a1", "subnet-0000b0b1"]
+      public_subnet_ids_by_az   = { us-east-1a = "subnet-0000a0a1", us-east-1b = "subnet-0000a0b1" }
+      private_subnet_ids_by_az  = { us-east-1a = "subnet-0000c0a1", us-east-1b = "subnet-0000c0b1" }
+      isolated_subnet_ids_by_az = { us-east-1a = "subnet-0000b0a1", us-east-1b = "subnet-0000b0b1" }
       public_subnet_cidrs_by_az = { us-east-1a = "10.0.0.0/21", us-east-1b = "10.0.8.0/21" }
       nat_gateway_ids           = ["nat-a", "nat-b"]
       nat_public_ips            = ["198.51.100.1", "198.51.100.2"]
       private_route_table_ids   = ["rtb-prv-a", "rtb-prv-b"]
-      vpc_id                    = "vpc-override"
+      vpc_id                    = "vpc-0000000e"
       isolation                 = "verified"
       public_subnet_cidrs       = ["10.0.0.0/21", "10.0.8.0/21"]
       private_subnet_cidrs      = ["10.0.128.0/20", "10.0.144.0/20"]
       isolated_subnet_cidrs     = ["10.0.64.0/21", "10.0.72.0/21"]
       public_route_table_id     = "rtb-pub"
       isolated_route_table_id   = "rtb-iso"
-      default_security_group_id = "sg-default"
+      default_security_group_id = "sg-0000000d"
       egress                    = "verified"
       estimated_monthly_cost    = 109.5
       cost_items                = { "NAT Gateway" = 98.55, VPC = 10.95 }
@@ -455,7 +455,7 @@ run "outputs_come_from_the_resource" {
   }
 
   assert {
-    condition     = output.vpc_id == "vpc-override"
+    condition     = output.vpc_id == "vpc-0000000e"
     error_message = "vpc_id should be the resource's."
   }
 
@@ -470,15 +470,15 @@ run "outputs_come_from_the_resource" {
   }
 
   assert {
-    condition     = output.private_subnet_ids == tolist(["subnet-prv-a", "subnet-prv-b"])
+    condition     = output.private_subnet_ids == tolist(["subnet-0000c0a1", "subnet-0000c0b1"])
     error_message = "private_subnet_ids should be the resource's."
   }
 
   assert {
     condition = (
-      output.subnet_ids_by_az.public["us-east-1b"] == "subnet-pub-b" &&
-      output.subnet_ids_by_az.private["us-east-1a"] == "subnet-prv-a" &&
-      output.subnet_ids_by_az.isolated["us-east-1b"] == "subnet-iso-b"
+      output.subnet_ids_by_az.public["us-east-1b"] == "subnet-0000a0b1" &&
+      output.subnet_ids_by_az.private["us-east-1a"] == "subnet-0000c0a1" &&
+      output.subnet_ids_by_az.isolated["us-east-1b"] == "subnet-0000b0b1"
     )
     error_message = "subnet_ids_by_az should group the resource's maps by tier: ${jsonencode(output.subnet_ids_by_az)}."
   }
@@ -513,7 +513,7 @@ run "outputs_come_from_the_resource" {
   }
 
   assert {
-    condition     = output.default_security_group_id == "sg-default" && output.egress == "verified"
+    condition     = output.default_security_group_id == "sg-0000000d" && output.egress == "verified"
     error_message = "default_security_group_id and egress should be the resource's."
   }
 

@@ -26,7 +26,7 @@ mock_provider "ode" {
     defaults = {
       arn                       = "arn:aws:eks:us-east-1:123456789012:cluster/ode-production-cluster"
       endpoint                  = "https://0123456789ABCDEF.gr7.us-east-1.eks.amazonaws.com"
-      cluster_security_group_id = "sg-0eee00000000000001"
+      cluster_security_group_id = "sg-0eee0000000000001"
       node_role_arn             = "arn:aws:iam::123456789012:role/ode/ode-production-cluster/node"
       node_group_arns           = { system = "arn:aws:eks:us-east-1:123456789012:nodegroup/ode-production-cluster/system/0a1b2c3d", worker = "arn:aws:eks:us-east-1:123456789012:nodegroup/ode-production-cluster/worker-5f3e9d2a/4e5f6a7b" }
       service_account_role_arns = {
@@ -122,7 +122,7 @@ run "the_modules_are_wired_together" {
   }
 
   assert {
-    condition     = module.data_tier.allowed_security_group_ids == tolist(["sg-0eee00000000000001"]) && length(module.data_tier.allowed_cidr_blocks) == 0
+    condition     = module.data_tier.allowed_security_group_ids == tolist(["sg-0eee0000000000001"]) && length(module.data_tier.allowed_cidr_blocks) == 0
     error_message = "Only the cluster security group should reach the data tier."
   }
 

@@ -18,7 +18,7 @@ mock_provider "ode" {
   mock_resource "ode_eks_stack" {
     defaults = {
       arn                       = "arn:aws:eks:us-east-1:123456789012:cluster/ode-production-cluster"
-      cluster_security_group_id = "sg-0eee00000000000001"
+      cluster_security_group_id = "sg-0eee0000000000001"
       node_role_arn             = "arn:aws:iam::123456789012:role/ode/ode-production-cluster/node"
     }
   }

@@ -74,7 +74,8 @@ struct LaneState {
 
 impl LaneState {
     fn sent_rate(&mut self, now: Instant) -> f64 {
-        self.sent.retain(|t| now.duration_since(*t) < WINDOW);
+        self.sent
+            .retain(|t| now.saturating_duration_since(*t) < WINDOW);
         self.sent.len() as f64 / WINDOW.as_secs_f64()
     }
 
@@ -114,6 +115,9 @@ impl Pacer {
                     leave
                 }
             };
+            state
+                .sent
+                .retain(|t| now.saturating_duration_since(*t) < WINDOW);
             state.sent.push(leave);
             leave.saturating_duration_since(now)
         };

@@ -97,8 +97,10 @@ async fn alias_target(aws: &Aws, alias: &str) -> Result<Option<String>, AwsError
     Ok(r.and_then(|r| r.key_metadata().map(|m| m.key_id().to_string())))
 }
 
-async fn schedule_deletion(aws: &Aws, id: &str) -> Result<(), AwsError> {
-    tracing::info!(key = %id, "scheduling the deletion of a spare copy of the key");
+/// Schedules key `id` for deletion in 7 days (the shortest wait KMS allows); a key
+/// already gone or already pending deletion is done.
+pub async fn schedule_deletion(aws: &Aws, id: &str) -> Result<(), AwsError> {
+    tracing::info!(key = %id, "scheduling the deletion of the key");
     let r = aws
         .kms
         .schedule_key_deletion()

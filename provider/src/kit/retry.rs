@@ -135,19 +135,8 @@ pub async fn retire_key(
             .map(|_| ())
     })
     .await?;
-    let scheduled = aws
-        .kms
-        .schedule_key_deletion()
-        // The key id (the ARN's last part): AWS takes either, moto only the id.
-        .key_id(key_arn.rsplit('/').next().unwrap_or(key_arn))
-        .pending_window_in_days(7)
-        .send()
-        .await
-        .op("ScheduleKeyDeletion");
-    match scheduled {
-        Err(e) if !(e.is_not_found() || e.is_code(&["KMSInvalidStateException"])) => Err(e),
-        _ => Ok(()),
-    }
+    // The key id (the ARN's last part): AWS takes either, moto only the id.
+    super::key::schedule_deletion(aws, key_arn.rsplit('/').next().unwrap_or(key_arn)).await
 }
 
 #[cfg(test)]

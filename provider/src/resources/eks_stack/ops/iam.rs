@@ -64,8 +64,8 @@ pub(super) async fn ensure_role(
     key: &str,
     trust_policy: String,
 ) -> Result<String, ClaimError> {
-    if let Some(arn) = existing_role(aws, d, name).await? {
-        return Ok(arn);
+    if let Some(role) = get_role(aws, name).await? {
+        return judge_role(aws, d, name, &role);
     }
     let r = aws
         .iam
@@ -80,17 +80,22 @@ pub(super) async fn ensure_role(
     match r {
         Ok(r) => Ok(r.role().map(|r| r.arn().to_string()).unwrap_or_default()),
         // A CreateRole IAM carried out, retried after its answer was lost: the role
-        // is judged as any role of that name is.
+        // the GetRole above did not find carries the stack's tags for this very key
+        // (IRSA roles made in a create carry no claim mark), or it is judged as any
+        // role of that name is.
         Err(e) if e.is_code(&["EntityAlreadyExists"]) => {
-            existing_role(aws, d, name).await?.ok_or(ClaimError::Aws(e))
+            let role = get_role(aws, name).await?.ok_or(ClaimError::Aws(e))?;
+            let tags = kit::tags::iam::map(role.tags());
+            if kit::tags::owned_key(&tags, &d.name, COMPONENT) == Some(key) {
+                return Ok(role.arn().to_string());
+            }
+            judge_role(aws, d, name, &role)
         }
         Err(e) => Err(e.into()),
     }
 }
 
-/// The ARN of role `name` when it exists and the stack may use it (its own, or
-/// left by an unfinished create of this stack); an error when it is another's.
-async fn existing_role(aws: &Aws, d: &Desired, name: &str) -> Result<Option<String>, ClaimError> {
+async fn get_role(aws: &Aws, name: &str) -> Result<Option<aws_sdk_iam::types::Role>, AwsError> {
     let got = found(
         aws.iam
             .get_role()
@@ -100,22 +105,25 @@ async fn existing_role(aws: &Aws, d: &Desired, name: &str) -> Result<Option<Stri
             .op("GetRole"),
         &["NoSuchEntity"],
     )?;
-    let Some(r) = got else {
-        return Ok(None);
-    };
-    let role = r.role();
-    let tags: Tags = role
-        .map(|r| kit::tags::iam::map(r.tags()))
-        .unwrap_or_default();
+    Ok(got.and_then(|r| r.role().cloned()))
+}
+
+/// The ARN of an existing `role` when the stack may use it (its own, or left by an
+/// unfinished create of this stack); an error when it is another's.
+fn judge_role(
+    aws: &Aws,
+    d: &Desired,
+    name: &str,
+    role: &aws_sdk_iam::types::Role,
+) -> Result<String, ClaimError> {
+    let tags: Tags = kit::tags::iam::map(role.tags());
     // Judged by this state's fingerprint, in a create as in an update: a role keeps
     // the create's mark until the first read (kit::claim).
-    let fp = aws.fingerprint.as_str();
     let ours = tags.get(&owner_key("stack")) == Some(&d.name);
-    let arn = role.map(|r| r.arn().to_string()).unwrap_or_default();
-    match claim::judge(&tags, fp) {
-        Owner::Ours if ours => Ok(Some(arn)),
+    match claim::judge(&tags, &aws.fingerprint) {
+        Owner::Ours if ours => Ok(role.arn().to_string()),
         // An update: the role is the stack's own and finished.
-        Owner::Managed if ours && d.creating.is_none() => Ok(Some(arn)),
+        Owner::Managed if ours && d.creating.is_none() => Ok(role.arn().to_string()),
         owner => Err(ClaimError::Taken {
             what: format!("IAM role {name}"),
             owner: if ours { owner } else { Owner::Managed },
@@ -419,6 +427,37 @@ mod tests {
                 name: "left by an unfinished create of this stack: adopted",
                 script: |f| role_exists(f, &[("ode:stack", NAME), ("ode:creating", FP)]),
                 want: Ok(()),
+            },
+            Case {
+                name: "CreateRole carried out, its answer lost and sent again: the stack's role",
+                script: |f| {
+                    no_role(f);
+                    answer!(f, Iam::create_role, |_| Err(failure(
+                        "EntityAlreadyExists",
+                        "Role with name demo-cluster already exists."
+                    )));
+                    role_exists(
+                        f,
+                        &[
+                            ("ode:stack", NAME),
+                            ("ode:component", "eks-stack"),
+                            ("ode:key", "role/cluster"),
+                        ],
+                    );
+                },
+                want: Ok(()),
+            },
+            Case {
+                name: "a role of that name made meanwhile by another stack",
+                script: |f| {
+                    no_role(f);
+                    answer!(f, Iam::create_role, |_| Err(failure(
+                        "EntityAlreadyExists",
+                        "Role with name demo-cluster already exists."
+                    )));
+                    role_exists(f, &[("ode:stack", "other")]);
+                },
+                want: Err("IAM role demo-cluster is taken (Managed)"),
             },
             Case {
                 name: "another stack's role of that name",
