@@ -115,6 +115,22 @@ pub async fn schedule_deletion(aws: &Aws, id: &str) -> Result<(), AwsError> {
     }
 }
 
+/// Schedules for deletion every key that carries the `ownership` tags (stack,
+/// component, key) but `keep` (an ARN): spare copies that no alias names, left by a
+/// CreateKey AWS carried out twice (its first answer lost). Destroys call it last.
+pub async fn retire_spares(
+    aws: &Aws,
+    ownership: &Tags,
+    keep: Option<&str>,
+) -> Result<(), AwsError> {
+    for (id, arn) in find(aws, ownership).await? {
+        if keep != Some(arn.as_str()) {
+            schedule_deletion(aws, &id).await?;
+        }
+    }
+    Ok(())
+}
+
 /// Keys of the account and region (id, ARN) that carry every tag of `want` and are
 /// not pending deletion, oldest first: ListKeys (every page), ListResourceTags of
 /// each key, then DescribeKey of those that match. Keys whose tags cannot be read
@@ -173,4 +189,98 @@ pub async fn find(aws: &Aws, want: &Tags) -> Result<Vec<(String, String)>, AwsEr
     }
     keys.sort();
     Ok(keys.into_iter().map(|(_, id, arn)| (id, arn)).collect())
+}
+
+#[cfg(test)]
+#[allow(clippy::result_large_err)] // SDK error types in scripted answers
+mod tests {
+    use super::*;
+    use crate::aws::fake::{answer, failure, table, Case, Fake};
+    use aws_sdk_kms::operation::describe_key::DescribeKeyOutput;
+    use aws_sdk_kms::operation::list_keys::ListKeysOutput;
+    use aws_sdk_kms::operation::list_resource_tags::ListResourceTagsOutput;
+    use aws_sdk_kms::operation::schedule_key_deletion::ScheduleKeyDeletionOutput;
+    use aws_sdk_kms::types::{KeyListEntry, KeyMetadata, KeyState, Tag};
+    use aws_sdk_kms::Client as Kms;
+
+    fn arn(id: &str) -> String {
+        format!("arn:aws:kms:us-east-1:111122223333:key/{id}")
+    }
+
+    /// Keys `a` (the stack's, aliased), `b` (a spare of the stack's), `c`
+    /// (another stack's) and `d` (the stack's, already pending deletion).
+    fn account(f: &Fake) {
+        answer!(f, Kms::list_keys, |_| Ok(ListKeysOutput::builder()
+            .set_keys(Some(
+                ["a", "b", "c", "d"]
+                    .iter()
+                    .map(|id| KeyListEntry::builder().key_id(*id).build())
+                    .collect()
+            ))
+            .truncated(false)
+            .build()));
+        answer!(f, Kms::list_resource_tags, |i| {
+            let stack = if i.key_id() == Some("c") {
+                "other"
+            } else {
+                "demo"
+            };
+            let tags = [
+                ("ode:stack", stack),
+                ("ode:component", "eks-stack"),
+                ("ode:key", "kms"),
+            ];
+            Ok(ListResourceTagsOutput::builder()
+                .set_tags(Some(
+                    tags.iter()
+                        .map(|(k, v)| Tag::builder().tag_key(*k).tag_value(*v).build().unwrap())
+                        .collect(),
+                ))
+                .build())
+        });
+        answer!(f, Kms::describe_key, |i| {
+            let id = i.key_id().unwrap_or_default().to_string();
+            let state = if id == "d" {
+                KeyState::PendingDeletion
+            } else {
+                KeyState::Enabled
+            };
+            Ok(DescribeKeyOutput::builder()
+                .key_metadata(
+                    KeyMetadata::builder()
+                        .key_id(&id)
+                        .arn(arn(&id))
+                        .key_state(state)
+                        .build()
+                        .unwrap(),
+                )
+                .build())
+        });
+    }
+
+    fn scheduled(f: &Fake, only: &'static str) {
+        answer!(f, Kms::schedule_key_deletion, move |i| {
+            if i.key_id() != Some(only) || i.pending_window_in_days() != Some(7) {
+                return Err(failure("UnexpectedInput", &format!("{i:?}")));
+            }
+            Ok(ScheduleKeyDeletionOutput::builder().build())
+        }; times = 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn retire_spares_keeps_the_kept_key_and_others_keys() {
+        let cases = [Case {
+            name: "the spare goes; the kept key, another stack's and one pending deletion stay",
+            script: |f| {
+                account(f);
+                scheduled(f, "b");
+            },
+            want: Ok(()),
+        }];
+        table(&cases, |aws, _| async move {
+            let ownership = crate::kit::tags::ownership("demo", "eks-stack", "kms");
+            retire_spares(&aws, &ownership, Some(arn("a").as_str())).await
+        })
+        .await;
+    }
 }

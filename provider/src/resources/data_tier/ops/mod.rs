@@ -808,7 +808,14 @@ pub async fn delete(
             return vec![e];
         }
     }
-    Vec::new()
+    // Spare copies of the tier's key (a CreateKey carried out twice) go too; the
+    // tier's own key stays with its final snapshot.
+    let keep = snapshot.and(obs.own_key.as_deref());
+    let ownership = kit::tags::ownership(&d.name, COMPONENT, "kms");
+    match kit::key::retire_spares(aws, &ownership, keep).await {
+        Ok(()) => Vec::new(),
+        Err(e) => vec![e],
+    }
 }
 
 #[cfg(test)]

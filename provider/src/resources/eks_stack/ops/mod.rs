@@ -768,12 +768,14 @@ pub async fn delete(
             }));
         }
     }
-    if let Some(key) = owned_key {
-        let alias = format!("alias/{name}-eks-secrets");
-        futs.push(Box::pin(async move {
-            kit::retire_key(aws, stop, deadline, &alias, key).await
-        }));
-    }
+    futs.push(Box::pin(async move {
+        if let Some(key) = owned_key {
+            let alias = format!("alias/{name}-eks-secrets");
+            kit::retire_key(aws, stop, deadline, &alias, key).await?;
+        }
+        // Spare copies of the stack's key (a CreateKey carried out twice) go too.
+        kit::key::retire_spares(aws, &kit::tags::ownership(name, COMPONENT, "kms"), None).await
+    }));
     round(stop, "delete", futs).await
 }
 
