@@ -453,14 +453,7 @@ async fn list_keys(aws: &Aws, name: &str) -> Result<std::collections::BTreeSet<S
         }
     }
     let tagged = futures::future::join_all(arns.iter().map(|(key, arn)| async move {
-        let r = aws
-            .ecr
-            .list_tags_for_resource()
-            .resource_arn(arn)
-            .send()
-            .await
-            .op("ListTagsForResource")?;
-        let tags = crate::kit::tags::ecr::map(r.tags());
+        let tags = ops::repo_tags(aws, arn).await?;
         let mine = crate::kit::tags::owned_by(&tags, name, ops::COMPONENT);
         Ok::<_, AwsError>(mine.then(|| key.clone()))
     }))

@@ -249,10 +249,7 @@ pub async fn read(aws: &Aws, d: &Desired) -> Result<BTreeMap<String, RepoSeen>, 
                 .get_repository_policy()
                 .repository_name(&name)
                 .send(),
-            aws.ecr
-                .list_tags_for_resource()
-                .resource_arn(&seen.arn)
-                .send(),
+            repo_tags(aws, &seen.arn),
         );
         let lifecycle = found(
             lifecycle.op("GetLifecyclePolicy"),
@@ -264,8 +261,7 @@ pub async fn read(aws: &Aws, d: &Desired) -> Result<BTreeMap<String, RepoSeen>, 
             &["RepositoryPolicyNotFoundException"],
         )?
         .and_then(|p| p.policy_text().map(normalise));
-        let tags = crate::kit::tags::ecr::map(tags.op("ListTagsForResource")?.tags());
-        Ok::<_, AwsError>((lifecycle, policy, tags))
+        Ok::<_, AwsError>((lifecycle, policy, tags?))
     }))
     .await;
     let mut out = BTreeMap::new();
@@ -329,17 +325,19 @@ async fn made_by_this_create(aws: &Aws, name: &str) -> Result<bool, AwsError> {
     else {
         return Ok(false);
     };
-    let tags = aws
+    Ok(claim::marked(&repo_tags(aws, arn).await?, &aws.fingerprint))
+}
+
+/// The tags of the repository `arn`.
+pub async fn repo_tags(aws: &Aws, arn: &str) -> Result<Tags, AwsError> {
+    let r = aws
         .ecr
         .list_tags_for_resource()
         .resource_arn(arn)
         .send()
         .await
         .op("ListTagsForResource")?;
-    Ok(claim::marked(
-        &crate::kit::tags::ecr::map(tags.tags()),
-        &aws.fingerprint,
-    ))
+    Ok(crate::kit::tags::ecr::map(r.tags()))
 }
 
 async fn ensure_repo(

@@ -127,8 +127,9 @@ impl Resource<Aws> for StateBackend {
 
     async fn read(&self, aws: &Aws, req: ReadRequest<'_>, resp: &mut ReadResponse) {
         let d = Desired::from_value(req.state);
-        match ops::read(aws, &d).await {
-            Ok(Some(seen)) => {
+        match ops::read_halves(aws, &d).await {
+            Ok((Some(bucket), table)) => {
+                let seen = Seen { bucket, table };
                 let fp = &aws.fingerprint;
                 let marked = claim::marked(&seen.bucket.tags, fp)
                     || seen
@@ -141,16 +142,13 @@ impl Resource<Aws> for StateBackend {
             // The bucket was deleted outside Terraform (or by a destroy that was cut
             // short) while its lock table remains: the state keeps the backend, so
             // that apply makes the bucket again and destroy deletes the table.
-            Ok(None)
-                if !req.state.get("lock_table_arn").is_null()
-                    && ops::table_remains(aws, &d).await.unwrap_or(true) =>
-            {
+            Ok((None, Some(_))) if !req.state.get("lock_table_arn").is_null() => {
                 tracing::info!(bucket = %d.bucket, "the state bucket is gone while its lock table remains");
                 let mut st = req.state.clone();
                 st.set("bucket_arn", Value::Null);
                 resp.state = st;
             }
-            Ok(None) => {
+            Ok((None, _)) => {
                 tracing::info!(bucket = %d.bucket, "state bucket is gone; removing from state");
                 resp.state = Value::Null;
             }

@@ -358,14 +358,19 @@ pub async fn read_table(aws: &Aws, d: &Desired) -> Result<Option<TableSeen>, Aws
 
 /// Reads both halves; `None` when the bucket (the backend's identity) is gone.
 pub async fn read(aws: &Aws, d: &Desired) -> Result<Option<Seen>, AwsError> {
-    let (bucket, table) = tokio::join!(bucket::read(aws, &d.bucket, false), read_table(aws, d));
-    Ok(match bucket? {
-        Some(bucket) => Some(Seen {
-            bucket,
-            table: table?,
-        }),
-        None => None,
+    Ok(match read_halves(aws, d).await? {
+        (Some(bucket), table) => Some(Seen { bucket, table }),
+        (None, _) => None,
     })
+}
+
+/// Bucket and table, each read whether or not the other exists.
+pub async fn read_halves(
+    aws: &Aws,
+    d: &Desired,
+) -> Result<(Option<BucketSeen>, Option<TableSeen>), AwsError> {
+    let (bucket, table) = tokio::join!(bucket::read(aws, &d.bucket, false), read_table(aws, d));
+    Ok((bucket?, table?))
 }
 
 /// Makes the backend's bucket and gives it every setting: in a create, and in an
@@ -380,11 +385,6 @@ async fn configure_new_bucket(aws: &Aws, d: &Desired) -> Result<(), Failure> {
     let want = settings(d, &tags);
     bucket::configure(aws, &want, &bucket::Fixes::fresh(&want), None).await?;
     Ok(())
-}
-
-/// Whether the backend's lock table exists as this backend's (its `bucket` tag).
-pub async fn table_remains(aws: &Aws, d: &Desired) -> Result<bool, AwsError> {
-    Ok(read_table(aws, d).await?.is_some())
 }
 
 /// Creates bucket and table concurrently, adopting either half only when an
